@@ -1,0 +1,133 @@
+#include "admin/admin_server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+namespace authgate::admin {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+}
+
+struct AdminServer::Impl {
+  Impl(asio::io_context& io, const Health& h, const metrics::Metrics& m,
+       std::function<AdminLimits()> l)
+      : io(io), acceptor(io), health(h), metrics(m), limits(std::move(l)) {}
+
+  asio::awaitable<void> accept_loop() {
+    while (acceptor.is_open()) {
+      auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+      if (ec) {
+        if (!acceptor.is_open() || ec == asio::error::operation_aborted) co_return;
+        continue;
+      }
+      asio::co_spawn(io, serve(std::move(socket)), asio::detached);
+    }
+  }
+
+  bhttp::response<bhttp::string_body> answer(const bhttp::request<bhttp::empty_body>& req) {
+    bhttp::response<bhttp::string_body> res{bhttp::status::ok, req.version()};
+    res.set(bhttp::field::cache_control, "no-store");
+    const auto target = std::string_view(req.target()).substr(0, std::string_view(req.target()).find('?'));
+    const bool get = req.method() == bhttp::verb::get || req.method() == bhttp::verb::head;
+    if (!get) {
+      res.result(bhttp::status::method_not_allowed);
+      res.set(bhttp::field::allow, "GET, HEAD");
+    } else if (target == "/healthz") {
+      res.set(bhttp::field::content_type, "application/json");
+      res.body() = "{\"status\":\"alive\"}\n";
+    } else if (target == "/readyz") {
+      res.set(bhttp::field::content_type, "application/json");
+      if (health.ready()) {
+        res.body() = "{\"status\":\"ready\"}\n";
+      } else {
+        res.result(bhttp::status::service_unavailable);
+        res.body() = health.draining ? "{\"status\":\"draining\"}\n" : "{\"status\":\"starting\"}\n";
+      }
+    } else if (target == "/metrics") {
+      res.set(bhttp::field::content_type, metrics::Metrics::kContentType);
+      res.body() = metrics.render();
+    } else {
+      res.result(bhttp::status::not_found);
+      res.set(bhttp::field::content_type, "application/json");
+      res.body() = "{\"error\":\"not_found\"}\n";
+    }
+    return res;
+  }
+
+  asio::awaitable<void> serve(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    for (;;) {
+      const AdminLimits lim = limits();
+      bhttp::request_parser<bhttp::empty_body> parser;
+      parser.header_limit(lim.max_header_bytes);
+      stream.expires_after(lim.read_timeout);
+      auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+      if (ec) {
+        if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout &&
+            ec != asio::error::operation_aborted) {
+          bhttp::response<bhttp::string_body> bad{bhttp::status::bad_request, 11};
+          bad.keep_alive(false);
+          bad.prepare_payload();
+          co_await bhttp::async_write(stream, bad, use_tuple);
+        }
+        break;
+      }
+      auto res = answer(parser.get());
+      res.keep_alive(parser.get().keep_alive());
+      res.prepare_payload();
+      if (parser.get().method() == bhttp::verb::head) res.body().clear();
+      auto [wec, wn] = co_await bhttp::async_write(stream, res, use_tuple);
+      if (wec || !res.keep_alive()) break;
+    }
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  }
+
+  asio::io_context& io;
+  tcp::acceptor acceptor;
+  const Health& health;
+  const metrics::Metrics& metrics;
+  std::function<AdminLimits()> limits;
+};
+
+AdminServer::AdminServer(asio::io_context& io, const Health& health,
+                         const metrics::Metrics& metrics, std::function<AdminLimits()> limits)
+    : impl_(std::make_unique<Impl>(io, health, metrics, std::move(limits))) {}
+
+AdminServer::~AdminServer() = default;
+
+void AdminServer::listen(const tcp::endpoint& endpoint) {
+  auto& a = impl_->acceptor;
+  a.open(endpoint.protocol());
+  a.set_option(asio::socket_base::reuse_address(true));
+  a.bind(endpoint);
+  a.listen();
+  asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
+}
+
+tcp::endpoint AdminServer::local_endpoint() const { return impl_->acceptor.local_endpoint(); }
+
+void AdminServer::stop() {
+  boost::system::error_code ignored;
+  impl_->acceptor.close(ignored);
+}
+
+}  // namespace authgate::admin

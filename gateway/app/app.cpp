@@ -1,0 +1,209 @@
+#include "app/app.hpp"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <thread>
+
+#include "admin/admin_server.hpp"
+#include "config/loader.hpp"
+#include "metrics/metrics.hpp"
+#include "net/tls.hpp"
+#include "proxy/worker.hpp"
+#include "version.hpp"
+
+namespace authgate::app {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+void apply_log_level(const std::string& level) {
+  spdlog::set_level(spdlog::level::from_str(level));
+}
+
+namespace {
+
+tcp::endpoint resolve_endpoint(const config::Endpoint& ep) {
+  std::string host = ep.host;
+  if (host == "localhost") host = "127.0.0.1";
+  return {asio::ip::make_address(host), ep.port};
+}
+
+std::string to_string(const tcp::endpoint& ep) {
+  std::ostringstream os;
+  os << ep;
+  return os.str();
+}
+
+}  // namespace
+
+struct App::Impl {
+  Impl(std::string path, config::GatewayConfig cfg, std::optional<std::string> level)
+      : config_path(std::move(path)),
+        log_level_override(std::move(level)),
+        metrics(kVersion),
+        state(metrics),
+        initial(std::move(cfg)) {}
+
+  std::vector<asio::any_io_executor> worker_executors() {
+    std::vector<asio::any_io_executor> out;
+    for (auto& w : workers) out.push_back(w->io().get_executor());
+    return out;
+  }
+
+  int run() {
+    apply_log_level(log_level_override.value_or(initial.log.level));
+    unsigned n = initial.workers ? initial.workers : std::max(1u, std::thread::hardware_concurrency());
+    for (unsigned i = 0; i < n; ++i) workers.push_back(std::make_unique<proxy::Worker>(i, state));
+    if (initial.listen.tls)
+      state.server_tls = net::make_server_context(initial.listen.tls->cert_file, initial.listen.tls->key_file);
+    state.runtime.store(std::make_shared<proxy::Runtime>(initial, metrics, worker_executors()));
+
+    auto endpoint = resolve_endpoint(initial.listen.address);
+    workers[0]->listen(endpoint);
+    endpoint = workers[0]->local_endpoint();  // the real port when 0 was asked for
+    for (std::size_t i = 1; i < workers.size(); ++i) workers[i]->listen(endpoint);
+
+    admin = std::make_unique<admin::AdminServer>(control, health, metrics, [this] {
+      auto rt = state.runtime.load();
+      admin::AdminLimits l;
+      l.read_timeout = rt->cfg.timeouts.header_read;
+      l.max_header_bytes = static_cast<std::uint32_t>(std::min<std::uint64_t>(rt->cfg.limits.max_header_bytes, UINT32_MAX));
+      return l;
+    });
+    admin->listen(resolve_endpoint(initial.admin.address));
+
+    for (auto& w : workers) threads.emplace_back([&w] { w->run(); });
+    health.listeners_up = true;
+    spdlog::info("authgate {} listening on {} ({}), admin on {}, {} worker(s)", kVersion,
+                 to_string(endpoint), state.server_tls ? "https" : "http",
+                 to_string(admin->local_endpoint()), workers.size());
+
+    asio::co_spawn(control, handle_signals(), asio::detached);
+    asio::co_spawn(control, flush_logs(), asio::detached);
+    control.run();
+
+    for (auto& w : workers) w->stop();
+    for (auto& t : threads) t.join();
+    if (auto rt = state.runtime.load(); rt && rt->access_log) rt->access_log->flush();
+    state.runtime.store(nullptr);
+    spdlog::info("authgate stopped");
+    spdlog::default_logger()->flush();
+    return 0;
+  }
+
+  asio::awaitable<void> handle_signals() {
+    constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+    asio::signal_set signals(control, SIGINT, SIGTERM, SIGHUP);
+    for (;;) {
+      auto [ec, sig] = co_await signals.async_wait(use_tuple);
+      if (ec) co_return;
+      if (sig == SIGHUP) {
+        reload();
+        continue;
+      }
+      if (health.draining) {
+        spdlog::warn("second stop signal: stopping now");
+        stop_now();
+        co_return;
+      }
+      spdlog::info("signal {}: draining", sig);
+      asio::co_spawn(control, drain(), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> drain() {
+    constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+    health.draining = true;  // 1. /readyz -> 503
+    state.draining = true;   //    in-flight requests answer with Connection: close
+    for (auto& w : workers) w->begin_drain();  // 2. stop accepting, 3. close idle
+    const auto drain_timeout = state.runtime.load()->cfg.timeouts.drain;
+    const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
+    asio::steady_timer timer(control);
+    // 4. in-flight requests finish, up to timeouts.drain.
+    while (state.connections.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+      timer.expires_after(std::chrono::milliseconds(20));
+      co_await timer.async_wait(use_tuple);
+    }
+    if (const auto left = state.connections.load()) {
+      spdlog::warn("drain timeout: closing {} connection(s) still open", left);
+      for (auto& w : workers) w->force_close();
+      const auto hard = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      while (state.connections.load() > 0 && std::chrono::steady_clock::now() < hard) {
+        timer.expires_after(std::chrono::milliseconds(20));
+        co_await timer.async_wait(use_tuple);
+      }
+    }
+    stop_now();  // 5. exit 0
+  }
+
+  void stop_now() {
+    if (admin) admin->stop();
+    control.stop();
+  }
+
+  asio::awaitable<void> flush_logs() {
+    constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+    asio::steady_timer timer(control);
+    for (;;) {
+      timer.expires_after(std::chrono::seconds(1));
+      auto [ec] = co_await timer.async_wait(use_tuple);
+      if (ec) co_return;
+      if (auto rt = state.runtime.load(); rt && rt->access_log) rt->access_log->flush();
+    }
+  }
+
+  void reload() {
+    auto old = state.runtime.load();
+    try {
+      auto cfg = config::load_file(config_path);
+      if (cfg.listen.address.host != old->cfg.listen.address.host ||
+          cfg.listen.address.port != old->cfg.listen.address.port ||
+          cfg.admin.address.port != old->cfg.admin.address.port ||
+          cfg.admin.address.host != old->cfg.admin.address.host ||
+          cfg.workers != old->cfg.workers || cfg.listen.tls.has_value() != old->cfg.listen.tls.has_value())
+        spdlog::warn("reload: listen, admin, workers and listen.tls changes need a restart; keeping the old ones");
+      auto rt = std::make_shared<proxy::Runtime>(std::move(cfg), metrics, worker_executors());
+      state.runtime.store(rt);
+      apply_log_level(log_level_override.value_or(rt->cfg.log.level));
+      metrics.reload_success.Increment();
+      spdlog::info("reload: {} loaded ({} routes, {} upstreams)", config_path, rt->cfg.routes.size(),
+                   rt->cfg.upstreams.size());
+    } catch (const config::ConfigError& e) {
+      metrics.reload_failure.Increment();
+      for (const auto& line : e.errors()) spdlog::error("reload failed: {}", line);
+      spdlog::error("reload failed: keeping the previous configuration");
+    } catch (const std::exception& e) {
+      metrics.reload_failure.Increment();
+      spdlog::error("reload failed: {}; keeping the previous configuration", e.what());
+    }
+  }
+
+  std::string config_path;
+  std::optional<std::string> log_level_override;
+  metrics::Metrics metrics;
+  proxy::GatewayState state;
+  admin::Health health;
+  config::GatewayConfig initial;
+  asio::io_context control{1};
+  std::vector<std::unique_ptr<proxy::Worker>> workers;
+  std::vector<std::thread> threads;
+  std::unique_ptr<admin::AdminServer> admin;
+};
+
+App::App(std::string config_path, config::GatewayConfig cfg, std::optional<std::string> log_level)
+    : impl_(std::make_unique<Impl>(std::move(config_path), std::move(cfg), std::move(log_level))) {}
+
+App::~App() = default;
+
+int App::run() { return impl_->run(); }
+
+}  // namespace authgate::app

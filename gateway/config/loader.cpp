@@ -1,0 +1,499 @@
+// The only file that includes yaml-cpp. Walks the document once, collecting
+// every error with its position and key path, then validates cross-references.
+#include "config/loader.hpp"
+
+#include <arpa/inet.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <unistd.h>
+
+namespace authgate::config {
+
+ConfigError::ConfigError(std::vector<std::string> errors)
+    : std::runtime_error(errors.empty() ? std::string("invalid config") : errors.front()),
+      errors_(std::move(errors)) {}
+
+bool parse_duration(std::string_view text, Duration& out) {
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end == text.data()) return false;
+  std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+  std::uint64_t ms_per_unit = 0;
+  if (unit == "ms") ms_per_unit = 1;
+  else if (unit == "s") ms_per_unit = 1000;
+  else if (unit == "m") ms_per_unit = 60'000;
+  else if (unit == "h") ms_per_unit = 3'600'000;
+  else if (unit == "d") ms_per_unit = 86'400'000;
+  else return false;
+  if (value > (std::uint64_t{1} << 40) / ms_per_unit) return false;  // absurdly long
+  out = Duration(static_cast<Duration::rep>(value * ms_per_unit));
+  return true;
+}
+
+bool parse_size(std::string_view text, std::uint64_t& out) {
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end == text.data()) return false;
+  std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+  std::uint64_t mult = 0;
+  if (unit.empty() || unit == "B") mult = 1;
+  else if (unit == "KiB") mult = 1ull << 10;
+  else if (unit == "MiB") mult = 1ull << 20;
+  else if (unit == "GiB") mult = 1ull << 30;
+  else if (unit == "TiB") mult = 1ull << 40;
+  else if (unit == "KB") mult = 1000;
+  else if (unit == "MB") mult = 1000'000;
+  else if (unit == "GB") mult = 1000'000'000;
+  else return false;
+  if (value > UINT64_MAX / mult) return false;
+  out = value * mult;
+  return true;
+}
+
+namespace {
+
+// Collects "file:line:col: path: message" lines.
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  void error(const YAML::Node& at, const std::string& path, const std::string& message) {
+    auto mark = at.Mark();
+    int line = mark.line >= 0 ? mark.line + 1 : 0;
+    int col = mark.column >= 0 ? mark.column + 1 : 0;
+    std::ostringstream os;
+    os << file_ << ':' << line << ':' << col << ": " << path << ": " << message;
+    errors_.push_back(os.str());
+  }
+
+  std::vector<std::string>& errors() { return errors_; }
+
+  // A map whose keys must all be in `allowed`.
+  bool expect_map(const YAML::Node& n, const std::string& path,
+                  std::initializer_list<std::string_view> allowed) {
+    if (!n.IsMap()) {
+      error(n, path, "must be a mapping");
+      return false;
+    }
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      const auto key = it->first.Scalar();
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        std::string list;
+        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        error(it->first, join(path, key), "unknown key (expected one of: " + list + ")");
+      }
+    }
+    return true;
+  }
+
+  static std::string join(const std::string& path, std::string_view key) {
+    return path.empty() ? std::string(key) : path + "." + std::string(key);
+  }
+
+  bool scalar(const YAML::Node& n, const std::string& path, std::string& out) {
+    if (!n.IsScalar()) {
+      error(n, path, "must be a scalar");
+      return false;
+    }
+    out = n.Scalar();
+    return true;
+  }
+
+  void string(const YAML::Node& map, std::string_view key, const std::string& path,
+              std::string& out) {
+    if (auto n = map[std::string(key)]) scalar(n, join(path, key), out);
+  }
+
+  void boolean(const YAML::Node& map, std::string_view key, const std::string& path, bool& out) {
+    auto n = map[std::string(key)];
+    if (!n) return;
+    std::string s;
+    if (!scalar(n, join(path, key), s)) return;
+    if (s == "true") out = true;
+    else if (s == "false") out = false;
+    else error(n, join(path, key), "must be true or false, not \"" + s + "\"");
+  }
+
+  void size(const YAML::Node& map, std::string_view key, const std::string& path,
+            std::uint64_t& out, std::uint64_t min = 0) {
+    auto n = map[std::string(key)];
+    if (!n) return;
+    std::string s;
+    if (!scalar(n, join(path, key), s)) return;
+    std::uint64_t v = 0;
+    if (!parse_size(s, v)) {
+      error(n, join(path, key), "invalid size \"" + s + "\" (write e.g. 512, 16KiB, 10MiB)");
+    } else if (v < min) {
+      error(n, join(path, key), "must be at least " + std::to_string(min));
+    } else {
+      out = v;
+    }
+  }
+
+  void duration(const YAML::Node& map, std::string_view key, const std::string& path,
+                Duration& out) {
+    auto n = map[std::string(key)];
+    if (!n) return;
+    std::string s;
+    if (!scalar(n, join(path, key), s)) return;
+    Duration d{};
+    if (!parse_duration(s, d)) {
+      error(n, join(path, key), "invalid duration \"" + s + "\" (write e.g. 250ms, 30s, 5m)");
+    } else if (d.count() == 0) {
+      error(n, join(path, key), "must be greater than zero");
+    } else {
+      out = d;
+    }
+  }
+
+  void endpoint(const YAML::Node& map, std::string_view key, const std::string& path,
+                Endpoint& out) {
+    auto n = map[std::string(key)];
+    if (!n) return;
+    std::string s;
+    if (!scalar(n, join(path, key), s)) return;
+    if (!parse_endpoint(s, out)) {
+      error(n, join(path, key), "must be host:port, not \"" + s + "\"");
+    }
+  }
+
+  static bool parse_port(std::string_view s, std::uint16_t& port) {
+    unsigned v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || end != s.data() + s.size() || v > 65535) return false;
+    port = static_cast<std::uint16_t>(v);
+    return true;
+  }
+
+  static bool parse_endpoint(std::string_view s, Endpoint& out) {
+    std::string_view host;
+    std::string_view port;
+    if (!s.empty() && s.front() == '[') {
+      auto close = s.find(']');
+      if (close == std::string_view::npos || close + 1 >= s.size() || s[close + 1] != ':')
+        return false;
+      host = s.substr(1, close - 1);
+      port = s.substr(close + 2);
+    } else {
+      auto colon = s.rfind(':');
+      if (colon == std::string_view::npos) return false;
+      host = s.substr(0, colon);
+      port = s.substr(colon + 1);
+    }
+    if (host.empty() || !parse_port(port, out.port)) return false;
+    out.host = std::string(host);
+    return true;
+  }
+
+ private:
+  std::string file_;
+  std::vector<std::string> errors_;
+};
+
+bool valid_cidr(const std::string& text) {
+  auto slash = text.find('/');
+  std::string addr = text.substr(0, slash);
+  unsigned char buf[16];
+  int max_bits = 0;
+  if (inet_pton(AF_INET, addr.c_str(), buf) == 1) max_bits = 32;
+  else if (inet_pton(AF_INET6, addr.c_str(), buf) == 1) max_bits = 128;
+  else return false;
+  if (slash == std::string::npos) return true;
+  unsigned bits = 0;
+  auto p = text.substr(slash + 1);
+  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), bits);
+  return ec == std::errc{} && end == p.data() + p.size() && !p.empty() &&
+         bits <= static_cast<unsigned>(max_bits);
+}
+
+bool readable_file(const std::string& path) { return ::access(path.c_str(), R_OK) == 0; }
+
+bool is_token_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+void read_listen(Reader& r, const YAML::Node& n, ListenConfig& out) {
+  if (!r.expect_map(n, "listen", {"address", "tls", "trusted_proxies"})) return;
+  r.endpoint(n, "address", "listen", out.address);
+  if (auto tls = n["tls"]) {
+    if (r.expect_map(tls, "listen.tls", {"cert_file", "key_file"})) {
+      ListenerTls t;
+      for (auto [key, field] : {std::pair{"cert_file", &t.cert_file}, {"key_file", &t.key_file}}) {
+        auto f = tls[key];
+        std::string path = std::string("listen.tls.") + key;
+        if (!f) r.error(tls, path, "is required");
+        else if (r.scalar(f, path, *field) && !readable_file(*field))
+          r.error(f, path, "cannot read file \"" + *field + "\"");
+      }
+      out.tls = t;
+    }
+  }
+  if (auto tp = n["trusted_proxies"]) {
+    if (!tp.IsSequence()) {
+      r.error(tp, "listen.trusted_proxies", "must be a list of CIDRs");
+    } else {
+      for (std::size_t i = 0; i < tp.size(); ++i) {
+        std::string path = "listen.trusted_proxies[" + std::to_string(i) + "]";
+        std::string s;
+        if (!r.scalar(tp[i], path, s)) continue;
+        if (!valid_cidr(s)) r.error(tp[i], path, "not an IP network: \"" + s + "\"");
+        else out.trusted_proxies.push_back(Cidr{s});
+      }
+    }
+  }
+}
+
+bool parse_url(const std::string& url, Upstream& u) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return false;
+  u.scheme = url.substr(0, scheme_end);
+  if (u.scheme != "http" && u.scheme != "https") return false;
+  std::string rest = url.substr(scheme_end + 3);
+  if (!rest.empty() && rest.back() == '/') rest.pop_back();
+  if (rest.find('/') != std::string::npos || rest.find('@') != std::string::npos) return false;
+  Endpoint ep;
+  if (Reader::parse_endpoint(rest, ep)) {
+    u.host = ep.host;
+    u.port = ep.port;
+  } else {
+    if (rest.empty() || rest.find(':') != std::string::npos) return false;
+    u.host = rest;
+    u.port = u.scheme == "https" ? 443 : 80;
+  }
+  return true;
+}
+
+void read_upstreams(Reader& r, const YAML::Node& n, std::vector<Upstream>& out) {
+  if (!n.IsSequence()) {
+    r.error(n, "upstreams", "must be a list");
+    return;
+  }
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const auto& u = n[i];
+    std::string path = "upstreams[" + std::to_string(i) + "]";
+    if (!r.expect_map(u, path, {"name", "url", "host_header", "max_connections", "max_idle", "tls"}))
+      continue;
+    Upstream up;
+    if (!u["name"]) r.error(u, path + ".name", "is required");
+    r.string(u, "name", path, up.name);
+    if (!up.name.empty() && !names.insert(up.name).second)
+      r.error(u["name"], path + ".name", "duplicate upstream name \"" + up.name + "\"");
+    if (auto url = u["url"]) {
+      std::string s;
+      if (r.scalar(url, path + ".url", s) && !parse_url(s, up))
+        r.error(url, path + ".url",
+                "must be http://host[:port] or https://host[:port] without a path, not \"" + s +
+                    "\"");
+    } else {
+      r.error(u, path + ".url", "is required");
+    }
+    r.string(u, "host_header", path, up.host_header);
+    r.size(u, "max_connections", path, up.max_connections, 1);
+    r.size(u, "max_idle", path, up.max_idle);
+    if (auto tls = u["tls"]) {
+      std::string tpath = path + ".tls";
+      if (r.expect_map(tls, tpath, {"ca_file", "server_name", "verify"})) {
+        r.string(tls, "ca_file", tpath, up.tls.ca_file);
+        r.string(tls, "server_name", tpath, up.tls.server_name);
+        r.boolean(tls, "verify", tpath, up.tls.verify);
+        if (!up.tls.ca_file.empty() && !readable_file(up.tls.ca_file))
+          r.error(tls["ca_file"], tpath + ".ca_file",
+                  "cannot read file \"" + up.tls.ca_file + "\"");
+        if (up.scheme != "https") r.error(tls, tpath, "only applies to https:// upstreams");
+      }
+    }
+    out.push_back(std::move(up));
+  }
+}
+
+void read_route_match(Reader& r, const YAML::Node& m, const std::string& path, RouteMatch& out) {
+  if (!r.expect_map(m, path, {"host", "path", "methods"})) return;
+  r.string(m, "host", path, out.host);
+  if (!out.host.empty()) {
+    std::transform(out.host.begin(), out.host.end(), out.host.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    auto star = out.host.find('*');
+    if (star != std::string::npos && (star != 0 || out.host.size() < 3 || out.host[1] != '.' ||
+                                      out.host.find('*', 1) != std::string::npos))
+      r.error(m["host"], path + ".host", "a wildcard must be written \"*.suffix\"");
+  }
+  if (auto p = m["path"]) {
+    std::string ppath = path + ".path";
+    if (r.expect_map(p, ppath, {"exact", "prefix", "regex"})) {
+      if (p.size() != 1) {
+        r.error(p, ppath, "needs exactly one of exact, prefix or regex");
+      } else {
+        auto it = p.begin();
+        const auto kind = it->first.Scalar();
+        std::string kpath = ppath + "." + kind;
+        out.path_kind = kind == "exact" ? PathMatch::exact
+                        : kind == "prefix" ? PathMatch::prefix
+                                           : PathMatch::regex;
+        if (r.scalar(it->second, kpath, out.path)) {
+          if (out.path_kind == PathMatch::regex) {
+            try {
+              std::regex re(out.path, std::regex::ECMAScript);
+            } catch (const std::regex_error& e) {
+              r.error(it->second, kpath, std::string("invalid regex: ") + e.what());
+            }
+          } else if (out.path.empty() || out.path.front() != '/') {
+            r.error(it->second, kpath, "must start with \"/\"");
+          } else if (out.path.find("//") != std::string::npos ||
+                     out.path.find('%') != std::string::npos ||
+                     out.path.find("/./") != std::string::npos ||
+                     out.path.find("/../") != std::string::npos || out.path.ends_with("/..") ||
+                     out.path.ends_with("/.")) {
+            r.error(it->second, kpath,
+                    "must be written in canonical form (no //, dot-segments or %-escapes)");
+          }
+        }
+      }
+    }
+  }
+  if (auto ms = m["methods"]) {
+    if (!ms.IsSequence()) {
+      r.error(ms, path + ".methods", "must be a list");
+    } else {
+      for (std::size_t i = 0; i < ms.size(); ++i) {
+        std::string mpath = path + ".methods[" + std::to_string(i) + "]";
+        std::string s;
+        if (!r.scalar(ms[i], mpath, s)) continue;
+        if (s.empty() || !std::all_of(s.begin(), s.end(), is_token_char))
+          r.error(ms[i], mpath, "not an HTTP method: \"" + s + "\"");
+        else
+          out.methods.push_back(s);
+      }
+    }
+  }
+}
+
+void read_routes(Reader& r, const YAML::Node& n, const std::vector<Upstream>& upstreams,
+                 std::vector<Route>& out) {
+  if (!n.IsSequence()) {
+    r.error(n, "routes", "must be a list");
+    return;
+  }
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const auto& rn = n[i];
+    std::string path = "routes[" + std::to_string(i) + "]";
+    if (!r.expect_map(rn, path, {"name", "match", "upstream", "auth"})) continue;
+    Route route;
+    if (!rn["name"]) r.error(rn, path + ".name", "is required");
+    r.string(rn, "name", path, route.name);
+    if (!route.name.empty() && !names.insert(route.name).second)
+      r.error(rn["name"], path + ".name", "duplicate route name \"" + route.name + "\"");
+    if (auto m = rn["match"]) read_route_match(r, m, path + ".match", route.match);
+    if (!rn["upstream"]) {
+      r.error(rn, path + ".upstream", "is required");
+    } else {
+      r.string(rn, "upstream", path, route.upstream);
+      bool known = std::any_of(upstreams.begin(), upstreams.end(),
+                               [&](const Upstream& u) { return u.name == route.upstream; });
+      if (!known) r.error(rn["upstream"], path + ".upstream", "unknown upstream \"" + route.upstream + "\"");
+    }
+    if (auto a = rn["auth"]) {
+      std::string s;
+      if (r.scalar(a, path + ".auth", s) && s != "none")
+        r.error(a, path + ".auth", "unsupported auth mode \"" + s + "\" (this build knows: none)");
+    }
+    out.push_back(std::move(route));
+  }
+}
+
+}  // namespace
+
+GatewayConfig load_string(std::string_view yaml, const std::string& source_name) {
+  Reader r(source_name);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    std::ostringstream os;
+    os << source_name << ':' << e.mark.line + 1 << ':' << e.mark.column + 1
+       << ": (document): YAML syntax error: " << e.msg;
+    throw ConfigError({os.str()});
+  }
+  GatewayConfig cfg;
+  cfg.source_file = source_name;
+  try {
+    if (!root.IsMap()) {
+      r.error(root, "(document)", "the top level must be a mapping");
+      throw ConfigError(std::move(r.errors()));
+    }
+    r.expect_map(root, "",
+                 {"listen", "admin", "workers", "limits", "timeouts", "upstreams", "routes", "log"});
+    if (auto n = root["listen"]) read_listen(r, n, cfg.listen);
+    if (auto n = root["admin"]; n && r.expect_map(n, "admin", {"address"}))
+      r.endpoint(n, "address", "admin", cfg.admin.address);
+    if (auto n = root["workers"]) {
+      std::uint64_t w = 0;
+      std::string s;
+      if (r.scalar(n, "workers", s) && (!parse_size(s, w) || s.find_first_not_of("0123456789") != std::string::npos || w > 256))
+        r.error(n, "workers", "must be a whole number from 0 (one per core) to 256");
+      else
+        cfg.workers = static_cast<unsigned>(w);
+    }
+    if (auto n = root["limits"];
+        n && r.expect_map(n, "limits", {"max_header_bytes", "max_body_bytes", "max_connections",
+                                        "max_requests_per_connection",
+                                        "max_response_header_bytes"})) {
+      r.size(n, "max_header_bytes", "limits", cfg.limits.max_header_bytes, 1024);
+      r.size(n, "max_body_bytes", "limits", cfg.limits.max_body_bytes);
+      r.size(n, "max_connections", "limits", cfg.limits.max_connections, 1);
+      r.size(n, "max_requests_per_connection", "limits", cfg.limits.max_requests_per_connection, 1);
+      r.size(n, "max_response_header_bytes", "limits", cfg.limits.max_response_header_bytes, 1024);
+    }
+    if (auto n = root["timeouts"];
+        n && r.expect_map(n, "timeouts", {"header_read", "keepalive_idle", "body_read",
+                                          "upstream_connect", "upstream_response", "upstream_idle",
+                                          "drain", "tls_handshake", "websocket_idle"})) {
+      auto& t = cfg.timeouts;
+      r.duration(n, "header_read", "timeouts", t.header_read);
+      r.duration(n, "keepalive_idle", "timeouts", t.keepalive_idle);
+      r.duration(n, "body_read", "timeouts", t.body_read);
+      r.duration(n, "upstream_connect", "timeouts", t.upstream_connect);
+      r.duration(n, "upstream_response", "timeouts", t.upstream_response);
+      r.duration(n, "upstream_idle", "timeouts", t.upstream_idle);
+      r.duration(n, "drain", "timeouts", t.drain);
+      r.duration(n, "tls_handshake", "timeouts", t.tls_handshake);
+      r.duration(n, "websocket_idle", "timeouts", t.websocket_idle);
+    }
+    if (auto n = root["upstreams"]) read_upstreams(r, n, cfg.upstreams);
+    if (auto n = root["routes"]) read_routes(r, n, cfg.upstreams, cfg.routes);
+    if (auto n = root["log"]; n && r.expect_map(n, "log", {"level", "access"})) {
+      r.string(n, "level", "log", cfg.log.level);
+      static const std::set<std::string> levels{"trace", "debug",    "info", "warn",
+                                                "error", "critical", "off"};
+      if (!levels.count(cfg.log.level))
+        r.error(n["level"], "log.level", "unknown level \"" + cfg.log.level + "\"");
+      r.string(n, "access", "log", cfg.log.access);
+      if (cfg.log.access.empty()) r.error(n["access"], "log.access", "must not be empty");
+    }
+  } catch (const YAML::Exception& e) {
+    std::ostringstream os;
+    os << source_name << ':' << e.mark.line + 1 << ':' << e.mark.column + 1
+       << ": (document): " << e.msg;
+    r.errors().push_back(os.str());
+  }
+  if (!r.errors().empty()) throw ConfigError(std::move(r.errors()));
+  return cfg;
+}
+
+GatewayConfig load_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError({path + ":0:0: (file): cannot open"});
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return load_string(ss.str(), path);
+}
+
+}  // namespace authgate::config

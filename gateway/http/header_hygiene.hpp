@@ -1,0 +1,53 @@
+// Header hygiene between client and upstream: hop-by-hop removal, anti-spoofing,
+// X-Forwarded-*, X-Request-Id and request-framing checks (no smuggling).
+//
+// Usage (per request, after the header is parsed and the route is chosen):
+//   if (auto why = framing_error(req)) reply 400;
+//   ForwardContext fwd{client_ip, peer_trusted, "https", request_id, false};
+//   prepare_upstream_request(req, fwd);   // in place, before it is written upstream
+//   prepare_client_response(res, request_id);
+#pragma once
+
+#include <boost/beast/http/fields.hpp>
+#include <string>
+#include <string_view>
+
+namespace authgate::http {
+
+using Fields = boost::beast::http::fields;
+
+struct ForwardContext {
+  std::string_view client_ip;   // the TCP peer address
+  bool peer_trusted = false;    // the peer is in listen.trusted_proxies
+  std::string_view scheme;      // "http" or "https": how the client reached us
+  std::string_view request_id;  // final id (kept or generated)
+  bool upgrade = false;         // WebSocket upgrade: keep Connection: upgrade + Upgrade
+};
+
+// Why a request's framing is unsafe to forward, or nullptr when it is fine:
+// both Content-Length and Transfer-Encoding, differing Content-Length values,
+// a Transfer-Encoding whose last coding is not "chunked", several Host headers.
+const char* framing_error(const Fields& request_fields);
+
+// Removes Connection and every header it names, Keep-Alive, TE, Trailer,
+// Proxy-*, and Upgrade (unless `keep_upgrade`).
+void remove_hop_by_hop(Fields& fields, bool keep_upgrade);
+
+// Removes client-supplied identity headers: X-Auth-*, X-Remote-User,
+// X-Forwarded-User, also when spelled with "_" for "-" (any case).
+void remove_identity_headers(Fields& fields);
+
+// The whole request-side transform: hop-by-hop, identity headers,
+// X-Forwarded-For/-Proto/-Host, X-Request-Id.
+void prepare_upstream_request(Fields& fields, const ForwardContext& ctx);
+
+// The response-side transform: hop-by-hop (keeps Upgrade on a 101) and X-Request-Id.
+void prepare_client_response(Fields& fields, std::string_view request_id, bool switching_protocols);
+
+// True for 1..128 chars of [A-Za-z0-9._:-]: an incoming X-Request-Id worth keeping.
+bool is_well_formed_request_id(std::string_view id);
+
+// 32 lowercase hex characters from a per-thread CSPRNG-seeded generator.
+std::string generate_request_id();
+
+}  // namespace authgate::http

@@ -1,0 +1,84 @@
+// authgate: parse the command line, load the config, run the App.
+// Exit codes: 0 ok (also after a SIGTERM drain), 1 config errors, 2 usage, 3 start-up failure.
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "app/app.hpp"
+#include "config/loader.hpp"
+#include "version.hpp"
+
+namespace {
+
+void usage(std::ostream& os) {
+  os << "usage: authgate --config FILE [--log-level LEVEL]\n"
+        "       authgate --check-config FILE\n"
+        "       authgate --version\n"
+        "LEVEL: trace, debug, info, warn, error, critical, off\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::optional<std::string> config_path;
+  std::optional<std::string> check_path;
+  std::optional<std::string> log_level;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    auto value = [&]() -> std::optional<std::string> {
+      if (i + 1 >= argc) return std::nullopt;
+      return std::string(argv[++i]);
+    };
+    if (a == "--version") {
+      std::cout << "authgate " << authgate::kVersion << '\n';
+      return 0;
+    } else if (a == "--help" || a == "-h") {
+      usage(std::cout);
+      return 0;
+    } else if (a == "--config" || a == "-c") {
+      config_path = value();
+      if (!config_path) return usage(std::cerr), 2;
+    } else if (a == "--check-config") {
+      check_path = value();
+      if (!check_path) return usage(std::cerr), 2;
+    } else if (a == "--log-level") {
+      log_level = value();
+      static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "critical", "off"};
+      if (!log_level || !levels.count(*log_level)) return usage(std::cerr), 2;
+    } else {
+      std::cerr << "authgate: unknown argument \"" << a << "\"\n";
+      usage(std::cerr);
+      return 2;
+    }
+  }
+
+  const std::string path = check_path ? *check_path : config_path.value_or("");
+  if (path.empty()) return usage(std::cerr), 2;
+
+  authgate::config::GatewayConfig cfg;
+  try {
+    cfg = authgate::config::load_file(path);
+  } catch (const authgate::config::ConfigError& e) {
+    for (const auto& line : e.errors()) std::cerr << line << '\n';
+    return 1;
+  }
+  if (check_path) {
+    std::cout << path << ": ok (" << cfg.routes.size() << " routes, " << cfg.upstreams.size()
+              << " upstreams)\n";
+    return 0;
+  }
+
+  std::signal(SIGPIPE, SIG_IGN);
+  try {
+    authgate::app::App app(path, std::move(cfg), log_level);
+    return app.run();
+  } catch (const std::exception& e) {
+    spdlog::critical("start-up failed: {}", e.what());
+    return 3;
+  }
+}

@@ -1,0 +1,53 @@
+// Prometheus metrics: families registered once, handles resolved at start-up
+// or reload, so the request path only increments. Served by admin/ as text.
+//
+// Usage:
+//   Metrics m("0.1.0");
+//   auto& c = m.http_requests.Add({{"route","orders"},{"method","GET"},{"code","200"}});
+//   c.Increment();
+//   std::string body = m.render();
+//
+// Label values are bounded: route and upstream names from config, methods
+// folded to a fixed set (method_label), status codes, fixed error kinds.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <string>
+#include <string_view>
+
+namespace authgate::metrics {
+
+class Metrics {
+ public:
+  explicit Metrics(const std::string& version);
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  std::string render() const;  // Prometheus text format 0.0.4
+  static constexpr const char* kContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+  // Latency buckets (seconds) shared by the duration histograms.
+  static const prometheus::Histogram::BucketBoundaries& latency_buckets();
+
+  prometheus::Registry registry;
+  prometheus::Family<prometheus::Counter>& http_requests;        // route, method, code
+  prometheus::Family<prometheus::Histogram>& http_duration;      // route
+  prometheus::Family<prometheus::Histogram>& upstream_duration;  // upstream
+  prometheus::Family<prometheus::Counter>& upstream_errors;      // upstream, kind
+  prometheus::Family<prometheus::Counter>& timeouts;             // phase
+  prometheus::Family<prometheus::Counter>& config_reloads;       // result
+  prometheus::Gauge& connections_active;
+  prometheus::Counter& connections_rejected;
+  prometheus::Counter& reload_success;
+  prometheus::Counter& reload_failure;
+};
+
+// GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, CONNECT, TRACE or "other".
+std::string_view method_label(std::string_view method);
+
+}  // namespace authgate::metrics

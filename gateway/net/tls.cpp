@@ -1,0 +1,38 @@
+#include "net/tls.hpp"
+
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <openssl/ssl.h>
+
+namespace authgate::net {
+
+namespace ssl = asio::ssl;
+
+std::shared_ptr<ssl::context> make_server_context(const std::string& cert_file,
+                                                  const std::string& key_file) {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                   ssl::context::single_dh_use);
+  ctx->use_certificate_chain_file(cert_file);
+  ctx->use_private_key_file(key_file, ssl::context::pem);
+  return ctx;
+}
+
+std::shared_ptr<ssl::context> make_client_context(const config::UpstreamTls& tls) {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  if (tls.ca_file.empty()) ctx->set_default_verify_paths();
+  else ctx->load_verify_file(tls.ca_file);
+  ctx->set_verify_mode(tls.verify ? ssl::verify_peer : ssl::verify_none);
+  return ctx;
+}
+
+bool configure_client_stream(Stream::TlsStream& stream, const std::string& server_name,
+                             bool verify) {
+  if (!SSL_set_tlsext_host_name(stream.native_handle(), server_name.c_str())) return false;
+  if (verify) stream.set_verify_callback(ssl::host_name_verification(server_name));
+  return true;
+}
+
+}  // namespace authgate::net

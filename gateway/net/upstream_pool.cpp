@@ -1,0 +1,158 @@
+#include "net/upstream_pool.hpp"
+
+#include <sys/socket.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "net/tls.hpp"
+
+namespace authgate::net {
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+class UpstreamCategory : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "authgate.upstream"; }
+  std::string message(int v) const override { return upstream_error_kind(static_cast<upstream_errc>(v)); }
+};
+
+}  // namespace
+
+const boost::system::error_category& upstream_category() {
+  static const UpstreamCategory c;
+  return c;
+}
+
+boost::system::error_code make_error_code(upstream_errc e) {
+  return {static_cast<int>(e), upstream_category()};
+}
+
+const char* upstream_error_kind(upstream_errc e) {
+  switch (e) {
+    case upstream_errc::pool_exhausted: return "pool_exhausted";
+    case upstream_errc::resolve_failed: return "resolve_failed";
+    case upstream_errc::connect_refused: return "connect_refused";
+    case upstream_errc::connect_timeout: return "connect_timeout";
+    case upstream_errc::tls_failed: return "tls_failed";
+    case upstream_errc::send_failed: return "send_failed";
+    case upstream_errc::response_timeout: return "response_timeout";
+    case upstream_errc::bad_response: return "bad_response";
+  }
+  return "unknown";
+}
+
+unsigned upstream_error_status(upstream_errc e) {
+  switch (e) {
+    case upstream_errc::pool_exhausted: return 503;
+    case upstream_errc::connect_timeout:
+    case upstream_errc::response_timeout: return 504;
+    default: return 502;
+  }
+}
+
+UpstreamLease& UpstreamLease::operator=(UpstreamLease&& o) noexcept {
+  if (this != &o) {
+    reset();
+    pool_ = std::exchange(o.pool_, nullptr);
+    conn_ = std::move(o.conn_);
+    keep_ = std::exchange(o.keep_, false);
+  }
+  return *this;
+}
+
+void UpstreamLease::reset() {
+  if (pool_) pool_->release(std::move(conn_), keep_);
+  pool_ = nullptr;
+  conn_.reset();
+  keep_ = false;
+}
+
+UpstreamPool::UpstreamPool(asio::any_io_executor ex, const config::Upstream& cfg,
+                           const config::Timeouts& t, asio::ssl::context* tls)
+    : ex_(std::move(ex)),
+      cfg_(cfg),
+      timeouts_(t),
+      tls_(tls),
+      server_name_(cfg.tls.server_name.empty() ? cfg.host : cfg.tls.server_name) {}
+
+UpstreamPool::~UpstreamPool() = default;
+
+// A pooled connection the peer has closed (or sent unsolicited bytes on) is
+// useless; one non-blocking peek finds out before a request is written to it.
+bool UpstreamPool::looks_alive(UpstreamConnection& c) {
+  char byte;
+  auto fd = c.stream.tcp().socket().native_handle();
+  ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+asio::awaitable<std::pair<error_code, UpstreamLease>> UpstreamPool::acquire() {
+  const auto now = std::chrono::steady_clock::now();
+  while (!idle_.empty()) {
+    auto c = std::move(idle_.back());
+    idle_.pop_back();
+    if (now - c->last_used < timeouts_.upstream_idle && looks_alive(*c)) {
+      c->reused = true;
+      ++busy_;
+      co_return std::pair{error_code{}, UpstreamLease(this, std::move(c))};
+    }
+  }
+  co_return co_await connect_new();
+}
+
+asio::awaitable<std::pair<error_code, UpstreamLease>> UpstreamPool::connect_new() {
+  if (busy_ + idle_.size() >= cfg_.max_connections) {
+    if (idle_.empty())
+      co_return std::pair{error_code(upstream_errc::pool_exhausted), UpstreamLease()};
+    idle_.pop_front();  // make room: drop the least recently used idle one
+  }
+  ++busy_;  // counted from here so concurrent connects respect the bound
+  auto fail = [this](upstream_errc e) {
+    --busy_;
+    return std::pair{error_code(e), UpstreamLease()};
+  };
+
+  const auto deadline = std::chrono::steady_clock::now() + timeouts_.upstream_connect;
+  asio::ip::tcp::resolver resolver(ex_);
+  // getaddrinfo cannot be cancelled, so name resolution is outside the connect
+  // deadline; IP-literal upstreams (the common case behind a gateway) resolve at once.
+  beast::tcp_stream tcp(ex_);
+  auto [rec, results] = co_await resolver.async_resolve(cfg_.host, std::to_string(cfg_.port),
+                                                        use_tuple);
+  if (rec) co_return fail(upstream_errc::resolve_failed);
+  tcp.expires_at(deadline);
+  auto [cec, ep] = co_await tcp.async_connect(results, use_tuple);
+  if (cec == beast::error::timeout) co_return fail(upstream_errc::connect_timeout);
+  if (cec) co_return fail(upstream_errc::connect_refused);
+  tcp.socket().set_option(asio::ip::tcp::no_delay(true));
+
+  std::unique_ptr<UpstreamConnection> c;
+  if (cfg_.scheme == "https") {
+    c = std::make_unique<UpstreamConnection>(Stream(std::move(tcp), *tls_));
+    if (!configure_client_stream(c->stream.tls(), server_name_, cfg_.tls.verify))
+      co_return fail(upstream_errc::tls_failed);
+    c->stream.tcp().expires_at(deadline);
+    auto [hec] = co_await c->stream.tls().async_handshake(asio::ssl::stream_base::client, use_tuple);
+    if (hec == beast::error::timeout) co_return fail(upstream_errc::connect_timeout);
+    if (hec) co_return fail(upstream_errc::tls_failed);
+  } else {
+    c = std::make_unique<UpstreamConnection>(Stream(std::move(tcp)));
+  }
+  c->stream.tcp().expires_never();
+  co_return std::pair{error_code{}, UpstreamLease(this, std::move(c))};
+}
+
+void UpstreamPool::release(std::unique_ptr<UpstreamConnection> c, bool keep) {
+  --busy_;
+  if (!c || !keep || idle_.size() >= cfg_.max_idle || c->buffer.size() != 0) return;
+  c->stream.tcp().expires_never();
+  c->last_used = std::chrono::steady_clock::now();
+  c->reused = false;
+  idle_.push_back(std::move(c));
+}
+
+}  // namespace authgate::net

@@ -1,0 +1,547 @@
+#include "proxy/connection.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <optional>
+
+#include "http/header_hygiene.hpp"
+#include "net/stream.hpp"
+#include "proxy/access_decision.hpp"
+#include "proxy/access_log.hpp"
+#include "proxy/worker.hpp"
+#include "routing/path.hpp"
+
+namespace authgate::proxy {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using error_code = boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+using net::upstream_errc;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// Size of one body piece relayed at a time, each way. Bounds per-request memory.
+constexpr std::size_t kRelayChunk = 64 * 1024;
+// First read of a new request: enough for typical headers in one syscall.
+constexpr std::size_t kFirstRead = 8 * 1024;
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+           return std::tolower(x) == std::tolower(y);
+         });
+}
+
+bool has_token(std::string_view list, std::string_view token) {
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    auto item = list.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (iequals(item, token)) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+// Benign ends of a client connection: the peer closed between requests, or
+// we cancelled/closed it during drain. None of them is worth a log line.
+bool is_benign_close(const error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+         ec == asio::ssl::error::stream_truncated || ec == asio::error::bad_descriptor;
+}
+
+// Everything one request accumulates for the access log and metrics.
+struct RequestState {
+  Clock::time_point start = Clock::now();
+  std::string request_id;
+  std::string method;
+  std::string path;
+  RouteRuntime* route = nullptr;
+  UpstreamRuntime* upstream = nullptr;
+  unsigned status = 0;
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+  std::string_view auth = "none";
+};
+
+// Why an exchange with the upstream failed, and whether it may be retried on a
+// fresh connection (a stale pooled connection, nothing consumed from the client).
+struct ExchangeError {
+  ExchangeError(upstream_errc k, bool retry) : kind(k), retryable(retry) {}
+  ExchangeError(unsigned status, std::string_view error)
+      : client_status(status), client_error(error) {}
+  upstream_errc kind{};
+  bool retryable = false;
+  // When the client side failed instead (body read), the local reply to send.
+  unsigned client_status = 0;
+  std::string_view client_error;
+};
+
+class ClientSession {
+ public:
+  ClientSession(Worker& w, asio::ip::tcp::socket socket)
+      : worker_(w), stream_(make_stream(w, std::move(socket))) {
+    error_code ec;
+    auto ep = stream_.tcp().socket().remote_endpoint(ec);
+    if (!ec) {
+      peer_ = ep.address();
+      if (peer_.is_v6() && peer_.to_v6().is_v4_mapped())
+        peer_ = asio::ip::make_address_v4(asio::ip::v4_mapped, peer_.to_v6());
+      client_ip_ = peer_.to_string();
+    }
+    stream_.tcp().socket().set_option(asio::ip::tcp::no_delay(true), ec);
+    handle_.stream = &stream_;
+    handle_pos_ = worker_.add_connection(&handle_);
+  }
+
+  ~ClientSession() { worker_.remove_connection(handle_pos_); }
+
+  asio::awaitable<void> run() {
+    auto rt = worker_.state().runtime.load();
+    if (stream_.is_tls()) {
+      stream_.tcp().expires_after(rt->cfg.timeouts.tls_handshake);
+      auto [ec] = co_await stream_.tls().async_handshake(asio::ssl::stream_base::server, use_tuple);
+      if (ec) {
+        if (ec == beast::error::timeout) count_timeout("tls_handshake");
+        spdlog::debug("tls handshake from {} failed: {}", client_ip_, ec.message());
+        co_return;
+      }
+    }
+    while (co_await serve_one()) {
+    }
+    error_code ignored;
+    stream_.tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    stream_.tcp().close();
+  }
+
+ private:
+  static net::Stream make_stream(Worker& w, asio::ip::tcp::socket socket) {
+    beast::tcp_stream tcp(std::move(socket));
+    if (auto& tls = w.state().server_tls) return net::Stream(std::move(tcp), *tls);
+    return net::Stream(std::move(tcp));
+  }
+
+  void count_timeout(const char* phase) {
+    worker_.state().metrics.timeouts.Add({{"phase", phase}}).Increment();
+  }
+
+  // Returns true when the connection should wait for another request.
+  asio::awaitable<bool> serve_one() {
+    auto rt = worker_.state().runtime.load();  // this request's snapshot
+    const auto& limits = rt->cfg.limits;
+    const auto& timeouts = rt->cfg.timeouts;
+
+    if (buffer_.size() == 0) {  // idle keep-alive wait for the first byte
+      if (worker_.state().draining.load()) co_return false;
+      handle_.idle = true;
+      stream_.tcp().expires_after(timeouts.keepalive_idle);
+      auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kFirstRead), use_tuple);
+      handle_.idle = false;
+      if (ec) {
+        if (ec == beast::error::timeout) count_timeout("keepalive_idle");
+        co_return false;
+      }
+      buffer_.commit(n);
+    }
+
+    RequestState rs;
+    bhttp::request_parser<bhttp::buffer_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(std::min<std::uint64_t>(limits.max_header_bytes, UINT32_MAX)));
+    parser.body_limit(limits.max_body_bytes);
+    stream_.tcp().expires_after(timeouts.header_read);
+    auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, parser, use_tuple);
+    if (ec) {
+      if (ec == bhttp::error::end_of_stream || is_benign_close(ec)) co_return false;
+      rs.request_id = http::generate_request_id();
+      if (ec == beast::error::timeout) {
+        count_timeout("header_read");
+        co_await reply_local(*rt, rs, 408, "request_timeout", false);
+      } else if (ec == bhttp::error::header_limit) {
+        co_await reply_local(*rt, rs, 431, "request_header_fields_too_large", false);
+      } else if (ec == bhttp::error::body_limit) {
+        co_await reply_local(*rt, rs, 413, "payload_too_large", false);
+      } else {
+        spdlog::debug("bad request from {}: {}", client_ip_, ec.message());
+        co_await reply_local(*rt, rs, 400, "bad_request", false);
+      }
+      co_return false;
+    }
+
+    auto& req = parser.get();
+    rs.method = std::string(req.method_string());
+    if (auto it = req.find("X-Request-Id");
+        it != req.end() && http::is_well_formed_request_id(it->value()))
+      rs.request_id = std::string(it->value());
+    else
+      rs.request_id = http::generate_request_id();
+
+    // A request whose body we have not read cannot leave the connection reusable.
+    auto can_keep = [&] {
+      return req.keep_alive() && parser.is_done() && !worker_.state().draining.load();
+    };
+
+    if (const char* why = http::framing_error(req)) {
+      rs.path = std::string(req.target());
+      spdlog::debug("rejecting request {} from {}: {}", rs.request_id, client_ip_, why);
+      co_await reply_local(*rt, rs, 400, "bad_request", false);
+      co_return false;
+    }
+
+    routing::CanonicalTarget target;
+    std::error_code pec;
+    if (!routing::canonicalize_target(req.target(), target, pec)) {
+      rs.path = std::string(req.target());
+      spdlog::debug("rejecting path of {}: {}", rs.request_id, pec.message());
+      co_await reply_local(*rt, rs, 400, "bad_path", can_keep());
+      co_return can_keep();
+    }
+    rs.path = target.path;
+
+    const int route_index = rt->table.match(req[bhttp::field::host], req.method_string(), target.path);
+    if (route_index < 0) {
+      co_await reply_local(*rt, rs, 404, "not_found", can_keep());
+      co_return can_keep();
+    }
+    RouteRuntime& route = rt->routes[static_cast<std::size_t>(route_index)];
+    const config::Route& route_cfg = rt->cfg.routes[static_cast<std::size_t>(route_index)];
+    rs.route = &route;
+
+    const AccessDecision decision = decide_access(route_cfg, req);
+    rs.auth = decision.auth_label;
+    if (!decision.allowed) {
+      co_await reply_local(*rt, rs, decision.status, decision.error, can_keep());
+      co_return can_keep();
+    }
+
+    co_return co_await proxy(*rt, rs, parser, route, target);
+  }
+
+  asio::awaitable<bool> proxy(Runtime& rt, RequestState& rs,
+                              bhttp::request_parser<bhttp::buffer_body>& parser,
+                              RouteRuntime& route, const routing::CanonicalTarget& target) {
+    const auto& timeouts = rt.cfg.timeouts;
+    auto& req = parser.get();
+    UpstreamRuntime& up = rt.upstreams[route.upstream];
+    const config::Upstream& up_cfg = rt.cfg.upstreams[route.upstream];
+    rs.upstream = &up;
+
+    const bool upgrade = req.count(bhttp::field::upgrade) > 0 &&
+                         has_token(req[bhttp::field::connection], "upgrade");
+    const bool expect_continue = has_token(req[bhttp::field::expect], "100-continue");
+
+    bhttp::request<bhttp::buffer_body> upstream_req;
+    upstream_req.base() = req.base();
+    upstream_req.version(11);
+    upstream_req.target(target.target());
+    http::ForwardContext fwd{client_ip_, rt.is_trusted_proxy(peer_),
+                             stream_.is_tls() ? "https" : "http", rs.request_id, upgrade};
+    http::prepare_upstream_request(upstream_req.base(), fwd);
+    if (!up_cfg.host_header.empty()) upstream_req.set(bhttp::field::host, up_cfg.host_header);
+    if (expect_continue) upstream_req.erase(bhttp::field::expect);
+
+    if (expect_continue && !parser.is_done()) {
+      // We answer 100 ourselves: the decision on the headers has been taken.
+      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+      stream_.tcp().expires_after(timeouts.body_read);
+      auto [ec, n] = co_await bhttp::async_write(stream_, cont, use_tuple);
+      if (ec) co_return false;
+    }
+
+    auto& pool = *up.pools[worker_.index()];
+    const auto upstream_start = Clock::now();
+    std::optional<ExchangeError> failure;
+    net::UpstreamLease lease;
+    std::optional<bhttp::response_parser<bhttp::buffer_body>> rp;
+    const bool has_body = !parser.is_done();
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      // (No co_await inside ?: — GCC 12 miscompiles that.)
+      std::pair<error_code, net::UpstreamLease> acquired;
+      if (attempt == 0) acquired = co_await pool.acquire();
+      else acquired = co_await pool.connect_new();
+      if (acquired.first) {
+        failure = ExchangeError{static_cast<upstream_errc>(acquired.first.value()), false};
+        break;
+      }
+      lease = std::move(acquired.second);
+      failure = co_await send_request(rt, rs, parser, upstream_req, lease);
+      if (!failure) failure = co_await read_response_header(rt, req.method(), !has_body, lease, rp);
+      if (!failure || !failure->retryable || !lease->reused) break;
+      lease = {};  // stale pooled connection: close it, try once more on a new one
+    }
+
+    if (failure) {
+      if (failure->client_status) {
+        co_await reply_local(rt, rs, failure->client_status, failure->client_error, false);
+        co_return false;
+      }
+      rt.upstream_error_counter(up, failure->kind).Increment();
+      spdlog::warn("request {} to upstream {} failed: {}", rs.request_id, up.name,
+                   net::upstream_error_kind(failure->kind));
+      const unsigned status = net::upstream_error_status(failure->kind);
+      co_await reply_local(rt, rs, status, net::upstream_error_kind(failure->kind),
+                           req.keep_alive() && parser.is_done() && !worker_.state().draining.load());
+      co_return req.keep_alive() && parser.is_done() && !worker_.state().draining.load();
+    }
+    up.duration->Observe(std::chrono::duration<double>(Clock::now() - upstream_start).count());
+
+    auto& ures = rp->get();
+    const bool switching = upgrade && ures.result() == bhttp::status::switching_protocols;
+    bhttp::response<bhttp::buffer_body> client_res;
+    client_res.base() = ures.base();
+    http::prepare_client_response(client_res.base(), rs.request_id, switching);
+    ++requests_;
+    bool keep = !switching && req.keep_alive() && !worker_.state().draining.load() &&
+                requests_ < rt.cfg.limits.max_requests_per_connection;
+    if (!rp->is_done() && !ures.has_content_length() && !ures.chunked()) {
+      // Close-delimited upstream body: chunk it for HTTP/1.1 clients, else close.
+      if (req.version() >= 11) client_res.chunked(true);
+      else keep = false;
+    }
+    if (!switching) client_res.keep_alive(keep);
+    client_res.version(req.version() >= 11 ? 11 : 10);
+    rs.status = client_res.result_int();
+
+    bhttp::response_serializer<bhttp::buffer_body> sr{client_res};
+    bool ok = true;
+    if (rp->is_done()) {
+      client_res.body().data = nullptr;
+      client_res.body().size = 0;
+      client_res.body().more = false;
+      stream_.tcp().expires_after(timeouts.body_read);
+      auto [ec, n] = co_await bhttp::async_write(stream_, sr, use_tuple);
+      ok = !ec;
+    } else {
+      stream_.tcp().expires_after(timeouts.body_read);
+      auto [ec, n] = co_await bhttp::async_write_header(stream_, sr, use_tuple);
+      ok = !ec;
+      char* chunk = relay_buffer();
+      while (ok && !rp->is_done()) {
+        auto& body = rp->get().body();
+        body.data = chunk;
+        body.size = kRelayChunk;
+        lease->stream.tcp().expires_after(timeouts.upstream_response);
+        auto [rec, rn] = co_await bhttp::async_read_some(lease->stream, lease->buffer, *rp, use_tuple);
+        if (rec == bhttp::error::need_buffer) rec = {};
+        if (rec) {
+          // Headers are already out: all we can do is cut the client off.
+          rt.upstream_error_counter(up, rec == beast::error::timeout ? upstream_errc::response_timeout
+                                                                     : upstream_errc::bad_response)
+              .Increment();
+          spdlog::warn("request {}: upstream {} body failed: {}", rs.request_id, up.name, rec.message());
+          ok = false;
+          break;
+        }
+        client_res.body().data = chunk;
+        client_res.body().size = kRelayChunk - body.size;
+        client_res.body().more = !rp->is_done();
+        rs.bytes_out += client_res.body().size;
+        stream_.tcp().expires_after(timeouts.body_read);
+        auto [wec, wn] = co_await bhttp::async_write(stream_, sr, use_tuple);
+        if (wec == bhttp::error::need_buffer) wec = {};
+        ok = !wec;
+      }
+    }
+    if (ok && rp->is_done() && !switching && rp->get().keep_alive()) lease.keep();
+
+    if (ok && switching) {
+      co_await relay_upgraded(rt, *lease);
+      finish(rt, rs);
+      co_return false;
+    }
+    finish(rt, rs);
+    lease.reset();
+    co_return ok && keep && parser.is_done();
+  }
+
+  // Writes the request header and streams the body from the client.
+  asio::awaitable<std::optional<ExchangeError>> send_request(
+      Runtime& rt, RequestState& rs, bhttp::request_parser<bhttp::buffer_body>& parser,
+      bhttp::request<bhttp::buffer_body>& upstream_req, net::UpstreamLease& lease) {
+    const auto& timeouts = rt.cfg.timeouts;
+    bhttp::request_serializer<bhttp::buffer_body> sr{upstream_req};
+    if (parser.is_done()) {
+      upstream_req.body().data = nullptr;
+      upstream_req.body().size = 0;
+      upstream_req.body().more = false;
+      lease->stream.tcp().expires_after(timeouts.upstream_response);
+      auto [ec, n] = co_await bhttp::async_write(lease->stream, sr, use_tuple);
+      if (ec) co_return ExchangeError{upstream_errc::send_failed, true};
+      co_return std::nullopt;
+    }
+    lease->stream.tcp().expires_after(timeouts.upstream_response);
+    auto [hec, hn] = co_await bhttp::async_write_header(lease->stream, sr, use_tuple);
+    // Nothing of the body has been read from the client yet: safe to retry.
+    if (hec) co_return ExchangeError{upstream_errc::send_failed, true};
+    char* chunk = relay_buffer();
+    while (!parser.is_done()) {
+      auto& body = parser.get().body();
+      body.data = chunk;
+      body.size = kRelayChunk;
+      stream_.tcp().expires_after(timeouts.body_read);
+      auto [ec, n] = co_await bhttp::async_read_some(stream_, buffer_, parser, use_tuple);
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec) {
+        if (ec == bhttp::error::body_limit) co_return ExchangeError{413u, "payload_too_large"};
+        if (ec == beast::error::timeout) {
+          count_timeout("body_read");
+          co_return ExchangeError{408u, "request_timeout"};
+        }
+        co_return ExchangeError{400u, "bad_request"};
+      }
+      upstream_req.body().data = chunk;
+      upstream_req.body().size = kRelayChunk - body.size;
+      upstream_req.body().more = !parser.is_done();
+      rs.bytes_in += upstream_req.body().size;
+      lease->stream.tcp().expires_after(timeouts.upstream_response);
+      auto [wec, wn] = co_await bhttp::async_write(lease->stream, sr, use_tuple);
+      if (wec == bhttp::error::need_buffer) wec = {};
+      if (wec) co_return ExchangeError{upstream_errc::send_failed, false};
+    }
+    co_return std::nullopt;
+  }
+
+  // Reads the upstream response header, skipping interim 1xx (except 101).
+  // `may_retry`: no request body was sent, so a stale pooled connection can be
+  // replaced transparently.
+  asio::awaitable<std::optional<ExchangeError>> read_response_header(
+      Runtime& rt, bhttp::verb method, bool may_retry, net::UpstreamLease& lease,
+      std::optional<bhttp::response_parser<bhttp::buffer_body>>& rp) {
+    for (;;) {
+      rp.emplace();
+      rp->header_limit(static_cast<std::uint32_t>(
+          std::min<std::uint64_t>(rt.cfg.limits.max_response_header_bytes, UINT32_MAX)));
+      rp->body_limit(boost::none);
+      if (method == bhttp::verb::head) rp->skip(true);
+      lease->stream.tcp().expires_after(rt.cfg.timeouts.upstream_response);
+      auto [ec, n] = co_await bhttp::async_read_header(lease->stream, lease->buffer, *rp, use_tuple);
+      if (ec == beast::error::timeout) co_return ExchangeError{upstream_errc::response_timeout, false};
+      if (ec) {
+        // A pooled connection closed by the upstream before any byte came back.
+        const bool stale = ec == bhttp::error::end_of_stream || ec == asio::error::connection_reset ||
+                           ec == asio::error::eof;
+        co_return ExchangeError{upstream_errc::bad_response, stale && n == 0 && may_retry};
+      }
+      const unsigned code = rp->get().result_int();
+      if (code >= 100 && code < 200 && code != 101) continue;
+      co_return std::nullopt;
+    }
+  }
+
+  // After a 101: relay raw bytes both ways until either side closes or idles out.
+  asio::awaitable<void> relay_upgraded(Runtime& rt, net::UpstreamConnection& up) {
+    using namespace asio::experimental::awaitable_operators;
+    const auto idle = rt.cfg.timeouts.websocket_idle;
+    // Bytes that arrived behind the headers belong to the new protocol.
+    if (up.buffer.size()) {
+      stream_.tcp().expires_after(idle);
+      auto [ec, n] = co_await asio::async_write(stream_, up.buffer.data(), use_tuple);
+      if (ec) co_return;
+      up.buffer.consume(up.buffer.size());
+    }
+    if (buffer_.size()) {
+      up.stream.tcp().expires_after(idle);
+      auto [ec, n] = co_await asio::async_write(up.stream, buffer_.data(), use_tuple);
+      if (ec) co_return;
+      buffer_.consume(buffer_.size());
+    }
+    co_await (pump(stream_, up.stream, idle) || pump(up.stream, stream_, idle));
+  }
+
+  static asio::awaitable<void> pump(net::Stream& from, net::Stream& to, config::Duration idle) {
+    std::vector<char> data(kRelayChunk);
+    for (;;) {
+      from.tcp().expires_after(idle);
+      auto [ec, n] = co_await from.async_read_some(asio::buffer(data), use_tuple);
+      if (ec) co_return;
+      to.tcp().expires_after(idle);
+      auto [wec, wn] = co_await asio::async_write(to, asio::buffer(data.data(), n), use_tuple);
+      if (wec) co_return;
+    }
+  }
+
+  asio::awaitable<void> reply_local(Runtime& rt, RequestState& rs, unsigned status,
+                                    std::string_view error, bool keep_alive) {
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
+    res.set(bhttp::field::content_type, "application/json");
+    res.set(bhttp::field::cache_control, "no-store");
+    res.set("X-Request-Id", rs.request_id);
+    std::string body = "{\"error\":\"";
+    append_json_escaped(body, error);
+    body += "\",\"status\":" + std::to_string(status) + ",\"request_id\":\"";
+    append_json_escaped(body, rs.request_id);
+    body += "\"}\n";
+    res.body() = std::move(body);
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    rs.status = status;
+    rs.bytes_out = res.body().size();
+    stream_.tcp().expires_after(rt.cfg.timeouts.body_read);
+    co_await bhttp::async_write(stream_, res, use_tuple);
+    finish(rt, rs);
+  }
+
+  void finish(Runtime& rt, RequestState& rs) {
+    const double seconds = std::chrono::duration<double>(Clock::now() - rs.start).count();
+    RouteRuntime& route = rs.route ? *rs.route : rt.unmatched;
+    rt.request_counter(route, worker_.index(), rs.method.empty() ? "other" : rs.method, rs.status)
+        .Increment();
+    route.duration->Observe(seconds);
+    if (rt.access_log) {
+      AccessRecord rec;
+      rec.request_id = rs.request_id;
+      rec.client = client_ip_;
+      rec.method = rs.method;
+      rec.path = rs.path;
+      rec.route = route.name;
+      rec.upstream = rs.upstream ? std::string_view(rs.upstream->name) : std::string_view();
+      rec.status = rs.status;
+      rec.bytes_in = rs.bytes_in;
+      rec.bytes_out = rs.bytes_out;
+      rec.duration_ms = seconds * 1000.0;
+      rec.auth = rs.auth;
+      write_access_log(*rt.access_log, rec);
+    }
+  }
+
+  char* relay_buffer() {
+    if (!relay_) relay_ = std::make_unique<char[]>(kRelayChunk);
+    return relay_.get();
+  }
+
+  Worker& worker_;
+  net::Stream stream_;
+  beast::flat_buffer buffer_;
+  asio::ip::address peer_;
+  std::string client_ip_;
+  ConnectionHandle handle_;
+  std::list<ConnectionHandle*>::iterator handle_pos_;
+  std::unique_ptr<char[]> relay_;  // one body piece in flight, allocated on first body
+  std::uint64_t requests_ = 0;
+};
+
+}  // namespace
+
+asio::awaitable<void> serve_connection(Worker& worker, asio::ip::tcp::socket socket) {
+  ClientSession session(worker, std::move(socket));
+  co_await session.run();
+}
+
+}  // namespace authgate::proxy

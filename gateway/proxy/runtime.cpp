@@ -1,0 +1,123 @@
+#include "proxy/runtime.hpp"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "net/tls.hpp"
+
+namespace authgate::proxy {
+
+namespace {
+
+std::shared_ptr<spdlog::logger> make_access_log(const std::string& target) {
+  std::shared_ptr<spdlog::sinks::sink> sink;
+  if (target == "off") return nullptr;
+  if (target == "stdout") sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
+  else if (target == "stderr") sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  else sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(target);
+  auto logger = std::make_shared<spdlog::logger>("access", std::move(sink));
+  logger->set_pattern("%v");
+  logger->set_level(spdlog::level::info);
+  logger->flush_on(spdlog::level::off);  // flushed by the periodic flusher (app)
+  return logger;
+}
+
+Network parse_network(const std::string& text) {
+  auto slash = text.find('/');
+  Network n;
+  n.address = boost::asio::ip::make_address(text.substr(0, slash));
+  unsigned max = n.address.is_v4() ? 32 : 128;
+  n.prefix = slash == std::string::npos ? max : static_cast<unsigned>(std::stoul(text.substr(slash + 1)));
+  return n;
+}
+
+}  // namespace
+
+bool Network::contains(const boost::asio::ip::address& a) const {
+  auto bytes_of = [](const boost::asio::ip::address& x) {
+    std::array<unsigned char, 16> out{};
+    if (x.is_v4()) {
+      auto b = x.to_v4().to_bytes();
+      std::copy(b.begin(), b.end(), out.begin());
+    } else {
+      auto b = x.to_v6().to_bytes();
+      std::copy(b.begin(), b.end(), out.begin());
+    }
+    return out;
+  };
+  auto peer = a;
+  if (peer.is_v6() && peer.to_v6().is_v4_mapped() && address.is_v4())
+    peer = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, peer.to_v6());
+  if (peer.is_v4() != address.is_v4()) return false;
+  auto x = bytes_of(peer);
+  auto y = bytes_of(address);
+  for (unsigned bit = 0; bit < prefix; ++bit) {
+    const unsigned mask = 0x80u >> (bit % 8);
+    if ((x[bit / 8] & mask) != (y[bit / 8] & mask)) return false;
+  }
+  return true;
+}
+
+Runtime::Runtime(config::GatewayConfig c, metrics::Metrics& metrics,
+                 const std::vector<boost::asio::any_io_executor>& workers)
+    : cfg(std::move(c)), table(cfg.routes), metrics_(metrics) {
+  const auto& buckets = metrics::Metrics::latency_buckets();
+  upstreams.resize(cfg.upstreams.size());
+  for (std::size_t i = 0; i < cfg.upstreams.size(); ++i) {
+    const auto& ucfg = cfg.upstreams[i];
+    auto& up = upstreams[i];
+    up.name = ucfg.name;
+    if (ucfg.scheme == "https") up.tls = net::make_client_context(ucfg.tls);
+    for (const auto& ex : workers)
+      up.pools.push_back(std::make_unique<net::UpstreamPool>(ex, ucfg, cfg.timeouts, up.tls.get()));
+    up.duration = &metrics.upstream_duration.Add({{"upstream", ucfg.name}}, buckets);
+  }
+  auto make_route = [&](const std::string& name, std::size_t upstream) {
+    RouteRuntime r;
+    r.name = name;
+    r.upstream = upstream;
+    r.duration = &metrics.http_duration.Add({{"route", name}}, buckets);
+    r.counters.resize(workers.size());
+    return r;
+  };
+  for (const auto& rc : cfg.routes) {
+    std::size_t up = 0;
+    while (up < cfg.upstreams.size() && cfg.upstreams[up].name != rc.upstream) ++up;
+    routes.push_back(make_route(rc.name, up));
+  }
+  unmatched = make_route("", 0);
+  for (const auto& t : cfg.listen.trusted_proxies) trusted_proxies.push_back(parse_network(t.text));
+  access_log = make_access_log(cfg.log.access);
+}
+
+Runtime::~Runtime() {
+  if (access_log) access_log->flush();
+}
+
+prometheus::Counter& Runtime::request_counter(RouteRuntime& route, std::size_t worker,
+                                              std::string_view method, unsigned code) {
+  const auto label = metrics::method_label(method);
+  const std::uint32_t key = (static_cast<std::uint32_t>(label.front()) << 24) |
+                            (static_cast<std::uint32_t>(label.size()) << 16) | code;
+  auto& cache = route.counters[worker];
+  auto it = cache.find(key);
+  if (it != cache.end()) return *it->second;
+  auto& c = metrics_.http_requests.Add(
+      {{"route", route.name}, {"method", std::string(label)}, {"code", std::to_string(code)}});
+  cache.emplace(key, &c);
+  return c;
+}
+
+prometheus::Counter& Runtime::upstream_error_counter(const UpstreamRuntime& up,
+                                                     net::upstream_errc e) {
+  return metrics_.upstream_errors.Add({{"upstream", up.name}, {"kind", net::upstream_error_kind(e)}});
+}
+
+bool Runtime::is_trusted_proxy(const boost::asio::ip::address& peer) const {
+  for (const auto& n : trusted_proxies)
+    if (n.contains(peer)) return true;
+  return false;
+}
+
+}  // namespace authgate::proxy

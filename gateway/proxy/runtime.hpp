@@ -1,0 +1,78 @@
+// One immutable snapshot of everything a request needs: the config, the route
+// table, per-route and per-upstream metric handles, upstream pools (one per
+// worker), TLS contexts and the access log. SIGHUP builds a new Runtime and
+// swaps it in atomically; requests in flight keep the one they started with
+// (they hold a shared_ptr), so they finish on the old snapshot.
+//
+// Usage:
+//   auto rt = std::make_shared<Runtime>(std::move(cfg), metrics, worker_executors);
+//   int route = rt->table.match(host, method, path);
+//   rt->upstreams[rt->routes[route].upstream].pools[worker_index]->acquire();
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.hpp"
+#include "metrics/metrics.hpp"
+#include "net/upstream_pool.hpp"
+#include "routing/route_table.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace authgate::proxy {
+
+// Per route (and one for "no route"): metric handles. Request counters are
+// cached per worker (each worker touches only its own map: no locks).
+struct RouteRuntime {
+  std::string name;
+  std::size_t upstream = 0;
+  prometheus::Histogram* duration = nullptr;
+  std::vector<std::unordered_map<std::uint32_t, prometheus::Counter*>> counters;  // [worker]
+};
+
+struct UpstreamRuntime {
+  std::string name;
+  std::shared_ptr<boost::asio::ssl::context> tls;         // https upstreams only
+  std::vector<std::unique_ptr<net::UpstreamPool>> pools;  // [worker]
+  prometheus::Histogram* duration = nullptr;
+};
+
+struct Network {
+  boost::asio::ip::address address;
+  unsigned prefix = 0;
+  bool contains(const boost::asio::ip::address& a) const;
+};
+
+class Runtime {
+ public:
+  // Throws on start-up errors (TLS files, access log file).
+  Runtime(config::GatewayConfig cfg, metrics::Metrics& metrics,
+          const std::vector<boost::asio::any_io_executor>& workers);
+  ~Runtime();
+
+  // The requests_total counter for (route, method, code), resolved once per worker.
+  prometheus::Counter& request_counter(RouteRuntime& route, std::size_t worker,
+                                       std::string_view method, unsigned code);
+  prometheus::Counter& upstream_error_counter(const UpstreamRuntime& up, net::upstream_errc e);
+  bool is_trusted_proxy(const boost::asio::ip::address& peer) const;
+
+  const config::GatewayConfig cfg;
+  const routing::RouteTable table;
+  std::vector<RouteRuntime> routes;  // parallel to cfg.routes
+  RouteRuntime unmatched;            // label route="" for 400/404 before routing
+  std::vector<UpstreamRuntime> upstreams;
+  std::vector<Network> trusted_proxies;
+  std::shared_ptr<spdlog::logger> access_log;  // null when log.access is off
+
+ private:
+  metrics::Metrics& metrics_;
+};
+
+}  // namespace authgate::proxy

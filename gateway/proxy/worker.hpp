@@ -1,0 +1,83 @@
+// One event-loop thread with its own io_context, its own SO_REUSEPORT
+// acceptor and its own upstream pools: workers share nothing on the request
+// path except the atomic Runtime pointer and atomic counters.
+//
+// Usage (from the app, on the control thread):
+//   Worker w(0, state);
+//   w.listen(endpoint);            // throws on bind errors (start-up)
+//   std::thread t([&]{ w.run(); });
+//   w.begin_drain();               // stop accepting, close idle connections
+//   w.force_close();               // drain timeout: close everything
+//   w.stop(); t.join();
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <list>
+#include <memory>
+#include <optional>
+
+#include "metrics/metrics.hpp"
+#include "proxy/runtime.hpp"
+
+namespace authgate::net {
+class Stream;
+}
+
+namespace authgate::proxy {
+
+// What every worker shares. Runtime is swapped atomically on SIGHUP.
+struct GatewayState {
+  explicit GatewayState(metrics::Metrics& m) : metrics(m) {}
+  metrics::Metrics& metrics;
+  std::atomic<std::shared_ptr<Runtime>> runtime;
+  std::atomic<bool> draining{false};
+  std::atomic<std::uint64_t> connections{0};
+  std::shared_ptr<boost::asio::ssl::context> server_tls;  // null: plain HTTP listener
+};
+
+// A live client connection as the worker sees it, for drain and forced close.
+struct ConnectionHandle {
+  net::Stream* stream = nullptr;
+  bool idle = false;  // suspended waiting for the next request
+};
+
+class Worker {
+ public:
+  Worker(std::size_t index, GatewayState& state);
+  ~Worker();
+
+  void listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+  void run();  // blocks; call on the worker's own thread
+  void stop();
+
+  // Thread-safe: posted to the worker's thread.
+  void begin_drain();
+  void force_close();
+
+  std::size_t index() const { return index_; }
+  boost::asio::io_context& io() { return io_; }
+  GatewayState& state() { return state_; }
+
+  // Called by connections on the worker's thread.
+  std::list<ConnectionHandle*>::iterator add_connection(ConnectionHandle* h);
+  void remove_connection(std::list<ConnectionHandle*>::iterator it);
+
+ private:
+  void start_accepting();
+  boost::asio::awaitable<void> accept_loop();
+
+  std::size_t index_;
+  GatewayState& state_;
+  boost::asio::io_context io_{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::list<ConnectionHandle*> connections_;
+};
+
+}  // namespace authgate::proxy

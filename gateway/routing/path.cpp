@@ -1,0 +1,129 @@
+#include "routing/path.hpp"
+
+#include <vector>
+
+namespace authgate::routing {
+
+namespace {
+
+class PathCategory : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "authgate.path"; }
+  std::string message(int v) const override {
+    switch (static_cast<path_errc>(v)) {
+      case path_errc::not_origin_form: return "request target is not an absolute path";
+      case path_errc::bad_escape: return "malformed percent-escape in path";
+      case path_errc::encoded_separator: return "encoded slash or backslash in path";
+      case path_errc::encoded_nul: return "encoded NUL in path";
+      case path_errc::backslash: return "backslash in path";
+      case path_errc::control_character: return "control character in path";
+      case path_errc::fragment: return "fragment in request target";
+      case path_errc::above_root: return "dot-segments climb above the root";
+    }
+    return "unknown path error";
+  }
+};
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool is_unreserved(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+         c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+}  // namespace
+
+const std::error_category& path_category() {
+  static const PathCategory category;
+  return category;
+}
+
+std::error_code make_error_code(path_errc e) { return {static_cast<int>(e), path_category()}; }
+
+bool canonicalize_target(std::string_view target, CanonicalTarget& out, std::error_code& ec) {
+  auto fail = [&](path_errc e) {
+    ec = e;
+    return false;
+  };
+  if (target.empty() || target.front() != '/') return fail(path_errc::not_origin_form);
+  if (target.find('#') != std::string_view::npos) return fail(path_errc::fragment);
+
+  auto qpos = target.find('?');
+  std::string_view raw_path = target.substr(0, qpos);
+  out.has_query = qpos != std::string_view::npos;
+  out.query = out.has_query ? std::string(target.substr(qpos + 1)) : std::string();
+
+  // Pass 1: escapes and forbidden bytes; result keeps "/" as the only separator.
+  std::string decoded;
+  decoded.reserve(raw_path.size());
+  for (std::size_t i = 0; i < raw_path.size(); ++i) {
+    const auto c = static_cast<unsigned char>(raw_path[i]);
+    if (c == '%') {
+      if (i + 2 >= raw_path.size()) return fail(path_errc::bad_escape);
+      int hi = hex_value(raw_path[i + 1]);
+      int lo = hex_value(raw_path[i + 2]);
+      if (hi < 0 || lo < 0) return fail(path_errc::bad_escape);
+      const auto v = static_cast<unsigned char>(hi * 16 + lo);
+      if (v == '/' || v == '\\') return fail(path_errc::encoded_separator);
+      if (v == 0) return fail(path_errc::encoded_nul);
+      if (is_unreserved(v)) {
+        decoded.push_back(static_cast<char>(v));
+      } else {
+        static constexpr char kHex[] = "0123456789ABCDEF";
+        decoded.push_back('%');
+        decoded.push_back(kHex[v >> 4]);
+        decoded.push_back(kHex[v & 0xF]);
+      }
+      i += 2;
+    } else if (c == '\\') {
+      return fail(path_errc::backslash);
+    } else if (c <= 0x20 || c == 0x7F) {
+      return fail(path_errc::control_character);
+    } else {
+      decoded.push_back(static_cast<char>(c));
+    }
+  }
+
+  // Pass 2: segments. Empty segments (repeated slashes) are merged, "." dropped,
+  // ".." pops. A trailing "/", "/." or "/.." leaves the result ending in "/".
+  std::vector<std::string_view> segments;
+  std::string_view rest(decoded);
+  bool trailing_slash = false;
+  rest.remove_prefix(1);  // the leading "/"
+  while (true) {
+    auto slash = rest.find('/');
+    std::string_view seg = rest.substr(0, slash);
+    const bool last = slash == std::string_view::npos;
+    if (seg == "..") {
+      if (segments.empty()) return fail(path_errc::above_root);
+      segments.pop_back();
+      trailing_slash = last;
+    } else if (seg == ".") {
+      trailing_slash = last;
+    } else if (seg.empty()) {
+      trailing_slash = last;
+    } else {
+      segments.push_back(seg);
+      trailing_slash = false;
+    }
+    if (last) break;
+    rest.remove_prefix(slash + 1);
+  }
+
+  out.path.clear();
+  out.path.reserve(decoded.size());
+  for (auto seg : segments) {
+    out.path.push_back('/');
+    out.path.append(seg);
+  }
+  if (out.path.empty() || trailing_slash) out.path.push_back('/');
+  ec.clear();
+  return true;
+}
+
+}  // namespace authgate::routing

@@ -1,0 +1,52 @@
+// The one path canonicalisation, used by routing and by forwarding alike, so
+// what is authorised is exactly what the upstream is asked for. Pure: no I/O.
+//
+// Usage:
+//   auto c = canonicalize_target("/a/%7Euser//x/../y?q=1");
+//   if (!c) reply 400 (c.error() names the reason);
+//   c->path == "/a/~user/y"; c->query == "q=1"; c->target() == "/a/~user/y?q=1"
+//
+// Rules (README "Path canonicalisation" has the table):
+//   1. the target must be origin-form ("/..."), without a fragment;
+//   2. %XX escapes must be two hex digits; escapes of unreserved characters
+//      (A-Z a-z 0-9 - . _ ~) are decoded, other escapes are kept with upper-case hex;
+//   3. an escaped "/", "\" or NUL, a raw "\" and raw control bytes are rejected;
+//   4. repeated slashes are merged;
+//   5. dot-segments are removed (RFC 3986 5.2.4); climbing above the root is rejected.
+// The query is passed through unchanged.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace authgate::routing {
+
+enum class path_errc {
+  not_origin_form = 1,  // does not start with "/" (absolute-form, "*", empty)
+  bad_escape,           // "%" not followed by two hex digits
+  encoded_separator,    // %2F or %5C
+  encoded_nul,          // %00
+  backslash,            // raw "\"
+  control_character,    // raw byte < 0x20, 0x7F, or a space
+  fragment,             // "#" in the request target
+  above_root,           // "/.." climbs above "/"
+};
+
+const std::error_category& path_category();
+std::error_code make_error_code(path_errc e);
+
+struct CanonicalTarget {
+  std::string path;   // canonical, starts with "/"
+  std::string query;  // without the "?"; empty when absent
+  bool has_query = false;
+  std::string target() const { return has_query ? path + "?" + query : path; }
+};
+
+// Returns false and sets `ec` on rejection.
+bool canonicalize_target(std::string_view target, CanonicalTarget& out, std::error_code& ec);
+
+}  // namespace authgate::routing
+
+template <>
+struct std::is_error_code_enum<authgate::routing::path_errc> : std::true_type {};
