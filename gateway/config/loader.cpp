@@ -81,8 +81,13 @@ class Reader {
       error(n, path, "must be a mapping");
       return false;
     }
+    std::set<std::string> seen;
     for (auto it = n.begin(); it != n.end(); ++it) {
       const auto key = it->first.Scalar();
+      if (!seen.insert(key).second) {
+        error(it->first, join(path, key), "duplicate key (the first one would silently win)");
+        continue;
+      }
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
         std::string list;
         for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
@@ -257,15 +262,19 @@ bool parse_url(const std::string& url, Upstream& u) {
   if (u.scheme != "http" && u.scheme != "https") return false;
   std::string rest = url.substr(scheme_end + 3);
   if (!rest.empty() && rest.back() == '/') rest.pop_back();
-  if (rest.find('/') != std::string::npos || rest.find('@') != std::string::npos) return false;
+  if (rest.empty() || rest.find_first_of("/@?# \t") != std::string::npos) return false;
+  const std::uint16_t default_port = u.scheme == "https" ? 443 : 80;
   Endpoint ep;
   if (Reader::parse_endpoint(rest, ep)) {
     u.host = ep.host;
     u.port = ep.port;
+  } else if (rest.front() == '[' && rest.back() == ']' && rest.size() > 2) {  // [v6] without port
+    u.host = rest.substr(1, rest.size() - 2);
+    u.port = default_port;
   } else {
-    if (rest.empty() || rest.find(':') != std::string::npos) return false;
+    if (rest.find_first_of(":[]") != std::string::npos) return false;
     u.host = rest;
-    u.port = u.scheme == "https" ? 443 : 80;
+    u.port = default_port;
   }
   return true;
 }

@@ -14,18 +14,28 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
+char fold(char c) {
+  return c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+}
+
+// Case-insensitive, with "_" and "-" equal: X_Auth_User == x-auth-user. No allocation.
+bool folded_equals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (fold(a[i]) != fold(b[i])) return false;
+  return true;
+}
+
+bool folded_starts_with(std::string_view name, std::string_view lower_prefix) {
+  return name.size() >= lower_prefix.size() &&
+         folded_equals(name.substr(0, lower_prefix.size()), lower_prefix);
+}
+
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() &&
          std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
            return std::tolower(x) == std::tolower(y);
          });
-}
-
-// Lower-case with "_" folded to "-", so X_Auth_User and x-auth-user compare equal.
-std::string fold_name(std::string_view name) {
-  std::string out(name);
-  for (auto& c : out) c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 std::string_view trim(std::string_view s) {
@@ -47,9 +57,57 @@ void for_each_list_item(std::string_view list, F&& f) {
 
 void erase_if_name(Fields& fields, auto&& pred) {
   for (auto it = fields.begin(); it != fields.end();) {
-    if (pred(std::string_view(it->name_string()))) it = fields.erase(it);
+    if (pred(*it)) it = fields.erase(it);
     else ++it;
   }
+}
+
+// Hop-by-hop by definition (RFC 9110 7.6.1), plus the Proxy-* family.
+bool is_hop_by_hop(const Fields::value_type& f, bool keep_upgrade) {
+  switch (f.name()) {
+    case bhttp::field::connection:
+    case bhttp::field::keep_alive:
+    case bhttp::field::te:
+    case bhttp::field::trailer:
+    case bhttp::field::proxy_authenticate:
+    case bhttp::field::proxy_authorization:
+    case bhttp::field::proxy_connection:
+      return true;
+    case bhttp::field::upgrade:
+      return !keep_upgrade;
+    case bhttp::field::unknown:
+      return folded_starts_with(f.name_string(), "proxy-") ||
+             folded_equals(f.name_string(), "keep-alive") ||
+             (!keep_upgrade && folded_equals(f.name_string(), "upgrade"));
+    default:  // known fields such as Proxy-Authentication-Info
+      return folded_starts_with(f.name_string(), "proxy-");
+  }
+}
+
+// Names listed in Connection: removed too, except framing and Host.
+struct ConnectionListed {
+  ConnectionListed(const Fields& fields, bool keep_upgrade) : keep_upgrade(keep_upgrade) {
+    for (auto it = fields.find(bhttp::field::connection);
+         it != fields.end() && it->name() == bhttp::field::connection; ++it)
+      for_each_list_item(std::string_view(it->value()), [&](std::string_view v) { names.push_back(v); });
+  }
+  bool contains(const Fields::value_type& f) const {
+    if (names.empty()) return false;
+    const auto n = f.name();
+    if (n == bhttp::field::content_length || n == bhttp::field::transfer_encoding ||
+        n == bhttp::field::host || (keep_upgrade && n == bhttp::field::upgrade))
+      return false;
+    for (auto v : names)
+      if (folded_equals(v, f.name_string())) return true;
+    return false;
+  }
+  std::vector<std::string_view> names;
+  bool keep_upgrade;
+};
+
+bool is_identity_header(std::string_view name) {
+  return folded_starts_with(name, "x-auth-") || folded_equals(name, "x-remote-user") ||
+         folded_equals(name, "x-forwarded-user");
 }
 
 }  // namespace
@@ -82,53 +140,58 @@ const char* framing_error(const Fields& f) {
 }
 
 void remove_hop_by_hop(Fields& fields, bool keep_upgrade) {
-  std::vector<std::string> listed;
-  for (auto it = fields.find(bhttp::field::connection);
-       it != fields.end() && it->name() == bhttp::field::connection; ++it)
-    for_each_list_item(std::string_view(it->value()),
-                       [&](std::string_view v) { listed.push_back(fold_name(v)); });
-  erase_if_name(fields, [&](std::string_view name) {
-    const auto n = fold_name(name);
-    if (n == "upgrade") return !keep_upgrade;
-    if (n == "connection" || n == "keep-alive" || n == "te" || n == "trailer" ||
-        n.starts_with("proxy-"))
-      return true;
-    // A Connection-listed name must not remove framing or the upgrade we keep.
-    if (n == "content-length" || n == "transfer-encoding" || n == "host") return false;
-    return std::find(listed.begin(), listed.end(), n) != listed.end();
-  });
+  // The listed names point into the Connection value: decide first, erase after.
+  const ConnectionListed listed(fields, keep_upgrade);
+  std::vector<Fields::const_iterator> doomed;
+  for (auto it = fields.begin(); it != fields.end(); ++it)
+    if (is_hop_by_hop(*it, keep_upgrade) || listed.contains(*it)) doomed.push_back(it);
+  for (auto it = doomed.rbegin(); it != doomed.rend(); ++it) fields.erase(*it);
 }
 
 void remove_identity_headers(Fields& fields) {
-  erase_if_name(fields, [](std::string_view name) {
-    const auto n = fold_name(name);
-    return n.starts_with("x-auth-") || n == "x-remote-user" || n == "x-forwarded-user";
+  erase_if_name(fields, [](const Fields::value_type& f) {
+    return f.name() == bhttp::field::unknown && is_identity_header(f.name_string());
   });
 }
 
 void prepare_upstream_request(Fields& fields, const ForwardContext& ctx) {
-  remove_hop_by_hop(fields, ctx.upgrade);
-  remove_identity_headers(fields);
-  // X-Forwarded-*: underscore spellings are dropped whatever the trust, so a
-  // backend that folds "_" into "-" cannot be fed a forged chain.
-  erase_if_name(fields, [](std::string_view name) {
-    return name.find('_') != std::string_view::npos && fold_name(name).starts_with("x-forwarded-");
-  });
-
+  // One pass decides every removal: hop-by-hop, Connection-listed, identity
+  // headers, and X-Forwarded-* spelled with "_" (a backend folding "_" into
+  // "-" must not be fed a forged chain, whatever the peer's trust).
   std::string xff;
-  if (ctx.peer_trusted) {
-    for (auto it = fields.find("X-Forwarded-For"); it != fields.end() && iequals(it->name_string(), "X-Forwarded-For"); ++it) {
-      if (!xff.empty()) xff += ", ";
-      xff += std::string_view(it->value());
+  bool has_proto = false;
+  bool has_host = false;
+  {
+    const ConnectionListed listed(fields, ctx.upgrade);
+    std::vector<Fields::const_iterator> doomed;
+    for (auto it = fields.begin(); it != fields.end(); ++it) {
+      const auto name = std::string_view(it->name_string());
+      bool drop = is_hop_by_hop(*it, ctx.upgrade) || listed.contains(*it);
+      if (!drop && (it->name() == bhttp::field::unknown || it->name() == bhttp::field::forwarded)) {
+        // Forwarding facts are only taken from trusted proxies; "_" spellings never.
+        const bool forwarding =
+            it->name() == bhttp::field::forwarded || folded_starts_with(name, "x-forwarded-");
+        drop = is_identity_header(name) ||
+               (forwarding && (!ctx.peer_trusted || name.find('_') != std::string_view::npos));
+      }
+      if (drop) {
+        doomed.push_back(it);
+      } else if (ctx.peer_trusted && iequals(name, "X-Forwarded-For")) {
+        if (!xff.empty()) xff += ", ";
+        xff += std::string_view(it->value());
+      } else if (iequals(name, "X-Forwarded-Proto")) {
+        has_proto = true;
+      } else if (iequals(name, "X-Forwarded-Host")) {
+        has_host = true;
+      }
     }
+    for (auto it = doomed.rbegin(); it != doomed.rend(); ++it) fields.erase(*it);
   }
   if (!xff.empty()) xff += ", ";
   xff += ctx.client_ip;
   fields.set("X-Forwarded-For", xff);
-
-  if (!ctx.peer_trusted || fields.count("X-Forwarded-Proto") == 0)
-    fields.set("X-Forwarded-Proto", ctx.scheme);
-  if (!ctx.peer_trusted || fields.count("X-Forwarded-Host") == 0) {
+  if (!ctx.peer_trusted || !has_proto) fields.set("X-Forwarded-Proto", ctx.scheme);
+  if (!ctx.peer_trusted || !has_host) {
     auto host = fields.find(bhttp::field::host);
     if (host != fields.end()) fields.set("X-Forwarded-Host", host->value());
     else fields.erase("X-Forwarded-Host");

@@ -4,6 +4,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -67,6 +68,45 @@ bool is_benign_close(const error_code& ec) {
          ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
          ec == asio::ssl::error::stream_truncated || ec == asio::error::bad_descriptor;
 }
+
+// A deadline that cancels the client socket's pending operations without
+// closing it (Beast's own expiry closes the socket), so that a 408 can still
+// be written after a header or body read times out.
+class ReadDeadline {
+ public:
+  explicit ReadDeadline(net::Stream& s)
+      : timer_(s.get_executor()), state_(std::make_shared<State>(State{&s})) {}
+  ~ReadDeadline() {
+    state_->stream = nullptr;  // a completion already queued must not touch the stream
+    timer_.cancel();
+  }
+
+  void arm(config::Duration d) {
+    state_->fired = false;
+    state_->stream->tcp().expires_never();
+    timer_.expires_after(d);
+    timer_.async_wait([state = state_, armed = ++state_->generation](const error_code& ec) {
+      if (ec || armed != state->generation || !state->stream) return;
+      state->fired = true;
+      error_code ignored;
+      state->stream->tcp().socket().cancel(ignored);
+    });
+  }
+  void disarm() {
+    ++state_->generation;  // also voids a completion that is already queued
+    timer_.cancel();
+  }
+  bool fired() const { return state_->fired; }
+
+ private:
+  struct State {
+    net::Stream* stream;
+    std::uint64_t generation = 0;
+    bool fired = false;
+  };
+  asio::steady_timer timer_;
+  std::shared_ptr<State> state_;
+};
 
 // Everything one request accumulates for the access log and metrics.
 struct RequestState {
@@ -166,18 +206,20 @@ class ClientSession {
     bhttp::request_parser<bhttp::buffer_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(std::min<std::uint64_t>(limits.max_header_bytes, UINT32_MAX)));
     parser.body_limit(limits.max_body_bytes);
-    stream_.tcp().expires_after(timeouts.header_read);
+    deadline_.arm(timeouts.header_read);
     auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, parser, use_tuple);
+    deadline_.disarm();
     if (ec) {
-      if (ec == bhttp::error::end_of_stream || is_benign_close(ec)) co_return false;
       rs.request_id = http::generate_request_id();
-      if (ec == beast::error::timeout) {
+      if (deadline_.fired()) {
         count_timeout("header_read");
         co_await reply_local(*rt, rs, 408, "request_timeout", false);
       } else if (ec == bhttp::error::header_limit) {
         co_await reply_local(*rt, rs, 431, "request_header_fields_too_large", false);
       } else if (ec == bhttp::error::body_limit) {
         co_await reply_local(*rt, rs, 413, "payload_too_large", false);
+      } else if (is_benign_close(ec)) {
+        co_return false;
       } else {
         spdlog::debug("bad request from {}: {}", client_ip_, ec.message());
         co_await reply_local(*rt, rs, 400, "bad_request", false);
@@ -247,8 +289,12 @@ class ClientSession {
                          has_token(req[bhttp::field::connection], "upgrade");
     const bool expect_continue = has_token(req[bhttp::field::expect], "100-continue");
 
+    // Facts about the client request, kept before its header moves upstream.
+    const bool client_keep_alive = req.keep_alive();
+    const unsigned client_version = req.version();
+    const bhttp::verb method = req.method();
     bhttp::request<bhttp::buffer_body> upstream_req;
-    upstream_req.base() = req.base();
+    upstream_req.base() = std::move(req.base());
     upstream_req.version(11);
     upstream_req.target(target.target());
     http::ForwardContext fwd{client_ip_, rt.is_trusted_proxy(peer_),
@@ -282,7 +328,7 @@ class ClientSession {
       }
       lease = std::move(acquired.second);
       failure = co_await send_request(rt, rs, parser, upstream_req, lease);
-      if (!failure) failure = co_await read_response_header(rt, req.method(), !has_body, lease, rp);
+      if (!failure) failure = co_await read_response_header(rt, method, !has_body, lease, rp);
       if (!failure || !failure->retryable || !lease->reused) break;
       lease = {};  // stale pooled connection: close it, try once more on a new one
     }
@@ -296,27 +342,29 @@ class ClientSession {
       spdlog::warn("request {} to upstream {} failed: {}", rs.request_id, up.name,
                    net::upstream_error_kind(failure->kind));
       const unsigned status = net::upstream_error_status(failure->kind);
-      co_await reply_local(rt, rs, status, net::upstream_error_kind(failure->kind),
-                           req.keep_alive() && parser.is_done() && !worker_.state().draining.load());
-      co_return req.keep_alive() && parser.is_done() && !worker_.state().draining.load();
+      const bool keep = client_keep_alive && parser.is_done() && !worker_.state().draining.load();
+      co_await reply_local(rt, rs, status, net::upstream_error_kind(failure->kind), keep);
+      co_return keep;
     }
     up.duration->Observe(std::chrono::duration<double>(Clock::now() - upstream_start).count());
 
     auto& ures = rp->get();
     const bool switching = upgrade && ures.result() == bhttp::status::switching_protocols;
+    const bool upstream_keep_alive = ures.keep_alive();
+    const bool close_delimited = !rp->is_done() && !ures.has_content_length() && !ures.chunked();
     bhttp::response<bhttp::buffer_body> client_res;
-    client_res.base() = ures.base();
+    client_res.base() = std::move(ures.base());
     http::prepare_client_response(client_res.base(), rs.request_id, switching);
     ++requests_;
-    bool keep = !switching && req.keep_alive() && !worker_.state().draining.load() &&
+    bool keep = !switching && client_keep_alive && !worker_.state().draining.load() &&
                 requests_ < rt.cfg.limits.max_requests_per_connection;
-    if (!rp->is_done() && !ures.has_content_length() && !ures.chunked()) {
+    if (close_delimited) {
       // Close-delimited upstream body: chunk it for HTTP/1.1 clients, else close.
-      if (req.version() >= 11) client_res.chunked(true);
+      if (client_version >= 11) client_res.chunked(true);
       else keep = false;
     }
+    client_res.version(client_version >= 11 ? 11 : 10);  // before keep_alive(): it depends on it
     if (!switching) client_res.keep_alive(keep);
-    client_res.version(req.version() >= 11 ? 11 : 10);
     rs.status = client_res.result_int();
 
     bhttp::response_serializer<bhttp::buffer_body> sr{client_res};
@@ -352,6 +400,7 @@ class ClientSession {
         client_res.body().data = chunk;
         client_res.body().size = kRelayChunk - body.size;
         client_res.body().more = !rp->is_done();
+        if (client_res.body().size == 0 && client_res.body().more) continue;  // see send_request
         rs.bytes_out += client_res.body().size;
         stream_.tcp().expires_after(timeouts.body_read);
         auto [wec, wn] = co_await bhttp::async_write(stream_, sr, use_tuple);
@@ -359,7 +408,7 @@ class ClientSession {
         ok = !wec;
       }
     }
-    if (ok && rp->is_done() && !switching && rp->get().keep_alive()) lease.keep();
+    if (ok && rp->is_done() && !switching && upstream_keep_alive) lease.keep();
 
     if (ok && switching) {
       co_await relay_upgraded(rt, *lease);
@@ -395,12 +444,13 @@ class ClientSession {
       auto& body = parser.get().body();
       body.data = chunk;
       body.size = kRelayChunk;
-      stream_.tcp().expires_after(timeouts.body_read);
+      deadline_.arm(timeouts.body_read);
       auto [ec, n] = co_await bhttp::async_read_some(stream_, buffer_, parser, use_tuple);
+      deadline_.disarm();
       if (ec == bhttp::error::need_buffer) ec = {};
       if (ec) {
         if (ec == bhttp::error::body_limit) co_return ExchangeError{413u, "payload_too_large"};
-        if (ec == beast::error::timeout) {
+        if (deadline_.fired()) {
           count_timeout("body_read");
           co_return ExchangeError{408u, "request_timeout"};
         }
@@ -409,6 +459,9 @@ class ClientSession {
       upstream_req.body().data = chunk;
       upstream_req.body().size = kRelayChunk - body.size;
       upstream_req.body().more = !parser.is_done();
+      // An empty piece (only a chunk header was parsed) must not be written: the
+      // chunked serializer would emit it as the terminating zero-size chunk.
+      if (upstream_req.body().size == 0 && upstream_req.body().more) continue;
       rs.bytes_in += upstream_req.body().size;
       lease->stream.tcp().expires_after(timeouts.upstream_response);
       auto [wec, wn] = co_await bhttp::async_write(lease->stream, sr, use_tuple);
@@ -533,6 +586,7 @@ class ClientSession {
   std::string client_ip_;
   ConnectionHandle handle_;
   std::list<ConnectionHandle*>::iterator handle_pos_;
+  ReadDeadline deadline_{stream_};
   std::unique_ptr<char[]> relay_;  // one body piece in flight, allocated on first body
   std::uint64_t requests_ = 0;
 };

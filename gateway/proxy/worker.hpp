@@ -74,10 +74,12 @@ class Worker {
 
   std::size_t index_;
   GatewayState& state_;
+  // Declared before io_: destroying io_ destroys suspended connections, whose
+  // destructors unregister from this list.
+  std::list<ConnectionHandle*> connections_;
   boost::asio::io_context io_{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   boost::asio::ip::tcp::acceptor acceptor_;
-  std::list<ConnectionHandle*> connections_;
 };
 
 }  // namespace authgate::proxy

@@ -1,0 +1,61 @@
+// Shared helpers for the integration tests.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "support/gateway_process.hpp"
+#include "support/http.hpp"
+#include "support/http_client.hpp"
+#include "support/json.hpp"
+#include "support/metrics.hpp"
+#include "support/net.hpp"
+#include "support/upstream_server.hpp"
+
+namespace it {
+
+using namespace std::chrono_literals;
+using support::Clock;
+using support::GatewayConfig;
+using support::GatewayProcess;
+using support::Header;
+using support::HttpClient;
+using support::Response;
+using support::RouteSpec;
+using support::UpstreamServer;
+using support::UpstreamSpec;
+
+// One upstream "app" behind one prefix route "api".
+inline GatewayConfig one_route(const UpstreamServer& up, std::string prefix = "/api") {
+  GatewayConfig cfg;
+  cfg.upstreams.push_back({"app", up.url()});
+  cfg.routes.push_back(RouteSpec{"api", "app", std::move(prefix)});
+  return cfg;
+}
+
+inline double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// Describes an optional response for failure messages.
+inline std::string describe(const std::optional<Response>& r, const HttpClient* c = nullptr) {
+  if (!r) return "no response" + (c ? " (" + c->error() + ")" : std::string());
+  return r->head_raw + r->body.substr(0, 1500);
+}
+
+// The metric value, 0 when absent.
+inline double metric_or_zero(const GatewayProcess& gw, const std::string& name,
+                             const std::map<std::string, std::string>& labels = {}) {
+  auto samples = support::parse_prometheus(gw.metrics_text());
+  return support::metric_value(samples, name, labels).value_or(0);
+}
+
+}  // namespace it
+
+namespace it {
+// Status of an optional response, -1 when there is none.
+inline int status_of(const std::optional<support::Response>& r) { return r ? r->status : -1; }
+}  // namespace it

@@ -1,0 +1,360 @@
+#include "support/gateway_process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "support/json.hpp"
+
+#ifndef AUTHGATE_BINARY
+#error "AUTHGATE_BINARY must be defined to the authgate executable path"
+#endif
+
+namespace support {
+
+namespace {
+
+std::string quote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string tail(const std::string& s, std::size_t n) {
+  return s.size() <= n ? s : "...\n" + s.substr(s.size() - n);
+}
+
+int decode_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+// fork + exec with stdio redirected; everything allocated before fork().
+pid_t spawn(const std::vector<std::string>& args, const std::string& out_path,
+            const std::string& err_path) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  // Child: async-signal-safe calls only.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(127);
+  int in = ::open("/dev/null", O_RDONLY);
+  int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (in < 0 || out < 0 || err < 0) ::_exit(126);
+  ::dup2(in, 0);
+  ::dup2(out, 1);
+  ::dup2(err, 2);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::execv(argv[0], argv.data());
+  ::_exit(127);
+}
+
+}  // namespace
+
+std::string authgate_binary() { return AUTHGATE_BINARY; }
+
+std::string GatewayConfig::render(std::uint16_t listen_port, std::uint16_t admin_port,
+                                  const std::string& access_target) const {
+  std::ostringstream y;
+  y << "listen:\n  address: " << quote("127.0.0.1:" + std::to_string(listen_port)) << "\n";
+  if (!trusted_proxies.empty()) {
+    y << "  trusted_proxies:\n";
+    for (const auto& t : trusted_proxies) y << "    - " << quote(t) << "\n";
+  }
+  y << "admin:\n  address: " << quote("127.0.0.1:" + std::to_string(admin_port)) << "\n";
+  y << "workers: " << workers << "\n";
+  if (!limits.empty()) {
+    y << "limits:\n";
+    for (const auto& [k, v] : limits) y << "  " << k << ": " << quote(v) << "\n";
+  }
+  if (!timeouts.empty()) {
+    y << "timeouts:\n";
+    for (const auto& [k, v] : timeouts) y << "  " << k << ": " << quote(v) << "\n";
+  }
+  if (upstreams.empty()) {
+    y << "upstreams: []\n";
+  } else {
+    y << "upstreams:\n";
+    for (const auto& u : upstreams) {
+      y << "  - name: " << quote(u.name) << "\n    url: " << quote(u.url) << "\n";
+      for (const auto& [k, v] : u.extra) y << "    " << k << ": " << quote(v) << "\n";
+    }
+  }
+  if (routes.empty()) {
+    y << "routes: []\n";
+  } else {
+    y << "routes:\n";
+    for (const auto& r : routes) {
+      y << "  - name: " << quote(r.name) << "\n    match:\n";
+      if (!r.host.empty()) y << "      host: " << quote(r.host) << "\n";
+      if (!r.exact.empty()) y << "      path: {exact: " << quote(r.exact) << "}\n";
+      else if (!r.regex.empty()) y << "      path: {regex: " << quote(r.regex) << "}\n";
+      else y << "      path: {prefix: " << quote(r.prefix) << "}\n";
+      if (!r.methods.empty()) {
+        y << "      methods: [";
+        for (std::size_t i = 0; i < r.methods.size(); ++i) y << (i ? ", " : "") << r.methods[i];
+        y << "]\n";
+      }
+      y << "    upstream: " << quote(r.upstream) << "\n";
+    }
+  }
+  y << "log:\n  level: " << quote(log_level) << "\n  access: " << quote(access_target) << "\n";
+  return y.str();
+}
+
+// ---- TempDir ---------------------------------------------------------------
+
+TempDir::TempDir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/authgate-it-XXXXXX";
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (!::mkdtemp(buf.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = buf.data();
+}
+
+TempDir::~TempDir() {
+  if (::testing::Test::HasFailure()) {
+    std::cerr << "[support] kept " << path_ << " for inspection\n";
+    return;
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+void TempDir::write(const std::string& name, const std::string& text) const {
+  // Write to a temp name and rename, so a reader never sees a half-written file.
+  std::string tmp = file(name + ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+  }
+  std::filesystem::rename(tmp, file(name));
+}
+
+// ---- run_authgate ----------------------------------------------------------
+
+CommandResult run_authgate(const std::vector<std::string>& args, Clock::duration timeout) {
+  TempDir dir;
+  std::vector<std::string> argv{authgate_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  CommandResult result;
+  pid_t pid = spawn(argv, dir.file("stdout"), dir.file("stderr"));
+  if (pid < 0) return result;
+  auto deadline = Deadline::in(timeout);
+  int status = 0;
+  for (;;) {
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) break;
+    if (deadline.expired()) {
+      result.timed_out = true;
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      break;
+    }
+    sleep_for(5ms);
+  }
+  result.exit_code = decode_status(status);
+  result.out = read_file(dir.file("stdout"));
+  result.err = read_file(dir.file("stderr"));
+  return result;
+}
+
+// ---- GatewayProcess --------------------------------------------------------
+
+GatewayProcess::GatewayProcess(GatewayConfig cfg) : cfg_(std::move(cfg)) {
+  listen_port_ = free_port();
+  do {
+    admin_port_ = free_port();
+  } while (admin_port_ == listen_port_);
+  config_path_ = dir_.file("gateway.yaml");
+  write_config(cfg_);
+}
+
+GatewayProcess::~GatewayProcess() {
+  bool exited_by_itself = pid_ > 0 && !running() && reaped_;
+  if (pid_ > 0 && !reaped_) {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    reaped_ = true;
+  }
+  if (pid_ > 0 && ::testing::Test::HasFailure()) {
+    if (exited_by_itself) {
+      std::cerr << "[support] authgate (pid " << pid_ << ") had exited with code " << exit_code_
+                << (exit_code_ > 128 ? " (killed by signal " + std::to_string(exit_code_ - 128) + ")"
+                                     : std::string())
+                << "\n";
+    }
+    std::cerr << "[support] authgate (pid " << pid_ << ") stderr:\n"
+              << tail(stderr_text(), 6000) << "\n[support] authgate stdout:\n"
+              << tail(stdout_text(), 3000) << "\n";
+  }
+}
+
+void GatewayProcess::write_config(const GatewayConfig& cfg) {
+  cfg_ = cfg;
+  write_config_text(cfg.render(listen_port_, admin_port_,
+                               cfg.access_log.empty() ? access_log_path() : cfg.access_log));
+}
+
+void GatewayProcess::write_config_text(const std::string& yaml) { dir_.write("gateway.yaml", yaml); }
+
+::testing::AssertionResult GatewayProcess::start(Clock::duration ready_timeout,
+                                                 const std::vector<std::string>& extra_args) {
+  if (pid_ > 0) return ::testing::AssertionFailure() << "already started";
+  std::vector<std::string> argv{authgate_binary(), "--config", config_path_};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  pid_ = spawn(argv, dir_.file("stdout.log"), dir_.file("stderr.log"));
+  if (pid_ < 0) return ::testing::AssertionFailure() << "fork failed: " << std::strerror(errno);
+  auto deadline = Deadline::in(ready_timeout);
+  std::string last;
+  while (!deadline.expired()) {
+    if (!running()) {
+      return ::testing::AssertionFailure()
+             << "authgate exited with code " << exit_code_ << " before becoming ready\nconfig:\n"
+             << read_file(config_path_) << "stderr:\n" << tail(stderr_text(), 4000)
+             << "\nstdout:\n" << tail(stdout_text(), 2000);
+    }
+    auto r = admin_get("/readyz", 500ms);
+    if (r && r->status == 200) {
+      Fd probe = connect_loopback(listen_port_, Deadline::in(500ms));
+      if (probe.valid()) return ::testing::AssertionSuccess();
+      last = "readyz 200 but the proxy listener refuses connections";
+    } else {
+      last = r ? "readyz answered " + std::to_string(r->status) : "admin not answering";
+    }
+    sleep_for(50ms);
+  }
+  return ::testing::AssertionFailure() << "authgate not ready within the timeout (" << last
+                                       << ")\nstderr:\n" << tail(stderr_text(), 4000);
+}
+
+bool GatewayProcess::signal(int sig) {
+  if (pid_ <= 0 || reaped_) return false;
+  return ::kill(pid_, sig) == 0;
+}
+
+bool GatewayProcess::running() {
+  if (pid_ <= 0 || reaped_) return false;
+  int status = 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    reaped_ = true;
+    exit_code_ = decode_status(status);
+    return false;
+  }
+  return true;
+}
+
+std::optional<int> GatewayProcess::wait_exit(Clock::duration timeout) {
+  auto deadline = Deadline::in(timeout);
+  for (;;) {
+    if (!running()) {
+      if (reaped_) return exit_code_;
+      return std::nullopt;  // never started
+    }
+    if (deadline.expired()) return std::nullopt;
+    sleep_for(10ms);
+  }
+}
+
+std::string GatewayProcess::stdout_text() const { return read_file(dir_.file("stdout.log")); }
+std::string GatewayProcess::stderr_text() const { return read_file(dir_.file("stderr.log")); }
+
+std::optional<long> GatewayProcess::proc_status_kib(const char* key) const {
+  if (pid_ <= 0 || reaped_) return std::nullopt;
+  std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+  std::string line;
+  std::string prefix = std::string(key) + ":";
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix, 0) == 0) return std::strtol(line.c_str() + prefix.size(), nullptr, 10);
+  }
+  return std::nullopt;
+}
+
+std::optional<long> GatewayProcess::vm_rss_kib() const { return proc_status_kib("VmRSS"); }
+std::optional<long> GatewayProcess::vm_hwm_kib() const { return proc_status_kib("VmHWM"); }
+
+std::optional<Response> GatewayProcess::admin_get(std::string_view path,
+                                                  Clock::duration timeout) const {
+  return http_request(admin_port_,
+                      make_request("GET", path, {{"Connection", "close"}}, {}, "127.0.0.1"),
+                      timeout);
+}
+
+std::string GatewayProcess::metrics_text(Clock::duration timeout) const {
+  auto r = admin_get("/metrics", timeout);
+  if (!r || r->status != 200) return {};
+  return r->body;
+}
+
+// ---- assertions ------------------------------------------------------------
+
+::testing::AssertionResult IsLocalError(const std::optional<Response>& r, int status,
+                                        std::string_view error) {
+  if (!r) return ::testing::AssertionFailure() << "no response (expected " << status << ")";
+  auto fail = [&]() {
+    return std::move(::testing::AssertionFailure() << "response:\n"
+                                                   << r->head_raw << r->body.substr(0, 2000)
+                                                   << "\n--\n");
+  };
+  if (r->status != status) return fail() << "status " << r->status << ", expected " << status;
+  auto ct = r->header("Content-Type");
+  if (!ct || to_lower(*ct).rfind("application/json", 0) != 0)
+    return fail() << "Content-Type is not application/json";
+  auto rid = r->header("X-Request-Id");
+  if (!rid || rid->empty()) return fail() << "no X-Request-Id header";
+  auto obj = parse_json_object(r->body);
+  if (!obj) return fail() << "body is not a JSON object";
+  auto* e = obj->if_contains("error");
+  if (!e || !e->is_string() || e->as_string().empty())
+    return fail() << "no \"error\" string in the body";
+  if (!error.empty() && e->as_string() != boost::json::string_view(error.data(), error.size()))
+    return fail() << "error is " << e->as_string() << ", expected " << error;
+  auto* s = obj->if_contains("status");
+  if (!s || !s->is_number() || s->to_number<int>() != status)
+    return fail() << "\"status\" in the body is not " << status;
+  auto* id = obj->if_contains("request_id");
+  if (!id || !id->is_string() || std::string(id->as_string()) != *rid)
+    return fail() << "\"request_id\" in the body differs from X-Request-Id " << *rid;
+  return ::testing::AssertionSuccess();
+}
+
+bool eventually(const std::function<bool()>& pred, Clock::duration timeout) {
+  auto deadline = Deadline::in(timeout);
+  for (;;) {
+    if (pred()) return true;
+    if (deadline.expired()) return false;
+    sleep_for(20ms);
+  }
+}
+
+}  // namespace support

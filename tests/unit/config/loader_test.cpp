@@ -1,0 +1,1002 @@
+// Unit tests for config/loader: the shipped example files, every kind of
+// config error (exact "file:line:column: key.path: message" text), and the
+// duration / size scalar parsers.
+//
+// Positions: yaml-cpp marks are 0-based, the loader prints them 1-based. Each
+// YAML document below is written one line per string literal with its 1-based
+// line number in a comment; column numbers are worked out in the comments.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/loader.hpp"
+
+namespace cfg = authgate::config;
+using ::testing::AllOf;
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::StartsWith;
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string source_path(std::string_view rel) {
+  return std::string(AUTHGATE_SOURCE_DIR) + "/" + std::string(rel);
+}
+
+// The ConfigError lines for `yaml` (loaded as "t.yaml"); empty if it loaded.
+std::vector<std::string> load_errors(std::string_view yaml) {
+  try {
+    cfg::load_string(yaml, "t.yaml");
+  } catch (const cfg::ConfigError& e) {
+    return e.errors();
+  }
+  return {};
+}
+
+// Loads `yaml`, reporting every error line as a test failure if it does not load.
+std::optional<cfg::GatewayConfig> load_ok(std::string_view yaml) {
+  try {
+    return cfg::load_string(yaml, "t.yaml");
+  } catch (const cfg::ConfigError& e) {
+    std::string all;
+    for (const auto& line : e.errors()) all += line + "\n";
+    ADD_FAILURE() << "config did not load:\n" << all << "---\n" << yaml;
+  }
+  return std::nullopt;
+}
+
+std::optional<cfg::GatewayConfig> load_shipped(std::string_view rel) {
+  const std::string path = source_path(rel);
+  try {
+    return cfg::load_file(path);
+  } catch (const cfg::ConfigError& e) {
+    std::string all;
+    for (const auto& line : e.errors()) all += line + "\n";
+    ADD_FAILURE() << path << " does not load:\n" << all;
+  }
+  return std::nullopt;
+}
+
+// One upstream named "orders"; documents that add routes start at line 4.
+constexpr std::string_view kOrdersUpstream =
+    "upstreams:\n"                      // 1
+    "  - name: orders\n"                // 2
+    "    url: http://127.0.0.1:9000\n"; // 3
+
+std::string with_orders(std::string_view rest) { return std::string(kOrdersUpstream) + std::string(rest); }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// The shipped example files must keep loading.
+
+TEST(ShippedConfig, GatewayYamlLoadsWithDocumentedValues) {
+  auto c = load_shipped("config/gateway.yaml");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->source_file, source_path("config/gateway.yaml"));
+
+  EXPECT_EQ(c->listen.address.host, "127.0.0.1");
+  EXPECT_EQ(c->listen.address.port, 8080);
+  EXPECT_FALSE(c->listen.tls.has_value());
+  EXPECT_THAT(c->listen.trusted_proxies, IsEmpty());
+  EXPECT_EQ(c->admin.address.host, "127.0.0.1");
+  EXPECT_EQ(c->admin.address.port, 9901);
+  EXPECT_EQ(c->workers, 0u);
+
+  ASSERT_EQ(c->upstreams.size(), 2u);
+  const auto& orders = c->upstreams[0];
+  EXPECT_EQ(orders.name, "orders");
+  EXPECT_EQ(orders.scheme, "http");
+  EXPECT_EQ(orders.host, "127.0.0.1");
+  EXPECT_EQ(orders.port, 9000);
+  EXPECT_EQ(orders.host_header, "");
+  EXPECT_EQ(orders.max_connections, 256u);
+  EXPECT_EQ(orders.max_idle, 64u);
+  const auto& billing = c->upstreams[1];
+  EXPECT_EQ(billing.name, "billing");
+  EXPECT_EQ(billing.scheme, "https");
+  EXPECT_EQ(billing.host, "billing.internal");
+  EXPECT_EQ(billing.port, 8443);
+  EXPECT_EQ(billing.tls.ca_file, "");
+  EXPECT_EQ(billing.tls.server_name, "");
+  EXPECT_TRUE(billing.tls.verify);
+
+  ASSERT_EQ(c->routes.size(), 2u);
+  const auto& r0 = c->routes[0];
+  EXPECT_EQ(r0.name, "orders-read");
+  EXPECT_EQ(r0.match.host, "api.example.com");
+  EXPECT_EQ(r0.match.path_kind, cfg::PathMatch::prefix);
+  EXPECT_EQ(r0.match.path, "/orders");
+  EXPECT_THAT(r0.match.methods, ElementsAre("GET", "HEAD"));
+  EXPECT_EQ(r0.upstream, "orders");
+  EXPECT_EQ(r0.auth, cfg::AuthMode::none);
+  const auto& r1 = c->routes[1];
+  EXPECT_EQ(r1.name, "billing");
+  EXPECT_EQ(r1.match.host, "");
+  EXPECT_EQ(r1.match.path_kind, cfg::PathMatch::regex);
+  EXPECT_EQ(r1.match.path, "^/billing/[0-9]+$");
+  EXPECT_THAT(r1.match.methods, IsEmpty());
+  EXPECT_EQ(r1.upstream, "billing");
+
+  EXPECT_EQ(c->log.level, "info");
+  EXPECT_EQ(c->log.access, "stdout");
+}
+
+// gateway.yaml says it lists "every key, with its default": the limits and
+// timeouts it spells out must equal the defaults in config.hpp.
+TEST(ShippedConfig, GatewayYamlRepeatsTheCompiledInDefaults) {
+  auto c = load_shipped("config/gateway.yaml");
+  ASSERT_TRUE(c.has_value());
+  const cfg::Limits dl;
+  EXPECT_EQ(c->limits.max_header_bytes, dl.max_header_bytes);
+  EXPECT_EQ(c->limits.max_body_bytes, dl.max_body_bytes);
+  EXPECT_EQ(c->limits.max_connections, dl.max_connections);
+  EXPECT_EQ(c->limits.max_requests_per_connection, dl.max_requests_per_connection);
+  EXPECT_EQ(c->limits.max_response_header_bytes, dl.max_response_header_bytes);
+  const cfg::Timeouts dt;
+  EXPECT_EQ(c->timeouts.header_read, dt.header_read);
+  EXPECT_EQ(c->timeouts.keepalive_idle, dt.keepalive_idle);
+  EXPECT_EQ(c->timeouts.body_read, dt.body_read);
+  EXPECT_EQ(c->timeouts.upstream_connect, dt.upstream_connect);
+  EXPECT_EQ(c->timeouts.upstream_response, dt.upstream_response);
+  EXPECT_EQ(c->timeouts.upstream_idle, dt.upstream_idle);
+  EXPECT_EQ(c->timeouts.drain, dt.drain);
+  EXPECT_EQ(c->timeouts.tls_handshake, dt.tls_handshake);
+  EXPECT_EQ(c->timeouts.websocket_idle, dt.websocket_idle);
+  const cfg::Upstream du;
+  EXPECT_EQ(c->upstreams.at(0).max_connections, du.max_connections);
+  EXPECT_EQ(c->upstreams.at(0).max_idle, du.max_idle);
+  EXPECT_EQ(c->workers, cfg::GatewayConfig{}.workers);
+  EXPECT_EQ(c->log.level, cfg::LogConfig{}.level);
+  EXPECT_EQ(c->log.access, cfg::LogConfig{}.access);
+  // And the spelled-out values are the documented ones.
+  EXPECT_EQ(c->limits.max_header_bytes, 16u * 1024);
+  EXPECT_EQ(c->limits.max_body_bytes, 10u * 1024 * 1024);
+  EXPECT_EQ(c->timeouts.header_read, 10s);
+  EXPECT_EQ(c->timeouts.drain, 20s);
+  EXPECT_EQ(c->limits.max_response_header_bytes, 64u * 1024);
+  EXPECT_EQ(c->timeouts.websocket_idle, 1h);
+}
+
+TEST(ShippedConfig, DemoYamlLoads) {
+  auto c = load_shipped("config/demo.yaml");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->listen.address.host, "127.0.0.1");
+  EXPECT_EQ(c->listen.address.port, 8080);
+  EXPECT_EQ(c->admin.address.port, 9901);
+  EXPECT_EQ(c->workers, 2u);
+  ASSERT_EQ(c->upstreams.size(), 1u);
+  EXPECT_EQ(c->upstreams[0].name, "demo-api");
+  EXPECT_EQ(c->upstreams[0].scheme, "http");
+  EXPECT_EQ(c->upstreams[0].host, "127.0.0.1");
+  EXPECT_EQ(c->upstreams[0].port, 9080);
+  ASSERT_EQ(c->routes.size(), 2u);
+  EXPECT_EQ(c->routes[0].name, "public");
+  EXPECT_EQ(c->routes[0].match.path_kind, cfg::PathMatch::prefix);
+  EXPECT_EQ(c->routes[0].match.path, "/public");
+  EXPECT_THAT(c->routes[0].match.methods, IsEmpty());
+  EXPECT_EQ(c->routes[1].name, "api");
+  EXPECT_EQ(c->routes[1].match.path, "/api");
+  EXPECT_THAT(c->routes[1].match.methods, ElementsAre("GET", "POST", "PUT", "DELETE"));
+  EXPECT_EQ(c->routes[1].upstream, "demo-api");
+  // Keys demo.yaml leaves out keep their defaults.
+  EXPECT_EQ(c->timeouts.header_read, cfg::Timeouts{}.header_read);
+  EXPECT_EQ(c->limits.max_body_bytes, cfg::Limits{}.max_body_bytes);
+}
+
+// ---------------------------------------------------------------------------
+// Loading in general.
+
+TEST(ConfigLoad, EmptyMappingGivesTheDefaults) {
+  auto c = load_ok("{}\n");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->source_file, "t.yaml");
+  EXPECT_EQ(c->listen.address.host, "0.0.0.0");
+  EXPECT_EQ(c->listen.address.port, 8080);
+  EXPECT_EQ(c->admin.address.host, "127.0.0.1");
+  EXPECT_EQ(c->admin.address.port, 9901);
+  EXPECT_EQ(c->workers, 0u);
+  EXPECT_EQ(c->limits.max_header_bytes, 16u * 1024);
+  EXPECT_EQ(c->timeouts.upstream_connect, 5s);
+  EXPECT_THAT(c->upstreams, IsEmpty());
+  EXPECT_THAT(c->routes, IsEmpty());
+  EXPECT_EQ(c->log.level, "info");
+}
+
+TEST(ConfigLoad, ReadsEveryOptionalSection) {
+  const std::string key = source_path("config/gateway.yaml");  // any readable file
+  auto c = load_ok(
+      "listen:\n"
+      "  address: \"[::1]:8443\"\n"
+      "  tls:\n"
+      "    cert_file: " + key + "\n"
+      "    key_file: " + key + "\n"
+      "  trusted_proxies: [10.0.0.0/8, \"::1/128\", 192.168.1.1]\n"
+      "admin:\n"
+      "  address: 0.0.0.0:9000\n"
+      "workers: 256\n"
+      "limits:\n"
+      "  max_header_bytes: 1024\n"
+      "  max_body_bytes: 0\n"
+      "  max_connections: 1KB\n"
+      "  max_requests_per_connection: 1\n"
+      "  max_response_header_bytes: 2KiB\n"
+      "timeouts:\n"
+      "  header_read: 250ms\n"
+      "  keepalive_idle: 5m\n"
+      "  body_read: 1h\n"
+      "  upstream_connect: 1s\n"
+      "  upstream_response: 2s\n"
+      "  upstream_idle: 1d\n"
+      "  drain: 3s\n"
+      "  tls_handshake: 4s\n"
+      "  websocket_idle: 90s\n"
+      "upstreams:\n"
+      "  - name: secure\n"
+      "    url: https://backend.internal/\n"
+      "    host_header: backend.example.com\n"
+      "    max_connections: 8\n"
+      "    max_idle: 0\n"
+      "    tls:\n"
+      "      ca_file: " + key + "\n"
+      "      server_name: backend.example.com\n"
+      "      verify: false\n"
+      "routes:\n"
+      "  - name: any\n"
+      "    match:\n"
+      "      host: \"*.Example.COM\"\n"
+      "      path: {exact: /healthz}\n"
+      "      methods: [GET]\n"
+      "    upstream: secure\n"
+      "    auth: none\n"
+      "  - name: default\n"
+      "    upstream: secure\n"
+      "log:\n"
+      "  level: debug\n"
+      "  access: /var/log/authgate/access.log\n");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->listen.address.host, "::1");
+  EXPECT_EQ(c->listen.address.port, 8443);
+  ASSERT_TRUE(c->listen.tls.has_value());
+  EXPECT_EQ(c->listen.tls->cert_file, key);
+  EXPECT_EQ(c->listen.tls->key_file, key);
+  ASSERT_EQ(c->listen.trusted_proxies.size(), 3u);
+  EXPECT_EQ(c->listen.trusted_proxies[0].text, "10.0.0.0/8");
+  EXPECT_EQ(c->listen.trusted_proxies[1].text, "::1/128");
+  EXPECT_EQ(c->listen.trusted_proxies[2].text, "192.168.1.1");
+  EXPECT_EQ(c->admin.address.host, "0.0.0.0");
+  EXPECT_EQ(c->admin.address.port, 9000);
+  EXPECT_EQ(c->workers, 256u);
+  EXPECT_EQ(c->limits.max_header_bytes, 1024u);
+  EXPECT_EQ(c->limits.max_body_bytes, 0u);
+  EXPECT_EQ(c->limits.max_connections, 1000u);
+  EXPECT_EQ(c->limits.max_requests_per_connection, 1u);
+  EXPECT_EQ(c->limits.max_response_header_bytes, 2048u);
+  EXPECT_EQ(c->timeouts.header_read, 250ms);
+  EXPECT_EQ(c->timeouts.keepalive_idle, 5min);
+  EXPECT_EQ(c->timeouts.body_read, 1h);
+  EXPECT_EQ(c->timeouts.upstream_connect, 1s);
+  EXPECT_EQ(c->timeouts.upstream_response, 2s);
+  EXPECT_EQ(c->timeouts.upstream_idle, 24h);
+  EXPECT_EQ(c->timeouts.drain, 3s);
+  EXPECT_EQ(c->timeouts.tls_handshake, 4s);
+  EXPECT_EQ(c->timeouts.websocket_idle, 90s);
+  ASSERT_EQ(c->upstreams.size(), 1u);
+  const auto& u = c->upstreams[0];
+  EXPECT_EQ(u.scheme, "https");
+  EXPECT_EQ(u.host, "backend.internal");
+  EXPECT_EQ(u.port, 443);
+  EXPECT_EQ(u.host_header, "backend.example.com");
+  EXPECT_EQ(u.max_connections, 8u);
+  EXPECT_EQ(u.max_idle, 0u);
+  EXPECT_EQ(u.tls.ca_file, key);
+  EXPECT_EQ(u.tls.server_name, "backend.example.com");
+  EXPECT_FALSE(u.tls.verify);
+  ASSERT_EQ(c->routes.size(), 2u);
+  EXPECT_EQ(c->routes[0].match.host, "*.example.com");  // lower-cased at load
+  EXPECT_EQ(c->routes[0].match.path_kind, cfg::PathMatch::exact);
+  EXPECT_EQ(c->routes[0].match.path, "/healthz");
+  EXPECT_THAT(c->routes[0].match.methods, ElementsAre("GET"));
+  // A route without `match` matches everything.
+  EXPECT_EQ(c->routes[1].match.host, "");
+  EXPECT_EQ(c->routes[1].match.path_kind, cfg::PathMatch::prefix);
+  EXPECT_EQ(c->routes[1].match.path, "/");
+  EXPECT_THAT(c->routes[1].match.methods, IsEmpty());
+  EXPECT_EQ(c->log.level, "debug");
+  EXPECT_EQ(c->log.access, "/var/log/authgate/access.log");
+}
+
+TEST(ConfigLoad, MissingFileIsReported) {
+  try {
+    cfg::load_file("/nonexistent/authgate/gateway.yaml");
+    FAIL() << "expected ConfigError";
+  } catch (const cfg::ConfigError& e) {
+    EXPECT_THAT(e.errors(), ElementsAre("/nonexistent/authgate/gateway.yaml:0:0: (file): cannot open"));
+  }
+}
+
+TEST(ConfigLoad, ErrorWhatIsTheFirstLine) {
+  try {
+    cfg::load_string("workers: many\nbogus: 1\n", "t.yaml");
+    FAIL() << "expected ConfigError";
+  } catch (const cfg::ConfigError& e) {
+    ASSERT_EQ(e.errors().size(), 2u);
+    EXPECT_EQ(std::string(e.what()), e.errors().front());
+  }
+}
+
+// ---------------------------------------------------------------------------
+// One test per kind of error, each with the exact text.
+
+TEST(ConfigErrors, UnknownTopLevelKey) {
+  EXPECT_THAT(load_errors("listen:\n"                      // 1
+                          "  address: 127.0.0.1:8080\n"    // 2
+                          "listn:\n"                       // 3  key at col 1
+                          "  address: 127.0.0.1:8081\n"),  // 4
+              ElementsAre("t.yaml:3:1: listn: unknown key (expected one of: listen, admin, "
+                          "workers, limits, timeouts, upstreams, routes, log)"));
+}
+
+TEST(ConfigErrors, UnknownNestedKey) {
+  EXPECT_THAT(load_errors("timeouts:\n"               // 1
+                          "  header_read: 10s\n"      // 2
+                          "  keepalive_idel: 60s\n"), // 3  key at col 3
+              ElementsAre("t.yaml:3:3: timeouts.keepalive_idel: unknown key (expected one of: "
+                          "header_read, keepalive_idle, body_read, upstream_connect, "
+                          "upstream_response, upstream_idle, drain, tls_handshake, websocket_idle)"));
+  // Inside a list item: "    max_conections" -> key at col 5.
+  EXPECT_THAT(load_errors(with_orders("    max_conections: 10\n")),  // 4
+              ElementsAre("t.yaml:4:5: upstreams[0].max_conections: unknown key (expected one "
+                          "of: name, url, host_header, max_connections, max_idle, tls)"));
+  // Three levels down: "      methds" -> key at col 7.
+  EXPECT_THAT(load_errors(with_orders("routes:\n"                    // 4
+                                      "  - name: r\n"                // 5
+                                      "    match:\n"                 // 6
+                                      "      path: {prefix: /o}\n"   // 7
+                                      "      methds: [GET]\n"        // 8
+                                      "    upstream: orders\n")),    // 9
+              ElementsAre("t.yaml:8:7: routes[0].match.methds: unknown key (expected one of: "
+                          "host, path, methods)"));
+}
+
+TEST(ConfigErrors, UnknownUpstreamReference) {
+  // Line 12: "    upstream: ordrs" -> 4 spaces, "upstream" cols 5-12, ':' 13, value at 15.
+  EXPECT_THAT(load_errors(with_orders("routes:\n"                   // 4
+                                      "  - name: a\n"               // 5
+                                      "    upstream: orders\n"      // 6
+                                      "  - name: b\n"               // 7
+                                      "    upstream: orders\n"      // 8
+                                      "  - name: c\n"               // 9
+                                      "    match:\n"                // 10
+                                      "      path: {prefix: /c}\n"  // 11
+                                      "    upstream: ordrs\n")),    // 12
+              ElementsAre("t.yaml:12:15: routes[2].upstream: unknown upstream \"ordrs\""));
+}
+
+TEST(ConfigErrors, DuplicateRouteName) {
+  // Line 7: "  - name: a" -> '-' col 3, "name" cols 5-8, ':' 9, value at 11.
+  EXPECT_THAT(load_errors(with_orders("routes:\n"               // 4
+                                      "  - name: a\n"           // 5
+                                      "    upstream: orders\n"  // 6
+                                      "  - name: a\n"           // 7
+                                      "    upstream: orders\n")),  // 8
+              ElementsAre("t.yaml:7:11: routes[1].name: duplicate route name \"a\""));
+}
+
+TEST(ConfigErrors, DuplicateUpstreamName) {
+  EXPECT_THAT(load_errors(with_orders("  - name: orders\n"                 // 4  value at col 11
+                                      "    url: http://127.0.0.1:9001\n")),  // 5
+              ElementsAre("t.yaml:4:11: upstreams[1].name: duplicate upstream name \"orders\""));
+}
+
+TEST(ConfigErrors, BadDuration) {
+  // "  drain: 20sec" -> "drain" cols 3-7, ':' 8, value at 10.
+  EXPECT_THAT(load_errors("timeouts:\n"            // 1
+                          "  header_read: 10s\n"   // 2
+                          "  drain: 20sec\n"),     // 3
+              ElementsAre("t.yaml:3:10: timeouts.drain: invalid duration \"20sec\" (write e.g. "
+                          "250ms, 30s, 5m)"));
+  // "  upstream_connect: 0s" -> key cols 3-18, ':' 19, value at 21.
+  EXPECT_THAT(load_errors("timeouts:\n"                // 1
+                          "  upstream_connect: 0s\n"), // 2
+              ElementsAre("t.yaml:2:21: timeouts.upstream_connect: must be greater than zero"));
+}
+
+TEST(ConfigErrors, BadSize) {
+  // "  max_body_bytes: 10mb" -> key cols 3-16, ':' 17, value at 19.
+  EXPECT_THAT(load_errors("limits:\n"                 // 1
+                          "  max_body_bytes: 10mb\n"),  // 2
+              ElementsAre("t.yaml:2:19: limits.max_body_bytes: invalid size \"10mb\" (write e.g. "
+                          "512, 16KiB, 10MiB)"));
+  // "    max_idle: -1" -> key cols 5-12, ':' 13, value at 15.
+  EXPECT_THAT(load_errors(with_orders("    max_idle: -1\n")),  // 4
+              ElementsAre("t.yaml:4:15: upstreams[0].max_idle: invalid size \"-1\" (write e.g. "
+                          "512, 16KiB, 10MiB)"));
+}
+
+TEST(ConfigErrors, SizeBelowMinimum) {
+  // "  max_header_bytes: 512" -> key cols 3-18, ':' 19, value at 21.
+  EXPECT_THAT(load_errors("limits:\n"                   // 1
+                          "  max_header_bytes: 512\n"), // 2
+              ElementsAre("t.yaml:2:21: limits.max_header_bytes: must be at least 1024"));
+  // "    max_connections: 0" -> key cols 5-19, ':' 20, value at 22.
+  EXPECT_THAT(load_errors(with_orders("    max_connections: 0\n")),  // 4
+              ElementsAre("t.yaml:4:22: upstreams[0].max_connections: must be at least 1"));
+  EXPECT_THAT(load_errors("limits:\n"                                // 1
+                          "  max_connections: 0\n"                   // 2  value at 20
+                          "  max_requests_per_connection: 0\n"       // 3  value at 32
+                          "  max_response_header_bytes: 1023\n"),    // 4  value at 30
+              ElementsAre("t.yaml:2:20: limits.max_connections: must be at least 1",
+                          "t.yaml:3:32: limits.max_requests_per_connection: must be at least 1",
+                          "t.yaml:4:30: limits.max_response_header_bytes: must be at least 1024"));
+}
+
+TEST(ConfigErrors, BadEndpoint) {
+  // "  address: 8080" -> "address" cols 3-9, ':' 10, value at 12.
+  EXPECT_THAT(load_errors("listen:\n"          // 1
+                          "  address: 8080\n"), // 2
+              ElementsAre("t.yaml:2:12: listen.address: must be host:port, not \"8080\""));
+  EXPECT_THAT(load_errors("admin:\n"                      // 1
+                          "  address: 127.0.0.1:65536\n"), // 2
+              ElementsAre("t.yaml:2:12: admin.address: must be host:port, not \"127.0.0.1:65536\""));
+}
+
+TEST(ConfigErrors, EndpointTable) {
+  struct Good {
+    const char* text;
+    const char* host;
+    std::uint16_t port;
+  };
+  for (const Good& g : {Good{"0.0.0.0:443", "0.0.0.0", 443}, Good{"localhost:0", "localhost", 0},
+                        Good{"[::1]:8080", "::1", 8080}, Good{"[::]:65535", "::", 65535},
+                        Good{"gw.example.com:80", "gw.example.com", 80}}) {
+    SCOPED_TRACE(g.text);
+    auto c = load_ok(std::string("listen:\n  address: \"") + g.text + "\"\n");
+    if (!c) continue;  // load_ok reported it
+    EXPECT_EQ(c->listen.address.host, g.host);
+    EXPECT_EQ(c->listen.address.port, g.port);
+  }
+  // The quoted value starts at col 12 (the mark is the opening quote).
+  for (const char* bad : {"8080", ":8080", "host:", "host:http", "host:65536", "host:-1",
+                          "host:80x", "[::1]", "[::1]8080", "[::1:8080", "[]:80", ""}) {
+    SCOPED_TRACE(bad);
+    EXPECT_THAT(load_errors(std::string("listen:\n  address: \"") + bad + "\"\n"),
+                ElementsAre(std::string("t.yaml:2:12: listen.address: must be host:port, not \"") +
+                            bad + "\""));
+  }
+}
+
+TEST(ConfigErrors, BadUrl) {
+  // "    url: http..." -> "url" cols 5-7, ':' 8, value at 10.
+  EXPECT_THAT(load_errors("upstreams:\n"                          // 1
+                          "  - name: orders\n"                    // 2
+                          "    url: http://127.0.0.1:9000/api\n"), // 3
+              ElementsAre("t.yaml:3:10: upstreams[0].url: must be http://host[:port] or "
+                          "https://host[:port] without a path, not \"http://127.0.0.1:9000/api\""));
+}
+
+namespace {
+
+std::string url_doc(std::string_view url) {
+  return "upstreams:\n  - name: u\n    url: \"" + std::string(url) + "\"\n";
+}
+
+// The quoted url value starts at col 10 of line 3.
+std::string url_error(std::string_view url) {
+  return "t.yaml:3:10: upstreams[0].url: must be http://host[:port] or https://host[:port] "
+         "without a path, not \"" + std::string(url) + "\"";
+}
+
+struct GoodUrl {
+  const char* url;
+  const char* scheme;
+  const char* host;
+  std::uint16_t port;
+};
+
+void expect_url_accepted(const GoodUrl& g) {
+  SCOPED_TRACE(g.url);
+  auto c = load_ok(url_doc(g.url));
+  if (!c) return;  // load_ok reported it
+  ASSERT_EQ(c->upstreams.size(), 1u);
+  EXPECT_EQ(c->upstreams[0].scheme, g.scheme);
+  EXPECT_EQ(c->upstreams[0].host, g.host);
+  EXPECT_EQ(c->upstreams[0].port, g.port);
+}
+
+}  // namespace
+
+TEST(ConfigErrors, UrlTableAccepted) {
+  for (const GoodUrl& g : {GoodUrl{"http://backend", "http", "backend", 80},
+                           GoodUrl{"https://backend", "https", "backend", 443},
+                           GoodUrl{"http://backend:8080", "http", "backend", 8080},
+                           GoodUrl{"https://backend:8443/", "https", "backend", 8443},
+                           GoodUrl{"http://10.1.2.3:9000", "http", "10.1.2.3", 9000},
+                           GoodUrl{"http://[::1]:9000", "http", "::1", 9000}})
+    expect_url_accepted(g);
+}
+
+TEST(ConfigErrors, UrlTableRejected) {
+  for (const char* bad :
+       {"ftp://backend", "backend:9000", "HTTP://backend", "http://", "http:///", "http://:80",
+        "http://backend:", "http://backend:99999", "http://backend:http", "http://user@backend",
+        "http://backend/api", "http://backend//", "http://[::1]:", "http://[::1]x"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_THAT(load_errors(url_doc(bad)), ElementsAre(url_error(bad)));
+  }
+}
+
+// "[::1]" without a port gets the scheme's default port, like a name does
+// (an earlier parse_url rejected it).
+TEST(ConfigErrors, UrlIpv6LiteralWithoutPortGetsTheDefaultPort) {
+  expect_url_accepted(GoodUrl{"https://[::1]", "https", "::1", 443});
+  expect_url_accepted(GoodUrl{"http://[fd00::7]/", "http", "fd00::7", 80});
+}
+
+// Not http://host[:port]: a query, a fragment or a space must not end up in
+// Upstream::host to fail only at connect time (an earlier parse_url took
+// anything without '/', '@' or ':' as the host).
+TEST(ConfigErrors, UrlWithQueryFragmentOrSpaceIsRejected) {
+  for (const char* bad : {"http://backend?x=1", "http://backend#top", "http://back end",
+                          "https://backend:8443?x"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_THAT(load_errors(url_doc(bad)), ElementsAre(url_error(bad)));
+  }
+}
+
+TEST(ConfigErrors, BadRegex) {
+  const std::string pattern = "^/orders/([0-9]+$";
+  std::string why;
+  try {
+    std::regex re(pattern, std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    why = e.what();
+  }
+  ASSERT_FALSE(why.empty()) << "the test pattern must be an invalid regex";
+  // "        regex: ^/orders..." -> 8 spaces, "regex" cols 9-13, ':' 14, value at 16.
+  EXPECT_THAT(load_errors(with_orders("routes:\n"                              // 4
+                                      "  - name: r\n"                          // 5
+                                      "    match:\n"                           // 6
+                                      "      path:\n"                          // 7
+                                      "        regex: " + pattern + "\n"       // 8
+                                      "    upstream: orders\n")),              // 9
+              ElementsAre("t.yaml:8:16: routes[0].match.path.regex: invalid regex: " + why));
+}
+
+TEST(ConfigErrors, NonCanonicalRoutePath) {
+  // "      path: {prefix: /api//v1}" -> '{' col 13, "prefix" cols 14-19, ':' 20, value at 22.
+  EXPECT_THAT(load_errors(with_orders("routes:\n"                        // 4
+                                      "  - name: r\n"                    // 5
+                                      "    match:\n"                     // 6
+                                      "      path: {prefix: /api//v1}\n" // 7
+                                      "    upstream: orders\n")),        // 8
+              ElementsAre("t.yaml:7:22: routes[0].match.path.prefix: must be written in canonical "
+                          "form (no //, dot-segments or %-escapes)"));
+  // "      path: {exact: api}" -> "exact" cols 14-18, ':' 19, value at 21.
+  EXPECT_THAT(load_errors(with_orders("routes:\n"                 // 4
+                                      "  - name: r\n"             // 5
+                                      "    match:\n"              // 6
+                                      "      path: {exact: api}\n"  // 7
+                                      "    upstream: orders\n")), // 8
+              ElementsAre("t.yaml:7:21: routes[0].match.path.exact: must start with \"/\""));
+}
+
+TEST(ConfigErrors, RoutePathTable) {
+  auto doc = [](std::string_view path) {
+    return with_orders(std::string("routes:\n  - name: r\n    match:\n      path: {prefix: \"") +
+                       std::string(path) + "\"}\n    upstream: orders\n");
+  };
+  for (const char* good : {"/", "/api", "/api/", "/a.b/..c/...", "/~user", "/a-b_c"}) {
+    SCOPED_TRACE(good);
+    auto c = load_ok(doc(good));
+    if (!c) continue;  // load_ok reported it
+    EXPECT_EQ(c->routes.at(0).match.path, good);
+  }
+  for (const char* bad : {"//", "/api//v1", "/a/./b", "/a/../b", "/a/..", "/a/.", "/.", "/..",
+                          "/a%2Fb", "/%7euser"}) {
+    SCOPED_TRACE(bad);
+    // Value quoted: the mark is the opening quote at col 22.
+    EXPECT_THAT(load_errors(doc(bad)),
+                ElementsAre("t.yaml:7:22: routes[0].match.path.prefix: must be written in "
+                            "canonical form (no //, dot-segments or %-escapes)"));
+  }
+  EXPECT_THAT(load_errors(doc("")),
+              ElementsAre("t.yaml:7:22: routes[0].match.path.prefix: must start with \"/\""));
+}
+
+TEST(ConfigErrors, RoutePathNeedsExactlyOneKind) {
+  // The flow map starts at '{', col 13.
+  EXPECT_THAT(load_errors(with_orders("routes:\n"                               // 4
+                                      "  - name: r\n"                           // 5
+                                      "    match:\n"                            // 6
+                                      "      path: {prefix: /a, exact: /a}\n"   // 7
+                                      "    upstream: orders\n")),               // 8
+              ElementsAre("t.yaml:7:13: routes[0].match.path: needs exactly one of exact, prefix "
+                          "or regex"));
+}
+
+TEST(ConfigErrors, BadMethod) {
+  // "      methods: [GET, POST/PUT]" -> '[' col 16, "GET" 17-19, ',' 20, "POST/PUT" at 22.
+  EXPECT_THAT(load_errors(with_orders("routes:\n"                          // 4
+                                      "  - name: r\n"                      // 5
+                                      "    match:\n"                       // 6
+                                      "      methods: [GET, POST/PUT]\n"   // 7
+                                      "    upstream: orders\n")),          // 8
+              ElementsAre("t.yaml:7:22: routes[0].match.methods[1]: not an HTTP method: "
+                          "\"POST/PUT\""));
+  // An empty method: the quote at col 17.
+  EXPECT_THAT(load_errors(with_orders("routes:\n"                 // 4
+                                      "  - name: r\n"             // 5
+                                      "    match:\n"              // 6
+                                      "      methods: [\"\"]\n"   // 7
+                                      "    upstream: orders\n")), // 8
+              ElementsAre("t.yaml:7:17: routes[0].match.methods[0]: not an HTTP method: \"\""));
+  // "methods" must be a list: the scalar starts at col 16.
+  EXPECT_THAT(load_errors(with_orders("routes:\n"                 // 4
+                                      "  - name: r\n"             // 5
+                                      "    match:\n"              // 6
+                                      "      methods: GET\n"      // 7
+                                      "    upstream: orders\n")), // 8
+              ElementsAre("t.yaml:7:16: routes[0].match.methods: must be a list"));
+}
+
+TEST(ConfigErrors, BadWildcardHost) {
+  // "      host: api.*.example.com" -> "host" cols 7-10, ':' 11, value at 13.
+  EXPECT_THAT(load_errors(with_orders("routes:\n"                         // 4
+                                      "  - name: r\n"                     // 5
+                                      "    match:\n"                      // 6
+                                      "      host: api.*.example.com\n"   // 7
+                                      "    upstream: orders\n")),         // 8
+              ElementsAre("t.yaml:7:13: routes[0].match.host: a wildcard must be written "
+                          "\"*.suffix\""));
+  for (const char* bad : {"*example.com", "*.", "*", "**.example.com", "*.a*.com", "a.*",
+                          "example.*"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_THAT(load_errors(with_orders(std::string("routes:\n  - name: r\n    match:\n"
+                                                    "      host: \"") +
+                                        bad + "\"\n    upstream: orders\n")),
+                ElementsAre("t.yaml:7:13: routes[0].match.host: a wildcard must be written "
+                            "\"*.suffix\""));
+  }
+  for (const char* good : {"*.example.com", "*.a", "API.example.com"}) {
+    SCOPED_TRACE(good);
+    EXPECT_THAT(load_errors(with_orders(std::string("routes:\n  - name: r\n    match:\n"
+                                                    "      host: \"") +
+                                        good + "\"\n    upstream: orders\n")),
+                IsEmpty());
+  }
+}
+
+TEST(ConfigErrors, WorkersOutOfRange) {
+  // "workers: 300" -> value at col 10.
+  EXPECT_THAT(load_errors("workers: 300\n"),
+              ElementsAre("t.yaml:1:10: workers: must be a whole number from 0 (one per core) to "
+                          "256"));
+  for (const char* bad : {"257", "-1", "4KiB", "2.5", "four", "", "1e2", "99999999999999999999"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_THAT(load_errors(std::string("workers: \"") + bad + "\"\n"),
+                ElementsAre("t.yaml:1:10: workers: must be a whole number from 0 (one per core) "
+                            "to 256"));
+  }
+  for (unsigned good : {0u, 1u, 256u}) {
+    auto c = load_ok("workers: " + std::to_string(good) + "\n");
+    if (!c) continue;  // load_ok reported it
+    EXPECT_EQ(c->workers, good);
+  }
+}
+
+TEST(ConfigErrors, BadLogLevel) {
+  // "  level: verbose" -> "level" cols 3-7, ':' 8, value at 10.
+  EXPECT_THAT(load_errors("log:\n"               // 1
+                          "  level: verbose\n"), // 2
+              ElementsAre("t.yaml:2:10: log.level: unknown level \"verbose\""));
+  EXPECT_THAT(load_errors("log:\n  level: INFO\n"),
+              ElementsAre("t.yaml:2:10: log.level: unknown level \"INFO\""));
+  for (const char* good : {"trace", "debug", "info", "warn", "error", "critical", "off"}) {
+    SCOPED_TRACE(good);
+    auto c = load_ok(std::string("log:\n  level: ") + good + "\n");
+    if (!c) continue;  // load_ok reported it
+    EXPECT_EQ(c->log.level, good);
+  }
+  // "  access: \"\"" -> value (the quote) at col 11.
+  EXPECT_THAT(load_errors("log:\n  access: \"\"\n"),
+              ElementsAre("t.yaml:2:11: log.access: must not be empty"));
+}
+
+TEST(ConfigErrors, WrongNodeType) {
+  // "listen: 127.0.0.1:8080" -> a scalar at col 9 where a mapping belongs.
+  EXPECT_THAT(load_errors("listen: 127.0.0.1:8080\n"),
+              ElementsAre("t.yaml:1:9: listen: must be a mapping"));
+  // A mapping where a list belongs: the block map starts at its first key.
+  EXPECT_THAT(load_errors("upstreams:\n"          // 1
+                          "  name: orders\n"),    // 2  'n' at col 3
+              ElementsAre("t.yaml:2:3: upstreams: must be a list"));
+  EXPECT_THAT(load_errors("routes: {}\n"), ElementsAre("t.yaml:1:9: routes: must be a list"));
+  // A list where a scalar belongs: '[' at col 19.
+  EXPECT_THAT(load_errors("limits:\n"                      // 1
+                          "  max_body_bytes: [1, 2]\n"),   // 2
+              ElementsAre("t.yaml:2:19: limits.max_body_bytes: must be a scalar"));
+  // A scalar where a list of CIDRs belongs: value at col 20.
+  EXPECT_THAT(load_errors("listen:\n"                            // 1
+                          "  trusted_proxies: 10.0.0.0/8\n"),    // 2
+              ElementsAre("t.yaml:2:20: listen.trusted_proxies: must be a list of CIDRs"));
+  // A list item that is not a mapping: "  - orders" -> value at col 5.
+  EXPECT_THAT(load_errors("upstreams:\n"    // 1
+                          "  - orders\n"),  // 2
+              ElementsAre("t.yaml:2:5: upstreams[0]: must be a mapping"));
+  // The document itself.
+  EXPECT_THAT(load_errors("- a\n- b\n"),
+              ElementsAre("t.yaml:1:1: (document): the top level must be a mapping"));
+  // A boolean that is not true/false: "      verify: yes" -> value at col 15.
+  EXPECT_THAT(load_errors("upstreams:\n"                              // 1
+                          "  - name: b\n"                             // 2
+                          "    url: https://billing.internal:8443\n"  // 3
+                          "    tls:\n"                                // 4
+                          "      verify: yes\n"),                     // 5
+              ElementsAre("t.yaml:5:15: upstreams[0].tls.verify: must be true or false, not "
+                          "\"yes\""));
+}
+
+TEST(ConfigErrors, MissingRequiredKey) {
+  // A block mapping in a list item starts at its first key, col 5.
+  EXPECT_THAT(load_errors("upstreams:\n"                        // 1
+                          "  - name: orders\n"                  // 2
+                          "  - url: http://127.0.0.1:9001\n"    // 3
+                          "routes:\n"                           // 4
+                          "  - name: r\n"),                     // 5
+              ElementsAre("t.yaml:2:5: upstreams[0].url: is required",
+                          "t.yaml:3:5: upstreams[1].name: is required",
+                          "t.yaml:5:5: routes[0].upstream: is required"));
+  EXPECT_THAT(load_errors(with_orders("routes:\n"                 // 4
+                                      "  - upstream: orders\n")), // 5
+              ElementsAre("t.yaml:5:5: routes[0].name: is required"));
+  // listen.tls without key_file: reported at the tls mapping ("    cert_file" col 5).
+  const std::string readable = source_path("config/gateway.yaml");
+  EXPECT_THAT(load_errors("listen:\n"                          // 1
+                          "  tls:\n"                           // 2
+                          "    cert_file: " + readable + "\n"),  // 3
+              ElementsAre("t.yaml:3:5: listen.tls.key_file: is required"));
+}
+
+TEST(ConfigErrors, BadCidrInTrustedProxies) {
+  // "  trusted_proxies: [10.0.0.0/8, 10.0.0.0/33]" -> '[' col 20, first item 21-30,
+  // ',' 31, second item at 33.
+  EXPECT_THAT(load_errors("listen:\n"                                          // 1
+                          "  trusted_proxies: [10.0.0.0/8, 10.0.0.0/33]\n"),   // 2
+              ElementsAre("t.yaml:2:33: listen.trusted_proxies[1]: not an IP network: "
+                          "\"10.0.0.0/33\""));
+  for (const char* bad : {"10.0.0.0/33", "::1/129", "10.0.0.0/", "10.0.0/8", "10.0.0.0/8/8",
+                          "10.0.0.0/-1", "10.0.0.0/ 8", "example.com", "256.0.0.0/8", "", "/8"}) {
+    SCOPED_TRACE(bad);
+    // '"' of the first item at col 21.
+    EXPECT_THAT(load_errors(std::string("listen:\n  trusted_proxies: [\"") + bad + "\"]\n"),
+                ElementsAre(std::string("t.yaml:2:21: listen.trusted_proxies[0]: not an IP "
+                                        "network: \"") +
+                            bad + "\""));
+  }
+  for (const char* good : {"10.0.0.0/8", "192.168.1.1", "0.0.0.0/0", "10.0.0.1/32", "::1",
+                           "::1/128", "fd00::/8", "::/0"}) {
+    SCOPED_TRACE(good);
+    auto c = load_ok(std::string("listen:\n  trusted_proxies: [\"") + good + "\"]\n");
+    if (!c) continue;  // load_ok reported it
+    if (c->listen.trusted_proxies.size() != 1u) { ADD_FAILURE() << "proxies: " << c->listen.trusted_proxies.size(); continue; }
+    EXPECT_EQ(c->listen.trusted_proxies[0].text, good);
+  }
+}
+
+TEST(ConfigErrors, UnreadableTlsFile) {
+  const std::string readable = source_path("config/gateway.yaml");
+  // "    cert_file: /nonexistent..." -> "cert_file" cols 5-13, ':' 14, value at 16.
+  EXPECT_THAT(load_errors("listen:\n"                                    // 1
+                          "  tls:\n"                                     // 2
+                          "    cert_file: /nonexistent/authgate/cert.pem\n"  // 3
+                          "    key_file: " + readable + "\n"),           // 4
+              ElementsAre("t.yaml:3:16: listen.tls.cert_file: cannot read file "
+                          "\"/nonexistent/authgate/cert.pem\""));
+  // "    key_file: /nonexistent..." -> value at col 15.
+  EXPECT_THAT(load_errors("listen:\n"                                    // 1
+                          "  tls:\n"                                     // 2
+                          "    cert_file: " + readable + "\n"            // 3
+                          "    key_file: /nonexistent/authgate/key.pem\n"),  // 4
+              ElementsAre("t.yaml:4:15: listen.tls.key_file: cannot read file "
+                          "\"/nonexistent/authgate/key.pem\""));
+  // "      ca_file: /nonexistent..." -> "ca_file" cols 7-13, ':' 14, value at 16.
+  EXPECT_THAT(load_errors("upstreams:\n"                                  // 1
+                          "  - name: billing\n"                           // 2
+                          "    url: https://billing.internal:8443\n"      // 3
+                          "    tls:\n"                                    // 4
+                          "      ca_file: /nonexistent/authgate/ca.pem\n"),  // 5
+              ElementsAre("t.yaml:5:16: upstreams[0].tls.ca_file: cannot read file "
+                          "\"/nonexistent/authgate/ca.pem\""));
+}
+
+TEST(ConfigErrors, UpstreamTlsOnPlainHttp) {
+  // The tls block mapping starts at "verify", col 7 of line 5.
+  EXPECT_THAT(load_errors(with_orders("    tls:\n"               // 4
+                                      "      verify: false\n")), // 5
+              ElementsAre("t.yaml:5:7: upstreams[0].tls: only applies to https:// upstreams"));
+}
+
+TEST(ConfigErrors, UnsupportedAuthMode) {
+  // "    auth: bearer" -> "auth" cols 5-8, ':' 9, value at 11.
+  EXPECT_THAT(load_errors(with_orders("routes:\n"               // 4
+                                      "  - name: r\n"           // 5
+                                      "    upstream: orders\n"  // 6
+                                      "    auth: bearer\n")),   // 7
+              ElementsAre("t.yaml:7:11: routes[0].auth: unsupported auth mode \"bearer\" (this "
+                          "build knows: none)"));
+}
+
+TEST(ConfigErrors, YamlSyntaxError) {
+  // "  tls: cert_file: x": the second ':' (col 17) is an illegal map value.
+  EXPECT_THAT(load_errors("listen:\n"                     // 1
+                          "  address: 127.0.0.1:8080\n"   // 2
+                          "  tls: cert_file: x\n"),       // 3
+              ElementsAre("t.yaml:3:17: (document): YAML syntax error: illegal map value"));
+  // A mis-indented key inside a list item ("   upstream" at col 4).
+  EXPECT_THAT(load_errors("routes:\n"          // 1
+                          "  - name: a\n"      // 2
+                          "   upstream: b\n"), // 3
+              ElementsAre("t.yaml:3:4: (document): YAML syntax error: end of sequence not found"));
+}
+
+TEST(ConfigErrors, SeveralErrorsAreReportedTogether) {
+  // Reported in walk order: unknown top-level keys first, then listen, admin,
+  // workers, limits, timeouts, upstreams, routes, log.
+  EXPECT_THAT(load_errors("listen:\n"                   // 1
+                          "  address: 8080\n"           // 2  value col 12
+                          "workers: 999\n"              // 3  value col 10
+                          "timeouts:\n"                 // 4
+                          "  drain: forever\n"          // 5  value col 10
+                          "upstreams:\n"                // 6
+                          "  - name: orders\n"          // 7
+                          "    url: ftp://127.0.0.1\n"  // 8  value col 10
+                          "routes:\n"                   // 9
+                          "  - name: r\n"               // 10
+                          "    upstream: ordrs\n"       // 11 value col 15
+                          "log:\n"                      // 12
+                          "  level: loud\n"             // 13 value col 10
+                          "bogus: 1\n"),                // 14 key col 1
+              ElementsAre("t.yaml:14:1: bogus: unknown key (expected one of: listen, admin, "
+                          "workers, limits, timeouts, upstreams, routes, log)",
+                          "t.yaml:2:12: listen.address: must be host:port, not \"8080\"",
+                          "t.yaml:3:10: workers: must be a whole number from 0 (one per core) to 256",
+                          "t.yaml:5:10: timeouts.drain: invalid duration \"forever\" (write e.g. "
+                          "250ms, 30s, 5m)",
+                          "t.yaml:8:10: upstreams[0].url: must be http://host[:port] or "
+                          "https://host[:port] without a path, not \"ftp://127.0.0.1\"",
+                          "t.yaml:11:15: routes[0].upstream: unknown upstream \"ordrs\"",
+                          "t.yaml:13:10: log.level: unknown level \"loud\""));
+}
+
+// YAML requires mapping keys to be unique, but yaml-cpp keeps both entries and
+// a lookup returns the first, so without a check a repeated key is silently
+// ignored (a second "routes:" block appended to a file would drop its routes).
+// The repeated key is reported at its position.
+TEST(ConfigErrors, DuplicateKeyIsReported) {
+  EXPECT_THAT(load_errors("workers: 2\n"      // 1
+                          "log:\n"            // 2
+                          "  level: info\n"   // 3
+                          "workers: 4\n"),    // 4  key col 1
+              Contains(AllOf(StartsWith("t.yaml:4:1: workers: "), HasSubstr("duplicate"))));
+  EXPECT_THAT(load_errors("log:\n"             // 1
+                          "  level: info\n"    // 2
+                          "  level: debug\n"), // 3  key col 3
+              Contains(AllOf(StartsWith("t.yaml:3:3: log.level: "), HasSubstr("duplicate"))));
+}
+
+// ---------------------------------------------------------------------------
+// Scalar parsers.
+
+struct DurationCase {
+  const char* text;
+  std::optional<std::int64_t> ms;  // nullopt: rejected
+};
+
+TEST(ParseDuration, Table) {
+  const DurationCase cases[] = {
+      {"1ms", 1},
+      {"250ms", 250},
+      {"0ms", 0},
+      {"0s", 0},
+      {"30s", 30'000},
+      {"5m", 300'000},
+      {"1h", 3'600'000},
+      {"1d", 86'400'000},
+      {"007s", 7'000},
+      {"1099511627776ms", 1099511627776},   // 2^40 ms: the largest accepted
+      {"1099511627s", 1099511627000},
+      {"1099511627777ms", std::nullopt},    // above 2^40 ms
+      {"1099511628s", std::nullopt},
+      {"99999999999999999999999s", std::nullopt},  // does not fit 64 bits
+      {"", std::nullopt},
+      {"s", std::nullopt},
+      {"ms", std::nullopt},
+      {"10", std::nullopt},  // a unit is required
+      {"10S", std::nullopt},
+      {"10MS", std::nullopt},
+      {"10 s", std::nullopt},
+      {" 10s", std::nullopt},
+      {"10s ", std::nullopt},
+      {"+10s", std::nullopt},
+      {"-10s", std::nullopt},
+      {"1.5s", std::nullopt},
+      {"10sec", std::nullopt},
+      {"10mss", std::nullopt},
+      {"1m30s", std::nullopt},
+      {"1e3ms", std::nullopt},
+      {"0x10s", std::nullopt},
+      {"10us", std::nullopt},
+      {"2w", std::nullopt},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string("\"") + c.text + "\"");
+    cfg::Duration d{-1};
+    const bool ok = cfg::parse_duration(c.text, d);
+    EXPECT_EQ(ok, c.ms.has_value());
+    if (c.ms && ok) {
+      EXPECT_EQ(d.count(), *c.ms);
+    }
+  }
+}
+
+struct SizeCase {
+  const char* text;
+  std::optional<std::uint64_t> bytes;  // nullopt: rejected
+};
+
+TEST(ParseSize, Table) {
+  const SizeCase cases[] = {
+      {"0", 0},
+      {"512", 512},
+      {"512B", 512},
+      {"16KiB", 16 * 1024},
+      {"10MiB", 10 * 1024 * 1024},
+      {"1GiB", 1ull << 30},
+      {"1TiB", 1ull << 40},
+      {"16KB", 16'000},
+      {"10MB", 10'000'000},
+      {"1GB", 1'000'000'000},
+      {"18446744073709551615", std::numeric_limits<std::uint64_t>::max()},
+      {"17179869183GiB", 17179869183ull << 30},  // the largest whole GiB count that fits
+      {"18446744073709551616", std::nullopt},     // 2^64
+      {"17179869184GiB", std::nullopt},           // 2^64 bytes
+      {"", std::nullopt},
+      {"B", std::nullopt},
+      {"KiB", std::nullopt},
+      {"16kib", std::nullopt},
+      {"16kb", std::nullopt},
+      {"16K", std::nullopt},
+      {"16Ki", std::nullopt},
+      {"16 KiB", std::nullopt},
+      {"16KiBs", std::nullopt},
+      {" 16", std::nullopt},
+      {"16 ", std::nullopt},
+      {"1.5MiB", std::nullopt},
+      {"-1", std::nullopt},
+      {"+1", std::nullopt},
+      {"0x10", std::nullopt},
+      {"ten", std::nullopt},
+      {"1e3", std::nullopt},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string("\"") + c.text + "\"");
+    std::uint64_t v = 12345;
+    const bool ok = cfg::parse_size(c.text, v);
+    EXPECT_EQ(ok, c.bytes.has_value());
+    if (c.bytes && ok) {
+      EXPECT_EQ(v, *c.bytes);
+    }
+  }
+}
