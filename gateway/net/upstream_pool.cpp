@@ -90,12 +90,12 @@ bool UpstreamPool::looks_alive(UpstreamConnection& c) {
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-asio::awaitable<std::pair<error_code, UpstreamLease>> UpstreamPool::acquire() {
+asio::awaitable<std::pair<error_code, UpstreamLease>> UpstreamPool::acquire(bool probe) {
   const auto now = std::chrono::steady_clock::now();
   while (!idle_.empty()) {
     auto c = std::move(idle_.back());
     idle_.pop_back();
-    if (now - c->last_used < timeouts_.upstream_idle && looks_alive(*c)) {
+    if (now - c->last_used < timeouts_.upstream_idle && (!probe || looks_alive(*c))) {
       c->reused = true;
       ++busy_;
       co_return std::pair{error_code{}, UpstreamLease(this, std::move(c))};

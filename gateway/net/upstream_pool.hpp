@@ -43,7 +43,10 @@ const char* upstream_error_kind(upstream_errc e);
 unsigned upstream_error_status(upstream_errc e);
 
 struct UpstreamConnection {
-  explicit UpstreamConnection(Stream s) : stream(std::move(s)) {}
+  // Beast reads at most the buffer's free capacity per syscall: start it at a
+  // useful size so bodies do not crawl through in 512-byte reads.
+  static constexpr std::size_t kReadBuffer = 16 * 1024;
+  explicit UpstreamConnection(Stream s) : stream(std::move(s)) { buffer.reserve(kReadBuffer); }
   Stream stream;
   beast::flat_buffer buffer;
   std::chrono::steady_clock::time_point last_used{};
@@ -82,7 +85,10 @@ class UpstreamPool {
   ~UpstreamPool();
 
   // Completion: (error_code, UpstreamLease). Runs on the pool's executor.
-  asio::awaitable<std::pair<error_code, UpstreamLease>> acquire();
+  // `probe`: check an idle connection with a non-blocking peek before reuse.
+  // Callers that can retry on a fresh connection (no request body consumed yet)
+  // skip the syscall and retry instead.
+  asio::awaitable<std::pair<error_code, UpstreamLease>> acquire(bool probe);
 
   // Like acquire(), but never reuses an idle connection (retry after a stale one).
   asio::awaitable<std::pair<error_code, UpstreamLease>> connect_new();

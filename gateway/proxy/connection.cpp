@@ -18,6 +18,7 @@
 #include <optional>
 
 #include "http/header_hygiene.hpp"
+#include "http/wire.hpp"
 #include "net/stream.hpp"
 #include "proxy/access_decision.hpp"
 #include "proxy/access_log.hpp"
@@ -183,6 +184,29 @@ class ClientSession {
     worker_.state().metrics.timeouts.Add({{"phase", phase}}).Increment();
   }
 
+  // Reads until the whole request header is buffered, so it can be checked
+  // as bytes before Beast parses it: obs-fold (a header line continued on the
+  // next line) is rejected outright (RFC 9112 5.2 allows rejecting it with 400)
+  // rather than unfolded, so no two parsers on the path can disagree about it.
+  asio::awaitable<error_code> read_whole_header(std::uint64_t max_header_bytes) {
+    std::size_t scanned = 0;  // bytes already searched for the terminator
+    for (;;) {
+      const std::string_view data(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+      const auto end = data.find("\r\n\r\n", scanned);
+      if (end != std::string_view::npos) {
+        const auto head = data.substr(0, end + 2);
+        if (head.find("\n ") != std::string_view::npos || head.find("\n\t") != std::string_view::npos)
+          co_return bhttp::error::bad_value;
+        co_return error_code{};
+      }
+      if (data.size() > max_header_bytes) co_return bhttp::error::header_limit;
+      scanned = data.size() >= 3 ? data.size() - 3 : 0;
+      auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kFirstRead), use_tuple);
+      if (ec) co_return ec;
+      buffer_.commit(n);
+    }
+  }
+
   // Returns true when the connection should wait for another request.
   asio::awaitable<bool> serve_one() {
     auto rt = worker_.state().runtime.load();  // this request's snapshot
@@ -207,7 +231,8 @@ class ClientSession {
     parser.header_limit(static_cast<std::uint32_t>(std::min<std::uint64_t>(limits.max_header_bytes, UINT32_MAX)));
     parser.body_limit(limits.max_body_bytes);
     deadline_.arm(timeouts.header_read);
-    auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, parser, use_tuple);
+    error_code ec = co_await read_whole_header(limits.max_header_bytes);
+    if (!ec) std::tie(ec, std::ignore) = co_await bhttp::async_read_header(stream_, buffer_, parser, use_tuple);
     deadline_.disarm();
     if (ec) {
       rs.request_id = http::generate_request_id();
@@ -320,7 +345,7 @@ class ClientSession {
     for (int attempt = 0; attempt < 2; ++attempt) {
       // (No co_await inside ?: — GCC 12 miscompiles that.)
       std::pair<error_code, net::UpstreamLease> acquired;
-      if (attempt == 0) acquired = co_await pool.acquire();
+      if (attempt == 0) acquired = co_await pool.acquire(/*probe=*/has_body);
       else acquired = co_await pool.connect_new();
       if (acquired.first) {
         failure = ExchangeError{static_cast<upstream_errc>(acquired.first.value()), false};
@@ -367,47 +392,19 @@ class ClientSession {
     if (!switching) client_res.keep_alive(keep);
     rs.status = client_res.result_int();
 
-    bhttp::response_serializer<bhttp::buffer_body> sr{client_res};
-    bool ok = true;
-    if (rp->is_done()) {
-      client_res.body().data = nullptr;
-      client_res.body().size = 0;
-      client_res.body().more = false;
-      stream_.tcp().expires_after(timeouts.body_read);
-      auto [ec, n] = co_await bhttp::async_write(stream_, sr, use_tuple);
-      ok = !ec;
-    } else {
-      stream_.tcp().expires_after(timeouts.body_read);
-      auto [ec, n] = co_await bhttp::async_write_header(stream_, sr, use_tuple);
-      ok = !ec;
-      char* chunk = relay_buffer();
-      while (ok && !rp->is_done()) {
-        auto& body = rp->get().body();
-        body.data = chunk;
-        body.size = kRelayChunk;
-        lease->stream.tcp().expires_after(timeouts.upstream_response);
-        auto [rec, rn] = co_await bhttp::async_read_some(lease->stream, lease->buffer, *rp, use_tuple);
-        if (rec == bhttp::error::need_buffer) rec = {};
-        if (rec) {
-          // Headers are already out: all we can do is cut the client off.
-          rt.upstream_error_counter(up, rec == beast::error::timeout ? upstream_errc::response_timeout
-                                                                     : upstream_errc::bad_response)
-              .Increment();
-          spdlog::warn("request {}: upstream {} body failed: {}", rs.request_id, up.name, rec.message());
-          ok = false;
-          break;
-        }
-        client_res.body().data = chunk;
-        client_res.body().size = kRelayChunk - body.size;
-        client_res.body().more = !rp->is_done();
-        if (client_res.body().size == 0 && client_res.body().more) continue;  // see send_request
-        rs.bytes_out += client_res.body().size;
-        stream_.tcp().expires_after(timeouts.body_read);
-        auto [wec, wn] = co_await bhttp::async_write(stream_, sr, use_tuple);
-        if (wec == bhttp::error::need_buffer) wec = {};
-        ok = !wec;
-      }
+    const BodyRelay relay = co_await relay_body(lease->stream, lease->buffer, *rp, nullptr,
+                                                timeouts.upstream_response, stream_, client_res,
+                                                timeouts.body_read);
+    rs.bytes_out += relay.bytes;
+    if (relay.read_error) {
+      // Headers may already be out: all we can do is cut the client off.
+      rt.upstream_error_counter(up, relay.read_timed_out ? upstream_errc::response_timeout
+                                                         : upstream_errc::bad_response)
+          .Increment();
+      spdlog::warn("request {}: upstream {} body failed: {}", rs.request_id, up.name,
+                   relay.read_error.message());
     }
+    const bool ok = !relay.read_error && !relay.write_error;
     if (ok && rp->is_done() && !switching && upstream_keep_alive) lease.keep();
 
     if (ok && switching) {
@@ -425,50 +422,113 @@ class ClientSession {
       Runtime& rt, RequestState& rs, bhttp::request_parser<bhttp::buffer_body>& parser,
       bhttp::request<bhttp::buffer_body>& upstream_req, net::UpstreamLease& lease) {
     const auto& timeouts = rt.cfg.timeouts;
-    bhttp::request_serializer<bhttp::buffer_body> sr{upstream_req};
-    if (parser.is_done()) {
-      upstream_req.body().data = nullptr;
-      upstream_req.body().size = 0;
-      upstream_req.body().more = false;
-      lease->stream.tcp().expires_after(timeouts.upstream_response);
-      auto [ec, n] = co_await bhttp::async_write(lease->stream, sr, use_tuple);
-      if (ec) co_return ExchangeError{upstream_errc::send_failed, true};
-      co_return std::nullopt;
+    const bool had_body = !parser.is_done();
+    const BodyRelay relay = co_await relay_body(stream_, buffer_, parser, &deadline_, timeouts.body_read,
+                                                lease->stream, upstream_req,
+                                                timeouts.upstream_response);
+    rs.bytes_in += relay.bytes;
+    if (relay.read_error) {
+      if (relay.read_error == bhttp::error::body_limit) co_return ExchangeError{413u, "payload_too_large"};
+      if (relay.read_timed_out) {
+        count_timeout("body_read");
+        co_return ExchangeError{408u, "request_timeout"};
+      }
+      co_return ExchangeError{400u, "bad_request"};
     }
-    lease->stream.tcp().expires_after(timeouts.upstream_response);
-    auto [hec, hn] = co_await bhttp::async_write_header(lease->stream, sr, use_tuple);
-    // Nothing of the body has been read from the client yet: safe to retry.
-    if (hec) co_return ExchangeError{upstream_errc::send_failed, true};
+    // Retrying is safe only while nothing of the body has been consumed.
+    if (relay.write_error) co_return ExchangeError{upstream_errc::send_failed, !had_body};
+    co_return std::nullopt;
+  }
+
+  struct BodyRelay {
+    std::uint64_t bytes = 0;  // body bytes written
+    error_code read_error;    // reading the body from `in` failed
+    bool read_timed_out = false;
+    error_code write_error;   // writing to `out` failed
+  };
+
+  // Streams one message from a parser to `out` in kRelayChunk pieces. The
+  // header goes out together with the first body piece when that piece is
+  // already buffered (one gathered write instead of two); otherwise it goes
+  // out alone first, so a slow body never holds back headers. Fixed-length and
+  // bodiless messages are written from our own rendered header
+  // (http/wire.hpp); chunked ones through Beast's serializer.
+  // Reads are bounded by `read_timeout` (through `deadline` when given, which
+  // keeps the socket open for a 408), writes by `write_timeout`.
+  template <bool isRequest>
+  asio::awaitable<BodyRelay> relay_body(net::Stream& in, beast::flat_buffer& in_buffer,
+                                        bhttp::parser<isRequest, bhttp::buffer_body>& parser,
+                                        ReadDeadline* deadline, config::Duration read_timeout,
+                                        net::Stream& out,
+                                        bhttp::message<isRequest, bhttp::buffer_body>& out_msg,
+                                        config::Duration write_timeout) {
+    BodyRelay result;
+    const bool chunked = out_msg.chunked();
+    std::optional<bhttp::serializer<isRequest, bhttp::buffer_body>> sr;
+    bool header_sent = false;
+    if (chunked) sr.emplace(out_msg);
+    else http::render_header(out_msg.base(), header_);
+
+    // Writes the header (if still pending) and `n` body bytes at `data`.
+    auto write = [&](const char* data, std::size_t n, bool more) -> asio::awaitable<error_code> {
+      out.tcp().expires_after(write_timeout);
+      if (sr) {
+        auto& body = out_msg.body();
+        body.data = const_cast<char*>(data);
+        body.size = n;
+        body.more = more;
+        auto [ec, w] = co_await bhttp::async_write(out, *sr, use_tuple);
+        header_sent = true;
+        co_return ec == bhttp::error::need_buffer ? error_code{} : ec;
+      }
+      // Gathered write of header + piece; the header part is empty once sent.
+      std::array<asio::const_buffer, 2> bufs{
+          header_sent ? asio::const_buffer() : asio::buffer(header_), asio::buffer(data, n)};
+      auto [ec, w] = co_await asio::async_write(out, bufs, use_tuple);
+      header_sent = true;
+      co_return ec;
+    };
+
+    if (parser.is_done()) {  // no body: the header alone
+      result.write_error = co_await write(nullptr, 0, false);
+      co_return result;
+    }
     char* chunk = relay_buffer();
     while (!parser.is_done()) {
-      auto& body = parser.get().body();
-      body.data = chunk;
-      body.size = kRelayChunk;
-      deadline_.arm(timeouts.body_read);
-      auto [ec, n] = co_await bhttp::async_read_some(stream_, buffer_, parser, use_tuple);
-      deadline_.disarm();
-      if (ec == bhttp::error::need_buffer) ec = {};
-      if (ec) {
-        if (ec == bhttp::error::body_limit) co_return ExchangeError{413u, "payload_too_large"};
-        if (deadline_.fired()) {
-          count_timeout("body_read");
-          co_return ExchangeError{408u, "request_timeout"};
+      if (!header_sent && in_buffer.size() == 0) {
+        if (sr) {
+          out.tcp().expires_after(write_timeout);
+          auto [ec, n] = co_await bhttp::async_write_header(out, *sr, use_tuple);
+          result.write_error = ec;
+          header_sent = true;
+        } else {
+          result.write_error = co_await write(nullptr, 0, true);
         }
-        co_return ExchangeError{400u, "bad_request"};
+        if (result.write_error) co_return result;
       }
-      upstream_req.body().data = chunk;
-      upstream_req.body().size = kRelayChunk - body.size;
-      upstream_req.body().more = !parser.is_done();
+      auto& in_body = parser.get().body();
+      in_body.data = chunk;
+      in_body.size = kRelayChunk;
+      if (deadline) deadline->arm(read_timeout);
+      else in.tcp().expires_after(read_timeout);
+      auto [rec, rn] = co_await bhttp::async_read_some(in, in_buffer, parser, use_tuple);
+      if (deadline) deadline->disarm();
+      if (rec == bhttp::error::need_buffer) rec = {};
+      if (rec) {
+        result.read_error = rec;
+        result.read_timed_out = deadline ? deadline->fired() : rec == beast::error::timeout;
+        co_return result;
+      }
+      const std::size_t n = kRelayChunk - in_body.size;
+      const bool more = !parser.is_done();
       // An empty piece (only a chunk header was parsed) must not be written: the
       // chunked serializer would emit it as the terminating zero-size chunk.
-      if (upstream_req.body().size == 0 && upstream_req.body().more) continue;
-      rs.bytes_in += upstream_req.body().size;
-      lease->stream.tcp().expires_after(timeouts.upstream_response);
-      auto [wec, wn] = co_await bhttp::async_write(lease->stream, sr, use_tuple);
-      if (wec == bhttp::error::need_buffer) wec = {};
-      if (wec) co_return ExchangeError{upstream_errc::send_failed, false};
+      if (n == 0 && more) continue;
+      result.bytes += n;
+      result.write_error = co_await write(chunk, n, more);
+      if (result.write_error) co_return result;
     }
-    co_return std::nullopt;
+    co_return result;
   }
 
   // Reads the upstream response header, skipping interim 1xx (except 101).
@@ -588,6 +648,7 @@ class ClientSession {
   std::list<ConnectionHandle*>::iterator handle_pos_;
   ReadDeadline deadline_{stream_};
   std::unique_ptr<char[]> relay_;  // one body piece in flight, allocated on first body
+  std::string header_;             // rendered header being written (reused across requests)
   std::uint64_t requests_ = 0;
 };
 

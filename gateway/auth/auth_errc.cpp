@@ -1,0 +1,90 @@
+#include "auth/auth_errc.hpp"
+
+#include <string>
+
+namespace authgate::auth {
+
+namespace {
+
+class AuthCategory : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "authgate.auth"; }
+
+  // No default case: -Wswitch flags an enumerator without a message.
+  std::string message(int v) const override {
+    switch (static_cast<auth_errc>(v)) {
+      case auth_errc::token_missing: return "no bearer token in the request";
+      case auth_errc::token_malformed: return "token is malformed";
+      case auth_errc::alg_not_allowed: return "token algorithm is not allowed";
+      case auth_errc::crit_unsupported: return "token has critical header parameters";
+      case auth_errc::kid_unknown: return "no key matches the token's key id";
+      case auth_errc::key_mismatch: return "key cannot verify the token's algorithm";
+      case auth_errc::signature_invalid: return "token signature is invalid";
+      case auth_errc::expired: return "token has expired";
+      case auth_errc::not_yet_valid: return "token is not yet valid";
+      case auth_errc::issued_in_future: return "token is issued in the future";
+      case auth_errc::issuer_mismatch: return "token issuer is not accepted";
+      case auth_errc::audience_mismatch: return "token audience is not accepted";
+      case auth_errc::type_not_allowed: return "token type is not accepted";
+      case auth_errc::id_token_rejected: return "an ID token is not an access token";
+      case auth_errc::scope_insufficient: return "token lacks a required scope";
+      case auth_errc::claim_mismatch: return "token claims do not satisfy the policy";
+      case auth_errc::jwks_unavailable: return "no signing keys are available for the issuer";
+      case auth_errc::introspection_inactive: return "token is not active";
+      case auth_errc::introspection_failed: return "token introspection failed";
+      case auth_errc::jwks_malformed: return "key set document is malformed";
+      case auth_errc::jwk_unsupported: return "key type or algorithm is not supported";
+      case auth_errc::jwk_invalid: return "key parameters are invalid";
+      case auth_errc::jwk_too_weak: return "key is too small";
+      case auth_errc::jwks_no_usable_keys: return "key set has no usable keys";
+    }
+    return "unknown authentication error";
+  }
+};
+
+}  // namespace
+
+const std::error_category& auth_category() {
+  static const AuthCategory category;
+  return category;
+}
+
+std::error_code make_error_code(auth_errc e) { return {static_cast<int>(e), auth_category()}; }
+
+std::string_view reason(auth_errc e) {
+  switch (e) {
+    case auth_errc::token_missing: return "missing";
+    case auth_errc::token_malformed: return "malformed";
+    case auth_errc::alg_not_allowed: return "alg_not_allowed";
+    case auth_errc::crit_unsupported: return "crit_unsupported";
+    case auth_errc::kid_unknown: return "unknown_kid";
+    case auth_errc::key_mismatch: return "key_mismatch";
+    case auth_errc::signature_invalid: return "bad_signature";
+    case auth_errc::expired: return "expired";
+    case auth_errc::not_yet_valid: return "not_yet_valid";
+    case auth_errc::issued_in_future: return "issued_in_future";
+    case auth_errc::issuer_mismatch: return "bad_issuer";
+    case auth_errc::audience_mismatch: return "bad_audience";
+    case auth_errc::type_not_allowed: return "bad_type";
+    case auth_errc::id_token_rejected: return "id_token_rejected";
+    case auth_errc::scope_insufficient: return "insufficient_scope";
+    case auth_errc::claim_mismatch: return "claim_mismatch";
+    case auth_errc::jwks_unavailable: return "jwks_unavailable";
+    case auth_errc::introspection_inactive: return "introspection_inactive";
+    case auth_errc::introspection_failed: return "introspection_failed";
+    case auth_errc::jwks_malformed: return "jwks_malformed";
+    case auth_errc::jwk_unsupported: return "jwk_unsupported";
+    case auth_errc::jwk_invalid: return "jwk_invalid";
+    case auth_errc::jwk_too_weak: return "jwk_too_weak";
+    case auth_errc::jwks_no_usable_keys: return "jwks_no_usable_keys";
+  }
+  return "internal";
+}
+
+std::string_view reason(std::error_code ec) {
+  if (!ec) return "ok";
+  if (ec.category() != auth_category()) return "internal";
+  return reason(static_cast<auth_errc>(ec.value()));
+}
+
+}  // namespace authgate::auth

@@ -1,0 +1,65 @@
+// The one flat, exhaustive list of authentication outcomes (habit 1), registered
+// as a std::error_code enum (category "authgate.auth", habit 3). Pure: no I/O.
+//
+// Usage:
+//   std::error_code ec = auth::verify(jwt, keys, policy, now);
+//   if (ec == auth::auth_errc::kid_unknown) { /* refetch the JWKS once, then retry */ }
+//   log(ec.category().name(), ec.value(), ec.message());
+//   stats.denied(auth::reason(ec));           // "bad_signature", "expired", ...
+//
+// Mapping to HTTP lives in exactly one place (the http layer's auth reply), not here.
+// Values are stable: append new ones before kLast, never renumber.
+#pragma once
+
+#include <string_view>
+#include <system_error>
+
+namespace authgate::auth {
+
+enum class auth_errc {
+  // --- Request outcomes (what a bearer token check can end with) ---
+  token_missing = 1,       // no credentials in the request
+  token_malformed,         // part count, base64url, JSON, duplicate members, claim types, size cap
+  alg_not_allowed,         // "none" (any case), unknown alg, not in the allowlist, HS* vs JWKS keys
+  crit_unsupported,        // a "crit" or "b64" header parameter
+  kid_unknown,             // no key in the set has the token's kid (a JWKS refetch may help)
+  key_mismatch,            // the kid names a key whose kty/crv/alg/use cannot verify this alg
+  signature_invalid,       // the signature does not verify (never triggers a refetch)
+  expired,                 // now >= exp + leeway, or exp missing when required
+  not_yet_valid,           // now + leeway < nbf
+  issued_in_future,        // iat > now + leeway
+  issuer_mismatch,         // iss absent or not the configured issuer
+  audience_mismatch,       // no aud value is one of the configured audiences
+  type_not_allowed,        // typ header not accepted (e.g. not at+jwt when that is required)
+  id_token_rejected,       // an OIDC ID token presented as an access token
+  scope_insufficient,      // the route needs scopes the token does not carry
+  claim_mismatch,          // a required claim is missing or a claim policy failed
+  jwks_unavailable,        // no key set has loaded for the issuer (the gateway's fault)
+  introspection_inactive,  // RFC 7662 answered active=false
+  introspection_failed,    // the introspection call itself failed
+
+  // --- Key material (loading a JWKS or a configured secret) ---
+  jwks_malformed,          // the JWKS document is not a JSON object with a "keys" array
+  jwk_unsupported,         // a key's kty/crv/alg is not supported (or not of this set's family)
+  jwk_invalid,             // a key's parameters are missing, mis-encoded or not on the curve
+  jwk_too_weak,            // RSA modulus below the minimum, HMAC secret too short
+  jwks_no_usable_keys,     // every key of the set was skipped
+};
+
+// First and last enumerators, for completeness loops in tests.
+inline constexpr auth_errc kAuthErrcFirst = auth_errc::token_missing;
+inline constexpr auth_errc kAuthErrcLast = auth_errc::jwks_no_usable_keys;
+
+const std::error_category& auth_category();
+std::error_code make_error_code(auth_errc e);
+
+// A short, stable label for metrics and access logs (bounded label values):
+// "missing", "malformed", "bad_signature", "expired", ... Never empty.
+std::string_view reason(auth_errc e);
+// "ok" for no error, the auth reason for an auth_errc, "internal" for any other category.
+std::string_view reason(std::error_code ec);
+
+}  // namespace authgate::auth
+
+template <>
+struct std::is_error_code_enum<authgate::auth::auth_errc> : std::true_type {};

@@ -1,0 +1,63 @@
+// Unit tests for auth/auth_errc: every enumerator has a distinct message and a
+// reason (habit 25), and the category plugs into std::error_code.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <system_error>
+
+#include "auth/auth_errc.hpp"
+
+namespace {
+
+using namespace authgate::auth;
+
+TEST(AuthErrc, EveryValueHasAUniqueMessageAndAReason) {
+  std::set<std::string> messages;
+  int count = 0;
+  for (int v = static_cast<int>(kAuthErrcFirst); v <= static_cast<int>(kAuthErrcLast); ++v) {
+    const std::error_code ec = static_cast<auth_errc>(v);
+    ++count;
+    EXPECT_TRUE(ec) << v;
+    EXPECT_FALSE(ec.message().empty()) << v;
+    EXPECT_NE(ec.message(), "unknown authentication error") << v;
+    EXPECT_TRUE(messages.insert(ec.message()).second) << "duplicate message: " << ec.message();
+    EXPECT_FALSE(reason(ec).empty()) << v;
+    EXPECT_NE(reason(ec), "internal") << v;
+    EXPECT_EQ(reason(ec), reason(static_cast<auth_errc>(v)));
+  }
+  EXPECT_EQ(count, 24);  // update together with the enum
+}
+
+TEST(AuthErrc, CategoryAndConversions) {
+  const std::error_code ec = auth_errc::kid_unknown;
+  EXPECT_STREQ(ec.category().name(), "authgate.auth");
+  EXPECT_EQ(&ec.category(), &auth_category());
+  EXPECT_EQ(ec, auth_errc::kid_unknown);
+  EXPECT_NE(ec, auth_errc::signature_invalid);
+  EXPECT_EQ(static_cast<int>(auth_errc::token_missing), 1);
+  EXPECT_EQ(make_error_code(auth_errc::expired).value(), static_cast<int>(auth_errc::expired));
+  EXPECT_EQ(std::error_code(static_cast<int>(kAuthErrcLast) + 1, auth_category()).message(),
+            "unknown authentication error");
+}
+
+TEST(AuthErrc, ReasonsForMetrics) {
+  EXPECT_EQ(reason(std::error_code{}), "ok");
+  EXPECT_EQ(reason(std::make_error_code(std::errc::timed_out)), "internal");
+  EXPECT_EQ(reason(auth_errc::token_missing), "missing");
+  EXPECT_EQ(reason(auth_errc::token_malformed), "malformed");
+  EXPECT_EQ(reason(auth_errc::signature_invalid), "bad_signature");
+  EXPECT_EQ(reason(auth_errc::expired), "expired");
+  EXPECT_EQ(reason(auth_errc::not_yet_valid), "not_yet_valid");
+  EXPECT_EQ(reason(auth_errc::issuer_mismatch), "bad_issuer");
+  EXPECT_EQ(reason(auth_errc::audience_mismatch), "bad_audience");
+  EXPECT_EQ(reason(auth_errc::kid_unknown), "unknown_kid");
+  EXPECT_EQ(reason(auth_errc::alg_not_allowed), "alg_not_allowed");
+  EXPECT_EQ(reason(auth_errc::id_token_rejected), "id_token_rejected");
+  EXPECT_EQ(reason(auth_errc::scope_insufficient), "insufficient_scope");
+  EXPECT_EQ(reason(auth_errc::claim_mismatch), "claim_mismatch");
+  EXPECT_EQ(reason(auth_errc::introspection_inactive), "introspection_inactive");
+  EXPECT_EQ(reason(auth_errc::jwks_unavailable), "jwks_unavailable");
+}
+
+}  // namespace
