@@ -11,6 +11,7 @@
 
 #include "app/app.hpp"
 #include "config/loader.hpp"
+#include "proxy/authenticator.hpp"
 #include "version.hpp"
 
 namespace {
@@ -65,6 +66,12 @@ int main(int argc, char** argv) {
     cfg = authgate::config::load_file(path);
   } catch (const authgate::config::ConfigError& e) {
     for (const auto& line : e.errors()) std::cerr << line << '\n';
+    return 1;
+  }
+  try {
+    authgate::proxy::Authenticator keys_check(cfg);  // key material must load too
+  } catch (const std::exception& e) {
+    std::cerr << path << ": " << e.what() << '\n';
     return 1;
   }
   if (check_path) {

@@ -7,6 +7,13 @@ scripts/install-deps.sh all
 scripts/build.sh authgate
 bin=${BUILD_DIR:-build}/gateway/authgate
 
+# A fresh HS256 secret per demo run; the demo issuer in config/demo.yaml reads it.
+AUTHGATE_DEMO_SECRET=$(head -c 32 /dev/urandom | base64 | tr -d '\n')
+export AUTHGATE_DEMO_SECRET
+reader=$(python3 scripts/mint_demo_token.py alice "orders:read")
+admin=$(python3 scripts/mint_demo_token.py bob "orders:read orders:admin")
+expired=$(python3 scripts/mint_demo_token.py alice "orders:read" -60)
+
 python3 scripts/demo_upstream.py 127.0.0.1 9080 &
 upstream_pid=$!
 "$bin" --config config/demo.yaml &
@@ -19,19 +26,23 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 
-cat <<'TXT'
+cat <<TXT
 
 authgate is up: proxy http://127.0.0.1:8080, admin http://127.0.0.1:9901. Try:
 
-  curl -i http://127.0.0.1:8080/api/orders?id=7              # proxied; the echo shows what the API received
-  curl -i -H 'X-Auth-User: admin' -H 'X-Forwarded-For: 6.6.6.6' http://127.0.0.1:8080/api/me
-                                                              # spoofed identity/forwarding headers are stripped
-  curl -i --path-as-is 'http://127.0.0.1:8080/public/../api//x/./y'   # canonicalised to /api/x/y
-  curl -i --path-as-is 'http://127.0.0.1:8080/%2e%2e/etc/passwd'      # 400: climbs above the root
+  curl -i http://127.0.0.1:8080/public/hello                  # auth: none; the echo shows what the API received
+  curl -i http://127.0.0.1:8080/api/orders                    # 401: no token
+  curl -i -H 'Authorization: Bearer $reader' \\
+       -H 'X-User-Id: mallory' http://127.0.0.1:8080/api/orders?id=7
+                                                              # 200: sub and scopes forwarded; the spoofed X-User-Id is gone
+  curl -i -H 'Authorization: Bearer $reader' http://127.0.0.1:8080/api/admin/users   # 403 insufficient_scope
+  curl -i -H 'Authorization: Bearer $admin' http://127.0.0.1:8080/api/admin/users    # 200
+  curl -i -H 'Authorization: Bearer $expired' http://127.0.0.1:8080/api/orders       # 401 invalid_token (expired)
+  curl -i --path-as-is 'http://127.0.0.1:8080/public/../api/admin/users'  # canonicalised to /api/admin/users: 401
+  curl -i --path-as-is 'http://127.0.0.1:8080/%2e%2e/etc/passwd'          # 400: climbs above the root
   curl -i http://127.0.0.1:8080/nowhere                       # 404: no route
-  curl -i -X PATCH http://127.0.0.1:8080/api/orders           # 404: method not routed
   curl -s http://127.0.0.1:9901/readyz; curl -s http://127.0.0.1:9901/metrics | grep ^authgate_
-  kill -HUP $(pgrep -f 'authgate --config config/demo.yaml')  # reload config/demo.yaml
+  kill -HUP \$(pgrep -f 'authgate --config config/demo.yaml')  # reload config/demo.yaml
 
 Press Ctrl-C to stop.
 TXT

@@ -37,6 +37,8 @@ class AuthCategory : public std::error_category {
       case auth_errc::jwk_invalid: return "key parameters are invalid";
       case auth_errc::jwk_too_weak: return "key is too small";
       case auth_errc::jwks_no_usable_keys: return "key set has no usable keys";
+      case auth_errc::request_malformed: return "malformed Authorization header";
+      case auth_errc::claims_not_allowed: return "token claims do not satisfy the route policy";
     }
     return "unknown authentication error";
   }
@@ -68,7 +70,7 @@ std::string_view reason(auth_errc e) {
     case auth_errc::type_not_allowed: return "bad_type";
     case auth_errc::id_token_rejected: return "id_token_rejected";
     case auth_errc::scope_insufficient: return "insufficient_scope";
-    case auth_errc::claim_mismatch: return "claim_mismatch";
+    case auth_errc::claim_mismatch: return "missing_claim";
     case auth_errc::jwks_unavailable: return "jwks_unavailable";
     case auth_errc::introspection_inactive: return "introspection_inactive";
     case auth_errc::introspection_failed: return "introspection_failed";
@@ -77,6 +79,8 @@ std::string_view reason(auth_errc e) {
     case auth_errc::jwk_invalid: return "jwk_invalid";
     case auth_errc::jwk_too_weak: return "jwk_too_weak";
     case auth_errc::jwks_no_usable_keys: return "jwks_no_usable_keys";
+    case auth_errc::request_malformed: return "malformed_request";
+    case auth_errc::claims_not_allowed: return "claim_mismatch";
   }
   return "internal";
 }

@@ -44,11 +44,15 @@ enum class auth_errc {
   jwk_invalid,             // a key's parameters are missing, mis-encoded or not on the curve
   jwk_too_weak,            // RSA modulus below the minimum, HMAC secret too short
   jwks_no_usable_keys,     // every key of the set was skipped
+
+  // --- Request outcomes added with route policies ---
+  request_malformed,       // Authorization present but not a well-formed Bearer credential, or repeated (400)
+  claims_not_allowed,      // the token is valid but the route's claim policy is not met (403)
 };
 
 // First and last enumerators, for completeness loops in tests.
 inline constexpr auth_errc kAuthErrcFirst = auth_errc::token_missing;
-inline constexpr auth_errc kAuthErrcLast = auth_errc::jwks_no_usable_keys;
+inline constexpr auth_errc kAuthErrcLast = auth_errc::claims_not_allowed;
 
 const std::error_category& auth_category();
 std::error_code make_error_code(auth_errc e);

@@ -52,6 +52,7 @@ struct Limits {
   std::uint64_t max_connections = 10000;              // further accepts are closed
   std::uint64_t max_requests_per_connection = 10000;  // then Connection: close
   std::uint64_t max_response_header_bytes = 64 * 1024;  // upstream response headers; 502 beyond
+  std::uint64_t max_token_bytes = 8 * 1024;  // bearer token; 401 invalid_token beyond
 };
 
 struct Timeouts {
@@ -84,7 +85,44 @@ struct Upstream {
 };
 
 enum class PathMatch { exact, prefix, regex };
-enum class AuthMode { none };  // bearer, session and any arrive with later issues
+enum class AuthMode { none, bearer };  // session and any arrive with later issues
+
+// A trusted token issuer with local key material. Remote JWKS (discovery,
+// jwks_uri), introspection and the token cache are not in this build.
+struct Issuer {
+  std::string name;
+  std::string issuer;                  // the exact "iss" expected
+  std::vector<std::string> audiences;  // "aud" must contain one of them (required)
+  std::vector<std::string> algorithms{"RS256", "PS256", "ES256"};
+  Duration leeway{30'000};
+  // Exactly one key source: a JWKS file, an inline JWKS, or an HMAC secret.
+  std::string jwks_file;
+  std::string jwks;                    // inline JWKS JSON text
+  std::string secret;                  // resolved from secret_env / secret_file; never inline
+  std::string secret_source;           // "env:VAR" or "file:PATH", for messages
+  bool require_at_jwt = false;         // typ must be at+jwt (RFC 9068)
+  bool reject_id_tokens = true;        // nonce present -> never an access token
+  std::string scope_claim = "scope";   // falls back to "scp" when absent
+  std::vector<std::string> required_claims;
+};
+
+// One claim rule: the claim must equal one of `values`; for an array claim, it
+// must contain one of them. Values compare as text ("true", "42", "admin").
+struct ClaimRule {
+  std::string name;
+  std::vector<std::string> values;
+};
+
+struct Requirement {
+  std::vector<std::string> scopes_all;  // every one of these
+  std::vector<std::string> scopes_any;  // at least one of these (when not empty)
+  std::vector<ClaimRule> claims;        // all rules must hold
+};
+
+struct Forward {
+  std::vector<std::pair<std::string, std::string>> headers;  // header name -> claim name
+  bool authorization = false;  // pass the client's Authorization header upstream
+};
 
 struct RouteMatch {
   std::string host;  // empty: any; "*.example.com": suffix; else exact (case-insensitive)
@@ -98,6 +136,9 @@ struct Route {
   RouteMatch match;
   std::string upstream;
   AuthMode auth = AuthMode::none;
+  std::vector<std::string> issuers;  // bearer: accepted issuer names; empty = all
+  Requirement require;               // bearer: scopes and claims
+  Forward forward;                   // identity headers set from claims
 };
 
 struct LogConfig {
@@ -112,6 +153,7 @@ struct GatewayConfig {
   unsigned workers = 0;  // 0: one per core
   Limits limits;
   Timeouts timeouts;
+  std::vector<Issuer> issuers;
   std::vector<Upstream> upstreams;
   std::vector<Route> routes;
   LogConfig log;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -138,6 +139,26 @@ class Reader {
       error(n, join(path, key), "must be at least " + std::to_string(min));
     } else {
       out = v;
+    }
+  }
+
+  // A list of non-empty strings.
+  void string_list(const YAML::Node& map, std::string_view key, const std::string& path,
+                   std::vector<std::string>& out) {
+    auto n = map[std::string(key)];
+    if (!n) return;
+    const auto lpath = join(path, key);
+    if (!n.IsSequence()) {
+      error(n, lpath, "must be a list");
+      return;
+    }
+    out.clear();
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      std::string v;
+      const auto ipath = lpath + "[" + std::to_string(i) + "]";
+      if (!scalar(n[i], ipath, v)) continue;
+      if (v.empty()) error(n[i], ipath, "must not be empty");
+      else out.push_back(v);
     }
   }
 
@@ -323,6 +344,142 @@ void read_upstreams(Reader& r, const YAML::Node& n, std::vector<Upstream>& out) 
   }
 }
 
+const char* const kAlgorithms[] = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256",
+                                   "ES384", "ES512", "EdDSA", "HS256", "HS384", "HS512"};
+
+bool read_secret_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return true;
+}
+
+void read_issuers(Reader& r, const YAML::Node& n, std::vector<Issuer>& out) {
+  if (!n.IsSequence()) {
+    r.error(n, "issuers", "must be a list");
+    return;
+  }
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const auto& in = n[i];
+    const std::string path = "issuers[" + std::to_string(i) + "]";
+    if (!r.expect_map(in, path, {"name", "issuer", "audiences", "algorithms", "leeway", "jwks_file",
+                                 "jwks", "secret_env", "secret_file", "require_at_jwt",
+                                 "reject_id_tokens", "scope_claim", "required_claims"}))
+      continue;
+    Issuer is;
+    for (auto key : {"name", "issuer"})
+      if (!in[key]) r.error(in, path + "." + key, "is required");
+    r.string(in, "name", path, is.name);
+    if (!is.name.empty() && !names.insert(is.name).second)
+      r.error(in["name"], path + ".name", "duplicate issuer name \"" + is.name + "\"");
+    r.string(in, "issuer", path, is.issuer);
+    r.string_list(in, "audiences", path, is.audiences);
+    if (is.audiences.empty())
+      r.error(in["audiences"] ? in["audiences"] : in, path + ".audiences",
+              "at least one audience is required (a token for another API must not pass)");
+    r.string_list(in, "algorithms", path, is.algorithms);
+    bool hmac_alg = false;
+    bool asym_alg = false;
+    for (std::size_t a = 0; a < is.algorithms.size(); ++a) {
+      const auto& alg = is.algorithms[a];
+      if (std::find(std::begin(kAlgorithms), std::end(kAlgorithms), alg) == std::end(kAlgorithms)) {
+        r.error(in["algorithms"][a], path + ".algorithms[" + std::to_string(a) + "]",
+                "unknown algorithm \"" + alg + "\" (\"none\" is never accepted)");
+      }
+      (alg.starts_with("HS") ? hmac_alg : asym_alg) = true;
+    }
+    r.duration(in, "leeway", path, is.leeway);
+    r.string(in, "jwks_file", path, is.jwks_file);
+    r.string(in, "jwks", path, is.jwks);
+    std::string secret_env, secret_file;
+    r.string(in, "secret_env", path, secret_env);
+    r.string(in, "secret_file", path, secret_file);
+    const int sources = !is.jwks_file.empty() + !is.jwks.empty() + !secret_env.empty() + !secret_file.empty();
+    if (sources != 1) {
+      r.error(in, path, "needs exactly one key source: jwks_file, jwks, secret_env or secret_file");
+    } else if (!is.jwks_file.empty() && !readable_file(is.jwks_file)) {
+      r.error(in["jwks_file"], path + ".jwks_file", "cannot read file \"" + is.jwks_file + "\"");
+    } else if (!secret_env.empty()) {
+      const char* v = std::getenv(secret_env.c_str());
+      if (!v || !*v) r.error(in["secret_env"], path + ".secret_env", "environment variable " + secret_env + " is not set");
+      else is.secret = v;
+      is.secret_source = "env:" + secret_env;
+    } else if (!secret_file.empty()) {
+      if (!read_secret_file(secret_file, is.secret))
+        r.error(in["secret_file"], path + ".secret_file", "cannot read file \"" + secret_file + "\"");
+      is.secret_source = "file:" + secret_file;
+    }
+    const bool has_secret = !secret_env.empty() || !secret_file.empty();
+    if (has_secret && asym_alg)
+      r.error(in["algorithms"] ? in["algorithms"] : in, path + ".algorithms",
+              "an HMAC secret only verifies HS256/HS384/HS512");
+    if (!has_secret && hmac_alg)
+      r.error(in["algorithms"], path + ".algorithms",
+              "HS* algorithms need secret_env or secret_file and are never mixed with JWKS keys");
+    r.boolean(in, "require_at_jwt", path, is.require_at_jwt);
+    r.boolean(in, "reject_id_tokens", path, is.reject_id_tokens);
+    r.string(in, "scope_claim", path, is.scope_claim);
+    r.string_list(in, "required_claims", path, is.required_claims);
+    out.push_back(std::move(is));
+  }
+}
+
+void read_requirement(Reader& r, const YAML::Node& n, const std::string& path, Requirement& out) {
+  if (!r.expect_map(n, path, {"scopes_all", "scopes_any", "claims"})) return;
+  r.string_list(n, "scopes_all", path, out.scopes_all);
+  r.string_list(n, "scopes_any", path, out.scopes_any);
+  if (auto c = n["claims"]) {
+    if (!c.IsMap()) {
+      r.error(c, path + ".claims", "must be a mapping of claim name to a value or a list of values");
+      return;
+    }
+    for (auto it = c.begin(); it != c.end(); ++it) {
+      ClaimRule rule;
+      rule.name = it->first.Scalar();
+      const auto cpath = path + ".claims." + rule.name;
+      if (it->second.IsScalar()) {
+        rule.values.push_back(it->second.Scalar());
+      } else if (it->second.IsSequence() && it->second.size() > 0) {
+        for (std::size_t i = 0; i < it->second.size(); ++i) {
+          std::string v;
+          if (r.scalar(it->second[i], cpath + "[" + std::to_string(i) + "]", v)) rule.values.push_back(v);
+        }
+      } else {
+        r.error(it->second, cpath, "must be a value or a non-empty list of values");
+        continue;
+      }
+      out.claims.push_back(std::move(rule));
+    }
+  }
+}
+
+void read_forward(Reader& r, const YAML::Node& n, const std::string& path, Forward& out) {
+  if (!r.expect_map(n, path, {"headers", "authorization"})) return;
+  r.boolean(n, "authorization", path, out.authorization);
+  if (auto h = n["headers"]) {
+    if (!h.IsMap()) {
+      r.error(h, path + ".headers", "must be a mapping of header name to claim name");
+      return;
+    }
+    for (auto it = h.begin(); it != h.end(); ++it) {
+      const auto name = it->first.Scalar();
+      const auto hpath = path + ".headers." + name;
+      std::string claim;
+      if (!r.scalar(it->second, hpath, claim)) continue;
+      if (name.empty() || !std::all_of(name.begin(), name.end(), is_token_char))
+        r.error(it->first, hpath, "not a header name");
+      else if (claim.empty())
+        r.error(it->second, hpath, "must name a claim");
+      else
+        out.headers.emplace_back(name, claim);
+    }
+  }
+}
+
 void read_route_match(Reader& r, const YAML::Node& m, const std::string& path, RouteMatch& out) {
   if (!r.expect_map(m, path, {"host", "path", "methods"})) return;
   r.string(m, "host", path, out.host);
@@ -385,7 +542,7 @@ void read_route_match(Reader& r, const YAML::Node& m, const std::string& path, R
 }
 
 void read_routes(Reader& r, const YAML::Node& n, const std::vector<Upstream>& upstreams,
-                 std::vector<Route>& out) {
+                 const std::vector<Issuer>& issuers, std::vector<Route>& out) {
   if (!n.IsSequence()) {
     r.error(n, "routes", "must be a list");
     return;
@@ -394,7 +551,8 @@ void read_routes(Reader& r, const YAML::Node& n, const std::vector<Upstream>& up
   for (std::size_t i = 0; i < n.size(); ++i) {
     const auto& rn = n[i];
     std::string path = "routes[" + std::to_string(i) + "]";
-    if (!r.expect_map(rn, path, {"name", "match", "upstream", "auth"})) continue;
+    if (!r.expect_map(rn, path, {"name", "match", "upstream", "auth", "issuers", "require", "forward"}))
+      continue;
     Route route;
     if (!rn["name"]) r.error(rn, path + ".name", "is required");
     r.string(rn, "name", path, route.name);
@@ -411,8 +569,25 @@ void read_routes(Reader& r, const YAML::Node& n, const std::vector<Upstream>& up
     }
     if (auto a = rn["auth"]) {
       std::string s;
-      if (r.scalar(a, path + ".auth", s) && s != "none")
-        r.error(a, path + ".auth", "unsupported auth mode \"" + s + "\" (this build knows: none)");
+      if (r.scalar(a, path + ".auth", s)) {
+        if (s == "none") route.auth = AuthMode::none;
+        else if (s == "bearer") route.auth = AuthMode::bearer;
+        else r.error(a, path + ".auth", "unsupported auth mode \"" + s + "\" (this build knows: none, bearer)");
+      }
+    }
+    r.string_list(rn, "issuers", path, route.issuers);
+    for (std::size_t k = 0; k < route.issuers.size(); ++k) {
+      const auto& name = route.issuers[k];
+      if (std::none_of(issuers.begin(), issuers.end(), [&](const Issuer& i) { return i.name == name; }))
+        r.error(rn["issuers"][k], path + ".issuers[" + std::to_string(k) + "]", "unknown issuer \"" + name + "\"");
+    }
+    if (auto q = rn["require"]) read_requirement(r, q, path + ".require", route.require);
+    if (auto f = rn["forward"]) read_forward(r, f, path + ".forward", route.forward);
+    if (route.auth == AuthMode::bearer && issuers.empty())
+      r.error(rn["auth"], path + ".auth", "auth: bearer needs at least one entry in issuers:");
+    if (route.auth == AuthMode::none) {
+      for (auto key : {"issuers", "require"})
+        if (rn[key]) r.error(rn[key], path + "." + key, "only applies to auth: bearer");
     }
     out.push_back(std::move(route));
   }
@@ -439,7 +614,8 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name)
       throw ConfigError(std::move(r.errors()));
     }
     r.expect_map(root, "",
-                 {"listen", "admin", "workers", "limits", "timeouts", "upstreams", "routes", "log"});
+                 {"listen", "admin", "workers", "limits", "timeouts", "issuers", "upstreams", "routes",
+                  "log"});
     if (auto n = root["listen"]) read_listen(r, n, cfg.listen);
     if (auto n = root["admin"]; n && r.expect_map(n, "admin", {"address"}))
       r.endpoint(n, "address", "admin", cfg.admin.address);
@@ -454,12 +630,13 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name)
     if (auto n = root["limits"];
         n && r.expect_map(n, "limits", {"max_header_bytes", "max_body_bytes", "max_connections",
                                         "max_requests_per_connection",
-                                        "max_response_header_bytes"})) {
+                                        "max_response_header_bytes", "max_token_bytes"})) {
       r.size(n, "max_header_bytes", "limits", cfg.limits.max_header_bytes, 1024);
       r.size(n, "max_body_bytes", "limits", cfg.limits.max_body_bytes);
       r.size(n, "max_connections", "limits", cfg.limits.max_connections, 1);
       r.size(n, "max_requests_per_connection", "limits", cfg.limits.max_requests_per_connection, 1);
       r.size(n, "max_response_header_bytes", "limits", cfg.limits.max_response_header_bytes, 1024);
+      r.size(n, "max_token_bytes", "limits", cfg.limits.max_token_bytes, 256);
     }
     if (auto n = root["timeouts"];
         n && r.expect_map(n, "timeouts", {"header_read", "keepalive_idle", "body_read",
@@ -477,7 +654,8 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name)
       r.duration(n, "websocket_idle", "timeouts", t.websocket_idle);
     }
     if (auto n = root["upstreams"]) read_upstreams(r, n, cfg.upstreams);
-    if (auto n = root["routes"]) read_routes(r, n, cfg.upstreams, cfg.routes);
+    if (auto n = root["issuers"]) read_issuers(r, n, cfg.issuers);
+    if (auto n = root["routes"]) read_routes(r, n, cfg.upstreams, cfg.issuers, cfg.routes);
     if (auto n = root["log"]; n && r.expect_map(n, "log", {"level", "access"})) {
       r.string(n, "level", "log", cfg.log.level);
       static const std::set<std::string> levels{"trace", "debug",    "info", "warn",

@@ -35,6 +35,10 @@ Metrics::Metrics(const std::string& version)
                          .Name("authgate_config_reloads_total")
                          .Help("Configuration reloads (SIGHUP) by result")
                          .Register(registry)),
+      auth_decisions(BuildCounter()
+                         .Name("authgate_auth_decisions_total")
+                         .Help("Access decisions on auth: bearer routes by route, result (allow|deny) and reason")
+                         .Register(registry)),
       connections_active(BuildGauge()
                              .Name("authgate_connections_active")
                              .Help("Open client connections")

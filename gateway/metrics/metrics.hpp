@@ -41,6 +41,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& upstream_errors;      // upstream, kind
   prometheus::Family<prometheus::Counter>& timeouts;             // phase
   prometheus::Family<prometheus::Counter>& config_reloads;       // result
+  prometheus::Family<prometheus::Counter>& auth_decisions;       // route, result, reason
   prometheus::Gauge& connections_active;
   prometheus::Counter& connections_rejected;
   prometheus::Counter& reload_success;

@@ -78,6 +78,12 @@ void write_access_log(spdlog::logger& log, const AccessRecord& r) {
   line += ",\"duration_ms\":";
   line += dur;
   field(line, "auth", r.auth);
+  if (!r.auth_reason.empty()) {
+    field(line, "auth_result", r.auth_reason == "ok" ? "allow" : "deny");
+    field(line, "auth_reason", r.auth_reason);
+    field(line, "issuer", r.issuer);
+    field(line, "sub", r.sub);
+  }
   line += '}';
   log.info(std::string_view(line));
 }

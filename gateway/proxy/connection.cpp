@@ -20,7 +20,8 @@
 #include "http/header_hygiene.hpp"
 #include "http/wire.hpp"
 #include "net/stream.hpp"
-#include "proxy/access_decision.hpp"
+#include "auth/auth_errc.hpp"
+#include "proxy/authenticator.hpp"
 #include "proxy/access_log.hpp"
 #include "proxy/worker.hpp"
 #include "routing/path.hpp"
@@ -121,6 +122,9 @@ struct RequestState {
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
   std::string_view auth = "none";
+  std::string_view auth_reason;  // bearer routes: "ok" or the auth reason
+  std::string issuer;            // the token issuer's config name
+  std::string sub;
 };
 
 // Why an exchange with the upstream failed, and whether it may be retried on a
@@ -291,19 +295,30 @@ class ClientSession {
     const config::Route& route_cfg = rt->cfg.routes[static_cast<std::size_t>(route_index)];
     rs.route = &route;
 
-    const AccessDecision decision = decide_access(route_cfg, req);
+    const auto now_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+    AccessDecision decision = rt->authenticator.decide(route_cfg, req, now_unix);
     rs.auth = decision.auth_label;
+    if (route_cfg.auth != config::AuthMode::none) {
+      rt->auth_counter(route, worker_.index(), decision.ec).Increment();
+      rs.auth_reason = auth::reason(decision.ec);
+      rs.issuer = decision.issuer;
+      if (decision.token && decision.token->sub()) rs.sub = *decision.token->sub();
+    }
     if (!decision.allowed) {
-      co_await reply_local(*rt, rs, decision.status, decision.error, can_keep());
+      co_await reply_local(*rt, rs, decision.reply.status, decision.reply.error, can_keep(),
+                           decision.reply.www_authenticate);
       co_return can_keep();
     }
 
-    co_return co_await proxy(*rt, rs, parser, route, target);
+    co_return co_await proxy(*rt, rs, parser, route, route_cfg, decision, target);
   }
 
   asio::awaitable<bool> proxy(Runtime& rt, RequestState& rs,
-                              bhttp::request_parser<bhttp::buffer_body>& parser,
-                              RouteRuntime& route, const routing::CanonicalTarget& target) {
+                              bhttp::request_parser<bhttp::buffer_body>& parser, RouteRuntime& route,
+                              const config::Route& route_cfg, const AccessDecision& decision,
+                              const routing::CanonicalTarget& target) {
     const auto& timeouts = rt.cfg.timeouts;
     auto& req = parser.get();
     UpstreamRuntime& up = rt.upstreams[route.upstream];
@@ -325,6 +340,7 @@ class ClientSession {
     http::ForwardContext fwd{client_ip_, rt.is_trusted_proxy(peer_),
                              stream_.is_tls() ? "https" : "http", rs.request_id, upgrade};
     http::prepare_upstream_request(upstream_req.base(), fwd);
+    apply_identity(upstream_req.base(), route_cfg, decision);
     if (!up_cfg.host_header.empty()) upstream_req.set(bhttp::field::host, up_cfg.host_header);
     if (expect_continue) upstream_req.erase(bhttp::field::expect);
 
@@ -591,8 +607,11 @@ class ClientSession {
   }
 
   asio::awaitable<void> reply_local(Runtime& rt, RequestState& rs, unsigned status,
-                                    std::string_view error, bool keep_alive) {
+                                    std::string_view error, bool keep_alive,
+                                    std::string_view www_authenticate = {}) {
     bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
+    if (!www_authenticate.empty()) res.set(bhttp::field::www_authenticate, www_authenticate);
+    if (status == 503) res.set(bhttp::field::retry_after, "5");
     res.set(bhttp::field::content_type, "application/json");
     res.set(bhttp::field::cache_control, "no-store");
     res.set("X-Request-Id", rs.request_id);
@@ -630,6 +649,9 @@ class ClientSession {
       rec.bytes_out = rs.bytes_out;
       rec.duration_ms = seconds * 1000.0;
       rec.auth = rs.auth;
+      rec.auth_reason = rs.auth_reason;
+      rec.issuer = rs.issuer;
+      rec.sub = rs.sub;
       write_access_log(*rt.access_log, rec);
     }
   }

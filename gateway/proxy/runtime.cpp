@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "auth/auth_errc.hpp"
 #include "net/tls.hpp"
 
 namespace authgate::proxy {
@@ -61,7 +62,7 @@ bool Network::contains(const boost::asio::ip::address& a) const {
 
 Runtime::Runtime(config::GatewayConfig c, metrics::Metrics& metrics,
                  const std::vector<boost::asio::any_io_executor>& workers)
-    : cfg(std::move(c)), table(cfg.routes), metrics_(metrics) {
+    : cfg(std::move(c)), table(cfg.routes), authenticator(cfg), metrics_(metrics) {
   const auto& buckets = metrics::Metrics::latency_buckets();
   upstreams.resize(cfg.upstreams.size());
   for (std::size_t i = 0; i < cfg.upstreams.size(); ++i) {
@@ -79,6 +80,7 @@ Runtime::Runtime(config::GatewayConfig c, metrics::Metrics& metrics,
     r.upstream = upstream;
     r.duration = &metrics.http_duration.Add({{"route", name}}, buckets);
     r.counters.resize(workers.size());
+    r.auth_counters.resize(workers.size());
     return r;
   };
   for (const auto& rc : cfg.routes) {
@@ -105,6 +107,19 @@ prometheus::Counter& Runtime::request_counter(RouteRuntime& route, std::size_t w
   if (it != cache.end()) return *it->second;
   auto& c = metrics_.http_requests.Add(
       {{"route", route.name}, {"method", std::string(label)}, {"code", std::to_string(code)}});
+  cache.emplace(key, &c);
+  return c;
+}
+
+prometheus::Counter& Runtime::auth_counter(RouteRuntime& route, std::size_t worker,
+                                           std::error_code ec) {
+  auto& cache = route.auth_counters[worker];
+  const int key = ec ? ec.value() : 0;
+  auto it = cache.find(key);
+  if (it != cache.end()) return *it->second;
+  auto& c = metrics_.auth_decisions.Add({{"route", route.name},
+                                         {"result", ec ? "deny" : "allow"},
+                                         {"reason", std::string(auth::reason(ec))}});
   cache.emplace(key, &c);
   return c;
 }

@@ -20,6 +20,7 @@
 #include "config/config.hpp"
 #include "metrics/metrics.hpp"
 #include "net/upstream_pool.hpp"
+#include "proxy/authenticator.hpp"
 #include "routing/route_table.hpp"
 
 namespace spdlog {
@@ -35,6 +36,7 @@ struct RouteRuntime {
   std::size_t upstream = 0;
   prometheus::Histogram* duration = nullptr;
   std::vector<std::unordered_map<std::uint32_t, prometheus::Counter*>> counters;  // [worker]
+  std::vector<std::unordered_map<int, prometheus::Counter*>> auth_counters;      // [worker], by auth_errc
 };
 
 struct UpstreamRuntime {
@@ -60,11 +62,14 @@ class Runtime {
   // The requests_total counter for (route, method, code), resolved once per worker.
   prometheus::Counter& request_counter(RouteRuntime& route, std::size_t worker,
                                        std::string_view method, unsigned code);
+  // authgate_auth_decisions_total{route,result,reason}, resolved once per worker.
+  prometheus::Counter& auth_counter(RouteRuntime& route, std::size_t worker, std::error_code ec);
   prometheus::Counter& upstream_error_counter(const UpstreamRuntime& up, net::upstream_errc e);
   bool is_trusted_proxy(const boost::asio::ip::address& peer) const;
 
   const config::GatewayConfig cfg;
   const routing::RouteTable table;
+  const Authenticator authenticator;  // key sets loaded from cfg.issuers
   std::vector<RouteRuntime> routes;  // parallel to cfg.routes
   RouteRuntime unmatched;            // label route="" for 400/404 before routing
   std::vector<UpstreamRuntime> upstreams;

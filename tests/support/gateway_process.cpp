@@ -123,8 +123,10 @@ std::string GatewayConfig::render(std::uint16_t listen_port, std::uint16_t admin
         y << "]\n";
       }
       y << "    upstream: " << quote(r.upstream) << "\n";
+      for (const auto& [k, v] : r.extra) y << "    " << k << ": " << v << "\n";
     }
   }
+  y << issuers_yaml;
   y << "log:\n  level: " << quote(log_level) << "\n  access: " << quote(access_target) << "\n";
   return y.str();
 }

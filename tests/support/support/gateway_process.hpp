@@ -57,9 +57,16 @@ struct RouteSpec {
     return *this;
   }
 
+  // Extra route keys as YAML flow values, e.g. {"auth", "bearer"}, {"require", "{scopes_all: [a]}"}.
+  RouteSpec& with(std::string key, std::string flow_value) {
+    extra.emplace_back(std::move(key), std::move(flow_value));
+    return *this;
+  }
+
   std::string name;
   std::string upstream;
   std::string prefix;
+  std::vector<std::pair<std::string, std::string>> extra;
   std::string exact;
   std::string regex;
   std::vector<std::string> methods;
@@ -75,6 +82,7 @@ struct GatewayConfig {
   unsigned workers = 2;
   std::string log_level = "info";
   std::string access_log;  // empty: <temp dir>/access.log
+  std::string issuers_yaml;  // verbatim top-level `issuers:` block (with its key), if any
 
   // Renders the YAML document for the given ports and access-log target.
   std::string render(std::uint16_t listen_port, std::uint16_t admin_port,

@@ -26,7 +26,7 @@ TEST(AuthErrc, EveryValueHasAUniqueMessageAndAReason) {
     EXPECT_NE(reason(ec), "internal") << v;
     EXPECT_EQ(reason(ec), reason(static_cast<auth_errc>(v)));
   }
-  EXPECT_EQ(count, 24);  // update together with the enum
+  EXPECT_EQ(count, 26);  // update together with the enum
 }
 
 TEST(AuthErrc, CategoryAndConversions) {
@@ -55,7 +55,9 @@ TEST(AuthErrc, ReasonsForMetrics) {
   EXPECT_EQ(reason(auth_errc::alg_not_allowed), "alg_not_allowed");
   EXPECT_EQ(reason(auth_errc::id_token_rejected), "id_token_rejected");
   EXPECT_EQ(reason(auth_errc::scope_insufficient), "insufficient_scope");
-  EXPECT_EQ(reason(auth_errc::claim_mismatch), "claim_mismatch");
+  EXPECT_EQ(reason(auth_errc::claim_mismatch), "missing_claim");
+  EXPECT_EQ(reason(auth_errc::claims_not_allowed), "claim_mismatch");
+  EXPECT_EQ(reason(auth_errc::request_malformed), "malformed_request");
   EXPECT_EQ(reason(auth_errc::introspection_inactive), "introspection_inactive");
   EXPECT_EQ(reason(auth_errc::jwks_unavailable), "jwks_unavailable");
 }

@@ -116,7 +116,24 @@ TEST(ShippedConfig, GatewayYamlLoadsWithDocumentedValues) {
   EXPECT_EQ(r0.match.path, "/orders");
   EXPECT_THAT(r0.match.methods, ElementsAre("GET", "HEAD"));
   EXPECT_EQ(r0.upstream, "orders");
-  EXPECT_EQ(r0.auth, cfg::AuthMode::none);
+  EXPECT_EQ(r0.auth, cfg::AuthMode::bearer);
+  EXPECT_THAT(r0.issuers, ElementsAre("corp"));
+  EXPECT_THAT(r0.require.scopes_all, ElementsAre("orders:read"));
+  ASSERT_EQ(r0.require.claims.size(), 1u);
+  EXPECT_EQ(r0.require.claims[0].name, "email_verified");
+  EXPECT_THAT(r0.require.claims[0].values, ElementsAre("true"));
+  EXPECT_EQ(r0.forward.headers.size(), 2u);
+  EXPECT_FALSE(r0.forward.authorization);
+  ASSERT_EQ(c->issuers.size(), 1u);
+  const auto& corp = c->issuers[0];
+  EXPECT_EQ(corp.issuer, "https://idp.example.com");
+  EXPECT_THAT(corp.audiences, ElementsAre("orders-api"));
+  EXPECT_THAT(corp.algorithms, ElementsAre("RS256", "PS256", "ES256"));
+  EXPECT_EQ(corp.leeway, cfg::Issuer{}.leeway);
+  EXPECT_EQ(corp.scope_claim, "scope");
+  EXPECT_TRUE(corp.reject_id_tokens);
+  EXPECT_FALSE(corp.require_at_jwt);
+  EXPECT_EQ(c->limits.max_token_bytes, cfg::Limits{}.max_token_bytes);
   const auto& r1 = c->routes[1];
   EXPECT_EQ(r1.name, "billing");
   EXPECT_EQ(r1.match.host, "");
@@ -166,6 +183,7 @@ TEST(ShippedConfig, GatewayYamlRepeatsTheCompiledInDefaults) {
 }
 
 TEST(ShippedConfig, DemoYamlLoads) {
+  ::setenv("AUTHGATE_DEMO_SECRET", "a-demo-secret-of-at-least-thirty-two-bytes", 1);  // demo.sh sets it
   auto c = load_shipped("config/demo.yaml");
   ASSERT_TRUE(c.has_value());
   EXPECT_EQ(c->listen.address.host, "127.0.0.1");
@@ -177,15 +195,21 @@ TEST(ShippedConfig, DemoYamlLoads) {
   EXPECT_EQ(c->upstreams[0].scheme, "http");
   EXPECT_EQ(c->upstreams[0].host, "127.0.0.1");
   EXPECT_EQ(c->upstreams[0].port, 9080);
-  ASSERT_EQ(c->routes.size(), 2u);
+  ASSERT_EQ(c->routes.size(), 3u);
   EXPECT_EQ(c->routes[0].name, "public");
   EXPECT_EQ(c->routes[0].match.path_kind, cfg::PathMatch::prefix);
   EXPECT_EQ(c->routes[0].match.path, "/public");
   EXPECT_THAT(c->routes[0].match.methods, IsEmpty());
-  EXPECT_EQ(c->routes[1].name, "api");
-  EXPECT_EQ(c->routes[1].match.path, "/api");
-  EXPECT_THAT(c->routes[1].match.methods, ElementsAre("GET", "POST", "PUT", "DELETE"));
-  EXPECT_EQ(c->routes[1].upstream, "demo-api");
+  EXPECT_EQ(c->routes[0].auth, cfg::AuthMode::none);
+  EXPECT_EQ(c->routes[1].name, "admin");
+  EXPECT_THAT(c->routes[1].require.scopes_all, ElementsAre("orders:admin"));
+  EXPECT_EQ(c->routes[2].name, "api");
+  EXPECT_EQ(c->routes[2].match.path, "/api");
+  EXPECT_THAT(c->routes[2].match.methods, ElementsAre("GET", "POST", "PUT", "DELETE"));
+  EXPECT_EQ(c->routes[2].upstream, "demo-api");
+  EXPECT_EQ(c->routes[2].auth, cfg::AuthMode::bearer);
+  ASSERT_EQ(c->issuers.size(), 1u);
+  EXPECT_EQ(c->issuers[0].secret, "a-demo-secret-of-at-least-thirty-two-bytes");
   // Keys demo.yaml leaves out keep their defaults.
   EXPECT_EQ(c->timeouts.header_read, cfg::Timeouts{}.header_read);
   EXPECT_EQ(c->limits.max_body_bytes, cfg::Limits{}.max_body_bytes);
@@ -341,7 +365,7 @@ TEST(ConfigErrors, UnknownTopLevelKey) {
                           "listn:\n"                       // 3  key at col 1
                           "  address: 127.0.0.1:8081\n"),  // 4
               ElementsAre("t.yaml:3:1: listn: unknown key (expected one of: listen, admin, "
-                          "workers, limits, timeouts, upstreams, routes, log)"));
+                          "workers, limits, timeouts, issuers, upstreams, routes, log)"));
 }
 
 TEST(ConfigErrors, UnknownNestedKey) {
@@ -825,13 +849,66 @@ TEST(ConfigErrors, UpstreamTlsOnPlainHttp) {
 }
 
 TEST(ConfigErrors, UnsupportedAuthMode) {
-  // "    auth: bearer" -> "auth" cols 5-8, ':' 9, value at 11.
+  // "    auth: session" -> "auth" cols 5-8, ':' 9, value at 11.
+  EXPECT_THAT(load_errors(with_orders("routes:\n"               // 4
+                                      "  - name: r\n"           // 5
+                                      "    upstream: orders\n"  // 6
+                                      "    auth: session\n")),  // 7
+              ElementsAre("t.yaml:7:11: routes[0].auth: unsupported auth mode \"session\" "
+                          "(this build knows: none, bearer)"));
+}
+
+TEST(ConfigErrors, BearerRouteWithoutIssuers) {
   EXPECT_THAT(load_errors(with_orders("routes:\n"               // 4
                                       "  - name: r\n"           // 5
                                       "    upstream: orders\n"  // 6
                                       "    auth: bearer\n")),   // 7
-              ElementsAre("t.yaml:7:11: routes[0].auth: unsupported auth mode \"bearer\" (this "
-                          "build knows: none)"));
+              ElementsAre("t.yaml:7:11: routes[0].auth: auth: bearer needs at least one entry in issuers:"));
+}
+
+TEST(ConfigErrors, IssuerErrors) {
+  // Line numbers are 1-based in the messages; see the comments on the right.
+  const std::string doc = with_orders(
+      "issuers:\n"                                   // 4
+      "  - name: main\n"                             // 5
+      "    issuer: https://idp.test\n"               // 6
+      "    algorithms: [RS256, none, HS256]\n"       // 7
+      "    jwks_file: /nonexistent/authgate/j.json\n"  // 8
+      "  - name: main\n"                             // 9
+      "    issuer: https://other.test\n"             // 10
+      "    audiences: [a]\n"                         // 11
+      "routes:\n"                                    // 12
+      "  - name: r\n"                                // 13
+      "    upstream: orders\n"                       // 14
+      "    auth: bearer\n"                           // 15
+      "    issuers: [main, mian]\n"                  // 16
+      "    require: {scopes_al: [x]}\n");            // 17
+  EXPECT_THAT(
+      load_errors(doc),
+      ElementsAre(
+          "t.yaml:5:5: issuers[0].audiences: at least one audience is required (a token for "
+          "another API must not pass)",
+          "t.yaml:7:25: issuers[0].algorithms[1]: unknown algorithm \"none\" (\"none\" is never accepted)",
+          "t.yaml:8:16: issuers[0].jwks_file: cannot read file \"/nonexistent/authgate/j.json\"",
+          "t.yaml:7:17: issuers[0].algorithms: HS* algorithms need secret_env or secret_file and are "
+          "never mixed with JWKS keys",
+          "t.yaml:9:11: issuers[1].name: duplicate issuer name \"main\"",
+          "t.yaml:9:5: issuers[1]: needs exactly one key source: jwks_file, jwks, secret_env or secret_file",
+          "t.yaml:16:21: routes[0].issuers[1]: unknown issuer \"mian\"",
+          "t.yaml:17:15: routes[0].require.scopes_al: unknown key (expected one of: scopes_all, "
+          "scopes_any, claims)"));
+}
+
+TEST(ConfigErrors, SecretEnvMustBeSet) {
+  ::unsetenv("AUTHGATE_TEST_UNSET_SECRET");
+  EXPECT_THAT(load_errors(with_orders("issuers:\n"                                   // 4
+                                      "  - name: h\n"                                // 5
+                                      "    issuer: https://idp.test\n"               // 6
+                                      "    audiences: [a]\n"                         // 7
+                                      "    algorithms: [HS256]\n"                    // 8
+                                      "    secret_env: AUTHGATE_TEST_UNSET_SECRET\n")),  // 9
+              ElementsAre("t.yaml:9:17: issuers[0].secret_env: environment variable "
+                          "AUTHGATE_TEST_UNSET_SECRET is not set"));
 }
 
 TEST(ConfigErrors, YamlSyntaxError) {
@@ -865,7 +942,7 @@ TEST(ConfigErrors, SeveralErrorsAreReportedTogether) {
                           "  level: loud\n"             // 13 value col 10
                           "bogus: 1\n"),                // 14 key col 1
               ElementsAre("t.yaml:14:1: bogus: unknown key (expected one of: listen, admin, "
-                          "workers, limits, timeouts, upstreams, routes, log)",
+                          "workers, limits, timeouts, issuers, upstreams, routes, log)",
                           "t.yaml:2:12: listen.address: must be host:port, not \"8080\"",
                           "t.yaml:3:10: workers: must be a whole number from 0 (one per core) to 256",
                           "t.yaml:5:10: timeouts.drain: invalid duration \"forever\" (write e.g. "

@@ -1,0 +1,75 @@
+#include "policy/policy.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+#include "auth/auth_errc.hpp"
+
+namespace {
+
+using authgate::auth::auth_errc;
+using authgate::config::ClaimRule;
+using authgate::config::Requirement;
+using authgate::policy::evaluate;
+
+boost::json::object claims(const char* json) { return boost::json::parse(json).as_object(); }
+
+TEST(Policy, EmptyRequirementAllowsAnyValidToken) {
+  EXPECT_FALSE(evaluate({}, {}, claims("{}"), nullptr));
+}
+
+TEST(Policy, ScopesAllNeedsEveryScopeAndNamesThemWhenMissing) {
+  Requirement r;
+  r.scopes_all = {"api.example.com:user.read", "read:users"};
+  std::vector<std::string> have{"read:users", "api.example.com:user.read", "x"};
+  EXPECT_FALSE(evaluate(r, have, claims("{}"), nullptr));
+  std::string missing;
+  std::vector<std::string> partial{"read:users"};
+  EXPECT_EQ(evaluate(r, partial, claims("{}"), &missing), auth_errc::scope_insufficient);
+  EXPECT_EQ(missing, "api.example.com:user.read read:users");
+}
+
+TEST(Policy, ScopesAnyNeedsOne) {
+  Requirement r;
+  r.scopes_any = {"a", "b"};
+  std::vector<std::string> b{"b"}, c{"c"};
+  EXPECT_FALSE(evaluate(r, b, claims("{}"), nullptr));
+  EXPECT_EQ(evaluate(r, c, claims("{}"), nullptr), auth_errc::scope_insufficient);
+}
+
+TEST(Policy, ScopesAreOpaqueStringsNotPrefixes) {
+  Requirement r;
+  r.scopes_all = {"api:write"};
+  std::vector<std::string> have{"api:write:extra", "api", "API:WRITE"};
+  EXPECT_EQ(evaluate(r, have, claims("{}"), nullptr), auth_errc::scope_insufficient);
+}
+
+TEST(Policy, ClaimEqualsOneOfContainsAndBoolean) {
+  Requirement r;
+  r.claims = {ClaimRule{"region", {"eu", "ch"}}, ClaimRule{"email_verified", {"true"}},
+              ClaimRule{"tier", {"3"}}};
+  EXPECT_FALSE(evaluate(r, {}, claims(R"({"region":"ch","email_verified":true,"tier":3})"), nullptr));
+  EXPECT_FALSE(evaluate(r, {}, claims(R"({"region":["us","eu"],"email_verified":true,"tier":3})"), nullptr));
+  EXPECT_EQ(evaluate(r, {}, claims(R"({"region":"us","email_verified":true,"tier":3})"), nullptr),
+            auth_errc::claims_not_allowed);
+  EXPECT_EQ(evaluate(r, {}, claims(R"({"region":"eu","email_verified":false,"tier":3})"), nullptr),
+            auth_errc::claims_not_allowed);
+  EXPECT_EQ(evaluate(r, {}, claims(R"({"region":"eu","email_verified":"true","tier":4})"), nullptr),
+            auth_errc::claims_not_allowed);
+  EXPECT_EQ(evaluate(r, {}, claims(R"({"email_verified":true,"tier":3})"), nullptr),
+            auth_errc::claims_not_allowed)
+      << "an absent claim never satisfies a rule";
+  EXPECT_EQ(evaluate(r, {}, claims(R"({"region":{"name":"eu"},"email_verified":true,"tier":3})"), nullptr),
+            auth_errc::claims_not_allowed)
+      << "objects never compare equal to text";
+}
+
+TEST(Policy, ScopesAreCheckedBeforeClaims) {
+  Requirement r;
+  r.scopes_all = {"a"};
+  r.claims = {ClaimRule{"region", {"eu"}}};
+  EXPECT_EQ(evaluate(r, {}, claims(R"({"region":"us"})"), nullptr), auth_errc::scope_insufficient);
+}
+
+}  // namespace
