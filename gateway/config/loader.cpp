@@ -490,6 +490,8 @@ void read_route_match(Reader& r, const YAML::Node& m, const std::string& path, R
     if (star != std::string::npos && (star != 0 || out.host.size() < 3 || out.host[1] != '.' ||
                                       out.host.find('*', 1) != std::string::npos))
       r.error(m["host"], path + ".host", "a wildcard must be written \"*.suffix\"");
+    else if (out.host.front() != '[' && out.host.find(':') != std::string::npos)
+      r.error(m["host"], path + ".host", "must not carry a port (the request's port is ignored)");
   }
   if (auto p = m["path"]) {
     std::string ppath = path + ".path";
@@ -499,6 +501,7 @@ void read_route_match(Reader& r, const YAML::Node& m, const std::string& path, R
       } else {
         auto it = p.begin();
         const auto kind = it->first.Scalar();
+        if (kind != "exact" && kind != "prefix" && kind != "regex") return;  // reported above
         std::string kpath = ppath + "." + kind;
         out.path_kind = kind == "exact" ? PathMatch::exact
                         : kind == "prefix" ? PathMatch::prefix
@@ -513,12 +516,15 @@ void read_route_match(Reader& r, const YAML::Node& m, const std::string& path, R
           } else if (out.path.empty() || out.path.front() != '/') {
             r.error(it->second, kpath, "must start with \"/\"");
           } else if (out.path.find("//") != std::string::npos ||
-                     out.path.find('%') != std::string::npos ||
+                     out.path.find_first_of("%?#\\ ") != std::string::npos ||
+                     std::any_of(out.path.begin(), out.path.end(),
+                                 [](unsigned char c) { return c < 0x20 || c == 0x7F; }) ||
                      out.path.find("/./") != std::string::npos ||
                      out.path.find("/../") != std::string::npos || out.path.ends_with("/..") ||
                      out.path.ends_with("/.")) {
             r.error(it->second, kpath,
-                    "must be written in canonical form (no //, dot-segments or %-escapes)");
+                    "must be written in canonical form (no //, dot-segments, %-escapes, ?, #, \\, spaces "
+                    "or control bytes)");
           }
         }
       }
@@ -534,6 +540,8 @@ void read_route_match(Reader& r, const YAML::Node& m, const std::string& path, R
         if (!r.scalar(ms[i], mpath, s)) continue;
         if (s.empty() || !std::all_of(s.begin(), s.end(), is_token_char))
           r.error(ms[i], mpath, "not an HTTP method: \"" + s + "\"");
+        else if (std::any_of(s.begin(), s.end(), [](unsigned char c) { return std::islower(c); }))
+          r.error(ms[i], mpath, "methods are case-sensitive and upper-case: \"" + s + "\" never matches");
         else
           out.methods.push_back(s);
       }

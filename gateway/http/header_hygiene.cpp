@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -220,8 +221,9 @@ std::string generate_request_id() {
     std::array<std::uint64_t, 4> seed{};
     if (RAND_bytes(reinterpret_cast<unsigned char*>(seed.data()), sizeof(seed)) != 1)
       seed[0] = std::random_device{}();
-    std::seed_seq seq(reinterpret_cast<std::uint32_t*>(seed.data()),
-                      reinterpret_cast<std::uint32_t*>(seed.data()) + 8);
+    std::array<std::uint32_t, 8> words{};
+    std::memcpy(words.data(), seed.data(), sizeof words);  // no type-punned reads
+    std::seed_seq seq(words.begin(), words.end());
     return std::mt19937_64(seq);
   }();
   static constexpr char kHex[] = "0123456789abcdef";

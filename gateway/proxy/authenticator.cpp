@@ -165,12 +165,22 @@ AccessDecision Authenticator::decide(const config::Route& route, const http::Fie
   return d;
 }
 
-void apply_identity(http::Fields& upstream, const config::Route& route, const AccessDecision& d) {
-  if (!route.forward.headers.empty()) {
+std::vector<std::string> identity_header_names(const config::GatewayConfig& cfg) {
+  std::vector<std::string> names;
+  for (const auto& r : cfg.routes)
+    for (const auto& h : r.forward.headers)
+      if (std::none_of(names.begin(), names.end(), [&](const std::string& n) { return folded_equals(n, h.first); }))
+        names.push_back(h.first);
+  return names;
+}
+
+void apply_identity(http::Fields& upstream, const config::Route& route, const AccessDecision& d,
+                    std::span<const std::string> identity_headers) {
+  if (!identity_headers.empty()) {
     for (auto it = upstream.begin(); it != upstream.end();) {
       const std::string_view name = it->name_string();
-      const bool configured = std::any_of(route.forward.headers.begin(), route.forward.headers.end(),
-                                          [&](const auto& h) { return folded_equals(h.first, name); });
+      const bool configured = std::any_of(identity_headers.begin(), identity_headers.end(),
+                                          [&](const std::string& h) { return folded_equals(h, name); });
       it = configured ? upstream.erase(it) : std::next(it);
     }
   }

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -62,9 +63,15 @@ class Authenticator {
   std::size_t max_token_bytes_;
 };
 
-// Upstream side of a decision: removes client copies of the route's identity
-// headers (any case, "_" for "-"), sets them from the token's claims, and
-// strips Authorization on bearer routes unless forward.authorization is set.
-void apply_identity(http::Fields& upstream, const config::Route& route, const AccessDecision& d);
+// Upstream side of a decision: removes client copies of every identity header
+// any route sets (`identity_headers`, any case, "_" for "-"): a header one route
+// derives from claims must not be spoofable through another route to the same
+// upstream. Then sets the route's headers from the token's claims, and strips
+// Authorization on bearer routes unless forward.authorization is set.
+void apply_identity(http::Fields& upstream, const config::Route& route, const AccessDecision& d,
+                    std::span<const std::string> identity_headers);
+
+// The names of every forward.headers entry of every route (deduplicated).
+std::vector<std::string> identity_header_names(const config::GatewayConfig& cfg);
 
 }  // namespace authgate::proxy

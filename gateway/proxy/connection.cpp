@@ -265,12 +265,14 @@ class ClientSession {
       rs.request_id = http::generate_request_id();
 
     // A request whose body we have not read cannot leave the connection reusable.
+    ++requests_;  // every request counts toward the per-connection limit, local replies too
     auto can_keep = [&] {
-      return req.keep_alive() && parser.is_done() && !worker_.state().draining.load();
+      return req.keep_alive() && parser.is_done() && !worker_.state().draining.load() &&
+             requests_ < limits.max_requests_per_connection;
     };
 
     if (const char* why = http::framing_error(req)) {
-      rs.path = std::string(req.target());
+      rs.path = std::string(req.target().substr(0, req.target().find('?')));  // never log the query
       spdlog::debug("rejecting request {} from {}: {}", rs.request_id, client_ip_, why);
       co_await reply_local(*rt, rs, 400, "bad_request", false);
       co_return false;
@@ -279,7 +281,7 @@ class ClientSession {
     routing::CanonicalTarget target;
     std::error_code pec;
     if (!routing::canonicalize_target(req.target(), target, pec)) {
-      rs.path = std::string(req.target());
+      rs.path = std::string(req.target().substr(0, req.target().find('?')));  // never log the query
       spdlog::debug("rejecting path of {}: {}", rs.request_id, pec.message());
       co_await reply_local(*rt, rs, 400, "bad_path", can_keep());
       co_return can_keep();
@@ -325,7 +327,10 @@ class ClientSession {
     const config::Upstream& up_cfg = rt.cfg.upstreams[route.upstream];
     rs.upstream = &up;
 
-    const bool upgrade = req.count(bhttp::field::upgrade) > 0 &&
+    // Only a WebSocket handshake may switch protocols: any other Upgrade (h2c
+    // above all) would turn the connection into a tunnel past routing and auth.
+    const bool upgrade = req.method() == bhttp::verb::get &&
+                         iequals(req[bhttp::field::upgrade], "websocket") &&
                          has_token(req[bhttp::field::connection], "upgrade");
     const bool expect_continue = has_token(req[bhttp::field::expect], "100-continue");
 
@@ -340,7 +345,7 @@ class ClientSession {
     http::ForwardContext fwd{client_ip_, rt.is_trusted_proxy(peer_),
                              stream_.is_tls() ? "https" : "http", rs.request_id, upgrade};
     http::prepare_upstream_request(upstream_req.base(), fwd);
-    apply_identity(upstream_req.base(), route_cfg, decision);
+    apply_identity(upstream_req.base(), route_cfg, decision, rt.identity_headers);
     if (!up_cfg.host_header.empty()) upstream_req.set(bhttp::field::host, up_cfg.host_header);
     if (expect_continue) upstream_req.erase(bhttp::field::expect);
 
@@ -358,18 +363,23 @@ class ClientSession {
     net::UpstreamLease lease;
     std::optional<bhttp::response_parser<bhttp::buffer_body>> rp;
     const bool has_body = !parser.is_done();
+    // A request may be replayed on a fresh connection only when the upstream
+    // cannot have acted on it twice: no body consumed and an idempotent method.
+    const bool replayable = !has_body && (method == bhttp::verb::get || method == bhttp::verb::head ||
+                                          method == bhttp::verb::options || method == bhttp::verb::put ||
+                                          method == bhttp::verb::delete_ || method == bhttp::verb::trace);
     for (int attempt = 0; attempt < 2; ++attempt) {
       // (No co_await inside ?: — GCC 12 miscompiles that.)
       std::pair<error_code, net::UpstreamLease> acquired;
-      if (attempt == 0) acquired = co_await pool.acquire(/*probe=*/has_body);
+      if (attempt == 0) acquired = co_await pool.acquire(/*probe=*/!replayable);
       else acquired = co_await pool.connect_new();
       if (acquired.first) {
         failure = ExchangeError{static_cast<upstream_errc>(acquired.first.value()), false};
         break;
       }
       lease = std::move(acquired.second);
-      failure = co_await send_request(rt, rs, parser, upstream_req, lease);
-      if (!failure) failure = co_await read_response_header(rt, method, !has_body, lease, rp);
+      failure = co_await send_request(rt, rs, parser, upstream_req, lease, replayable);
+      if (!failure) failure = co_await read_response_header(rt, method, replayable, upgrade, lease, rp);
       if (!failure || !failure->retryable || !lease->reused) break;
       lease = {};  // stale pooled connection: close it, try once more on a new one
     }
@@ -396,13 +406,15 @@ class ClientSession {
     bhttp::response<bhttp::buffer_body> client_res;
     client_res.base() = std::move(ures.base());
     http::prepare_client_response(client_res.base(), rs.request_id, switching);
-    ++requests_;
     bool keep = !switching && client_keep_alive && !worker_.state().draining.load() &&
                 requests_ < rt.cfg.limits.max_requests_per_connection;
     if (close_delimited) {
       // Close-delimited upstream body: chunk it for HTTP/1.1 clients, else close.
       if (client_version >= 11) client_res.chunked(true);
       else keep = false;
+    } else if (client_version < 11 && client_res.chunked()) {
+      client_res.chunked(false);  // HTTP/1.0 knows no chunking: close-delimited instead
+      keep = false;
     }
     client_res.version(client_version >= 11 ? 11 : 10);  // before keep_alive(): it depends on it
     if (!switching) client_res.keep_alive(keep);
@@ -436,7 +448,7 @@ class ClientSession {
   // Writes the request header and streams the body from the client.
   asio::awaitable<std::optional<ExchangeError>> send_request(
       Runtime& rt, RequestState& rs, bhttp::request_parser<bhttp::buffer_body>& parser,
-      bhttp::request<bhttp::buffer_body>& upstream_req, net::UpstreamLease& lease) {
+      bhttp::request<bhttp::buffer_body>& upstream_req, net::UpstreamLease& lease, bool replayable) {
     const auto& timeouts = rt.cfg.timeouts;
     const bool had_body = !parser.is_done();
     const BodyRelay relay = co_await relay_body(stream_, buffer_, parser, &deadline_, timeouts.body_read,
@@ -452,7 +464,7 @@ class ClientSession {
       co_return ExchangeError{400u, "bad_request"};
     }
     // Retrying is safe only while nothing of the body has been consumed.
-    if (relay.write_error) co_return ExchangeError{upstream_errc::send_failed, !had_body};
+    if (relay.write_error) co_return ExchangeError{upstream_errc::send_failed, replayable && !had_body};
     co_return std::nullopt;
   }
 
@@ -479,7 +491,9 @@ class ClientSession {
                                         bhttp::message<isRequest, bhttp::buffer_body>& out_msg,
                                         config::Duration write_timeout) {
     BodyRelay result;
-    const bool chunked = out_msg.chunked();
+    // A message without a body (HEAD, 204, 304, or a request with none) is its
+    // header alone even when it says chunked: the serializer would add "0\r\n\r\n".
+    const bool chunked = out_msg.chunked() && !parser.is_done();
     std::optional<bhttp::serializer<isRequest, bhttp::buffer_body>> sr;
     bool header_sent = false;
     if (chunked) sr.emplace(out_msg);
@@ -548,11 +562,11 @@ class ClientSession {
   }
 
   // Reads the upstream response header, skipping interim 1xx (except 101).
-  // `may_retry`: no request body was sent, so a stale pooled connection can be
-  // replaced transparently.
+  // `may_retry`: the request is replayable (no body, idempotent method), so a
+  // stale pooled connection can be replaced transparently.
   asio::awaitable<std::optional<ExchangeError>> read_response_header(
-      Runtime& rt, bhttp::verb method, bool may_retry, net::UpstreamLease& lease,
-      std::optional<bhttp::response_parser<bhttp::buffer_body>>& rp) {
+      Runtime& rt, bhttp::verb method, bool may_retry, bool upgrade_requested,
+      net::UpstreamLease& lease, std::optional<bhttp::response_parser<bhttp::buffer_body>>& rp) {
     for (;;) {
       rp.emplace();
       rp->header_limit(static_cast<std::uint32_t>(
@@ -569,6 +583,8 @@ class ClientSession {
         co_return ExchangeError{upstream_errc::bad_response, stale && n == 0 && may_retry};
       }
       const unsigned code = rp->get().result_int();
+      // A 101 nobody asked for would leave a protocol-switched connection behind.
+      if (code == 101 && !upgrade_requested) co_return ExchangeError{upstream_errc::bad_response, false};
       if (code >= 100 && code < 200 && code != 101) continue;
       co_return std::nullopt;
     }

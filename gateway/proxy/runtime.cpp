@@ -62,7 +62,11 @@ bool Network::contains(const boost::asio::ip::address& a) const {
 
 Runtime::Runtime(config::GatewayConfig c, metrics::Metrics& metrics,
                  const std::vector<boost::asio::any_io_executor>& workers)
-    : cfg(std::move(c)), table(cfg.routes), authenticator(cfg), metrics_(metrics) {
+    : cfg(std::move(c)),
+      table(cfg.routes),
+      authenticator(cfg),
+      identity_headers(identity_header_names(cfg)),
+      metrics_(metrics) {
   const auto& buckets = metrics::Metrics::latency_buckets();
   upstreams.resize(cfg.upstreams.size());
   for (std::size_t i = 0; i < cfg.upstreams.size(); ++i) {

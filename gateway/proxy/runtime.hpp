@@ -70,6 +70,7 @@ class Runtime {
   const config::GatewayConfig cfg;
   const routing::RouteTable table;
   const Authenticator authenticator;  // key sets loaded from cfg.issuers
+  const std::vector<std::string> identity_headers;  // every route's forward.headers names
   std::vector<RouteRuntime> routes;  // parallel to cfg.routes
   RouteRuntime unmatched;            // label route="" for 400/404 before routing
   std::vector<UpstreamRuntime> upstreams;

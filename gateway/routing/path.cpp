@@ -19,6 +19,7 @@ class PathCategory : public std::error_category {
       case path_errc::control_character: return "control character in path";
       case path_errc::fragment: return "fragment in request target";
       case path_errc::above_root: return "dot-segments climb above the root";
+      case path_errc::semicolon: return "semicolon (path parameter) in path";
     }
     return "unknown path error";
   }
@@ -71,6 +72,7 @@ bool canonicalize_target(std::string_view target, CanonicalTarget& out, std::err
       const auto v = static_cast<unsigned char>(hi * 16 + lo);
       if (v == '/' || v == '\\') return fail(path_errc::encoded_separator);
       if (v == 0) return fail(path_errc::encoded_nul);
+      if (v == ';') return fail(path_errc::semicolon);
       if (is_unreserved(v)) {
         decoded.push_back(static_cast<char>(v));
       } else {
@@ -82,6 +84,8 @@ bool canonicalize_target(std::string_view target, CanonicalTarget& out, std::err
       i += 2;
     } else if (c == '\\') {
       return fail(path_errc::backslash);
+    } else if (c == ';') {
+      return fail(path_errc::semicolon);
     } else if (c <= 0x20 || c == 0x7F) {
       return fail(path_errc::control_character);
     } else {

@@ -10,7 +10,8 @@
 //   1. the target must be origin-form ("/..."), without a fragment;
 //   2. %XX escapes must be two hex digits; escapes of unreserved characters
 //      (A-Z a-z 0-9 - . _ ~) are decoded, other escapes are kept with upper-case hex;
-//   3. an escaped "/", "\" or NUL, a raw "\" and raw control bytes are rejected;
+//   3. an escaped "/", "\" or NUL, a raw "\", a ";" (raw or escaped) and raw control
+//      bytes are rejected;
 //   4. repeated slashes are merged;
 //   5. dot-segments are removed (RFC 3986 5.2.4); climbing above the root is rejected.
 // The query is passed through unchanged.
@@ -31,6 +32,7 @@ enum class path_errc {
   control_character,    // raw byte < 0x20, 0x7F, or a space
   fragment,             // "#" in the request target
   above_root,           // "/.." climbs above "/"
+  semicolon,            // ";" path parameters: some servers drop them, so "/admin;x" could be "/admin"
 };
 
 const std::error_category& path_category();

@@ -118,8 +118,14 @@ TEST_F(Bearer, ExpiredTokenIs401InvalidToken) {
 
 TEST_F(Bearer, BadSignatureIs401) {
   std::string t = rs256(claims(300, R"("scope":"orders:read")"));
-  t.back() = t.back() == 'A' ? 'B' : 'A';
+  // A character in the middle of the signature: always valid base64url, so the
+  // token parses and the signature check itself must reject it.
+  auto& c = t[t.rfind('.') + 100];
+  c = c == 'A' ? 'B' : 'A';
   EXPECT_EQ(status_of(with_token("/api/orders", t)), 401);
+  EXPECT_EQ(metric_or_zero(*gw_, "authgate_auth_decisions_total",
+                           {{"route", "api"}, {"result", "deny"}, {"reason", "bad_signature"}}),
+            1);
 }
 
 TEST_F(Bearer, WrongAudienceAndIssuerAre401) {
@@ -164,6 +170,28 @@ TEST_F(Bearer, PathTricksCannotReachAProtectedRouteUnauthenticated) {
   auto r = get("/public/../api/admin/users");
   EXPECT_EQ(status_of(r), 401) << describe(r);
   EXPECT_FALSE(up_->saw_target_containing("admin"));
+}
+
+TEST_F(Bearer, IdentityHeadersOfAnyRouteAreStrippedOnOpenRoutesToo) {
+  // /public (auth: none) reaches the same upstream as /api, which sets X-User-Id.
+  auto r = get("/public/x", {{"X-User-Id", "admin"}, {"x_scopes", "orders:admin"}});
+  ASSERT_EQ(status_of(r), 200) << describe(r);
+  auto seen = up_->last_request();
+  ASSERT_TRUE(seen);
+  EXPECT_FALSE(seen->headers.get("X-User-Id"));
+  EXPECT_FALSE(seen->headers.get("x_scopes"));
+}
+
+TEST_F(Bearer, OnlyWebSocketMayUpgrade) {
+  // h2c would become a raw tunnel past routing and auth: the Upgrade is dropped.
+  auto r = get("/public/x", {{"Connection", "Upgrade, HTTP2-Settings"},
+                             {"Upgrade", "h2c"},
+                             {"HTTP2-Settings", "AAMAAABkAAQAAP__"}});
+  ASSERT_EQ(status_of(r), 200) << describe(r);
+  auto seen = up_->last_request();
+  ASSERT_TRUE(seen);
+  EXPECT_FALSE(seen->headers.get("Upgrade"));
+  EXPECT_FALSE(seen->headers.get("HTTP2-Settings"));
 }
 
 TEST_F(Bearer, DecisionsAreCountedByRouteResultAndReason) {

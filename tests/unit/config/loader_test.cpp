@@ -602,7 +602,7 @@ TEST(ConfigErrors, NonCanonicalRoutePath) {
                                       "      path: {prefix: /api//v1}\n" // 7
                                       "    upstream: orders\n")),        // 8
               ElementsAre("t.yaml:7:22: routes[0].match.path.prefix: must be written in canonical "
-                          "form (no //, dot-segments or %-escapes)"));
+                          "form (no //, dot-segments, %-escapes, ?, #, \\, spaces or control bytes)"));
   // "      path: {exact: api}" -> "exact" cols 14-18, ':' 19, value at 21.
   EXPECT_THAT(load_errors(with_orders("routes:\n"                 // 4
                                       "  - name: r\n"             // 5
@@ -629,7 +629,7 @@ TEST(ConfigErrors, RoutePathTable) {
     // Value quoted: the mark is the opening quote at col 22.
     EXPECT_THAT(load_errors(doc(bad)),
                 ElementsAre("t.yaml:7:22: routes[0].match.path.prefix: must be written in "
-                            "canonical form (no //, dot-segments or %-escapes)"));
+                            "canonical form (no //, dot-segments, %-escapes, ?, #, \\, spaces or control bytes)"));
   }
   EXPECT_THAT(load_errors(doc("")),
               ElementsAre("t.yaml:7:22: routes[0].match.path.prefix: must start with \"/\""));
@@ -1080,4 +1080,27 @@ TEST(ParseSize, Table) {
       EXPECT_EQ(v, *c.bytes);
     }
   }
+}
+
+// Route matches that would load but could never match are errors.
+TEST(ConfigErrors, RouteMatchesThatCanNeverMatch) {
+  auto route = [](const std::string& match_line) {
+    return with_orders("routes:\n"               // 4
+                       "  - name: r\n"           // 5
+                       "    upstream: orders\n"  // 6
+                       "    match:\n"            // 7
+                       + match_line);            // 8
+  };
+  EXPECT_THAT(load_errors(route("      host: \"api.example.com:8443\"\n")),
+              ElementsAre("t.yaml:8:13: routes[0].match.host: must not carry a port (the request's "
+                          "port is ignored)"));
+  EXPECT_THAT(load_errors(route("      methods: [get]\n")),
+              ElementsAre("t.yaml:8:17: routes[0].match.methods[0]: methods are case-sensitive and "
+                          "upper-case: \"get\" never matches"));
+  EXPECT_THAT(load_errors(route("      path: {prefix: \"/a b\"}\n")),
+              ElementsAre("t.yaml:8:22: routes[0].match.path.prefix: must be written in canonical "
+                          "form (no //, dot-segments, %-escapes, ?, #, \\, spaces or control bytes)"));
+  EXPECT_THAT(load_errors(route("      path: {prefx: /a}\n")),
+              ElementsAre("t.yaml:8:14: routes[0].match.path.prefx: unknown key (expected one of: "
+                          "exact, prefix, regex)"));
 }
