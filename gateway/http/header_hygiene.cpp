@@ -1,5 +1,7 @@
 #include "http/header_hygiene.hpp"
 
+#include "common/ascii.hpp"
+
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -14,47 +16,6 @@ namespace authgate::http {
 namespace bhttp = boost::beast::http;
 
 namespace {
-
-char fold(char c) {
-  return c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-}
-
-// Case-insensitive, with "_" and "-" equal: X_Auth_User == x-auth-user. No allocation.
-bool folded_equals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (fold(a[i]) != fold(b[i])) return false;
-  return true;
-}
-
-bool folded_starts_with(std::string_view name, std::string_view lower_prefix) {
-  return name.size() >= lower_prefix.size() &&
-         folded_equals(name.substr(0, lower_prefix.size()), lower_prefix);
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-           return std::tolower(x) == std::tolower(y);
-         });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-template <class F>
-void for_each_list_item(std::string_view list, F&& f) {
-  while (!list.empty()) {
-    auto comma = list.find(',');
-    auto item = trim(list.substr(0, comma));
-    if (!item.empty()) f(item);
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
-}
 
 void erase_if_name(Fields& fields, auto&& pred) {
   for (auto it = fields.begin(); it != fields.end();) {
@@ -77,11 +38,11 @@ bool is_hop_by_hop(const Fields::value_type& f, bool keep_upgrade) {
     case bhttp::field::upgrade:
       return !keep_upgrade;
     case bhttp::field::unknown:
-      return folded_starts_with(f.name_string(), "proxy-") ||
-             folded_equals(f.name_string(), "keep-alive") ||
-             (!keep_upgrade && folded_equals(f.name_string(), "upgrade"));
+      return common::header_name_starts_with(f.name_string(), "proxy-") ||
+             common::header_name_equals(f.name_string(), "keep-alive") ||
+             (!keep_upgrade && common::header_name_equals(f.name_string(), "upgrade"));
     default:  // known fields such as Proxy-Authentication-Info
-      return folded_starts_with(f.name_string(), "proxy-");
+      return common::header_name_starts_with(f.name_string(), "proxy-");
   }
 }
 
@@ -90,7 +51,7 @@ struct ConnectionListed {
   ConnectionListed(const Fields& fields, bool keep_upgrade) : keep_upgrade(keep_upgrade) {
     for (auto it = fields.find(bhttp::field::connection);
          it != fields.end() && it->name() == bhttp::field::connection; ++it)
-      for_each_list_item(std::string_view(it->value()), [&](std::string_view v) { names.push_back(v); });
+      common::for_each_list_item(std::string_view(it->value()), [&](std::string_view v) { names.push_back(v); });
   }
   bool contains(const Fields::value_type& f) const {
     if (names.empty()) return false;
@@ -99,7 +60,7 @@ struct ConnectionListed {
         n == bhttp::field::host || (keep_upgrade && n == bhttp::field::upgrade))
       return false;
     for (auto v : names)
-      if (folded_equals(v, f.name_string())) return true;
+      if (common::header_name_equals(v, f.name_string())) return true;
     return false;
   }
   std::vector<std::string_view> names;
@@ -107,8 +68,8 @@ struct ConnectionListed {
 };
 
 bool is_identity_header(std::string_view name) {
-  return folded_starts_with(name, "x-auth-") || folded_equals(name, "x-remote-user") ||
-         folded_equals(name, "x-forwarded-user");
+  return common::header_name_starts_with(name, "x-auth-") || common::header_name_equals(name, "x-remote-user") ||
+         common::header_name_equals(name, "x-forwarded-user");
 }
 
 }  // namespace
@@ -123,7 +84,7 @@ const char* framing_error(const Fields& f) {
     for (auto it = cl.first; it != cl.second; ++it) {
       std::string_view value(it->value());
       bool differs = false;
-      for_each_list_item(value, [&](std::string_view v) {
+      common::for_each_list_item(value, [&](std::string_view v) {
         if (first.empty()) first = v;
         else if (v != first) differs = true;
       });
@@ -133,8 +94,8 @@ const char* framing_error(const Fields& f) {
   if (has_te) {
     std::string_view last;
     for (auto it = f.find(bhttp::field::transfer_encoding); it != f.end() && it->name() == bhttp::field::transfer_encoding; ++it)
-      for_each_list_item(std::string_view(it->value()), [&](std::string_view v) { last = v; });
-    if (!iequals(last, "chunked")) return "Transfer-Encoding does not end in chunked";
+      common::for_each_list_item(std::string_view(it->value()), [&](std::string_view v) { last = v; });
+    if (!common::iequals(last, "chunked")) return "Transfer-Encoding does not end in chunked";
   }
   if (f.count(bhttp::field::host) > 1) return "several Host headers";
   return nullptr;
@@ -171,18 +132,18 @@ void prepare_upstream_request(Fields& fields, const ForwardContext& ctx) {
       if (!drop && (it->name() == bhttp::field::unknown || it->name() == bhttp::field::forwarded)) {
         // Forwarding facts are only taken from trusted proxies; "_" spellings never.
         const bool forwarding =
-            it->name() == bhttp::field::forwarded || folded_starts_with(name, "x-forwarded-");
+            it->name() == bhttp::field::forwarded || common::header_name_starts_with(name, "x-forwarded-");
         drop = is_identity_header(name) ||
                (forwarding && (!ctx.peer_trusted || name.find('_') != std::string_view::npos));
       }
       if (drop) {
         doomed.push_back(it);
-      } else if (ctx.peer_trusted && iequals(name, "X-Forwarded-For")) {
+      } else if (ctx.peer_trusted && common::iequals(name, "X-Forwarded-For")) {
         if (!xff.empty()) xff += ", ";
         xff += std::string_view(it->value());
-      } else if (iequals(name, "X-Forwarded-Proto")) {
+      } else if (common::iequals(name, "X-Forwarded-Proto")) {
         has_proto = true;
-      } else if (iequals(name, "X-Forwarded-Host")) {
+      } else if (common::iequals(name, "X-Forwarded-Host")) {
         has_host = true;
       }
     }

@@ -8,6 +8,7 @@
 #include "auth/alg.hpp"
 #include "auth/auth_errc.hpp"
 #include "auth/scopes.hpp"
+#include "common/ascii.hpp"
 #include "policy/policy.hpp"
 
 namespace authgate::proxy {
@@ -22,17 +23,6 @@ constexpr std::string_view kRealm = "authgate";
 bool is_token68_char(unsigned char c) {
   return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' ||
          c == '=';
-}
-
-bool folded_equals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto fold = [](char c) {
-      return c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    };
-    if (fold(a[i]) != fold(b[i])) return false;
-  }
-  return true;
 }
 
 std::string read_file(const std::string& path) {
@@ -51,7 +41,7 @@ std::error_code extract_bearer(const http::Fields& request, std::string_view& to
   std::string_view v = range.first->value();
   const auto space = v.find(' ');
   std::string_view scheme = v.substr(0, space);
-  if (!folded_equals(scheme, "bearer")) return auth_errc::token_missing;  // another scheme
+  if (!common::iequals(scheme, "bearer")) return auth_errc::token_missing;  // another scheme
   if (space == std::string_view::npos) return auth_errc::request_malformed;
   v.remove_prefix(space);
   while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
@@ -169,7 +159,7 @@ std::vector<std::string> identity_header_names(const config::GatewayConfig& cfg)
   std::vector<std::string> names;
   for (const auto& r : cfg.routes)
     for (const auto& h : r.forward.headers)
-      if (std::none_of(names.begin(), names.end(), [&](const std::string& n) { return folded_equals(n, h.first); }))
+      if (std::none_of(names.begin(), names.end(), [&](const std::string& n) { return common::header_name_equals(n, h.first); }))
         names.push_back(h.first);
   return names;
 }
@@ -180,7 +170,7 @@ void apply_identity(http::Fields& upstream, const config::Route& route, const Ac
     for (auto it = upstream.begin(); it != upstream.end();) {
       const std::string_view name = it->name_string();
       const bool configured = std::any_of(identity_headers.begin(), identity_headers.end(),
-                                          [&](const std::string& h) { return folded_equals(h, name); });
+                                          [&](const std::string& h) { return common::header_name_equals(h, name); });
       it = configured ? upstream.erase(it) : std::next(it);
     }
   }

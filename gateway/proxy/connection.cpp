@@ -17,6 +17,7 @@
 #include <boost/beast/http/write.hpp>
 #include <optional>
 
+#include "common/ascii.hpp"
 #include "http/header_hygiene.hpp"
 #include "http/wire.hpp"
 #include "net/stream.hpp"
@@ -42,26 +43,6 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kRelayChunk = 64 * 1024;
 // First read of a new request: enough for typical headers in one syscall.
 constexpr std::size_t kFirstRead = 8 * 1024;
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-           return std::tolower(x) == std::tolower(y);
-         });
-}
-
-bool has_token(std::string_view list, std::string_view token) {
-  while (!list.empty()) {
-    auto comma = list.find(',');
-    auto item = list.substr(0, comma);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-    if (iequals(item, token)) return true;
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
-  return false;
-}
 
 // Benign ends of a client connection: the peer closed between requests, or
 // we cancelled/closed it during drain. None of them is worth a log line.
@@ -330,9 +311,9 @@ class ClientSession {
     // Only a WebSocket handshake may switch protocols: any other Upgrade (h2c
     // above all) would turn the connection into a tunnel past routing and auth.
     const bool upgrade = req.method() == bhttp::verb::get &&
-                         iequals(req[bhttp::field::upgrade], "websocket") &&
-                         has_token(req[bhttp::field::connection], "upgrade");
-    const bool expect_continue = has_token(req[bhttp::field::expect], "100-continue");
+                         common::iequals(req[bhttp::field::upgrade], "websocket") &&
+                         common::list_has_token(req[bhttp::field::connection], "upgrade");
+    const bool expect_continue = common::list_has_token(req[bhttp::field::expect], "100-continue");
 
     // Facts about the client request, kept before its header moves upstream.
     const bool client_keep_alive = req.keep_alive();

@@ -2,16 +2,13 @@
 
 #include <algorithm>
 
+#include "common/ascii.hpp"
+
 namespace authgate::routing {
 
-namespace {
+using common::iequals;
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-           return std::tolower(x) == std::tolower(y);
-         });
-}
+namespace {
 
 std::string_view strip_port(std::string_view host) {
   if (!host.empty() && host.front() == '[') {  // [v6]:port
