@@ -53,6 +53,7 @@ struct Limits {
   std::uint64_t max_requests_per_connection = 10000;  // then Connection: close
   std::uint64_t max_response_header_bytes = 64 * 1024;  // upstream response headers; 502 beyond
   std::uint64_t max_token_bytes = 8 * 1024;  // bearer token; 401 invalid_token beyond
+  std::uint64_t max_linger_bytes = 1024 * 1024;  // unread request body drained before closing
 };
 
 struct Timeouts {
@@ -65,6 +66,7 @@ struct Timeouts {
   Duration drain{20'000};              // SIGTERM: in-flight requests get this long
   Duration tls_handshake{10'000};      // inbound TLS handshake
   Duration websocket_idle{3'600'000};  // upgraded connection with no bytes either way; closed
+  Duration linger{2'000};              // closing with a request body unread: drain it this long
 };
 
 struct UpstreamTls {

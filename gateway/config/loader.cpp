@@ -638,18 +638,21 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name)
     if (auto n = root["limits"];
         n && r.expect_map(n, "limits", {"max_header_bytes", "max_body_bytes", "max_connections",
                                         "max_requests_per_connection",
-                                        "max_response_header_bytes", "max_token_bytes"})) {
+                                        "max_response_header_bytes", "max_token_bytes",
+                                        "max_linger_bytes"})) {
       r.size(n, "max_header_bytes", "limits", cfg.limits.max_header_bytes, 1024);
       r.size(n, "max_body_bytes", "limits", cfg.limits.max_body_bytes);
       r.size(n, "max_connections", "limits", cfg.limits.max_connections, 1);
       r.size(n, "max_requests_per_connection", "limits", cfg.limits.max_requests_per_connection, 1);
       r.size(n, "max_response_header_bytes", "limits", cfg.limits.max_response_header_bytes, 1024);
       r.size(n, "max_token_bytes", "limits", cfg.limits.max_token_bytes, 256);
+      r.size(n, "max_linger_bytes", "limits", cfg.limits.max_linger_bytes);
     }
     if (auto n = root["timeouts"];
         n && r.expect_map(n, "timeouts", {"header_read", "keepalive_idle", "body_read",
                                           "upstream_connect", "upstream_response", "upstream_idle",
-                                          "drain", "tls_handshake", "websocket_idle"})) {
+                                          "drain", "tls_handshake", "websocket_idle",
+                                          "linger"})) {
       auto& t = cfg.timeouts;
       r.duration(n, "header_read", "timeouts", t.header_read);
       r.duration(n, "keepalive_idle", "timeouts", t.keepalive_idle);
@@ -660,6 +663,7 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name)
       r.duration(n, "drain", "timeouts", t.drain);
       r.duration(n, "tls_handshake", "timeouts", t.tls_handshake);
       r.duration(n, "websocket_idle", "timeouts", t.websocket_idle);
+      r.duration(n, "linger", "timeouts", t.linger);
     }
     if (auto n = root["upstreams"]) read_upstreams(r, n, cfg.upstreams);
     if (auto n = root["issuers"]) read_issuers(r, n, cfg.issuers);

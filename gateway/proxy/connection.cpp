@@ -154,8 +154,29 @@ class ClientSession {
     while (co_await serve_one()) {
     }
     error_code ignored;
+    if (body_unread_ && !stream_.is_tls()) co_await linger();
     stream_.tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     stream_.tcp().close();
+  }
+
+  // Closing a socket with unread bytes makes the kernel send a reset, and a
+  // client still sending its body then often loses the reply we just wrote
+  // (a 401 or 413). So: half-close, read and discard what the client is still
+  // sending, bounded by limits.max_linger_bytes and timeouts.linger, then close.
+  // (Plain TCP only: a TLS half-close would need a close_notify first.)
+  asio::awaitable<void> linger() {
+    const auto rt = worker_.state().runtime.load();
+    error_code ignored;
+    stream_.tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    std::uint64_t discarded = 0;
+    char* sink = relay_buffer();
+    deadline_.arm(rt->cfg.timeouts.linger);
+    while (discarded < rt->cfg.limits.max_linger_bytes) {
+      auto [ec, n] = co_await stream_.async_read_some(asio::buffer(sink, kRelayChunk), use_tuple);
+      if (ec) break;
+      discarded += n;
+    }
+    deadline_.disarm();
   }
 
  private:
@@ -212,6 +233,7 @@ class ClientSession {
     }
 
     RequestState rs;
+    body_unread_ = false;
     bhttp::request_parser<bhttp::buffer_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(std::min<std::uint64_t>(limits.max_header_bytes, UINT32_MAX)));
     parser.body_limit(limits.max_body_bytes);
@@ -225,8 +247,10 @@ class ClientSession {
         count_timeout("header_read");
         co_await reply_local(*rt, rs, 408, "request_timeout", false);
       } else if (ec == bhttp::error::header_limit) {
+        body_unread_ = true;  // the client may still be sending
         co_await reply_local(*rt, rs, 431, "request_header_fields_too_large", false);
       } else if (ec == bhttp::error::body_limit) {
+        body_unread_ = true;
         co_await reply_local(*rt, rs, 413, "payload_too_large", false);
       } else if (is_benign_close(ec)) {
         co_return false;
@@ -238,6 +262,12 @@ class ClientSession {
     }
 
     auto& req = parser.get();
+    // However this request ends, remember whether its body was left unread.
+    struct UnreadGuard {
+      bool& flag;
+      const bhttp::request_parser<bhttp::buffer_body>& p;
+      ~UnreadGuard() { flag = !p.is_done(); }
+    } unread_guard{body_unread_, parser};
     rs.method = std::string(req.method_string());
     if (auto it = req.find("X-Request-Id");
         it != req.end() && http::is_well_formed_request_id(it->value()))
@@ -669,6 +699,7 @@ class ClientSession {
   std::unique_ptr<char[]> relay_;  // one body piece in flight, allocated on first body
   std::string header_;             // rendered header being written (reused across requests)
   std::uint64_t requests_ = 0;
+  bool body_unread_ = false;  // the last request's body was not (fully) read
 };
 
 }  // namespace

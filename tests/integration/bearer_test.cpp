@@ -47,6 +47,7 @@ class Bearer : public ::testing::Test {
                              .with("require", "{scopes_any: [orders:read, orders:write]}")
                              .with("forward", "{headers: {X-User-Id: sub, X-Scopes: scope}}"));
     cfg.routes.push_back(RouteSpec{"public", "app", "/public"});
+    cfg.limits.push_back({"max_linger_bytes", "16MiB"});  // see DeniedUploadStillGetsItsReply...
     // The JWKS file lives next to the config, in the gateway's temp dir.
     jwks_path_ = "/tmp/authgate-bearer-jwks-" + std::to_string(::getpid()) + ".json";
     std::ofstream(jwks_path_) << ts::jwks_of({ts::rsa2048().public_jwk()});
@@ -207,6 +208,29 @@ TEST_F(Bearer, DecisionsAreCountedByRouteResultAndReason) {
   EXPECT_EQ(metric_or_zero(*gw_, "authgate_auth_decisions_total",
                            {{"route", "api"}, {"result", "deny"}, {"reason", "expired"}}),
             1);
+}
+
+}  // namespace
+}  // namespace it
+
+namespace it {
+namespace {
+
+// A client that sends its whole body before reading must still get the 401,
+// not a connection reset: authgate drains the unread body (here up to 16 MiB)
+// before closing. Without the drain the sends fail with a reset.
+TEST_F(Bearer, DeniedUploadStillGetsItsReplyWhileTheBodyIsInFlight) {
+  HttpClient c(gw_->port());
+  ASSERT_TRUE(c.connected());
+  const std::size_t n = 8 * 1024 * 1024;  // more than the socket buffers hold
+  ASSERT_TRUE(c.send("POST /api/orders HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(n) +
+                     "\r\n\r\n"));
+  const std::string piece(16 * 1024, 'p');
+  for (std::size_t sent = 0; sent < n; sent += piece.size()) ASSERT_TRUE(c.send(piece, 2s)) << sent;
+  auto r = c.read_response(5s);
+  ASSERT_TRUE(r) << c.error();
+  EXPECT_EQ(r->status, 401);
+  EXPECT_FALSE(up_->saw_target_containing("/api/orders"));
 }
 
 }  // namespace
