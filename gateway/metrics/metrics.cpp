@@ -57,8 +57,8 @@ Metrics::Metrics(const std::string& version)
       .Register(registry)
       .Add({{"version", version}})
       .Set(1);
-  for (auto phase : {"header_read", "body_read", "keepalive_idle", "tls_handshake"})
-    timeouts.Add({{"phase", phase}});
+  const char* phases[] = {"header_read", "body_read", "keepalive_idle", "tls_handshake"};  // TimeoutPhase order
+  for (int i = 0; i < 4; ++i) timeout_counters_[i] = &timeouts.Add({{"phase", phases[i]}});
 }
 
 const prometheus::Histogram::BucketBoundaries& Metrics::latency_buckets() {

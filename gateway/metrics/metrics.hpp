@@ -17,10 +17,14 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <array>
 #include <string>
 #include <string_view>
 
 namespace authgate::metrics {
+
+// Client-side timeout phases, each its own authgate_timeouts_total{phase} series.
+enum class TimeoutPhase { header_read, body_read, keepalive_idle, tls_handshake };
 
 class Metrics {
  public:
@@ -46,6 +50,12 @@ class Metrics {
   prometheus::Counter& connections_rejected;
   prometheus::Counter& reload_success;
   prometheus::Counter& reload_failure;
+
+  // Resolved once in the constructor: the failure paths only increment.
+  prometheus::Counter& timeout(TimeoutPhase p) { return *timeout_counters_[static_cast<int>(p)]; }
+
+ private:
+  std::array<prometheus::Counter*, 4> timeout_counters_{};
 };
 
 // GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, CONNECT, TRACE or "other".

@@ -146,7 +146,7 @@ class ClientSession {
       stream_.tcp().expires_after(rt->cfg.timeouts.tls_handshake);
       auto [ec] = co_await stream_.tls().async_handshake(asio::ssl::stream_base::server, use_tuple);
       if (ec) {
-        if (ec == beast::error::timeout) count_timeout("tls_handshake");
+        if (ec == beast::error::timeout) count_timeout(metrics::TimeoutPhase::tls_handshake);
         spdlog::debug("tls handshake from {} failed: {}", client_ip_, ec.message());
         co_return;
       }
@@ -186,9 +186,7 @@ class ClientSession {
     return net::Stream(std::move(tcp));
   }
 
-  void count_timeout(const char* phase) {
-    worker_.state().metrics.timeouts.Add({{"phase", phase}}).Increment();
-  }
+  void count_timeout(metrics::TimeoutPhase phase) { worker_.state().metrics.timeout(phase).Increment(); }
 
   // Reads until the whole request header is buffered, so it can be checked
   // as bytes before Beast parses it: obs-fold (a header line continued on the
@@ -226,7 +224,7 @@ class ClientSession {
       auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kFirstRead), use_tuple);
       handle_.idle = false;
       if (ec) {
-        if (ec == beast::error::timeout) count_timeout("keepalive_idle");
+        if (ec == beast::error::timeout) count_timeout(metrics::TimeoutPhase::keepalive_idle);
         co_return false;
       }
       buffer_.commit(n);
@@ -244,7 +242,7 @@ class ClientSession {
     if (ec) {
       rs.request_id = http::generate_request_id();
       if (deadline_.fired()) {
-        count_timeout("header_read");
+        count_timeout(metrics::TimeoutPhase::header_read);
         co_await reply_local(*rt, rs, 408, "request_timeout", false);
       } else if (ec == bhttp::error::header_limit) {
         body_unread_ = true;  // the client may still be sending
@@ -469,7 +467,7 @@ class ClientSession {
     if (relay.read_error) {
       if (relay.read_error == bhttp::error::body_limit) co_return ExchangeError{413u, "payload_too_large"};
       if (relay.read_timed_out) {
-        count_timeout("body_read");
+        count_timeout(metrics::TimeoutPhase::body_read);
         co_return ExchangeError{408u, "request_timeout"};
       }
       co_return ExchangeError{400u, "bad_request"};

@@ -77,6 +77,9 @@ Runtime::Runtime(config::GatewayConfig c, metrics::Metrics& metrics,
     for (const auto& ex : workers)
       up.pools.push_back(std::make_unique<net::UpstreamPool>(ex, ucfg, cfg.timeouts, up.tls.get()));
     up.duration = &metrics.upstream_duration.Add({{"upstream", ucfg.name}}, buckets);
+    for (int e = 1; e < static_cast<int>(up.errors.size()); ++e)
+      up.errors[e] = &metrics.upstream_errors.Add(
+          {{"upstream", ucfg.name}, {"kind", net::upstream_error_kind(static_cast<net::upstream_errc>(e))}});
   }
   auto make_route = [&](const std::string& name, std::size_t upstream) {
     RouteRuntime r;
@@ -130,7 +133,7 @@ prometheus::Counter& Runtime::auth_counter(RouteRuntime& route, std::size_t work
 
 prometheus::Counter& Runtime::upstream_error_counter(const UpstreamRuntime& up,
                                                      net::upstream_errc e) {
-  return metrics_.upstream_errors.Add({{"upstream", up.name}, {"kind", net::upstream_error_kind(e)}});
+  return *up.errors[static_cast<std::size_t>(e)];
 }
 
 bool Runtime::is_trusted_proxy(const boost::asio::ip::address& peer) const {

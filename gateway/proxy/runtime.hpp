@@ -12,6 +12,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <array>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -44,6 +45,7 @@ struct UpstreamRuntime {
   std::shared_ptr<boost::asio::ssl::context> tls;         // https upstreams only
   std::vector<std::unique_ptr<net::UpstreamPool>> pools;  // [worker]
   prometheus::Histogram* duration = nullptr;
+  std::array<prometheus::Counter*, 9> errors{};  // by upstream_errc value, resolved at construction
 };
 
 struct Network {
