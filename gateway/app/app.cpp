@@ -125,7 +125,9 @@ struct App::Impl {
     health.draining = true;  // 1. /readyz -> 503
     state.draining = true;   //    in-flight requests answer with Connection: close
     for (auto& w : workers) w->begin_drain();  // 2. stop accepting, 3. close idle
-    const auto drain_timeout = state.runtime.load()->cfg.timeouts.drain;
+    const auto& drain_cfg = state.runtime.load()->cfg.timeouts;
+    const auto drain_timeout = drain_cfg.drain;
+    const auto force_grace = drain_cfg.drain_force_close;
     const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
     asio::steady_timer timer(control);
     // 4. in-flight requests finish, up to timeouts.drain.
@@ -136,7 +138,7 @@ struct App::Impl {
     if (const auto left = state.connections.load()) {
       spdlog::warn("drain timeout: closing {} connection(s) still open", left);
       for (auto& w : workers) w->force_close();
-      const auto hard = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      const auto hard = std::chrono::steady_clock::now() + force_grace;
       while (state.connections.load() > 0 && std::chrono::steady_clock::now() < hard) {
         timer.expires_after(std::chrono::milliseconds(20));
         co_await timer.async_wait(use_tuple);

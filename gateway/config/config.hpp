@@ -67,6 +67,8 @@ struct Timeouts {
   Duration tls_handshake{10'000};      // inbound TLS handshake
   Duration websocket_idle{3'600'000};  // upgraded connection with no bytes either way; closed
   Duration linger{2'000};              // closing with a request body unread: drain it this long
+  Duration drain_force_close{1'000};   // after `drain`: wait this long for force-closed connections
+  Duration retry_after{5'000};         // advertised in Retry-After on 503 replies (whole seconds)
 };
 
 struct UpstreamTls {

@@ -652,7 +652,7 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name)
         n && r.expect_map(n, "timeouts", {"header_read", "keepalive_idle", "body_read",
                                           "upstream_connect", "upstream_response", "upstream_idle",
                                           "drain", "tls_handshake", "websocket_idle",
-                                          "linger"})) {
+                                          "linger", "drain_force_close", "retry_after"})) {
       auto& t = cfg.timeouts;
       r.duration(n, "header_read", "timeouts", t.header_read);
       r.duration(n, "keepalive_idle", "timeouts", t.keepalive_idle);
@@ -664,6 +664,8 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name)
       r.duration(n, "tls_handshake", "timeouts", t.tls_handshake);
       r.duration(n, "websocket_idle", "timeouts", t.websocket_idle);
       r.duration(n, "linger", "timeouts", t.linger);
+      r.duration(n, "drain_force_close", "timeouts", t.drain_force_close);
+      r.duration(n, "retry_after", "timeouts", t.retry_after);
     }
     if (auto n = root["upstreams"]) read_upstreams(r, n, cfg.upstreams);
     if (auto n = root["issuers"]) read_issuers(r, n, cfg.issuers);

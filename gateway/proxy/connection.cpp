@@ -636,7 +636,10 @@ class ClientSession {
                                     std::string_view www_authenticate = {}) {
     bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
     if (!www_authenticate.empty()) res.set(bhttp::field::www_authenticate, www_authenticate);
-    if (status == 503) res.set(bhttp::field::retry_after, "5");
+    if (status == 503)
+      res.set(bhttp::field::retry_after,
+              std::to_string(std::max<std::int64_t>(
+                  1, std::chrono::duration_cast<std::chrono::seconds>(rt.cfg.timeouts.retry_after).count())));
     res.set(bhttp::field::content_type, "application/json");
     res.set(bhttp::field::cache_control, "no-store");
     res.set("X-Request-Id", rs.request_id);
