@@ -1,5 +1,6 @@
 // authgate: parse the command line, load the config, run the App.
 // Exit codes: 0 ok (also after a SIGTERM drain), 1 config errors, 2 usage, 3 start-up failure.
+#include <boost/asio/io_context.hpp>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -69,7 +70,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   try {
-    authgate::proxy::Authenticator keys_check(cfg);  // key material must load too
+    // Local key material must load too (remote issuers are not contacted here).
+    authgate::metrics::Metrics metrics(authgate::kVersion);
+    boost::asio::io_context io;
+    authgate::proxy::Authenticator keys_check(cfg, metrics, io.get_executor());
   } catch (const std::exception& e) {
     std::cerr << path << ": " << e.what() << '\n';
     return 1;

@@ -6,6 +6,10 @@
 
 results.tsv columns: target, round, wrk_output_file (relative to the tsv's directory), cpu_ticks (utime+stime delta
 of the proxy over the run, all its processes), log_bytes (access-log growth).
+
+Bearer mode (targets authgate-<alg>-one, authgate-<alg>-distinct, haproxy-<alg>, alg rs256|es256): the cost of
+one signature verification is read from openssl-speed-<alg>.txt next to the tsv (`openssl speed -seconds 1
+rsa2048` / `ecdsap256` output, measured by run.sh on the proxy cpu), and the bearer ratios are printed.
 """
 import json
 import os
@@ -50,6 +54,23 @@ def parse_wrk(text):
         errors += int(m.group(1))
     out["errors"] = errors
     return out
+
+
+# openssl speed: "rsa 2048 bits 0.000244s 0.000015s   4098.9  68017.2"
+#                " 256 bits ecdsa (nistp256)   0.0000s   0.0000s  61202.0  20811.2"
+SPEED_LINES = {
+    "rs256": ("rsa2048", r"^\s*rsa 2048 bits\s+\S+\s+\S+\s+([0-9.]+)\s+([0-9.]+)\s*$"),
+    "es256": ("ecdsap256", r"^\s*256 bits ecdsa \(nistp256\)\s+\S+\s+\S+\s+([0-9.]+)\s+([0-9.]+)\s*$"),
+}
+ALGS = ("rs256", "es256")
+
+
+def parse_speed(alg, text):
+    """verify/s and sign/s from one `openssl speed` output, or None."""
+    m = re.search(SPEED_LINES[alg][1], text, re.M)
+    if not m:
+        return None
+    return {"sign_s": float(m.group(1)), "verify_s": float(m.group(2))}
 
 
 def fmt(v, nd=0):
@@ -122,7 +143,9 @@ def main(argv):
         p(f"| {t} | {m['n']} | {fmt(m['rps'])} | {fmt(m['p50_us'])} | {fmt(m['p99_us'])} | {fmt(m['cpu_us'], 2)} "
           f"| {fmt(m['cpu_pct'])} | {fmt(m['spread'], 1)}% | {m['errors']} |")
 
-    if "authgate" in med and "nginx" in med:
+    plain = "authgate" in med and "nginx" in med
+    bearer = any(t.startswith(("authgate-", "haproxy-")) for t in order)
+    if plain:
         a, n = med["authgate"], med["nginx"]
         p()
         p("**Ratios authgate / nginx (medians)**")
@@ -142,10 +165,81 @@ def main(argv):
             p()
             p(f"**Warning:** errors seen (authgate {a['errors']}, nginx {n['errors']}); "
               "the ratios above are not trustworthy.")
-    elif any(med[t]["errors"] for t in order):
+    if bearer:
+        bearer_report(p, med, os.path.dirname(os.path.abspath(tsv)))
+    elif not plain and any(med[t]["errors"] for t in order):
         p()
         p("**Warning:** errors seen; see the errors column.")
     return 0
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def bearer_report(p, med, raw_dir):
+    speed = {}
+    for alg in ALGS:
+        path = os.path.join(raw_dir, f"openssl-speed-{alg}.txt")
+        if os.path.exists(path):
+            with open(path) as f:
+                speed[alg] = parse_speed(alg, f.read())
+    verify_us = {a: 1e6 / v["verify_s"] for a, v in speed.items() if v and v["verify_s"]}
+
+    p()
+    p("**One signature verification on the proxy cpu** (`openssl speed -seconds 1`, before the proxies start)")
+    p()
+    p("| alg | openssl speed | verify/s | µs per verify |")
+    p("|---|---|---:|---:|")
+    for alg in ALGS:
+        v = speed.get(alg)
+        p(f"| {alg.upper()} | {SPEED_LINES[alg][0]} | {fmt(v['verify_s'] if v else None)} "
+          f"| {fmt(verify_us.get(alg), 1)} |")
+
+    def row(label, a, b):
+        return (f"| {label} | {fmt(ratio(a['rps'], b['rps']), 3)}× | {fmt(ratio(a['p99_us'], b['p99_us']), 3)}× "
+                f"| {fmt(ratio(a['cpu_us'], b['cpu_us']), 3)}× |")
+
+    nginx = med.get("nginx")
+    ones = [f"authgate-{a}-one" for a in ALGS if f"authgate-{a}-one" in med]
+    if ones and nginx:
+        p()
+        p("**Same token on every request (verified-token cache hits) vs plain nginx (medians)**")
+        p()
+        p("| authgate / nginx | req/s | p99 | CPU µs/req |")
+        p("|---|---:|---:|---:|")
+        for t in ones:
+            p(row(t, med[t], nginx))
+
+    pairs = [(a, f"authgate-{a}-distinct", f"haproxy-{a}") for a in ALGS]
+    pairs = [x for x in pairs if x[1] in med and x[2] in med]
+    if pairs:
+        p()
+        p("**Distinct tokens (token cache off) vs HAProxy `jwt_verify`, same alg (medians)**")
+        p()
+        p("| authgate / haproxy | req/s | p99 | CPU µs/req |")
+        p("|---|---:|---:|---:|")
+        for a, t, h in pairs:
+            p(row(f"{t} / {h}", med[t], med[h]))
+
+    budget_rows = [t for a in ALGS for t in (f"authgate-{a}-distinct", f"haproxy-{a}") if t in med]
+    if budget_rows and nginx:
+        p()
+        p("**CPU per request vs plain proxying + one verify** (budget = nginx CPU µs/req + µs per verify of the alg)")
+        p()
+        p("| target | CPU µs/req | nginx CPU µs/req | + verify µs | = budget | CPU / budget |")
+        p("|---|---:|---:|---:|---:|---:|")
+        for t in budget_rows:
+            v = verify_us.get(t.split("-")[1])
+            budget = nginx["cpu_us"] + v if nginx["cpu_us"] is not None and v is not None else None
+            p(f"| {t} | {fmt(med[t]['cpu_us'], 2)} | {fmt(nginx['cpu_us'], 2)} | {fmt(v, 2)} | {fmt(budget, 2)} "
+              f"| {fmt(ratio(med[t]['cpu_us'], budget), 3)}× |")
+
+    errs = {t: m["errors"] for t, m in med.items() if m["errors"]}
+    if errs:
+        p()
+        p("**Warning:** errors seen (" + ", ".join(f"{t} {n}" for t, n in errs.items()) +
+          "); a 401 under load counts as an error. The ratios above are not trustworthy.")
 
 
 if __name__ == "__main__":

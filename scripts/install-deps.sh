@@ -11,14 +11,43 @@ build_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 # Test and demo peers: curl for the demo lines, python3 for the demo upstream,
-# nginx/wrk for load-tests, openssl to mint test certificates.
-tool_pkgs=(curl python3 nginx-light wrk openssl procps util-linux)
+# nginx/wrk/haproxy for load-tests (haproxy: the bearer-mode jwt_verify peer),
+# openssl to mint test certificates.
+tool_pkgs=(curl python3 nginx-light wrk haproxy openssl procps util-linux)
 
 case "${1:-all}" in
   build) want=("${build_pkgs[@]}") ;;
   test | all) want=("${build_pkgs[@]}" "${tool_pkgs[@]}") ;;
   *) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
 esac
+# tests/fuzz/run.sh (run by scripts/test.sh): clang++ with libFuzzer and the ASan/UBSan runtimes.
+[[ ${1:-all} == build ]] || want+=(clang-14 libclang-rt-14-dev)
+
+# tests/oidc: a real OpenID Provider (npm package oidc-provider 9) for the end-to-end
+# tests. Debian's nodejs and npm are installed only when no node is on PATH, so a newer
+# Node.js installed another way is kept. oidc-provider 9 needs URL.parse and crypto.hash
+# (Node.js >= 20.18); Debian 12's nodejs is 18, too old.
+oidc=0
+if [[ ${1:-all} != build ]]; then
+  oidc=1
+  command -v node >/dev/null || want+=(nodejs npm)
+fi
+install_oidc_provider() {
+  ((oidc)) || return 0
+  local dir want have
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/oidc"
+  if ! node -e 'process.exit(typeof URL.parse === "function" && typeof require("node:crypto").hash === "function" ? 0 : 1)' 2>/dev/null; then
+    echo "install-deps: tests/oidc (oidc-provider 9) needs Node.js >= 20.18, found $(node --version 2>/dev/null || echo none)." >&2
+    echo "install-deps: Debian 12's nodejs is 18: install Node.js 20.18+ or 22 LTS (with npm) and run this again." >&2
+    exit 1
+  fi
+  want=$(node -p 'require(process.argv[1]).dependencies["oidc-provider"]' "$dir/package.json")
+  have=$(node -p 'try { require(process.argv[1]).version } catch { "" }' "$dir/node_modules/oidc-provider/package.json")
+  if [[ $want != "$have" ]]; then
+    echo "install-deps: npm ci in tests/oidc (oidc-provider $want)"
+    (cd "$dir" && timeout 600 npm ci --no-audit --no-fund)
+  fi
+}
 
 missing=()
 for p in "${want[@]}"; do
@@ -27,6 +56,7 @@ for p in "${want[@]}"; do
   fi
 done
 if ((${#missing[@]} == 0)); then
+  install_oidc_provider
   exit 0
 fi
 
@@ -36,7 +66,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-# Keep Debian's nginx package from starting a server on :80 during install.
+# Keep Debian's nginx and haproxy packages from starting their services during install.
 policy=/usr/sbin/policy-rc.d
 created_policy=0
 if [[ ! -e $policy ]]; then
@@ -45,3 +75,18 @@ fi
 trap '[[ $created_policy == 1 ]] && rm -f "$policy"' EXIT
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+# The benchmarks start their own nginx/haproxy instances on loopback; the packages'
+# system services are never wanted (nginx would listen on 0.0.0.0:80). Keep them off,
+# also across reboots, in case a pre-existing policy-rc.d let them start.
+for svc in nginx haproxy; do
+  [[ " ${missing[*]} " == *" $svc"* ]] || continue   # only services of packages installed just now
+  if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null; then
+    systemctl disable --now "$svc" >/dev/null 2>&1 || true
+  elif [[ -x /etc/init.d/$svc ]]; then
+    /etc/init.d/"$svc" stop >/dev/null 2>&1 || true
+    if command -v update-rc.d >/dev/null; then update-rc.d "$svc" disable >/dev/null 2>&1 || true; fi
+  fi
+done
+
+install_oidc_provider

@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds, then ctest (unit and
-# end-to-end integration tests through the real binary over loopback).
+# end-to-end integration tests through the real binary over loopback), then a
+# bounded libFuzzer run of the auth fuzz targets (FUZZ_SECONDS=0 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh test
 scripts/build.sh
+repo=$PWD
 cd "${BUILD_DIR:-build}"
 ctest --output-on-failure --timeout 600 -j 1 "$@"
+
+# --- fuzzing (tests/fuzz/run.sh): clang++ + libFuzzer + ASan/UBSan, 60 s per target,
+# about 5 minutes with the build. Exits non-zero on a crash; the reproducer is under
+# build-fuzz/artifacts/. FUZZ_SECONDS=0 skips it.
+if [[ ${FUZZ_SECONDS:-60} != 0 ]]; then
+  FUZZ_SECONDS=${FUZZ_SECONDS:-60} "$repo/tests/fuzz/run.sh"
+fi

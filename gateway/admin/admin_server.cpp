@@ -1,5 +1,9 @@
 #include "admin/admin_server.hpp"
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -54,11 +58,19 @@ struct AdminServer::Impl {
       res.body() = "{\"status\":\"alive\"}\n";
     } else if (target == "/readyz") {
       res.set(bhttp::field::content_type, "application/json");
-      if (health.ready()) {
+      const auto waiting = health.waiting_for ? health.waiting_for() : std::vector<std::string>{};
+      if (health.ready() && waiting.empty()) {
         res.body() = "{\"status\":\"ready\"}\n";
       } else {
         res.result(bhttp::status::service_unavailable);
-        res.body() = health.draining ? "{\"status\":\"draining\"}\n" : "{\"status\":\"starting\"}\n";
+        boost::json::object body;
+        body["status"] = health.draining ? "draining" : "starting";
+        if (!waiting.empty()) {
+          boost::json::array names;
+          for (const auto& w : waiting) names.emplace_back(w);
+          body["waiting_for"] = std::move(names);
+        }
+        res.body() = boost::json::serialize(body) + "\n";
       }
     } else if (target == "/metrics") {
       res.set(bhttp::field::content_type, metrics::Metrics::kContentType);

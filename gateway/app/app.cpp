@@ -37,6 +37,12 @@ tcp::endpoint resolve_endpoint(const config::Endpoint& ep) {
   return {asio::ip::make_address(host), ep.port};
 }
 
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 std::string to_string(const tcp::endpoint& ep) {
   std::ostringstream os;
   os << ep;
@@ -65,7 +71,9 @@ struct App::Impl {
     for (unsigned i = 0; i < n; ++i) workers.push_back(std::make_unique<proxy::Worker>(i, state));
     if (initial.listen.tls)
       state.server_tls = net::make_server_context(initial.listen.tls->cert_file, initial.listen.tls->key_file);
-    state.runtime.store(std::make_shared<proxy::Runtime>(initial, metrics, worker_executors()));
+    auto first = std::make_shared<proxy::Runtime>(initial, metrics, worker_executors(), control.get_executor());
+    state.runtime.store(first);
+    first->authenticator.start();
 
     auto endpoint = resolve_endpoint(initial.listen.address);
     workers[0]->listen(endpoint);
@@ -79,6 +87,12 @@ struct App::Impl {
       l.max_header_bytes = static_cast<std::uint32_t>(std::min<std::uint64_t>(rt->cfg.limits.max_header_bytes, UINT32_MAX));
       return l;
     });
+    health.waiting_for = [this] {
+      std::vector<std::string> waiting;
+      if (auto rt = state.runtime.load())
+        for (auto& name : rt->authenticator.issuers_not_ready(unix_now())) waiting.push_back("issuer:" + name);
+      return waiting;
+    };
     admin->listen(resolve_endpoint(initial.admin.address));
 
     for (auto& w : workers) threads.emplace_back([&w] { w->run(); });
@@ -173,8 +187,10 @@ struct App::Impl {
           cfg.admin.address.host != old->cfg.admin.address.host ||
           cfg.workers != old->cfg.workers || cfg.listen.tls.has_value() != old->cfg.listen.tls.has_value())
         spdlog::warn("reload: listen, admin, workers and listen.tls changes need a restart; keeping the old ones");
-      auto rt = std::make_shared<proxy::Runtime>(std::move(cfg), metrics, worker_executors());
+      auto rt = std::make_shared<proxy::Runtime>(std::move(cfg), metrics, worker_executors(),
+                                                 control.get_executor(), old.get());
       state.runtime.store(rt);
+      rt->authenticator.start();
       apply_log_level(log_level_override.value_or(rt->cfg.log.level));
       metrics.reload_success.Increment();
       spdlog::info("reload: {} loaded ({} routes, {} upstreams)", config_path, rt->cfg.routes.size(),

@@ -54,6 +54,9 @@ struct Limits {
   std::uint64_t max_response_header_bytes = 64 * 1024;  // upstream response headers; 502 beyond
   std::uint64_t max_token_bytes = 8 * 1024;  // bearer token; 401 invalid_token beyond
   std::uint64_t max_linger_bytes = 1024 * 1024;  // unread request body drained before closing
+  std::uint64_t max_idp_response_bytes = 1024 * 1024;  // discovery/JWKS/introspection body cap
+  std::uint64_t token_cache_entries = 100'000;   // verified JWTs kept (0: cache off)
+  std::uint64_t introspection_cache_entries = 100'000;  // introspection results kept (0: off)
 };
 
 struct Timeouts {
@@ -69,6 +72,7 @@ struct Timeouts {
   Duration linger{2'000};              // closing with a request body unread: drain it this long
   Duration drain_force_close{1'000};   // after `drain`: wait this long for force-closed connections
   Duration retry_after{5'000};         // advertised in Retry-After on 503 replies (whole seconds)
+  Duration idp_request{5'000};         // one discovery/JWKS/introspection exchange, connect to body
 };
 
 struct UpstreamTls {
@@ -91,8 +95,26 @@ struct Upstream {
 enum class PathMatch { exact, prefix, regex };
 enum class AuthMode { none, bearer };  // session and any arrive with later issues
 
-// A trusted token issuer with local key material. Remote JWKS (discovery,
-// jwks_uri), introspection and the token cache are not in this build.
+// RFC 7662 token introspection with the gateway's client credentials.
+struct Introspection {
+  std::string endpoint;       // empty: introspection_endpoint from discovery
+  std::string client_id;
+  std::string client_secret;  // resolved from client_secret_env / client_secret_file; never inline
+  Duration cache_ttl{300'000};    // active results: until min(exp, cache_ttl)
+  Duration negative_ttl{10'000};  // active=false results
+};
+
+// TLS towards the IdP (discovery, JWKS, introspection).
+struct IdpTls {
+  std::string ca_file;  // empty: system default trust store
+  bool verify = true;   // certificate + hostname verification
+};
+
+enum class Validation { jwt, introspection };
+
+// A trusted token issuer. Key source, exactly one of: an HMAC secret, a JWKS
+// file, an inline JWKS, a jwks_uri, or (the default) OpenID discovery at
+// {issuer}/.well-known/openid-configuration.
 struct Issuer {
   std::string name;
   std::string issuer;                  // the exact "iss" expected
@@ -108,6 +130,24 @@ struct Issuer {
   bool reject_id_tokens = true;        // nonce present -> never an access token
   std::string scope_claim = "scope";   // falls back to "scp" when absent
   std::vector<std::string> required_claims;
+
+  // Remote keys (jwks_uri or discovery).
+  bool discovery = true;               // used when no other key source is configured
+  std::string jwks_uri;                // https, or http when the issuer URL is http
+  Duration jwks_refresh_min{300'000};      // IdP's max-age is clamped to [min, max]
+  Duration jwks_refresh_max{86'400'000};
+  Duration jwks_retry_interval{10'000};    // after a failed fetch (jittered, doubling up to min)
+  Duration jwks_refetch_interval{30'000};  // unknown kid / no keys: at most one fetch per interval
+  Duration max_stale{86'400'000};          // last good keys kept this long while the IdP fails
+  IdpTls tls;
+
+  Validation validation = Validation::jwt;  // introspection: every token goes to the endpoint
+  std::optional<Introspection> introspection;
+
+  bool remote_keys() const { return secret.empty() && jwks_file.empty() && jwks.empty(); }
+  bool needs_discovery() const {
+    return (remote_keys() && jwks_uri.empty()) || (introspection && introspection->endpoint.empty());
+  }
 };
 
 // One claim rule: the claim must equal one of `values`; for an array claim, it

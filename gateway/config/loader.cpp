@@ -2,6 +2,8 @@
 // every error with its position and key path, then validates cross-references.
 #include "config/loader.hpp"
 
+#include "common/url.hpp"
+
 #include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
 
@@ -357,6 +359,31 @@ bool read_secret_file(const std::string& path, std::string& out) {
   return true;
 }
 
+void read_introspection(Reader& r, const YAML::Node& n, const std::string& path, Issuer& is) {
+  if (!r.expect_map(n, path, {"endpoint", "client_id", "client_secret_env", "client_secret_file",
+                              "cache_ttl", "negative_ttl"}))
+    return;
+  Introspection in;
+  r.string(n, "endpoint", path, in.endpoint);
+  if (!n["client_id"]) r.error(n, path + ".client_id", "is required");
+  r.string(n, "client_id", path, in.client_id);
+  std::string env, file;
+  r.string(n, "client_secret_env", path, env);
+  r.string(n, "client_secret_file", path, file);
+  if (env.empty() == file.empty()) {
+    r.error(n, path, "needs exactly one of client_secret_env or client_secret_file");
+  } else if (!env.empty()) {
+    const char* v = std::getenv(env.c_str());
+    if (!v || !*v) r.error(n["client_secret_env"], path + ".client_secret_env", "environment variable " + env + " is not set");
+    else in.client_secret = v;
+  } else if (!read_secret_file(file, in.client_secret)) {
+    r.error(n["client_secret_file"], path + ".client_secret_file", "cannot read file \"" + file + "\"");
+  }
+  r.duration(n, "cache_ttl", path, in.cache_ttl);
+  r.duration(n, "negative_ttl", path, in.negative_ttl);
+  is.introspection = std::move(in);
+}
+
 void read_issuers(Reader& r, const YAML::Node& n, std::vector<Issuer>& out) {
   if (!n.IsSequence()) {
     r.error(n, "issuers", "must be a list");
@@ -367,8 +394,11 @@ void read_issuers(Reader& r, const YAML::Node& n, std::vector<Issuer>& out) {
     const auto& in = n[i];
     const std::string path = "issuers[" + std::to_string(i) + "]";
     if (!r.expect_map(in, path, {"name", "issuer", "audiences", "algorithms", "leeway", "jwks_file",
-                                 "jwks", "secret_env", "secret_file", "require_at_jwt",
-                                 "reject_id_tokens", "scope_claim", "required_claims"}))
+                                 "jwks", "jwks_uri", "discovery", "secret_env", "secret_file",
+                                 "require_at_jwt", "reject_id_tokens", "scope_claim",
+                                 "required_claims", "jwks_refresh_min", "jwks_refresh_max",
+                                 "jwks_retry_interval", "jwks_refetch_interval", "max_stale", "tls",
+                                 "validation", "introspection"}))
       continue;
     Issuer is;
     for (auto key : {"name", "issuer"})
@@ -395,12 +425,15 @@ void read_issuers(Reader& r, const YAML::Node& n, std::vector<Issuer>& out) {
     r.duration(in, "leeway", path, is.leeway);
     r.string(in, "jwks_file", path, is.jwks_file);
     r.string(in, "jwks", path, is.jwks);
+    r.string(in, "jwks_uri", path, is.jwks_uri);
+    r.boolean(in, "discovery", path, is.discovery);
     std::string secret_env, secret_file;
     r.string(in, "secret_env", path, secret_env);
     r.string(in, "secret_file", path, secret_file);
-    const int sources = !is.jwks_file.empty() + !is.jwks.empty() + !secret_env.empty() + !secret_file.empty();
-    if (sources != 1) {
-      r.error(in, path, "needs exactly one key source: jwks_file, jwks, secret_env or secret_file");
+    const int sources = !is.jwks_file.empty() + !is.jwks.empty() + !is.jwks_uri.empty() +
+                        !secret_env.empty() + !secret_file.empty();
+    if (sources > 1) {
+      r.error(in, path, "has more than one key source: use one of jwks_uri, jwks_file, jwks, secret_env, secret_file (none: discovery)");
     } else if (!is.jwks_file.empty() && !readable_file(is.jwks_file)) {
       r.error(in["jwks_file"], path + ".jwks_file", "cannot read file \"" + is.jwks_file + "\"");
     } else if (!secret_env.empty()) {
@@ -420,6 +453,52 @@ void read_issuers(Reader& r, const YAML::Node& n, std::vector<Issuer>& out) {
     if (!has_secret && hmac_alg)
       r.error(in["algorithms"], path + ".algorithms",
               "HS* algorithms need secret_env or secret_file and are never mixed with JWKS keys");
+    for (auto [key, field] : {std::pair{"jwks_refresh_min", &is.jwks_refresh_min},
+                              std::pair{"jwks_refresh_max", &is.jwks_refresh_max},
+                              std::pair{"jwks_retry_interval", &is.jwks_retry_interval},
+                              std::pair{"jwks_refetch_interval", &is.jwks_refetch_interval},
+                              std::pair{"max_stale", &is.max_stale}})
+      r.duration(in, key, path, *field);
+    if (is.jwks_refresh_min > is.jwks_refresh_max)
+      r.error(in["jwks_refresh_min"] ? in["jwks_refresh_min"] : in, path + ".jwks_refresh_min",
+              "must not be greater than jwks_refresh_max");
+    if (auto tls = in["tls"]; tls && r.expect_map(tls, path + ".tls", {"ca_file", "verify"})) {
+      r.string(tls, "ca_file", path + ".tls", is.tls.ca_file);
+      r.boolean(tls, "verify", path + ".tls", is.tls.verify);
+      if (!is.tls.ca_file.empty() && !readable_file(is.tls.ca_file))
+        r.error(tls["ca_file"], path + ".tls.ca_file", "cannot read file \"" + is.tls.ca_file + "\"");
+    }
+    if (auto v = in["validation"]) {
+      std::string s;
+      if (r.scalar(v, path + ".validation", s)) {
+        if (s == "jwt") is.validation = Validation::jwt;
+        else if (s == "introspection") is.validation = Validation::introspection;
+        else r.error(v, path + ".validation", "must be jwt or introspection, not \"" + s + "\"");
+      }
+    }
+    if (auto n = in["introspection"]) read_introspection(r, n, path + ".introspection", is);
+    if (is.validation == Validation::introspection && !is.introspection)
+      r.error(in["validation"], path + ".validation", "introspection needs an introspection: block");
+    // Remote sources: the issuer URL (discovery) and the endpoints must be
+    // http(s) URLs; plain http only when the issuer itself is http (local tests).
+    const auto issuer_url = common::parse_http_url(is.issuer);
+    auto check_endpoint = [&](const YAML::Node& node, const std::string& key, const std::string& url) {
+      const auto u = common::parse_http_url(url);
+      if (!u) r.error(node, key, "must be an absolute http(s) URL, not \"" + url + "\"");
+      else if (!u->is_https() && !(issuer_url && !issuer_url->is_https()))
+        r.error(node, key, "must be https (plain http only when the issuer URL is http)");
+    };
+    if (!is.jwks_uri.empty()) check_endpoint(in["jwks_uri"], path + ".jwks_uri", is.jwks_uri);
+    if (is.introspection && !is.introspection->endpoint.empty())
+      check_endpoint(in["introspection"]["endpoint"], path + ".introspection.endpoint", is.introspection->endpoint);
+    if (is.needs_discovery() && !is.issuer.empty()) {
+      if (!is.discovery)
+        r.error(in["discovery"], path + ".discovery",
+                "is off, so the issuer needs jwks_uri, jwks_file, jwks or a secret (and introspection.endpoint)");
+      else if (!issuer_url)
+        r.error(in["issuer"], path + ".issuer",
+                "discovery needs an http(s) issuer URL, not \"" + is.issuer + "\" (or configure jwks_uri/jwks_file)");
+    }
     r.boolean(in, "require_at_jwt", path, is.require_at_jwt);
     r.boolean(in, "reject_id_tokens", path, is.reject_id_tokens);
     r.string(in, "scope_claim", path, is.scope_claim);
@@ -639,7 +718,8 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name)
         n && r.expect_map(n, "limits", {"max_header_bytes", "max_body_bytes", "max_connections",
                                         "max_requests_per_connection",
                                         "max_response_header_bytes", "max_token_bytes",
-                                        "max_linger_bytes"})) {
+                                        "max_linger_bytes", "max_idp_response_bytes",
+                                        "token_cache_entries", "introspection_cache_entries"})) {
       r.size(n, "max_header_bytes", "limits", cfg.limits.max_header_bytes, 1024);
       r.size(n, "max_body_bytes", "limits", cfg.limits.max_body_bytes);
       r.size(n, "max_connections", "limits", cfg.limits.max_connections, 1);
@@ -647,12 +727,16 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name)
       r.size(n, "max_response_header_bytes", "limits", cfg.limits.max_response_header_bytes, 1024);
       r.size(n, "max_token_bytes", "limits", cfg.limits.max_token_bytes, 256);
       r.size(n, "max_linger_bytes", "limits", cfg.limits.max_linger_bytes);
+      r.size(n, "max_idp_response_bytes", "limits", cfg.limits.max_idp_response_bytes, 1024);
+      r.size(n, "token_cache_entries", "limits", cfg.limits.token_cache_entries);
+      r.size(n, "introspection_cache_entries", "limits", cfg.limits.introspection_cache_entries);
     }
     if (auto n = root["timeouts"];
         n && r.expect_map(n, "timeouts", {"header_read", "keepalive_idle", "body_read",
                                           "upstream_connect", "upstream_response", "upstream_idle",
                                           "drain", "tls_handshake", "websocket_idle",
-                                          "linger", "drain_force_close", "retry_after"})) {
+                                          "linger", "drain_force_close", "retry_after",
+                                          "idp_request"})) {
       auto& t = cfg.timeouts;
       r.duration(n, "header_read", "timeouts", t.header_read);
       r.duration(n, "keepalive_idle", "timeouts", t.keepalive_idle);
@@ -666,6 +750,7 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name)
       r.duration(n, "linger", "timeouts", t.linger);
       r.duration(n, "drain_force_close", "timeouts", t.drain_force_close);
       r.duration(n, "retry_after", "timeouts", t.retry_after);
+      r.duration(n, "idp_request", "timeouts", t.idp_request);
     }
     if (auto n = root["upstreams"]) read_upstreams(r, n, cfg.upstreams);
     if (auto n = root["issuers"]) read_issuers(r, n, cfg.issuers);

@@ -39,6 +39,38 @@ Metrics::Metrics(const std::string& version)
                          .Name("authgate_auth_decisions_total")
                          .Help("Access decisions on auth: bearer routes by route, result (allow|deny) and reason")
                          .Register(registry)),
+      jwks_fetches(BuildCounter()
+                       .Name("authgate_jwks_fetches_total")
+                       .Help("Discovery and JWKS fetches by issuer and result (success, http_error, timeout, invalid, discovery_*, ...)")
+                       .Register(registry)),
+      jwks_keys(BuildGauge()
+                    .Name("authgate_jwks_keys")
+                    .Help("Usable keys in the issuer's current key set (0: none, or staler than max_stale)")
+                    .Register(registry)),
+      jwks_last_success(BuildGauge()
+                            .Name("authgate_jwks_last_success_timestamp_seconds")
+                            .Help("Unix time of the issuer's last successful JWKS fetch")
+                            .Register(registry)),
+      token_cache_lookups(BuildCounter()
+                              .Name("authgate_token_cache_lookups_total")
+                              .Help("Verified-JWT cache lookups by result (hit, miss)")
+                              .Register(registry)),
+      introspection_requests(BuildCounter()
+                                 .Name("authgate_introspection_requests_total")
+                                 .Help("RFC 7662 introspection calls by issuer and result (active, inactive, or an error kind)")
+                                 .Register(registry)),
+      introspection_duration(BuildHistogram()
+                                 .Name("authgate_introspection_duration_seconds")
+                                 .Help("Introspection call latency by issuer")
+                                 .Register(registry)),
+      introspection_cache_lookups(BuildCounter()
+                                      .Name("authgate_introspection_cache_lookups_total")
+                                      .Help("Introspection cache lookups by result (hit, miss)")
+                                      .Register(registry)),
+      token_cache_hit(token_cache_lookups.Add({{"result", "hit"}})),
+      token_cache_miss(token_cache_lookups.Add({{"result", "miss"}})),
+      introspection_cache_hit(introspection_cache_lookups.Add({{"result", "hit"}})),
+      introspection_cache_miss(introspection_cache_lookups.Add({{"result", "miss"}})),
       connections_active(BuildGauge()
                              .Name("authgate_connections_active")
                              .Help("Open client connections")

@@ -46,6 +46,17 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& timeouts;             // phase
   prometheus::Family<prometheus::Counter>& config_reloads;       // result
   prometheus::Family<prometheus::Counter>& auth_decisions;       // route, result, reason
+  prometheus::Family<prometheus::Counter>& jwks_fetches;          // issuer, result
+  prometheus::Family<prometheus::Gauge>& jwks_keys;                // issuer
+  prometheus::Family<prometheus::Gauge>& jwks_last_success;        // issuer
+  prometheus::Family<prometheus::Counter>& token_cache_lookups;    // result
+  prometheus::Family<prometheus::Counter>& introspection_requests; // issuer, result
+  prometheus::Family<prometheus::Histogram>& introspection_duration;  // issuer
+  prometheus::Family<prometheus::Counter>& introspection_cache_lookups;  // result
+  prometheus::Counter& token_cache_hit;
+  prometheus::Counter& token_cache_miss;
+  prometheus::Counter& introspection_cache_hit;
+  prometheus::Counter& introspection_cache_miss;
   prometheus::Gauge& connections_active;
   prometheus::Counter& connections_rejected;
   prometheus::Counter& reload_success;

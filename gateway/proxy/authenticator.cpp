@@ -9,6 +9,8 @@
 #include "auth/auth_errc.hpp"
 #include "auth/scopes.hpp"
 #include "common/ascii.hpp"
+#include "idp/introspector.hpp"
+#include "idp/remote_issuer.hpp"
 #include "policy/policy.hpp"
 
 namespace authgate::proxy {
@@ -70,6 +72,8 @@ AuthReply auth_reply(std::error_code ec, std::string_view required_scopes) {
          "insufficient_scope"};
   } else if (ec == auth_errc::jwks_unavailable) {
     r = {503, base, "jwks_unavailable"};  // the gateway's fault, not the client's
+  } else if (ec == auth_errc::introspection_failed) {
+    r = {503, base, "introspection_unavailable"};
   } else {
     // Every other token problem. The description names the class of problem
     // only; it never echoes token contents.
@@ -79,11 +83,36 @@ AuthReply auth_reply(std::error_code ec, std::string_view required_scopes) {
   return r;
 }
 
-Authenticator::Authenticator(const config::GatewayConfig& cfg)
-    : max_token_bytes_(cfg.limits.max_token_bytes) {
+struct Authenticator::IssuerRuntime {
+  const config::Issuer* cfg;
+  auth::VerifyPolicy policy;
+  auth::KeySetPtr static_keys;                  // jwks_file, inline jwks, secret
+  std::shared_ptr<idp::RemoteIssuer> remote;    // jwks_uri / discovery / introspection
+  std::unique_ptr<idp::Introspector> introspector;
+
+  auth::KeySetPtr keys(std::int64_t now) const { return static_keys ? static_keys : remote->keys(now); }
+  bool accepted_by(const config::Route& route) const {
+    return route.issuers.empty() ||
+           std::find(route.issuers.begin(), route.issuers.end(), cfg->name) != route.issuers.end();
+  }
+};
+
+struct Authenticator::Attempt {
+  AccessDecision d;
+  Need need = Need::nothing;
+  const IssuerRuntime* issuer = nullptr;
+  std::string_view token;
+};
+
+Authenticator::Authenticator(const config::GatewayConfig& cfg, metrics::Metrics& metrics,
+                             boost::asio::any_io_executor control, const Authenticator* previous)
+    : max_token_bytes_(cfg.limits.max_token_bytes),
+      cache_(cfg.limits.token_cache_entries),
+      metrics_(metrics) {
+  issuers_.reserve(cfg.issuers.size());
   for (std::size_t i = 0; i < cfg.issuers.size(); ++i) {
     const auto& ic = cfg.issuers[i];
-    IssuerRuntime ir{&ic, {}, {}};
+    IssuerRuntime ir{&ic, {}, {}, {}, {}};
     ir.policy.issuer = ic.issuer;
     ir.policy.audiences = ic.audiences;
     ir.policy.allowed_algs.clear();
@@ -94,65 +123,199 @@ Authenticator::Authenticator(const config::GatewayConfig& cfg)
     ir.policy.reject_id_tokens = ic.reject_id_tokens;
     ir.policy.required_claims = ic.required_claims;
 
-    auth::KeySet::Result keys = [&] {
-      if (!ic.secret.empty()) return auth::KeySet::from_hmac_secret(ic.secret);
-      return auth::KeySet::from_jwks_json(ic.jwks_file.empty() ? ic.jwks : read_file(ic.jwks_file));
-    }();
-    if (!keys) {
-      const std::string source = !ic.secret_source.empty() ? ic.secret_source
-                                 : !ic.jwks_file.empty()  ? "jwks_file " + ic.jwks_file
-                                                          : "inline jwks";
-      throw std::runtime_error("issuers[" + std::to_string(i) + "] (" + ic.name + "): " + source +
-                               ": " + keys.error().message());
+    if (!ic.remote_keys()) {
+      auto keys = !ic.secret.empty() ? auth::KeySet::from_hmac_secret(ic.secret)
+                                     : auth::KeySet::from_jwks_json(ic.jwks_file.empty() ? ic.jwks : read_file(ic.jwks_file));
+      if (!keys) {
+        const std::string source = !ic.secret_source.empty() ? ic.secret_source
+                                   : !ic.jwks_file.empty()  ? "jwks_file " + ic.jwks_file
+                                                            : "inline jwks";
+        throw std::runtime_error("issuers[" + std::to_string(i) + "] (" + ic.name + "): " + source +
+                                 ": " + keys.error().message());
+      }
+      ir.static_keys = *keys;
     }
-    ir.keys = *keys;
+    if (ic.remote_keys() || ic.introspection) {
+      ir.remote = std::make_shared<idp::RemoteIssuer>(ic, cfg, control, metrics);
+      if (previous)
+        for (const auto& old : previous->issuers_)
+          if (old.remote && old.cfg->name == ic.name) ir.remote->adopt(*old.remote);
+    }
+    if (ic.introspection) ir.introspector = std::make_unique<idp::Introspector>(ic, cfg, ir.remote, metrics);
     issuers_.push_back(std::move(ir));
   }
 }
 
-Authenticator::~Authenticator() = default;
+Authenticator::~Authenticator() {
+  for (auto& ir : issuers_)
+    if (ir.remote) ir.remote->stop();
+}
 
-AccessDecision Authenticator::decide(const config::Route& route, const http::Fields& request,
-                                     std::int64_t now_unix) const {
+void Authenticator::start() {
+  for (auto& ir : issuers_)
+    if (ir.remote) ir.remote->start();
+}
+
+std::vector<std::string> Authenticator::issuers_not_ready(std::int64_t now_unix) const {
+  std::vector<std::string> names;
+  for (const auto& ir : issuers_)
+    if (ir.remote && !ir.remote->ready(now_unix)) names.push_back(ir.cfg->name);
+  return names;
+}
+
+AccessDecision Authenticator::allow_claims(const config::Route& route, const IssuerRuntime& issuer,
+                                           std::shared_ptr<const boost::json::object> claims) const {
   AccessDecision d;
-  if (route.auth == config::AuthMode::none) return d;
   d.auth_label = "bearer";
-  auto deny = [&](std::error_code ec, std::string_view scopes = {}) {
+  d.issuer = issuer.cfg->name;
+  const auto scopes = auth::extract_scopes(*claims, issuer.cfg->scope_claim);
+  std::string missing;
+  if (auto ec = policy::evaluate(route.require, scopes, *claims, &missing)) {
     d.allowed = false;
     d.ec = ec;
-    d.reply = auth_reply(ec, scopes);
-    d.token.reset();
-    return std::move(d);
-  };
+    d.reply = auth_reply(ec, missing);
+    return d;
+  }
+  if (const auto* sub = claims->if_contains("sub"); sub && sub->is_string()) d.sub = sub->get_string();
+  d.claims = std::move(claims);
+  return d;
+}
 
-  std::string_view token;
-  if (auto ec = extract_bearer(request, token)) return deny(ec);
-  if (token.size() > max_token_bytes_) return deny(auth_errc::token_malformed);
-  auth::ParsedJwt jwt;
-  if (auto ec = auth::parse_jwt(token, max_token_bytes_, jwt)) return deny(ec);
+Authenticator::Attempt Authenticator::attempt(const config::Route& route, const http::Fields& request,
+                                              std::int64_t now, bool after_refetch) const {
+  Attempt a;
+  a.d.auth_label = "bearer";
+  auto deny = [&](std::error_code ec) {
+    a.d.allowed = false;
+    a.d.ec = ec;
+    a.d.reply = auth_reply(ec, {});
+    return std::move(a);
+  };
+  if (auto ec = extract_bearer(request, a.token)) return deny(ec);
+  if (a.token.size() > max_token_bytes_) return deny(auth_errc::token_malformed);
+
+  if (cache_.enabled()) {
+    if (auto hit = cache_.find(a.token, now)) {
+      metrics_.token_cache_hit.Increment();
+      const IssuerRuntime& ir = issuers_[hit->issuer];
+      a.d.issuer = ir.cfg->name;
+      if (!ir.accepted_by(route)) return deny(auth_errc::issuer_mismatch);
+      // The signature was checked when it went in; the times are checked again now.
+      if (auto ec = auth::verify_claims(*hit->jwt, ir.policy, now)) return deny(ec);
+      a.d = allow_claims(route, ir, std::shared_ptr<const boost::json::object>(hit->jwt, &hit->jwt->claims()));
+      return a;
+    }
+    metrics_.token_cache_miss.Increment();
+  }
+
+  // Not a JWS (RFC 7515 compact: exactly two dots): an opaque token, for the
+  // first accepted issuer that introspects.
+  if (std::count(a.token.begin(), a.token.end(), '.') != 2) {
+    for (const auto& ir : issuers_)
+      if (ir.introspector && ir.accepted_by(route)) {
+        a.need = Need::introspection;
+        a.issuer = &ir;
+        a.d.issuer = ir.cfg->name;
+        return a;
+      }
+    return deny(auth_errc::token_malformed);
+  }
+  auto jwt = std::make_shared<auth::ParsedJwt>();
+  if (auto ec = auth::parse_jwt(a.token, max_token_bytes_, *jwt)) return deny(ec);
 
   // The issuer is chosen by "iss" among those the route accepts; the
   // signature is then checked with that issuer's keys only.
-  const IssuerRuntime* issuer = nullptr;
-  for (const auto& ir : issuers_) {
-    const bool accepted = route.issuers.empty() ||
-                          std::find(route.issuers.begin(), route.issuers.end(), ir.cfg->name) !=
-                              route.issuers.end();
-    if (accepted && jwt.iss() && *jwt.iss() == ir.cfg->issuer) {
-      issuer = &ir;
+  for (const auto& ir : issuers_)
+    if (ir.accepted_by(route) && jwt->iss() && *jwt->iss() == ir.cfg->issuer) {
+      a.issuer = &ir;
       break;
     }
+  if (!a.issuer) return deny(auth_errc::issuer_mismatch);
+  a.d.issuer = a.issuer->cfg->name;
+  if (a.issuer->cfg->validation == config::Validation::introspection) {
+    a.need = Need::introspection;
+    return a;
   }
-  if (!issuer) return deny(auth_errc::issuer_mismatch);
-  d.issuer = issuer->cfg->name;
-  if (auto ec = auth::verify(jwt, *issuer->keys, issuer->policy, now_unix)) return deny(ec);
+  const auth::KeySetPtr keys = a.issuer->keys(now);
+  if (!keys) {
+    if (after_refetch) return deny(auth_errc::jwks_unavailable);
+    a.need = Need::keys;
+    return a;
+  }
+  if (auto ec = auth::verify(*jwt, *keys, a.issuer->policy, now)) {
+    // Only an unknown kid may mean the IdP rotated; a bad signature never
+    // triggers a fetch.
+    if (ec == auth_errc::kid_unknown && a.issuer->remote && !after_refetch) {
+      a.need = Need::keys;
+      return a;
+    }
+    return deny(ec);
+  }
+  if (jwt->exp())
+    cache_.insert(a.token, CachedToken{static_cast<std::size_t>(a.issuer - issuers_.data()), jwt},
+                  *jwt->exp(), now);
+  a.d = allow_claims(route, *a.issuer, std::shared_ptr<const boost::json::object>(jwt, &jwt->claims()));
+  return a;
+}
 
-  const auto scopes = auth::extract_scopes(jwt.claims(), issuer->cfg->scope_claim);
-  std::string missing;
-  if (auto ec = policy::evaluate(route.require, scopes, jwt.claims(), &missing))
-    return deny(ec, missing);
-  d.token = std::move(jwt);
-  return d;
+AccessDecision Authenticator::decide(const config::Route& route, const http::Fields& request,
+                                     std::int64_t now_unix) const {
+  if (route.auth == config::AuthMode::none) return {};
+  Attempt a = attempt(route, request, now_unix, false);
+  if (a.need != Need::nothing) a.d.needs_io = true;
+  return std::move(a.d);
+}
+
+AccessDecision Authenticator::check_introspected(const config::Route& route, const IssuerRuntime& issuer,
+                                                 std::shared_ptr<const boost::json::object> claims,
+                                                 std::int64_t now_unix) const {
+  (void)now_unix;  // exp/nbf were checked against now when the answer was read (and cached until exp)
+  AccessDecision d;
+  d.auth_label = "bearer";
+  d.issuer = issuer.cfg->name;
+  auto deny = [&](std::error_code ec) {
+    d.allowed = false;
+    d.ec = ec;
+    d.reply = auth_reply(ec, {});
+    return std::move(d);
+  };
+  // RFC 7662 makes iss and aud optional; when the IdP sends them they must match.
+  if (const auto* iss = claims->if_contains("iss"); iss && !(iss->is_string() && iss->get_string() == issuer.cfg->issuer))
+    return deny(auth_errc::issuer_mismatch);
+  if (const auto* aud = claims->if_contains("aud")) {
+    auto matches = [&](const boost::json::value& v) {
+      return v.is_string() && std::find(issuer.cfg->audiences.begin(), issuer.cfg->audiences.end(),
+                                        std::string_view(v.get_string())) != issuer.cfg->audiences.end();
+    };
+    const bool ok = aud->is_array() ? std::any_of(aud->get_array().begin(), aud->get_array().end(), matches)
+                                    : matches(*aud);
+    if (!ok) return deny(auth_errc::audience_mismatch);
+  }
+  return allow_claims(route, issuer, std::move(claims));
+}
+
+boost::asio::awaitable<AccessDecision> Authenticator::decide_async(const config::Route& route,
+                                                                   const http::Fields& request,
+                                                                   std::int64_t now_unix) const {
+  Attempt a = attempt(route, request, now_unix, false);
+  if (a.need == Need::keys) {
+    co_await a.issuer->remote->refetch();
+    a = attempt(route, request, now_unix, true);
+  }
+  if (a.need == Need::introspection) {
+    idp::IntrospectionResult r = co_await a.issuer->introspector->introspect(std::string(a.token), now_unix);
+    if (r.ec) {
+      AccessDecision d;
+      d.auth_label = "bearer";
+      d.issuer = a.issuer->cfg->name;
+      d.allowed = false;
+      d.ec = r.ec;
+      d.reply = auth_reply(r.ec, {});
+      co_return d;
+    }
+    co_return check_introspected(route, *a.issuer, std::move(r.claims), now_unix);
+  }
+  co_return std::move(a.d);
 }
 
 std::vector<std::string> identity_header_names(const config::GatewayConfig& cfg) {
@@ -176,9 +339,9 @@ void apply_identity(http::Fields& upstream, const config::Route& route, const Ac
   }
   if (route.auth == config::AuthMode::none) return;
   if (!route.forward.authorization) upstream.erase(bhttp::field::authorization);
-  if (!d.token) return;
+  if (!d.claims) return;
   for (const auto& [header, claim] : route.forward.headers) {
-    const auto* v = d.token->claims().if_contains(claim);
+    const auto* v = d.claims->if_contains(claim);
     if (!v) continue;
     std::string value;
     if (auto text = policy::claim_text(*v)) {

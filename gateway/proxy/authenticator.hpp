@@ -1,16 +1,25 @@
 // The access decision taken on a request's headers, before any body byte is
-// read: bearer-token authentication (auth/), then the route's policy (policy/).
-// Built once per Runtime (start-up and each reload), read-only afterwards, so
-// every worker thread shares it without locks.
+// read: bearer-token authentication (auth/, idp/), then the route's policy
+// (policy/). Built once per Runtime (start-up and each reload) and shared by
+// every worker thread.
 //
 // Usage:
-//   Authenticator authn(cfg);                       // throws on unusable key material
-//   AccessDecision d = authn.decide(route, request_fields, now_unix);
-//   if (!d.allowed) reply d.reply; else apply_identity(upstream_fields, route, d);
+//   Authenticator authn(cfg, metrics, control_executor, previous_authenticator_or_null);
+//   authn.start();                                   // remote issuers begin fetching
+//   AccessDecision d = authn.decide(route, request_fields, now_unix);   // no I/O
+//   if (d.needs_io) d = co_await authn.decide_async(route, request_fields, now_unix);
+//   if (!d.allowed) reply d.reply; else apply_identity(upstream_fields, route, d, names);
 //
-// Not in this build: remote JWKS (discovery, jwks_uri, rotation), opaque-token
-// introspection and the verified-token cache.
+// decide() answers from what is at hand: the verified-token cache, then the
+// issuer's current key set. It sets needs_io when only the network can answer:
+// no keys loaded yet, an unknown kid (the IdP may have rotated), or a token
+// that goes to introspection. decide_async() then waits for one (rate-limited,
+// single-flight) JWKS refetch or one introspection call, and decides again.
 #pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -23,8 +32,15 @@
 #include "auth/jwt.hpp"
 #include "auth/jwt_verifier.hpp"
 #include "auth/key_set.hpp"
+#include "common/expiring_cache.hpp"
 #include "config/config.hpp"
 #include "http/header_hygiene.hpp"
+#include "metrics/metrics.hpp"
+
+namespace authgate::idp {
+class RemoteIssuer;
+class Introspector;
+}  // namespace authgate::idp
 
 namespace authgate::proxy {
 
@@ -38,29 +54,56 @@ AuthReply auth_reply(std::error_code ec, std::string_view required_scopes);
 
 struct AccessDecision {
   bool allowed = true;
+  bool needs_io = false;               // decide() could not answer; call decide_async()
   std::error_code ec;                  // why not (auth_errc), empty when allowed
   AuthReply reply;                     // when denied
   std::string_view auth_label = "none";  // access log "auth": none | bearer
   std::string issuer;                  // the issuer's config name when a token was checked
-  std::optional<auth::ParsedJwt> token;  // the verified token (bearer routes)
+  std::string sub;                     // the token's subject, when allowed
+  std::shared_ptr<const boost::json::object> claims;  // the token's claims, when allowed
 };
 
 class Authenticator {
  public:
-  explicit Authenticator(const config::GatewayConfig& cfg);
+  // Throws on unusable local key material. `previous` (the Runtime being
+  // replaced on reload) lends its remote key sets so a reload never drops keys.
+  Authenticator(const config::GatewayConfig& cfg, metrics::Metrics& metrics,
+                boost::asio::any_io_executor control, const Authenticator* previous = nullptr);
   ~Authenticator();
+  Authenticator(const Authenticator&) = delete;
+  Authenticator& operator=(const Authenticator&) = delete;
+
+  void start();
 
   AccessDecision decide(const config::Route& route, const http::Fields& request,
                         std::int64_t now_unix) const;
+  boost::asio::awaitable<AccessDecision> decide_async(const config::Route& route,
+                                                      const http::Fields& request,
+                                                      std::int64_t now_unix) const;
+
+  // Issuers whose keys (or discovery metadata) have not loaded: /readyz names them.
+  std::vector<std::string> issuers_not_ready(std::int64_t now_unix) const;
 
  private:
-  struct IssuerRuntime {
-    const config::Issuer* cfg;
-    auth::VerifyPolicy policy;
-    auth::KeySetPtr keys;
+  struct IssuerRuntime;
+  struct CachedToken {
+    std::size_t issuer = 0;
+    std::shared_ptr<const auth::ParsedJwt> jwt;
   };
+  enum class Need { nothing, keys, introspection };
+  struct Attempt;
+  Attempt attempt(const config::Route& route, const http::Fields& request, std::int64_t now_unix,
+                  bool after_refetch) const;
+  AccessDecision allow_claims(const config::Route& route, const IssuerRuntime& issuer,
+                              std::shared_ptr<const boost::json::object> claims) const;
+  AccessDecision check_introspected(const config::Route& route, const IssuerRuntime& issuer,
+                                    std::shared_ptr<const boost::json::object> claims,
+                                    std::int64_t now_unix) const;
+
   std::vector<IssuerRuntime> issuers_;
   std::size_t max_token_bytes_;
+  mutable common::ExpiringCache<CachedToken> cache_;
+  metrics::Metrics& metrics_;
 };
 
 // Upstream side of a decision: removes client copies of every identity header

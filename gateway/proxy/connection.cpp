@@ -310,12 +310,13 @@ class ClientSession {
                               std::chrono::system_clock::now().time_since_epoch())
                               .count();
     AccessDecision decision = rt->authenticator.decide(route_cfg, req, now_unix);
+    if (decision.needs_io) decision = co_await rt->authenticator.decide_async(route_cfg, req, now_unix);
     rs.auth = decision.auth_label;
     if (route_cfg.auth != config::AuthMode::none) {
       rt->auth_counter(route, worker_.index(), decision.ec).Increment();
       rs.auth_reason = auth::reason(decision.ec);
       rs.issuer = decision.issuer;
-      if (decision.token && decision.token->sub()) rs.sub = *decision.token->sub();
+      rs.sub = decision.sub;
     }
     if (!decision.allowed) {
       co_await reply_local(*rt, rs, decision.reply.status, decision.reply.error, can_keep(),

@@ -5,7 +5,8 @@
 // (they hold a shared_ptr), so they finish on the old snapshot.
 //
 // Usage:
-//   auto rt = std::make_shared<Runtime>(std::move(cfg), metrics, worker_executors);
+//   auto rt = std::make_shared<Runtime>(std::move(cfg), metrics, worker_executors, control, old.get());
+//   rt->authenticator.start();
 //   int route = rt->table.match(host, method, path);
 //   rt->upstreams[rt->routes[route].upstream].pools[worker_index]->acquire();
 #pragma once
@@ -56,9 +57,13 @@ struct Network {
 
 class Runtime {
  public:
-  // Throws on start-up errors (TLS files, access log file).
+  // Throws on start-up errors (TLS files, access log file, key files).
+  // `control` runs the issuers' background fetches; `previous` (on reload)
+  // hands over the remote key sets already loaded. Call start() once the
+  // Runtime is published.
   Runtime(config::GatewayConfig cfg, metrics::Metrics& metrics,
-          const std::vector<boost::asio::any_io_executor>& workers);
+          const std::vector<boost::asio::any_io_executor>& workers,
+          boost::asio::any_io_executor control, const Runtime* previous = nullptr);
   ~Runtime();
 
   // The requests_total counter for (route, method, code), resolved once per worker.
@@ -71,7 +76,7 @@ class Runtime {
 
   const config::GatewayConfig cfg;
   const routing::RouteTable table;
-  const Authenticator authenticator;  // key sets loaded from cfg.issuers
+  Authenticator authenticator;  // key sets, remote issuers, token cache
   const std::vector<std::string> identity_headers;  // every route's forward.headers names
   std::vector<RouteRuntime> routes;  // parallel to cfg.routes
   RouteRuntime unmatched;            // label route="" for 400/404 before routing

@@ -44,39 +44,52 @@ std::string tail(const std::string& s, std::size_t n) {
   return s.size() <= n ? s : "...\n" + s.substr(s.size() - n);
 }
 
-int decode_status(int status) {
+}  // namespace
+
+int decode_exit_status(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return -1;
 }
 
-// fork + exec with stdio redirected; everything allocated before fork().
-pid_t spawn(const std::vector<std::string>& args, const std::string& out_path,
-            const std::string& err_path) {
+// Everything is allocated before fork(); the child makes async-signal-safe calls only.
+pid_t spawn_process(const std::vector<std::string>& args, const std::string& out_path,
+                    const std::string& err_path, const EnvVars& env, const std::string& cwd) {
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view entry(*e);
+    std::string_view name = entry.substr(0, entry.find('='));
+    bool replaced = false;
+    for (const auto& [k, v] : env) replaced = replaced || k == name;
+    if (!replaced) env_strings.emplace_back(entry);
+  }
+  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid != 0) return pid;
-  // Child: async-signal-safe calls only.
+  // Child.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(127);
   int in = ::open("/dev/null", O_RDONLY);
   int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (in < 0 || out < 0 || err < 0) ::_exit(126);
+  if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(125);
   ::dup2(in, 0);
   ::dup2(out, 1);
   ::dup2(err, 2);
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  ::execv(argv[0], argv.data());
+  ::execve(argv[0], argv.data(), envp.data());
   ::_exit(127);
 }
-
-}  // namespace
 
 std::string authgate_binary() { return AUTHGATE_BINARY; }
 
@@ -168,7 +181,7 @@ CommandResult run_authgate(const std::vector<std::string>& args, Clock::duration
   std::vector<std::string> argv{authgate_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
   CommandResult result;
-  pid_t pid = spawn(argv, dir.file("stdout"), dir.file("stderr"));
+  pid_t pid = spawn_process(argv, dir.file("stdout"), dir.file("stderr"));
   if (pid < 0) return result;
   auto deadline = Deadline::in(timeout);
   int status = 0;
@@ -183,7 +196,7 @@ CommandResult run_authgate(const std::vector<std::string>& args, Clock::duration
     }
     sleep_for(5ms);
   }
-  result.exit_code = decode_status(status);
+  result.exit_code = decode_exit_status(status);
   result.out = read_file(dir.file("stdout"));
   result.err = read_file(dir.file("stderr"));
   return result;
@@ -234,7 +247,7 @@ void GatewayProcess::write_config_text(const std::string& yaml) { dir_.write("ga
   if (pid_ > 0) return ::testing::AssertionFailure() << "already started";
   std::vector<std::string> argv{authgate_binary(), "--config", config_path_};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  pid_ = spawn(argv, dir_.file("stdout.log"), dir_.file("stderr.log"));
+  pid_ = spawn_process(argv, dir_.file("stdout.log"), dir_.file("stderr.log"), cfg_.env);
   if (pid_ < 0) return ::testing::AssertionFailure() << "fork failed: " << std::strerror(errno);
   auto deadline = Deadline::in(ready_timeout);
   std::string last;
@@ -245,7 +258,7 @@ void GatewayProcess::write_config_text(const std::string& yaml) { dir_.write("ga
              << read_file(config_path_) << "stderr:\n" << tail(stderr_text(), 4000)
              << "\nstdout:\n" << tail(stdout_text(), 2000);
     }
-    auto r = admin_get("/readyz", 500ms);
+    auto r = admin_get(cfg_.wait_for_ready ? "/readyz" : "/healthz", 500ms);
     if (r && r->status == 200) {
       Fd probe = connect_loopback(listen_port_, Deadline::in(500ms));
       if (probe.valid()) return ::testing::AssertionSuccess();
@@ -270,7 +283,7 @@ bool GatewayProcess::running() {
   pid_t r = ::waitpid(pid_, &status, WNOHANG);
   if (r == pid_) {
     reaped_ = true;
-    exit_code_ = decode_status(status);
+    exit_code_ = decode_exit_status(status);
     return false;
   }
   return true;

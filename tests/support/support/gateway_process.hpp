@@ -83,6 +83,11 @@ struct GatewayConfig {
   std::string log_level = "info";
   std::string access_log;  // empty: <temp dir>/access.log
   std::string issuers_yaml;  // verbatim top-level `issuers:` block (with its key), if any
+  // Extra environment variables for the authgate process (e.g. {"OP_SECRET", "..."} for
+  // a `client_secret_env: OP_SECRET`); the test process's own environment is inherited.
+  std::vector<std::pair<std::string, std::string>> env;
+  // start() waits for /readyz 200; false: for /healthz (e.g. issuers whose keys cannot load).
+  bool wait_for_ready = true;
 
   // Renders the YAML document for the given ports and access-log target.
   std::string render(std::uint16_t listen_port, std::uint16_t admin_port,
@@ -91,6 +96,19 @@ struct GatewayConfig {
 
 // The binary under test (compile definition AUTHGATE_BINARY).
 std::string authgate_binary();
+
+using EnvVars = std::vector<std::pair<std::string, std::string>>;
+
+// fork + exec of `args` (args[0] is a path, no PATH search) with stdin from /dev/null and
+// stdout/stderr to the given files, the test process's environment plus `env` (which
+// replaces variables of the same name), in `cwd` when it is not empty. The child is
+// killed when the test process dies. Returns the pid, or -1 when fork() failed.
+pid_t spawn_process(const std::vector<std::string>& args, const std::string& out_path,
+                    const std::string& err_path, const EnvVars& env = {},
+                    const std::string& cwd = {});
+
+// Exit code of a waitpid() status: the code, 128 + signal when killed by one, else -1.
+int decode_exit_status(int status);
 
 struct CommandResult {
   int exit_code = -1;  // 128 + signal when killed by a signal

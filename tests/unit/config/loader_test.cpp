@@ -374,7 +374,7 @@ TEST(ConfigErrors, UnknownNestedKey) {
                           "  keepalive_idel: 60s\n"), // 3  key at col 3
               ElementsAre("t.yaml:3:3: timeouts.keepalive_idel: unknown key (expected one of: "
                           "header_read, keepalive_idle, body_read, upstream_connect, "
-                          "upstream_response, upstream_idle, drain, tls_handshake, websocket_idle, linger, drain_force_close, retry_after)"));
+                          "upstream_response, upstream_idle, drain, tls_handshake, websocket_idle, linger, drain_force_close, retry_after, idp_request)"));
   // Inside a list item: "    max_conections" -> key at col 5.
   EXPECT_THAT(load_errors(with_orders("    max_conections: 10\n")),  // 4
               ElementsAre("t.yaml:4:5: upstreams[0].max_conections: unknown key (expected one "
@@ -893,10 +893,84 @@ TEST(ConfigErrors, IssuerErrors) {
           "t.yaml:7:17: issuers[0].algorithms: HS* algorithms need secret_env or secret_file and are "
           "never mixed with JWKS keys",
           "t.yaml:9:11: issuers[1].name: duplicate issuer name \"main\"",
-          "t.yaml:9:5: issuers[1]: needs exactly one key source: jwks_file, jwks, secret_env or secret_file",
           "t.yaml:16:21: routes[0].issuers[1]: unknown issuer \"mian\"",
           "t.yaml:17:15: routes[0].require.scopes_al: unknown key (expected one of: scopes_all, "
           "scopes_any, claims)"));
+}
+
+TEST(ConfigErrors, RemoteKeySourceErrors) {
+  ::setenv("AUTHGATE_TEST_OP_SECRET", "s3cret", 1);
+  const std::string doc = with_orders(
+      "issuers:\n"                                         // 4
+      "  - name: two\n"                                    // 5
+      "    issuer: https://idp.test\n"                     // 6
+      "    audiences: [a]\n"                               // 7
+      "    jwks_uri: https://idp.test/jwks\n"              // 8
+      "    jwks: '{\"keys\":[]}'\n"                        // 9
+      "  - name: plain\n"                                  // 10
+      "    issuer: https://idp2.test\n"                    // 11
+      "    audiences: [a]\n"                               // 12
+      "    jwks_uri: http://idp2.test/jwks\n"              // 13
+      "  - name: nodisc\n"                                 // 14
+      "    issuer: https://idp3.test\n"                    // 15
+      "    audiences: [a]\n"                               // 16
+      "    discovery: false\n"                             // 17
+      "  - name: urn\n"                                    // 18
+      "    issuer: urn:example:idp\n"                      // 19
+      "    audiences: [a]\n"                               // 20
+      "  - name: intro\n"                                  // 21
+      "    issuer: https://idp4.test\n"                    // 22
+      "    audiences: [a]\n"                               // 23
+      "    validation: introspection\n"                    // 24
+      "    jwks_refresh_min: 2h\n"                         // 25
+      "    jwks_refresh_max: 1h\n"                         // 26
+      "  - name: creds\n"                                  // 27
+      "    issuer: https://idp5.test\n"                    // 28
+      "    audiences: [a]\n"                               // 29
+      "    introspection: {client_id: gw}\n");             // 30
+  EXPECT_THAT(
+      load_errors(doc),
+      ElementsAre(
+          "t.yaml:5:5: issuers[0]: has more than one key source: use one of jwks_uri, jwks_file, "
+          "jwks, secret_env, secret_file (none: discovery)",
+          "t.yaml:13:15: issuers[1].jwks_uri: must be https (plain http only when the issuer URL is http)",
+          "t.yaml:17:16: issuers[2].discovery: is off, so the issuer needs jwks_uri, jwks_file, jwks or a "
+          "secret (and introspection.endpoint)",
+          "t.yaml:19:13: issuers[3].issuer: discovery needs an http(s) issuer URL, not "
+          "\"urn:example:idp\" (or configure jwks_uri/jwks_file)",
+          "t.yaml:25:23: issuers[4].jwks_refresh_min: must not be greater than jwks_refresh_max",
+          "t.yaml:24:17: issuers[4].validation: introspection needs an introspection: block",
+          "t.yaml:30:20: issuers[5].introspection: needs exactly one of client_secret_env or "
+          "client_secret_file"));
+}
+
+TEST(ConfigRemoteIssuers, DefaultsAndIntrospection) {
+  ::setenv("AUTHGATE_TEST_OP_SECRET", "s3cret", 1);
+  const auto loaded = cfg::load_string(with_orders(
+      "issuers:\n"
+      "  - name: op\n"
+      "    issuer: http://127.0.0.1:9000\n"
+      "    audiences: [a]\n"
+      "    jwks_refetch_interval: 1s\n"
+      "    introspection:\n"
+      "      client_id: gw\n"
+      "      client_secret_env: AUTHGATE_TEST_OP_SECRET\n"
+      "      negative_ttl: 2s\n"), "t.yaml");
+  ASSERT_EQ(loaded.issuers.size(), 1u);
+  const auto& is = loaded.issuers[0];
+  EXPECT_TRUE(is.remote_keys());
+  EXPECT_TRUE(is.needs_discovery());
+  EXPECT_EQ(is.jwks_refetch_interval, std::chrono::seconds(1));
+  EXPECT_EQ(is.jwks_refresh_min, std::chrono::minutes(5));
+  EXPECT_EQ(is.jwks_refresh_max, std::chrono::hours(24));
+  EXPECT_EQ(is.max_stale, std::chrono::hours(24));
+  ASSERT_TRUE(is.introspection);
+  EXPECT_EQ(is.introspection->client_secret, "s3cret");
+  EXPECT_EQ(is.introspection->cache_ttl, std::chrono::minutes(5));
+  EXPECT_EQ(is.introspection->negative_ttl, std::chrono::seconds(2));
+  EXPECT_EQ(is.validation, cfg::Validation::jwt);
+  EXPECT_EQ(loaded.limits.token_cache_entries, 100000u);
+  EXPECT_EQ(loaded.timeouts.idp_request, std::chrono::seconds(5));
 }
 
 TEST(ConfigErrors, SecretEnvMustBeSet) {

@@ -1,0 +1,147 @@
+#include "idp/introspector.hpp"
+
+#include <openssl/evp.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "auth/auth_errc.hpp"
+#include "auth/jwt.hpp"
+#include "common/ascii.hpp"
+#include "idp/remote_issuer.hpp"
+
+namespace authgate::idp {
+
+using auth::auth_errc;
+
+namespace {
+
+// application/x-www-form-urlencoded (RFC 6749 Appendix B).
+std::string form_encode(std::string_view s) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else if (c == ' ') {
+      out += '+';
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string base64(std::string_view s) {
+  std::string out(4 * ((s.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+std::int64_t seconds(config::Duration d) {
+  return std::chrono::duration_cast<std::chrono::seconds>(d).count();
+}
+
+}  // namespace
+
+IntrospectionResult parse_introspection(std::string_view body, std::int64_t now,
+                                        const config::Introspection& cfg) {
+  IntrospectionResult r;
+  boost::system::error_code jec;
+  boost::json::value doc = boost::json::parse(body, jec);
+  const auto* active = !jec && doc.is_object() ? doc.get_object().if_contains("active") : nullptr;
+  if (!active || !active->is_bool()) {
+    r.ec = auth_errc::introspection_failed;
+    return r;
+  }
+  const auto& obj = doc.get_object();
+  r.cache_until = now + std::max<std::int64_t>(1, seconds(cfg.negative_ttl));
+  r.ec = auth_errc::introspection_inactive;
+  if (!active->get_bool()) return r;
+  std::int64_t exp = 0;
+  const auto* exp_v = obj.if_contains("exp");
+  if (exp_v && (!auth::numeric_date(*exp_v, exp) || exp <= now)) return r;
+  std::int64_t nbf = 0;
+  if (const auto* v = obj.if_contains("nbf"); v && (!auth::numeric_date(*v, nbf) || nbf > now)) return r;
+  if (const auto* v = obj.if_contains("token_type")) {
+    // A refresh token (or a DPoP-bound one) is never a bearer access token.
+    if (!v->is_string() || !(common::iequals(v->get_string(), "bearer") ||
+                             common::iequals(v->get_string(), "access_token")))
+      return r;
+  }
+  r.ec = {};
+  r.cache_until = now + seconds(cfg.cache_ttl);
+  if (exp_v) r.cache_until = std::min(r.cache_until, exp);
+  r.claims = std::make_shared<const boost::json::object>(obj);
+  return r;
+}
+
+Introspector::Introspector(const config::Issuer& issuer, const config::GatewayConfig& gateway,
+                           std::shared_ptr<RemoteIssuer> remote, metrics::Metrics& metrics)
+    : cfg_(issuer),
+      remote_(std::move(remote)),
+      authorization_("Basic " + base64(form_encode(issuer.introspection->client_id) + ":" +
+                                       form_encode(issuer.introspection->client_secret))),
+      cache_(gateway.limits.introspection_cache_entries),
+      metrics_(metrics),
+      duration_(&metrics.introspection_duration.Add({{"issuer", issuer.name}},
+                                                    metrics::Metrics::latency_buckets())) {}
+
+Introspector::~Introspector() = default;
+
+boost::asio::awaitable<IntrospectionResult> Introspector::introspect(std::string token, std::int64_t now) {
+  if (auto hit = cache_.find(token, now)) {
+    metrics_.introspection_cache_hit.Increment();
+    co_return *hit;
+  }
+  metrics_.introspection_cache_miss.Increment();
+  co_return co_await flights_.run(token, [this, &token, now] { return call(token, now); });
+}
+
+boost::asio::awaitable<IntrospectionResult> Introspector::call(const std::string& token, std::int64_t now) {
+  auto endpoint = remote_->introspection_endpoint();
+  if (!endpoint) {  // discovery has not answered yet: wait for (or start) a fetch
+    co_await remote_->refetch();
+    endpoint = remote_->introspection_endpoint();
+  }
+  IntrospectionResult result;
+  if (!endpoint) {
+    metrics_.introspection_requests.Add({{"issuer", cfg_.name}, {"result", "no_endpoint"}}).Increment();
+    result.ec = auth_errc::introspection_failed;
+    co_return result;
+  }
+  IdpRequest req;
+  req.post = true;
+  req.content_type = "application/x-www-form-urlencoded";
+  req.authorization = authorization_;
+  req.body = "token=" + form_encode(token) + "&token_type_hint=access_token";
+  const auto started = std::chrono::steady_clock::now();
+  IdpResponse res = co_await idp_exchange(*endpoint, req, remote_->client_options());
+  duration_->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  std::string_view label;
+  if (res.ec) {
+    result.ec = auth_errc::introspection_failed;
+    label = idp_error_label(res.ec);
+    spdlog::warn("issuer {}: introspection call failed: {}{}", cfg_.name, res.ec.message(),
+                 res.status ? " (HTTP " + std::to_string(res.status) + ")" : "");
+  } else {
+    result = parse_introspection(res.body, now, *cfg_.introspection);
+    label = !result.ec ? "active" : result.ec == auth_errc::introspection_inactive ? "inactive" : "invalid";
+    if (result.ec == auth_errc::introspection_failed)
+      spdlog::warn("issuer {}: introspection answer is not an RFC 7662 response", cfg_.name);
+  }
+  metrics_.introspection_requests.Add({{"issuer", cfg_.name}, {"result", std::string(label)}}).Increment();
+  if (result.cache_until > now) cache_.insert(token, result, result.cache_until, now);
+  co_return result;
+}
+
+}  // namespace authgate::idp

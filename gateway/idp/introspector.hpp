@@ -1,0 +1,71 @@
+// RFC 7662 token introspection for one issuer: POSTs the token to the
+// introspection endpoint with the gateway's client credentials
+// (client_secret_basic), caches the answer keyed by the whole token, and runs
+// at most one call per token at a time (single flight).
+//
+// Usage:
+//   Introspector in(issuer_cfg, gateway_cfg, remote_issuer, metrics);
+//   IntrospectionResult r = co_await in.introspect(token, now_unix);
+//   r.ec: introspection_failed (IdP unreachable, bad answer: not cached) or
+//         introspection_inactive (active=false, expired: cached for negative_ttl);
+//   else r.claims is the response object (scope, sub, aud, exp, ...).
+//
+// Active answers are cached until min(exp, now + cache_ttl); inactive ones for
+// negative_ttl. The route policy is applied by the caller to every result,
+// cached or not. parse_introspection() is the pure part.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "common/expiring_cache.hpp"
+#include "config/config.hpp"
+#include "idp/single_flight.hpp"
+#include "metrics/metrics.hpp"
+
+namespace authgate::idp {
+
+class RemoteIssuer;
+
+struct IntrospectionResult {
+  std::error_code ec;  // auth_errc::introspection_failed / introspection_inactive, or empty
+  std::shared_ptr<const boost::json::object> claims;  // when active
+  std::int64_t cache_until = 0;  // unix seconds; 0: not cacheable
+};
+
+// Interprets an introspection response body (RFC 7662 §2.2) at `now`:
+// not a JSON object, or "active" missing / not a boolean -> introspection_failed;
+// active false, exp (if present) passed, nbf (if present) ahead, or a
+// token_type other than Bearer/access_token -> introspection_inactive;
+// otherwise the object, cacheable until min(exp, now + cache_ttl).
+IntrospectionResult parse_introspection(std::string_view body, std::int64_t now,
+                                        const config::Introspection& cfg);
+
+class Introspector {
+ public:
+  Introspector(const config::Issuer& issuer, const config::GatewayConfig& gateway,
+               std::shared_ptr<RemoteIssuer> remote, metrics::Metrics& metrics);
+  ~Introspector();
+
+  boost::asio::awaitable<IntrospectionResult> introspect(std::string token, std::int64_t now);
+  std::uint64_t calls() const { return flights_.runs(); }
+
+ private:
+  boost::asio::awaitable<IntrospectionResult> call(const std::string& token, std::int64_t now);
+
+  const config::Issuer& cfg_;  // owned by the Runtime's config, which outlives this
+  std::shared_ptr<RemoteIssuer> remote_;
+  std::string authorization_;  // "Basic ..." for client_secret_basic
+  common::ExpiringCache<IntrospectionResult> cache_;
+  SingleFlight<IntrospectionResult> flights_;
+  metrics::Metrics& metrics_;
+  prometheus::Histogram* duration_;
+};
+
+}  // namespace authgate::idp

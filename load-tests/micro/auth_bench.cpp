@@ -1,0 +1,178 @@
+// Micro-benchmarks of the pure JWT core (gateway/auth), Google Benchmark 1.7.
+//
+//   BM_ParseVerify/<alg>   parse_jwt + verify, uncached: every iteration parses the
+//                          token and checks the signature and every claim.
+//   BM_Parse/<alg>         parse_jwt only (base64url, strict JSON, claim types).
+//   BM_KeySetFromJwks/...  KeySet::from_jwks_json (JSON, JWK -> EVP_PKEY, EC curve checks).
+//
+// Keys come from tests/unit/auth/test_signer (generated once per process, outside
+// the timed loops); the clock is fixed, so tokens never expire mid-run.
+// How to run: load-tests/README.md, "Micro-benchmarks".
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/alg.hpp"
+#include "auth/jwt.hpp"
+#include "auth/jwt_verifier.hpp"
+#include "auth/key_set.hpp"
+#include "auth/test_signer.hpp"
+
+namespace {
+
+using namespace authgate::auth;
+namespace t = authgate::auth::test;
+
+constexpr std::int64_t kNow = 1'800'000'000;
+constexpr std::string_view kIss = "https://idp.example.com/";
+constexpr std::string_view kAud = "api://orders";
+// 64 bytes: long enough for every HS* (RFC 7518 §3.2).
+constexpr std::string_view kSecret =
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+// A typical access token payload (~350 bytes of JSON, like a real IdP's).
+std::string payload() {
+  return R"({"iss":")" + std::string(kIss) + R"(","sub":"248289761001","aud":")" + std::string(kAud) +
+         R"(","exp":)" + std::to_string(kNow + 3600) + R"(,"iat":)" + std::to_string(kNow - 60) +
+         R"(,"nbf":)" + std::to_string(kNow - 60) +
+         R"(,"jti":"3f2c9d6e-8a41-4f0b-9b1e-6c7d2a5e4f10","client_id":"orders-frontend",)"
+         R"("scope":"orders:read orders:write profile email","tenant":"acme","roles":["buyer","admin"]})";
+}
+
+// One algorithm's signing key, verification key set and a token minted with it.
+struct Fixture {
+  KeySetPtr keys;
+  std::string token;
+  VerifyPolicy policy;
+};
+
+const t::TestKey& key_for(Alg alg) {
+  switch (family(alg)) {
+    case AlgFamily::rsa_pkcs1:
+    case AlgFamily::rsa_pss: return t::rsa2048();
+    case AlgFamily::eddsa: return t::ed25519();
+    default: return alg == Alg::ES384 ? t::p384() : t::p256();
+  }
+}
+
+Fixture make_fixture(Alg alg) {
+  Fixture f;
+  f.policy.issuer = std::string(kIss);
+  f.policy.audiences = {std::string(kAud)};
+  f.policy.allowed_algs = {alg};
+  const std::string name(to_string(alg));
+  if (is_hmac(alg)) {
+    f.keys = *KeySet::from_hmac_secret(kSecret, std::string("hs-1"));
+    f.token = t::mint_hmac(name, kSecret, R"({"alg":")" + name + R"(","typ":"JWT","kid":"hs-1"})", payload());
+    return f;
+  }
+  const t::TestKey& k = key_for(alg);
+  // The issuer publishes several keys, as real JWKS documents do; kid picks one.
+  auto keys = KeySet::from_jwks_json(t::jwks_of({t::rsa2048().public_jwk(), t::p256().public_jwk(),
+                                                 t::p384().public_jwk(), t::ed25519().public_jwk()}));
+  if (!keys) return f;
+  f.keys = *keys;
+  f.token = t::mint(k, name, R"({"alg":")" + name + R"(","typ":"JWT","kid":")" + k.kid + R"("})", payload());
+  return f;
+}
+
+void BM_ParseVerify(benchmark::State& state, Alg alg) {
+  const Fixture f = make_fixture(alg);
+  if (!f.keys) {
+    state.SkipWithError("key set construction failed");
+    return;
+  }
+  for (auto _ : state) {
+    ParsedJwt jwt;
+    std::error_code ec = parse_jwt(f.token, kDefaultMaxTokenBytes, jwt);
+    if (!ec) ec = verify(jwt, *f.keys, f.policy, kNow);
+    if (ec) {
+      state.SkipWithError(ec.message().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(jwt);
+  }
+  state.counters["token_bytes"] = static_cast<double>(f.token.size());
+}
+
+void BM_Parse(benchmark::State& state, Alg alg) {
+  const Fixture f = make_fixture(alg);
+  for (auto _ : state) {
+    ParsedJwt jwt;
+    if (parse_jwt(f.token, kDefaultMaxTokenBytes, jwt)) {
+      state.SkipWithError("parse_jwt failed");
+      break;
+    }
+    benchmark::DoNotOptimize(jwt);
+  }
+  state.counters["token_bytes"] = static_cast<double>(f.token.size());
+}
+
+enum class JwksKind { rsa2048, p256, ed25519, mixed4 };
+
+// Built inside the benchmark, not at registration, so listing tests generates no key.
+std::vector<std::string> jwks_for(JwksKind kind) {
+  switch (kind) {
+    case JwksKind::rsa2048: return {t::rsa2048().public_jwk()};
+    case JwksKind::p256: return {t::p256().public_jwk()};
+    case JwksKind::ed25519: return {t::ed25519().public_jwk()};
+    case JwksKind::mixed4: break;
+  }
+  return {t::rsa2048().public_jwk(), t::p256().public_jwk(), t::p384().public_jwk(),
+          t::ed25519().public_jwk()};
+}
+
+void BM_KeySetFromJwks(benchmark::State& state, JwksKind kind) {
+  const std::vector<std::string> jwks = jwks_for(kind);
+  const std::string doc = t::jwks_of(jwks);
+  for (auto _ : state) {
+    auto keys = KeySet::from_jwks_json(doc);
+    if (!keys || (*keys)->size() != jwks.size()) {
+      state.SkipWithError("from_jwks_json did not keep every key");
+      break;
+    }
+    benchmark::DoNotOptimize(keys);
+  }
+  state.counters["keys"] = static_cast<double>(jwks.size());
+  state.counters["jwks_bytes"] = static_cast<double>(doc.size());
+}
+
+void BM_KeySetFromHmacSecret(benchmark::State& state) {
+  for (auto _ : state) {
+    auto keys = KeySet::from_hmac_secret(kSecret, std::string("hs-1"));
+    benchmark::DoNotOptimize(keys);
+  }
+}
+
+}  // namespace
+
+BENCHMARK_CAPTURE(BM_ParseVerify, RS256, Alg::RS256);
+BENCHMARK_CAPTURE(BM_ParseVerify, PS256, Alg::PS256);
+BENCHMARK_CAPTURE(BM_ParseVerify, ES256, Alg::ES256);
+BENCHMARK_CAPTURE(BM_ParseVerify, ES384, Alg::ES384);
+BENCHMARK_CAPTURE(BM_ParseVerify, EdDSA, Alg::EdDSA);
+BENCHMARK_CAPTURE(BM_ParseVerify, HS256, Alg::HS256);
+
+BENCHMARK_CAPTURE(BM_Parse, RS256, Alg::RS256);
+BENCHMARK_CAPTURE(BM_Parse, ES256, Alg::ES256);
+BENCHMARK_CAPTURE(BM_Parse, HS256, Alg::HS256);
+
+BENCHMARK_CAPTURE(BM_KeySetFromJwks, rsa2048, JwksKind::rsa2048);
+BENCHMARK_CAPTURE(BM_KeySetFromJwks, p256, JwksKind::p256);
+BENCHMARK_CAPTURE(BM_KeySetFromJwks, ed25519, JwksKind::ed25519);
+BENCHMARK_CAPTURE(BM_KeySetFromJwks, mixed4, JwksKind::mixed4);
+BENCHMARK(BM_KeySetFromHmacSecret);
+
+// ---------------------------------------------------------------------------
+// CACHED VERIFICATION: placeholder, to be filled in when auth::TokenCache lands.
+//
+// BM_ParseVerifyCached/<alg> should measure the hit path a request takes with the
+// verified-token cache: lookup of the raw token in auth::TokenCache, then the
+// claim re-check (verify_claims, times against kNow) -- no parse_jwt, no
+// signature. Warm the cache once before the loop with the token of make_fixture(alg),
+// and register at least RS256 and ES256 next to BM_ParseVerify above, so the
+// report shows cached vs uncached side by side.
+// ---------------------------------------------------------------------------

@@ -1,0 +1,489 @@
+#include "support/oidc_provider.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json/serialize.hpp>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <sstream>
+
+#include "support/json.hpp"
+
+#ifndef AUTHGATE_SOURCE_DIR
+#error "AUTHGATE_SOURCE_DIR must be defined to the source tree (for tests/oidc)"
+#endif
+
+namespace support {
+
+namespace {
+
+const std::string kOidcDir = std::string(AUTHGATE_SOURCE_DIR) + "/tests/oidc";
+const std::string kNpmLock = "/tmp/authgate-oidc-npm-ci.lock";
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string tail(const std::string& s, std::size_t n) {
+  return s.size() <= n ? s : "...\n" + s.substr(s.size() - n);
+}
+
+// An executable named `name` in one of $PATH's directories, or "".
+std::string find_on_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  std::size_t start = 0;
+  while (start <= dirs.size()) {
+    std::size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    std::string dir = dirs.substr(start, end - start);
+    if (dir.empty()) dir = ".";
+    std::string candidate = dir + "/" + name;
+    struct stat st {};
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        ::access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+    start = end + 1;
+  }
+  return {};
+}
+
+std::string random_hex(std::size_t bytes) {
+  std::random_device rd;
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < bytes; ++i) {
+    unsigned v = rd() & 0xff;
+    out += digits[v >> 4];
+    out += digits[v & 0xf];
+  }
+  return out;
+}
+
+// application/x-www-form-urlencoded, as RFC 6749 2.3.1 also wants for Basic credentials.
+std::string form_encode(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else if (c == ' ') {
+      out += '+';
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 0xf];
+    }
+  }
+  return out;
+}
+
+std::string base64_std(std::string_view in) {
+  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                 (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
+    out += t[(v >> 18) & 63];
+    out += t[(v >> 12) & 63];
+    out += t[(v >> 6) & 63];
+    out += t[v & 63];
+  }
+  if (i + 1 == in.size()) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    out += t[(v >> 18) & 63];
+    out += t[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    out += t[(v >> 18) & 63];
+    out += t[(v >> 12) & 63];
+    out += t[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+std::optional<std::string> base64url_decode(std::string_view in) {
+  std::string out;
+  unsigned acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    int v;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') v = c - '0' + 52;
+    else if (c == '-') v = 62;
+    else if (c == '_') v = 63;
+    else return std::nullopt;
+    acc = (acc << 6) | static_cast<unsigned>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+std::string describe(const std::optional<Response>& r) {
+  if (!r) return "no response";
+  return r->head_raw + r->body.substr(0, 2000);
+}
+
+// Waits for `pid` to exit within `timeout`; its exit code, or nullopt (still running).
+std::optional<int> wait_pid(pid_t pid, Clock::duration timeout) {
+  auto deadline = Deadline::in(timeout);
+  for (;;) {
+    int status = 0;
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) return decode_exit_status(status);
+    if (r < 0) return -1;
+    if (deadline.expired()) return std::nullopt;
+    sleep_for(10ms);
+  }
+}
+
+// Runs a command to completion, killed after `timeout`; exit code (-2: timed out).
+int run_bounded(const std::vector<std::string>& args, const std::string& out, const std::string& err,
+                const EnvVars& env, const std::string& cwd, Clock::duration timeout) {
+  pid_t pid = spawn_process(args, out, err, env, cwd);
+  if (pid < 0) return -1;
+  if (auto code = wait_pid(pid, timeout)) return *code;
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return -2;
+}
+
+// "oidc-provider" as pinned in tests/oidc/package.json and as installed in node_modules.
+std::string pinned_version() {
+  auto pkg = parse_json_object(read_file(kOidcDir + "/package.json"));
+  if (!pkg) return {};
+  auto* deps = pkg->if_contains("dependencies");
+  if (!deps || !deps->is_object()) return {};
+  return json_string(deps->as_object(), "oidc-provider");
+}
+
+std::string installed_version() {
+  auto pkg = parse_json_object(read_file(kOidcDir + "/node_modules/oidc-provider/package.json"));
+  return pkg ? json_string(*pkg, "version") : std::string();
+}
+
+}  // namespace
+
+std::optional<boost::json::object> jwt_part(std::string_view token, int part) {
+  std::size_t a = token.find('.');
+  if (a == std::string_view::npos) return std::nullopt;
+  std::size_t b = token.find('.', a + 1);
+  if (b == std::string_view::npos || token.find('.', b + 1) != std::string_view::npos)
+    return std::nullopt;
+  std::string_view piece = part == 0 ? token.substr(0, a) : token.substr(a + 1, b - a - 1);
+  if (part != 0 && part != 1) return std::nullopt;
+  auto text = base64url_decode(piece);
+  if (!text) return std::nullopt;
+  return parse_json_object(*text);
+}
+
+std::string json_string(const boost::json::object& o, std::string_view key) {
+  auto* v = o.if_contains(boost::json::string_view(key.data(), key.size()));
+  if (!v || !v->is_string()) return {};
+  return std::string(v->as_string());
+}
+
+// ---- OidcProvider ----------------------------------------------------------
+
+OidcProvider::OidcProvider(OidcProviderOptions opts)
+    : opts_(std::move(opts)),
+      node_(find_on_path("node")),
+      port_(free_port()),
+      gateway_secret_("gw-" + random_hex(16)),
+      cli_secret_("cli-" + random_hex(16)) {}
+
+OidcProvider::~OidcProvider() {
+  stop();
+  if (run_ > 0 && ::testing::Test::HasFailure()) {
+    std::cerr << "[support] oidc provider (run " << run_ << ", " << issuer() << ") stderr:\n"
+              << tail(stderr_text(), 4000) << "\n[support] oidc provider stdout:\n"
+              << tail(stdout_text(), 2000) << "\n";
+  }
+}
+
+std::optional<std::string> OidcProvider::skip_reason() {
+  if (find_on_path("node").empty()) {
+    return "node is not on PATH: the OpenID Provider tests run oidc-provider under Node.js "
+           "(scripts/install-deps.sh test installs it)";
+  }
+  return std::nullopt;
+}
+
+std::string OidcProvider::client_id(OidcClient c) const {
+  return c == OidcClient::gateway ? "authgate" : "orders-cli";
+}
+
+std::string OidcProvider::client_secret(OidcClient c) const {
+  return c == OidcClient::gateway ? gateway_secret_ : cli_secret_;
+}
+
+std::string OidcProvider::stdout_text() const {
+  return read_file(dir_.file("provider-" + std::to_string(run_) + ".out"));
+}
+std::string OidcProvider::stderr_text() const {
+  return read_file(dir_.file("provider-" + std::to_string(run_) + ".err"));
+}
+
+::testing::AssertionResult OidcProvider::ensure_node_modules() {
+  const std::string want = pinned_version();
+  if (want.empty()) return ::testing::AssertionFailure() << "cannot read " << kOidcDir << "/package.json";
+  if (installed_version() == want) return ::testing::AssertionSuccess();
+
+  // One `npm ci` at a time across test processes; the others wait and re-check.
+  Fd lock(::open(kNpmLock.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0666));
+  if (!lock.valid()) return ::testing::AssertionFailure() << "cannot open " << kNpmLock;
+  auto deadline = Deadline::in(360s);
+  while (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (deadline.expired()) return ::testing::AssertionFailure() << "timed out waiting for " << kNpmLock;
+    sleep_for(200ms);
+  }
+  if (installed_version() == want) return ::testing::AssertionSuccess();
+  std::string npm = find_on_path("npm");
+  if (npm.empty()) {
+    return ::testing::AssertionFailure()
+           << kOidcDir << "/node_modules is missing and npm is not on PATH "
+           << "(run scripts/install-deps.sh test)";
+  }
+  std::cerr << "[support] installing oidc-provider " << want << ": npm ci in " << kOidcDir << "\n";
+  int code = run_bounded({npm, "ci", "--no-audit", "--no-fund"}, dir_.file("npm-ci.out"),
+                         dir_.file("npm-ci.err"), {}, kOidcDir, 300s);
+  if (code != 0 || installed_version() != want) {
+    return ::testing::AssertionFailure()
+           << "npm ci in " << kOidcDir << " failed ("
+           << (code == -2 ? std::string("timed out after 300 s") : "exit code " + std::to_string(code))
+           << "):\n" << tail(read_file(dir_.file("npm-ci.err")), 3000);
+  }
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult OidcProvider::generate_key(std::string* jwk_out) {
+  ++generation_;
+  const std::string kid = "op-" + std::to_string(generation_) + "-" + random_hex(4);
+  const std::string out = dir_.file("key-" + std::to_string(generation_) + ".json");
+  const std::string err = dir_.file("key-" + std::to_string(generation_) + ".err");
+  int code = run_bounded({node_, kOidcDir + "/provider.mjs", "genkey", "--alg", opts_.alg, "--kid", kid},
+                         out, err, {}, {}, 30s);
+  auto jwk = parse_json_object(read_file(out));
+  if (code != 0 || !jwk || json_string(*jwk, "kid") != kid) {
+    return ::testing::AssertionFailure() << "provider.mjs genkey --alg " << opts_.alg << " failed (exit "
+                                         << code << "):\n" << tail(read_file(err), 2000);
+  }
+  *jwk_out = boost::json::serialize(*jwk);
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult OidcProvider::write_jwks_and_spawn(Clock::duration ready_timeout) {
+  std::string keys;
+  for (const auto& k : jwks_) keys += (keys.empty() ? "" : ",") + k;
+  dir_.write("jwks.json", "{\"keys\":[" + keys + "]}\n");
+  ++run_;
+  const std::string out = dir_.file("provider-" + std::to_string(run_) + ".out");
+  const std::string err = dir_.file("provider-" + std::to_string(run_) + ".err");
+  std::vector<std::string> argv{node_,   kOidcDir + "/provider.mjs",
+                                "--port", std::to_string(port_),
+                                "--jwks", dir_.file("jwks.json"),
+                                "--alg",  opts_.alg,
+                                "--at-ttl", std::to_string(opts_.access_token_ttl_s)};
+  EnvVars env{{"OIDC_CLIENT_SECRET", gateway_secret_}, {"OIDC_CLI_SECRET", cli_secret_}};
+  pid_ = spawn_process(argv, out, err, env);
+  reaped_ = false;
+  exit_code_ = -1;
+  if (pid_ < 0) return ::testing::AssertionFailure() << "fork failed: " << std::strerror(errno);
+  const std::string ready = "READY " + issuer() + "\n";
+  auto deadline = Deadline::in(ready_timeout);
+  while (!deadline.expired()) {
+    if (read_file(out).find(ready) != std::string::npos) return ::testing::AssertionSuccess();
+    if (!running()) {
+      return ::testing::AssertionFailure()
+             << "oidc provider exited with code " << exit_code_ << " before READY\nstderr:\n"
+             << tail(read_file(err), 4000) << "\nstdout:\n" << tail(read_file(out), 2000);
+    }
+    sleep_for(20ms);
+  }
+  return ::testing::AssertionFailure() << "oidc provider not READY within the timeout\nstderr:\n"
+                                       << tail(read_file(err), 4000);
+}
+
+::testing::AssertionResult OidcProvider::start(Clock::duration ready_timeout) {
+  if (pid_ > 0 && !reaped_) return ::testing::AssertionFailure() << "already started";
+  if (node_.empty()) return ::testing::AssertionFailure() << *skip_reason();
+  if (auto r = ensure_node_modules(); !r) return r;
+  std::string jwk;
+  if (auto r = generate_key(&jwk); !r) return r;
+  jwks_ = {jwk};
+  kids_ = {json_string(*parse_json_object(jwk), "kid")};
+  // free_port() can race with another process taking the port: retry on a new one.
+  for (int attempt = 1;; ++attempt) {
+    auto r = write_jwks_and_spawn(ready_timeout);
+    if (r || attempt == 3 || stderr_text().find("EADDRINUSE") == std::string::npos) return r;
+    port_ = free_port();
+  }
+}
+
+::testing::AssertionResult OidcProvider::restart_with_rotated_key(Clock::duration ready_timeout) {
+  if (jwks_.empty()) return ::testing::AssertionFailure() << "not started";
+  if (!stop()) {
+    return ::testing::AssertionFailure() << "oidc provider did not exit cleanly on SIGTERM (code "
+                                         << exit_code_ << ")\nstderr:\n" << tail(stderr_text(), 3000);
+  }
+  std::string jwk;
+  if (auto r = generate_key(&jwk); !r) return r;
+  jwks_ = {jwk, jwks_.front()};
+  kids_ = {json_string(*parse_json_object(jwk), "kid"), kids_.front()};
+  return write_jwks_and_spawn(ready_timeout);
+}
+
+bool OidcProvider::running() {
+  if (pid_ <= 0 || reaped_) return false;
+  int status = 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    reaped_ = true;
+    exit_code_ = decode_exit_status(status);
+    return false;
+  }
+  return true;
+}
+
+bool OidcProvider::stop() {
+  if (pid_ <= 0) return false;
+  if (!reaped_) {
+    ::kill(pid_, SIGTERM);
+    if (auto code = wait_pid(pid_, 5s)) {
+      exit_code_ = *code;
+    } else {
+      ::kill(pid_, SIGKILL);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+      exit_code_ = decode_exit_status(status);
+    }
+    reaped_ = true;
+  }
+  return exit_code_ == 0;
+}
+
+// ---- HTTP ------------------------------------------------------------------
+
+std::string OidcProvider::path_of(std::string_view path_or_url) const {
+  const std::string base = issuer();
+  if (path_or_url.substr(0, base.size()) == base) {
+    std::string rest(path_or_url.substr(base.size()));
+    return rest.empty() ? "/" : rest;
+  }
+  return std::string(path_or_url);
+}
+
+std::optional<Response> OidcProvider::get(std::string_view path_or_url, Clock::duration timeout) {
+  return http_request(port_,
+                      make_request("GET", path_of(path_or_url), {{"Connection", "close"}}, {},
+                                   "127.0.0.1:" + std::to_string(port_)),
+                      timeout);
+}
+
+std::optional<boost::json::object> OidcProvider::discovery() {
+  auto r = get("/.well-known/openid-configuration");
+  std::optional<boost::json::object> doc;
+  if (r && r->status == 200) doc = parse_json_object(r->body);
+  if (!doc) last_error_ = "discovery: " + describe(r);
+  return doc;
+}
+
+std::string OidcProvider::endpoint_path(const char* metadata_name, const char* fallback) {
+  auto doc = discovery();
+  std::string url = doc ? json_string(*doc, metadata_name) : std::string();
+  return url.empty() ? std::string(fallback) : path_of(url);
+}
+
+std::vector<std::string> OidcProvider::published_kids() {
+  std::vector<std::string> kids;
+  auto r = get(endpoint_path("jwks_uri", "/jwks"));
+  auto doc = r && r->status == 200 ? parse_json_object(r->body) : std::nullopt;
+  auto* keys = doc ? doc->if_contains("keys") : nullptr;
+  if (!keys || !keys->is_array()) {
+    last_error_ = "jwks: " + describe(r);
+    return kids;
+  }
+  for (const auto& k : keys->as_array()) {
+    if (k.is_object()) kids.push_back(json_string(k.as_object(), "kid"));
+  }
+  return kids;
+}
+
+std::optional<Response> OidcProvider::post_form(std::string_view path_or_url, const EnvVars& form,
+                                                OidcClient client, bool secret_post,
+                                                Clock::duration timeout) {
+  std::string body;
+  auto add = [&](std::string_view k, std::string_view v) {
+    body += (body.empty() ? "" : "&") + form_encode(k) + "=" + form_encode(v);
+  };
+  for (const auto& [k, v] : form) add(k, v);
+  std::vector<Header> headers{{"Content-Type", "application/x-www-form-urlencoded"},
+                              {"Accept", "application/json"},
+                              {"Connection", "close"}};
+  if (secret_post) {
+    add("client_id", client_id(client));
+    add("client_secret", client_secret(client));
+  } else {
+    headers.push_back({"Authorization", "Basic " + base64_std(form_encode(client_id(client)) + ":" +
+                                                              form_encode(client_secret(client)))});
+  }
+  return http_request(port_,
+                      make_request("POST", path_of(path_or_url), headers, body,
+                                   "127.0.0.1:" + std::to_string(port_)),
+                      timeout);
+}
+
+std::string OidcProvider::client_credentials_token(const std::string& resource,
+                                                   const std::string& scope, OidcClient client) {
+  EnvVars form{{"grant_type", "client_credentials"}};
+  if (!scope.empty()) form.push_back({"scope", scope});
+  if (!resource.empty()) form.push_back({"resource", resource});
+  auto r = post_form(endpoint_path("token_endpoint", "/token"), form, client);
+  auto doc = r && r->status == 200 ? parse_json_object(r->body) : std::nullopt;
+  std::string token = doc ? json_string(*doc, "access_token") : std::string();
+  if (token.empty()) last_error_ = "token request (resource \"" + resource + "\"): " + describe(r);
+  return token;
+}
+
+std::optional<boost::json::object> OidcProvider::introspect(const std::string& token,
+                                                            OidcClient client) {
+  auto r = post_form(endpoint_path("introspection_endpoint", "/token/introspection"),
+                     {{"token", token}}, client);
+  auto doc = r && r->status == 200 ? parse_json_object(r->body) : std::nullopt;
+  if (!doc) last_error_ = "introspection: " + describe(r);
+  return doc;
+}
+
+bool OidcProvider::revoke(const std::string& token, OidcClient client) {
+  auto r = post_form(endpoint_path("revocation_endpoint", "/token/revocation"),
+                     {{"token", token}, {"token_type_hint", "access_token"}}, client);
+  if (r && r->status == 200) return true;
+  last_error_ = "revocation: " + describe(r);
+  return false;
+}
+
+}  // namespace support
