@@ -124,8 +124,10 @@ TEST(ShippedConfig, GatewayYamlLoadsWithDocumentedValues) {
   EXPECT_THAT(r0.require.claims[0].values, ElementsAre("true"));
   EXPECT_EQ(r0.forward.headers.size(), 2u);
   EXPECT_FALSE(r0.forward.authorization);
-  ASSERT_EQ(c->issuers.size(), 1u);
-  const auto& corp = c->issuers[0];
+  ASSERT_EQ(c->issuers.size(), 2u);
+  EXPECT_EQ(c->issuers[0].name, "idp");
+  EXPECT_EQ(c->issuers[0].validation, cfg::Validation::jwt);
+  const auto& corp = c->issuers[1];
   EXPECT_EQ(corp.issuer, "https://idp.example.com");
   EXPECT_THAT(corp.audiences, ElementsAre("orders-api"));
   EXPECT_THAT(corp.algorithms, ElementsAre("RS256", "PS256", "ES256"));
@@ -167,6 +169,24 @@ TEST(ShippedConfig, GatewayYamlRepeatsTheCompiledInDefaults) {
   EXPECT_EQ(c->timeouts.drain, dt.drain);
   EXPECT_EQ(c->timeouts.tls_handshake, dt.tls_handshake);
   EXPECT_EQ(c->timeouts.websocket_idle, dt.websocket_idle);
+  EXPECT_EQ(c->timeouts.linger, dt.linger);
+  EXPECT_EQ(c->timeouts.drain_force_close, dt.drain_force_close);
+  EXPECT_EQ(c->timeouts.retry_after, dt.retry_after);
+  EXPECT_EQ(c->timeouts.idp_request, dt.idp_request);
+  EXPECT_EQ(c->limits.max_token_bytes, dl.max_token_bytes);
+  EXPECT_EQ(c->limits.max_linger_bytes, dl.max_linger_bytes);
+  EXPECT_EQ(c->limits.max_idp_response_bytes, dl.max_idp_response_bytes);
+  EXPECT_EQ(c->limits.token_cache_entries, dl.token_cache_entries);
+  EXPECT_EQ(c->limits.introspection_cache_entries, dl.introspection_cache_entries);
+  const cfg::Issuer di;
+  const auto& remote = c->issuers.at(0);  // the discovery issuer spells out every remote-key default
+  EXPECT_TRUE(remote.needs_discovery());
+  EXPECT_EQ(remote.jwks_refresh_min, di.jwks_refresh_min);
+  EXPECT_EQ(remote.jwks_refresh_max, di.jwks_refresh_max);
+  EXPECT_EQ(remote.jwks_retry_interval, di.jwks_retry_interval);
+  EXPECT_EQ(remote.jwks_refetch_interval, di.jwks_refetch_interval);
+  EXPECT_EQ(remote.max_stale, di.max_stale);
+  EXPECT_EQ(remote.leeway, di.leeway);
   const cfg::Upstream du;
   EXPECT_EQ(c->upstreams.at(0).max_connections, du.max_connections);
   EXPECT_EQ(c->upstreams.at(0).max_idle, du.max_idle);
