@@ -2,6 +2,7 @@
 //
 //   BM_ParseVerify/<alg>   parse_jwt + verify, uncached: every iteration parses the
 //                          token and checks the signature and every claim.
+//   BM_ParseVerifyCached/<alg>  a verified-token cache hit: lookup + claim re-check + scopes.
 //   BM_Parse/<alg>         parse_jwt only (base64url, strict JSON, claim types).
 //   BM_KeySetFromJwks/...  KeySet::from_jwks_json (JSON, JWK -> EVP_PKEY, EC curve checks).
 //
@@ -19,7 +20,11 @@
 #include "auth/jwt.hpp"
 #include "auth/jwt_verifier.hpp"
 #include "auth/key_set.hpp"
+#include "auth/scopes.hpp"
 #include "auth/test_signer.hpp"
+#include "common/expiring_cache.hpp"
+
+#include <memory>
 
 namespace {
 
@@ -167,12 +172,35 @@ BENCHMARK_CAPTURE(BM_KeySetFromJwks, mixed4, JwksKind::mixed4);
 BENCHMARK(BM_KeySetFromHmacSecret);
 
 // ---------------------------------------------------------------------------
-// CACHED VERIFICATION: placeholder, to be filled in when auth::TokenCache lands.
-//
-// BM_ParseVerifyCached/<alg> should measure the hit path a request takes with the
-// verified-token cache: lookup of the raw token in auth::TokenCache, then the
-// claim re-check (verify_claims, times against kNow) -- no parse_jwt, no
-// signature. Warm the cache once before the loop with the token of make_fixture(alg),
-// and register at least RS256 and ES256 next to BM_ParseVerify above, so the
-// report shows cached vs uncached side by side.
+// BM_ParseVerifyCached/<alg>: the hit path of the verified-token cache as the
+// gateway takes it (proxy/authenticator.cpp): look the raw token up in a
+// common::ExpiringCache holding the parsed token, then re-check the claims
+// (verify_claims against kNow) and extract the scopes -- no parse, no signature.
+// Registered next to BM_ParseVerify so the report shows cached vs uncached.
 // ---------------------------------------------------------------------------
+void BM_ParseVerifyCached(benchmark::State& state, Alg alg) {
+  const Fixture f = make_fixture(alg);
+  if (!f.keys) {
+    state.SkipWithError("key set construction failed");
+    return;
+  }
+  authgate::common::ExpiringCache<std::shared_ptr<const ParsedJwt>> cache(100'000);
+  auto jwt = std::make_shared<ParsedJwt>();
+  if (parse_jwt(f.token, kDefaultMaxTokenBytes, *jwt) || verify(*jwt, *f.keys, f.policy, kNow)) {
+    state.SkipWithError("warm-up verification failed");
+    return;
+  }
+  cache.insert(f.token, jwt, kNow + 3600, kNow);
+  for (auto _ : state) {
+    auto hit = cache.find(f.token, kNow);
+    if (!hit || verify_claims(**hit, f.policy, kNow)) {
+      state.SkipWithError("cache miss or claim failure");
+      break;
+    }
+    auto scopes = extract_scopes((*hit)->claims(), "scope");
+    benchmark::DoNotOptimize(scopes);
+  }
+}
+BENCHMARK_CAPTURE(BM_ParseVerifyCached, RS256, Alg::RS256);
+BENCHMARK_CAPTURE(BM_ParseVerifyCached, ES256, Alg::ES256);
+BENCHMARK_CAPTURE(BM_ParseVerifyCached, EdDSA, Alg::EdDSA);
