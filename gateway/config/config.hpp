@@ -185,6 +185,13 @@ struct Route {
   Forward forward;                   // identity headers set from claims
 };
 
+// Client-supplied identity headers removed on every route (auth: none too),
+// also when spelled in another case or with "_" for "-".
+struct IdentityConfig {
+  std::vector<std::string> strip_prefixes{"X-Auth-"};
+  std::vector<std::string> strip_headers{"X-Remote-User", "X-Forwarded-User"};
+};
+
 struct LogConfig {
   std::string level = "info";     // trace|debug|info|warn|error|critical|off
   std::string access = "stdout";  // stdout | stderr | off | a file path
@@ -200,6 +207,7 @@ struct GatewayConfig {
   std::vector<Issuer> issuers;
   std::vector<Upstream> upstreams;
   std::vector<Route> routes;
+  IdentityConfig identity;
   LogConfig log;
 };
 

@@ -701,7 +701,7 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name)
       throw ConfigError(std::move(r.errors()));
     }
     r.expect_map(root, "",
-                 {"listen", "admin", "workers", "limits", "timeouts", "issuers", "upstreams", "routes",
+                 {"listen", "admin", "workers", "limits", "timeouts", "issuers", "upstreams", "routes", "identity",
                   "log"});
     if (auto n = root["listen"]) read_listen(r, n, cfg.listen);
     if (auto n = root["admin"]; n && r.expect_map(n, "admin", {"address"}))
@@ -755,6 +755,12 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name)
     if (auto n = root["upstreams"]) read_upstreams(r, n, cfg.upstreams);
     if (auto n = root["issuers"]) read_issuers(r, n, cfg.issuers);
     if (auto n = root["routes"]) read_routes(r, n, cfg.upstreams, cfg.issuers, cfg.routes);
+    if (auto n = root["identity"]; n && r.expect_map(n, "identity", {"strip_prefixes", "strip_headers"})) {
+      if (n["strip_prefixes"]) cfg.identity.strip_prefixes.clear();
+      if (n["strip_headers"]) cfg.identity.strip_headers.clear();
+      r.string_list(n, "strip_prefixes", "identity", cfg.identity.strip_prefixes);
+      r.string_list(n, "strip_headers", "identity", cfg.identity.strip_headers);
+    }
     if (auto n = root["log"]; n && r.expect_map(n, "log", {"level", "access"})) {
       r.string(n, "level", "log", cfg.log.level);
       static const std::set<std::string> levels{"trace", "debug",    "info", "warn",

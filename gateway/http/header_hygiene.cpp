@@ -67,9 +67,17 @@ struct ConnectionListed {
   bool keep_upgrade;
 };
 
-bool is_identity_header(std::string_view name) {
-  return common::header_name_starts_with(name, "x-auth-") || common::header_name_equals(name, "x-remote-user") ||
-         common::header_name_equals(name, "x-forwarded-user");
+bool is_identity_header(std::string_view name, const config::IdentityConfig& identity) {
+  for (const auto& p : identity.strip_prefixes)
+    if (common::header_name_starts_with(name, p)) return true;
+  for (const auto& h : identity.strip_headers)
+    if (common::header_name_equals(name, h)) return true;
+  return false;
+}
+
+const config::IdentityConfig& default_identity() {
+  static const config::IdentityConfig d;
+  return d;
 }
 
 }  // namespace
@@ -110,9 +118,9 @@ void remove_hop_by_hop(Fields& fields, bool keep_upgrade) {
   for (auto it = doomed.rbegin(); it != doomed.rend(); ++it) fields.erase(*it);
 }
 
-void remove_identity_headers(Fields& fields) {
-  erase_if_name(fields, [](const Fields::value_type& f) {
-    return f.name() == bhttp::field::unknown && is_identity_header(f.name_string());
+void remove_identity_headers(Fields& fields, const config::IdentityConfig& identity) {
+  erase_if_name(fields, [&](const Fields::value_type& f) {
+    return f.name() == bhttp::field::unknown && is_identity_header(f.name_string(), identity);
   });
 }
 
@@ -133,7 +141,7 @@ void prepare_upstream_request(Fields& fields, const ForwardContext& ctx) {
         // Forwarding facts are only taken from trusted proxies; "_" spellings never.
         const bool forwarding =
             it->name() == bhttp::field::forwarded || common::header_name_starts_with(name, "x-forwarded-");
-        drop = is_identity_header(name) ||
+        drop = is_identity_header(name, ctx.identity ? *ctx.identity : default_identity()) ||
                (forwarding && (!ctx.peer_trusted || name.find('_') != std::string_view::npos));
       }
       if (drop) {

@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "config/config.hpp"
+
 namespace authgate::http {
 
 using Fields = boost::beast::http::fields;
@@ -22,6 +24,7 @@ struct ForwardContext {
   std::string_view scheme;      // "http" or "https": how the client reached us
   std::string_view request_id;  // final id (kept or generated)
   bool upgrade = false;         // WebSocket upgrade: keep Connection: upgrade + Upgrade
+  const config::IdentityConfig* identity = nullptr;  // null: the defaults
 };
 
 // Why a request's framing is unsafe to forward, or nullptr when it is fine:
@@ -33,9 +36,11 @@ const char* framing_error(const Fields& request_fields);
 // Proxy-*, and Upgrade (unless `keep_upgrade`).
 void remove_hop_by_hop(Fields& fields, bool keep_upgrade);
 
-// Removes client-supplied identity headers: X-Auth-*, X-Remote-User,
-// X-Forwarded-User, also when spelled with "_" for "-" (any case).
-void remove_identity_headers(Fields& fields);
+// Removes client-supplied identity headers: names starting with one of
+// `identity.strip_prefixes` (default X-Auth-) or equal to one of
+// `identity.strip_headers` (default X-Remote-User, X-Forwarded-User), also when
+// spelled with "_" for "-" (any case).
+void remove_identity_headers(Fields& fields, const config::IdentityConfig& identity = {});
 
 // The whole request-side transform: hop-by-hop, identity headers,
 // X-Forwarded-For/-Proto/-Host, X-Request-Id.

@@ -353,7 +353,8 @@ class ClientSession {
     upstream_req.version(11);
     upstream_req.target(target.target());
     http::ForwardContext fwd{client_ip_, rt.is_trusted_proxy(peer_),
-                             stream_.is_tls() ? "https" : "http", rs.request_id, upgrade};
+                             stream_.is_tls() ? "https" : "http", rs.request_id, upgrade,
+                             &rt.cfg.identity};
     http::prepare_upstream_request(upstream_req.base(), fwd);
     apply_identity(upstream_req.base(), route_cfg, decision, rt.identity_headers);
     if (!up_cfg.host_header.empty()) upstream_req.set(bhttp::field::host, up_cfg.host_header);

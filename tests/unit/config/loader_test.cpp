@@ -204,6 +204,7 @@ TEST(ShippedConfig, GatewayYamlRepeatsTheCompiledInDefaults) {
 
 TEST(ShippedConfig, DemoYamlLoads) {
   ::setenv("AUTHGATE_DEMO_SECRET", "a-demo-secret-of-at-least-thirty-two-bytes", 1);  // demo.sh sets it
+  ::setenv("AUTHGATE_DEMO_OP_SECRET", "op-secret", 1);                                // and this one
   auto c = load_shipped("config/demo.yaml");
   ASSERT_TRUE(c.has_value());
   EXPECT_EQ(c->listen.address.host, "127.0.0.1");
@@ -228,8 +229,12 @@ TEST(ShippedConfig, DemoYamlLoads) {
   EXPECT_THAT(c->routes[2].match.methods, ElementsAre("GET", "POST", "PUT", "DELETE"));
   EXPECT_EQ(c->routes[2].upstream, "demo-api");
   EXPECT_EQ(c->routes[2].auth, cfg::AuthMode::bearer);
-  ASSERT_EQ(c->issuers.size(), 1u);
-  EXPECT_EQ(c->issuers[0].secret, "a-demo-secret-of-at-least-thirty-two-bytes");
+  ASSERT_EQ(c->issuers.size(), 2u);
+  EXPECT_EQ(c->issuers[0].name, "op");  // the local OpenID Provider: discovery + introspection
+  EXPECT_TRUE(c->issuers[0].needs_discovery());
+  ASSERT_TRUE(c->issuers[0].introspection);
+  EXPECT_EQ(c->issuers[0].introspection->client_secret, "op-secret");
+  EXPECT_EQ(c->issuers[1].secret, "a-demo-secret-of-at-least-thirty-two-bytes");
   // Keys demo.yaml leaves out keep their defaults.
   EXPECT_EQ(c->timeouts.header_read, cfg::Timeouts{}.header_read);
   EXPECT_EQ(c->limits.max_body_bytes, cfg::Limits{}.max_body_bytes);
@@ -385,7 +390,7 @@ TEST(ConfigErrors, UnknownTopLevelKey) {
                           "listn:\n"                       // 3  key at col 1
                           "  address: 127.0.0.1:8081\n"),  // 4
               ElementsAre("t.yaml:3:1: listn: unknown key (expected one of: listen, admin, "
-                          "workers, limits, timeouts, issuers, upstreams, routes, log)"));
+                          "workers, limits, timeouts, issuers, upstreams, routes, identity, log)"));
 }
 
 TEST(ConfigErrors, UnknownNestedKey) {
@@ -1036,7 +1041,7 @@ TEST(ConfigErrors, SeveralErrorsAreReportedTogether) {
                           "  level: loud\n"             // 13 value col 10
                           "bogus: 1\n"),                // 14 key col 1
               ElementsAre("t.yaml:14:1: bogus: unknown key (expected one of: listen, admin, "
-                          "workers, limits, timeouts, issuers, upstreams, routes, log)",
+                          "workers, limits, timeouts, issuers, upstreams, routes, identity, log)",
                           "t.yaml:2:12: listen.address: must be host:port, not \"8080\"",
                           "t.yaml:3:10: workers: must be a whole number from 0 (one per core) to 256",
                           "t.yaml:5:10: timeouts.drain: invalid duration \"forever\" (write e.g. "

@@ -244,6 +244,20 @@ TEST(RemoveIdentityHeaders, KeepsUnrelatedHeaders) {
   EXPECT_EQ(dump(f), before);
 }
 
+TEST(RemoveIdentityHeaders, ConfiguredPrefixesAndNames) {
+  authgate::config::IdentityConfig identity;
+  identity.strip_prefixes = {"X-Corp-"};
+  identity.strip_headers = {"X-Tenant"};
+  auto f = make({{"X-Corp-User", "admin"},
+                 {"x_corp_roles", "root"},
+                 {"X_TENANT", "acme"},
+                 {"X-Auth-User", "kept: not configured here"},
+                 {"X-Tenant-Id", "kept: not an exact name"}});
+  remove_identity_headers(f, identity);
+  EXPECT_THAT(dump(f), ElementsAre(Pair("x-auth-user", "kept: not configured here"),
+                                   Pair("x-tenant-id", "kept: not an exact name")));
+}
+
 // ---------------------------------------------------------------------------
 // prepare_upstream_request
 
