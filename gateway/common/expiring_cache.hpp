@@ -32,7 +32,7 @@ class ExpiringCache {
  public:
   explicit ExpiringCache(std::size_t max_entries, std::size_t shards = 16)
       : shards_(max_entries == 0 ? 0 : std::max<std::size_t>(1, std::min(shards, max_entries))),
-        per_shard_(shards_.empty() ? 0 : (max_entries + shards_.size() - 1) / shards_.size()) {}
+        per_shard_(shards_.empty() ? 0 : max_entries / shards_.size()) {}  // >= 1; total <= max_entries
 
   bool enabled() const { return !shards_.empty(); }
 
@@ -55,13 +55,15 @@ class ExpiringCache {
     const std::size_t h = std::hash<std::string_view>{}(key);
     Shard& s = shard(h);
     std::lock_guard lock(s.mu);
+    const std::uint64_t seq = ++s.next_seq;
     if (auto it = s.map.find(h); it != s.map.end()) {
-      it->second = Entry{std::string(key), std::move(value), expires_at};
-      return;
+      it->second = Entry{std::string(key), std::move(value), expires_at, seq};
+    } else {
+      if (s.map.size() >= per_shard_) make_room(s, now);
+      s.map.emplace(h, Entry{std::string(key), std::move(value), expires_at, seq});
     }
-    if (s.map.size() >= per_shard_) make_room(s, now);
-    s.map.emplace(h, Entry{std::string(key), std::move(value), expires_at});
-    s.order.push_back(h);
+    s.order.emplace_back(h, seq);
+    if (s.order.size() > 2 * s.map.size() + 16) compact_order(s);
   }
 
   std::size_t size() {
@@ -78,27 +80,34 @@ class ExpiringCache {
     std::string key;
     Value value;
     std::int64_t expires_at;
+    std::uint64_t seq;  // insertion number: which `order` record is this entry's current one
   };
   struct Shard {
     std::mutex mu;
     std::unordered_map<std::size_t, Entry> map;
-    std::deque<std::size_t> order;  // insertion order; may hold hashes already erased
+    // Insertion order as (hash, seq); records whose entry was erased or
+    // re-inserted since are stale and skipped (and compacted away).
+    std::deque<std::pair<std::size_t, std::uint64_t>> order;
+    std::uint64_t next_seq = 0;
   };
 
   Shard& shard(std::size_t h) { return shards_[(h >> 7) % shards_.size()]; }
 
+  static bool current(const Shard& s, const std::pair<std::size_t, std::uint64_t>& rec) {
+    auto it = s.map.find(rec.first);
+    return it != s.map.end() && it->second.seq == rec.second;
+  }
+
   void make_room(Shard& s, std::int64_t now) {
     std::erase_if(s.map, [&](const auto& kv) { return now >= kv.second.expires_at; });
-    while (s.map.size() >= per_shard_ && !s.order.empty()) {
-      s.map.erase(s.order.front());
+    while (s.map.size() >= per_shard_ && !s.order.empty()) {  // then the oldest inserted
+      if (current(s, s.order.front())) s.map.erase(s.order.front().first);
       s.order.pop_front();
     }
-    if (s.order.size() > 2 * per_shard_ + 16) {  // drop hashes of entries already gone
-      std::deque<std::size_t> live;
-      for (auto h : s.order)
-        if (s.map.count(h)) live.push_back(h);
-      s.order.swap(live);
-    }
+  }
+
+  static void compact_order(Shard& s) {
+    std::erase_if(s.order, [&](const auto& rec) { return !current(s, rec); });
   }
 
   std::vector<Shard> shards_;

@@ -1,5 +1,6 @@
 #include "common/url.hpp"
 
+#include <cctype>
 #include <charconv>
 
 #include "common/ascii.hpp"
@@ -51,6 +52,14 @@ std::optional<HttpUrl> parse_http_url(std::string_view url) {
     }
   }
   if (u.host.empty()) return std::nullopt;
+  // A registered name (letters, digits, "-", ".", "_", "~") or an IP literal;
+  // no percent-encoding, no bytes outside ASCII.
+  const bool bracketed = !authority.empty() && authority.front() == '[';
+  for (unsigned char c : u.host) {
+    const bool ok = bracketed ? (std::isxdigit(c) || c == ':' || c == '.')
+                              : (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~');
+    if (!ok) return std::nullopt;
+  }
   if (!port.empty()) {
     unsigned v = 0;
     auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), v);

@@ -5,7 +5,8 @@
 //   auto u = common::parse_http_url("https://idp.example.com:8443/jwks?v=2");
 //   u->scheme == "https", u->host == "idp.example.com", u->port == 8443, u->target == "/jwks?v=2"
 //
-// Accepted: "http" or "https" (any case), a host (name, IPv4 or [IPv6]), an
+// Accepted: "http" or "https" (any case), a host (a name of letters, digits,
+// "-", ".", "_", "~"; IPv4; or [IPv6] of hex digits, ":" and "."), an
 // optional port 1-65535, an optional path + query ("/" when absent). Refused:
 // user info ("user@host"), a fragment, whitespace or control bytes, an empty host.
 #pragma once

@@ -57,8 +57,11 @@ std::optional<std::chrono::seconds> cache_max_age(std::string_view cache_control
     if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
     std::uint64_t n = 0;
     auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-    if (ec == std::errc{} && end == v.data() + v.size() && !result)
-      result = std::chrono::seconds(std::min<std::uint64_t>(n, 10ull * 365 * 86400));
+    if (end != v.data() + v.size() || v.empty() || result) return;
+    // RFC 9111 §1.2.2: a delta-seconds too large to represent means 2^31.
+    if (ec == std::errc::result_out_of_range) n = 1ull << 31;
+    else if (ec != std::errc{}) return;
+    result = std::chrono::seconds(std::min<std::uint64_t>(n, 1ull << 31));
   });
   return result;
 }

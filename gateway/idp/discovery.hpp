@@ -33,7 +33,8 @@ struct ProviderMetadata {
 std::error_code parse_provider_metadata(std::string_view json, std::string_view expected_issuer,
                                         ProviderMetadata& out);
 
-// "max-age=N" of a Cache-Control value; "no-cache"/"no-store" count as 0.
+// "max-age=N" of a Cache-Control value (at most 2^31, RFC 9111); "no-cache"/
+// "no-store" count as 0.
 // nullopt when absent or unreadable.
 std::optional<std::chrono::seconds> cache_max_age(std::string_view cache_control);
 

@@ -77,6 +77,12 @@ std::string_view idp_error_label(std::error_code ec) {
   return "io_error";
 }
 
+std::string describe(const IdpResponse& r) {
+  if (r.status) return " (HTTP " + std::to_string(r.status) + ")";
+  if (!r.detail.empty()) return " (" + r.detail + ")";
+  return {};
+}
+
 asio::awaitable<IdpResponse> idp_exchange(const common::HttpUrl& url, const IdpRequest& req,
                                           const IdpClientOptions& options) {
   using namespace asio::experimental::awaitable_operators;
@@ -88,8 +94,8 @@ asio::awaitable<IdpResponse> idp_exchange(const common::HttpUrl& url, const IdpR
   // against the deadline (IP literals resolve at once).
   asio::ip::tcp::resolver resolver(ex);
   asio::steady_timer timer(ex, deadline);
-  auto raced = co_await (resolver.async_resolve(url.host, std::to_string(url.port), use_tuple) ||
-                         timer.async_wait(use_tuple));
+  const std::string port = std::to_string(url.port);  // named: no temporaries inside co_await
+  auto raced = co_await (resolver.async_resolve(url.host, port, use_tuple) || timer.async_wait(use_tuple));
   if (raced.index() == 1) {
     out.ec = idp_errc::timeout;
     co_return out;
@@ -122,6 +128,7 @@ asio::awaitable<IdpResponse> idp_exchange(const common::HttpUrl& url, const IdpR
     auto [hec] = co_await stream->tls().async_handshake(asio::ssl::stream_base::client, use_tuple);
     if (hec) {
       out.ec = classify(hec, idp_errc::tls_failed);
+      out.detail = hec.message();  // OpenSSL's reason: unknown CA, hostname mismatch, ...
       co_return out;
     }
   } else {
@@ -162,11 +169,8 @@ asio::awaitable<IdpResponse> idp_exchange(const common::HttpUrl& url, const IdpR
   out.body = std::move(res.body());
   if (auto it = res.find(bhttp::field::cache_control); it != res.end()) out.cache_control = it->value();
   if (out.status < 200 || out.status > 299) out.ec = idp_errc::http_status;
-  if (stream->is_tls()) {
-    // Best effort close_notify, bounded by the same deadline.
-    auto [sec] = co_await stream->tls().async_shutdown(use_tuple);
-    (void)sec;
-  }
+  // The response is complete (the parser saw its end): close without waiting
+  // for the IdP's close_notify, which some servers and balancers never send.
   co_return out;
 }
 

@@ -61,7 +61,11 @@ struct IdpResponse {
   unsigned status = 0;
   std::string body;
   std::string cache_control;   // the Cache-Control header, for JWKS max-age
+  std::string detail;          // more about a transport failure (e.g. OpenSSL's reason), for logs
 };
+
+// " (HTTP 503)" / " (certificate verify failed)" / "": a suffix for log lines.
+std::string describe(const IdpResponse& r);
 
 // Runs on the calling coroutine's executor. Pass named objects that outlive the
 // co_await, never temporaries: GCC 12 destroys a temporary (or a prvalue

@@ -98,13 +98,14 @@ Introspector::Introspector(const config::Issuer& issuer, const config::GatewayCo
 
 Introspector::~Introspector() = default;
 
-boost::asio::awaitable<IntrospectionResult> Introspector::introspect(std::string token, std::int64_t now) {
+boost::asio::awaitable<IntrospectionResult> Introspector::introspect(const std::string& token, std::int64_t now) {
   if (auto hit = cache_.find(token, now)) {
     metrics_.introspection_cache_hit.Increment();
     co_return *hit;
   }
   metrics_.introspection_cache_miss.Increment();
-  co_return co_await flights_.run(token, [this, &token, now] { return call(token, now); });
+  const auto work = [this, &token, now] { return call(token, now); };
+  co_return co_await flights_.run(token, work);
 }
 
 boost::asio::awaitable<IntrospectionResult> Introspector::call(const std::string& token, std::int64_t now) {
@@ -131,8 +132,7 @@ boost::asio::awaitable<IntrospectionResult> Introspector::call(const std::string
   if (res.ec) {
     result.ec = auth_errc::introspection_failed;
     label = idp_error_label(res.ec);
-    spdlog::warn("issuer {}: introspection call failed: {}{}", cfg_.name, res.ec.message(),
-                 res.status ? " (HTTP " + std::to_string(res.status) + ")" : "");
+    spdlog::warn("issuer {}: introspection call failed: {}{}", cfg_.name, res.ec.message(), describe(res));
   } else {
     result = parse_introspection(res.body, now, *cfg_.introspection);
     label = !result.ec ? "active" : result.ec == auth_errc::introspection_inactive ? "inactive" : "invalid";

@@ -53,7 +53,8 @@ class Introspector {
                std::shared_ptr<RemoteIssuer> remote, metrics::Metrics& metrics);
   ~Introspector();
 
-  boost::asio::awaitable<IntrospectionResult> introspect(std::string token, std::int64_t now);
+  // `token` must outlive the co_await (a named object of the caller).
+  boost::asio::awaitable<IntrospectionResult> introspect(const std::string& token, std::int64_t now);
   std::uint64_t calls() const { return flights_.runs(); }
 
  private:

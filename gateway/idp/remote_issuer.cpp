@@ -29,6 +29,8 @@ std::int64_t steady_ms() {
       .count();
 }
 
+const std::string kFlightKey = "keys";  // one flight per RemoteIssuer
+
 std::string discovery_url(std::string issuer) {
   while (!issuer.empty() && issuer.back() == '/') issuer.pop_back();
   return issuer + "/.well-known/openid-configuration";
@@ -123,7 +125,7 @@ asio::awaitable<bool> RemoteIssuer::run_cycle(bool forced) {
     return true;
   };
   auto work = [self] { return asio::co_spawn(self->control_, self->fetch_cycle(), asio::use_awaitable); };
-  auto r = co_await flight_.run_if("", work, admit);
+  auto r = co_await flight_.run_if(kFlightKey, work, admit);
   co_return r.value_or(false);
 }
 
@@ -163,8 +165,7 @@ asio::awaitable<bool> RemoteIssuer::fetch_cycle() {
     if (!ec && remote_keys_ && cfg_.jwks_uri.empty() && md.jwks_uri.empty()) ec = idp_errc::invalid_document;
     if (ec) {
       count("discovery_" + std::string(idp_error_label(ec)));
-      spdlog::warn("issuer {}: discovery {} failed: {}{}", name_, url_text, ec.message(),
-                   r.status ? " (HTTP " + std::to_string(r.status) + ")" : "");
+      spdlog::warn("issuer {}: discovery {} failed: {}{}", name_, url_text, ec.message(), describe(r));
       ok = false;
     } else {
       metadata_.store(std::make_shared<const ProviderMetadata>(std::move(md)));
@@ -198,8 +199,7 @@ asio::awaitable<bool> RemoteIssuer::fetch_cycle() {
     if (ec) {
       count(idp_error_label(ec));
       if (ec != idp_errc::invalid_document)
-        spdlog::warn("issuer {}: JWKS fetch {} failed: {}{}", name_, url_text, ec.message(),
-                     r.status ? " (HTTP " + std::to_string(r.status) + ")" : "");
+        spdlog::warn("issuer {}: JWKS fetch {} failed: {}{}", name_, url_text, ec.message(), describe(r));
       ok = false;
       metadata_stale_ = true;  // the jwks_uri may have moved: re-read discovery next time
     }

@@ -18,6 +18,8 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <atomic>
+#include <exception>
+#include <system_error>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -30,15 +32,20 @@ namespace authgate::idp {
 template <class Result>
 class SingleFlight {
  public:
+  // Coroutine arguments are taken by reference and must be named objects of
+  // the caller (GCC 12 destroys temporaries of a co_await expression twice).
   template <class Work>
-  boost::asio::awaitable<Result> run(const std::string& key, Work work) {
-    co_return *co_await run_if(key, std::move(work), [] { return true; });
+  boost::asio::awaitable<Result> run(const std::string& key, const Work& work) {
+    const auto always = [] { return true; };
+    auto r = co_await run_if(key, work, always);
+    co_return std::move(*r);
   }
 
   // As run(), but when no call for `key` is in flight, a new one starts only
   // if admit() (called under the lock) says so; nullopt otherwise.
   template <class Work, class Admit>
-  boost::asio::awaitable<std::optional<Result>> run_if(const std::string& key, Work work, Admit admit) {
+  boost::asio::awaitable<std::optional<Result>> run_if(const std::string& key, const Work& work,
+                                                       const Admit& admit) {
     std::shared_ptr<Flight> flight;
     bool leader = false;
     {
@@ -51,18 +58,19 @@ class SingleFlight {
       }
       flight = it->second;
     }
-    if (!leader) co_return co_await wait(flight);
+    if (!leader) co_return co_await wait(flight.get());
     runs_.fetch_add(1, std::memory_order_relaxed);
-    Result result = co_await work();
-    std::vector<Handler> waiters;
-    {
-      std::lock_guard lock(mu_);
-      flights_.erase(key);
-      flight->result = result;
-      flight->done = true;
-      waiters.swap(flight->waiters);
+    // Whatever happens to the leader (a result, an exception, its coroutine
+    // destroyed at shutdown), the key is released and every waiter resumed.
+    Finisher finisher{this, key, flight};
+    Result result{};
+    try {
+      result = co_await work();
+    } catch (...) {
+      finisher.finish(std::current_exception(), Result{});
+      throw;
     }
-    for (auto& h : waiters) resume(std::move(h), result);
+    finisher.finish(nullptr, result);
     co_return result;
   }
 
@@ -70,31 +78,65 @@ class SingleFlight {
 
  private:
   // A waiting caller: resumed by posting to its own executor (it may run on
-  // another thread than the leader).
+  // another thread than the leader). An exception of the leader is rethrown in it.
   struct Handler {
     boost::asio::any_io_executor executor;
-    boost::asio::any_completion_handler<void(Result)> handler;
+    boost::asio::any_completion_handler<void(std::exception_ptr, Result)> handler;
   };
   struct Flight {
     bool done = false;
+    std::exception_ptr error;
     Result result{};
     std::vector<Handler> waiters;
   };
 
-  static void resume(Handler w, const Result& r) {
-    boost::asio::post(w.executor, [h = std::move(w.handler), r]() mutable { std::move(h)(r); });
+  struct Finisher {
+    SingleFlight* self;
+    std::string key;
+    std::shared_ptr<Flight> flight;
+    bool finished = false;
+    void finish(std::exception_ptr error, const Result& r) {
+      if (finished) return;
+      finished = true;
+      std::vector<Handler> waiters;
+      {
+        std::lock_guard lock(self->mu_);
+        self->flights_.erase(key);
+        flight->error = error;
+        flight->result = r;
+        flight->done = true;
+        waiters.swap(flight->waiters);
+      }
+      for (auto& h : waiters) resume(std::move(h), error, r);
+    }
+    ~Finisher() {
+      if (!finished)
+        finish(std::make_exception_ptr(std::system_error(std::make_error_code(std::errc::operation_canceled))),
+               Result{});
+    }
+  };
+
+  static void resume(Handler w, std::exception_ptr error, const Result& r) {
+    boost::asio::post(w.executor,
+                      [h = std::move(w.handler), error, r]() mutable { std::move(h)(error, r); });
   }
 
-  boost::asio::awaitable<Result> wait(std::shared_ptr<Flight> flight) {
+  // `flight` stays alive: the caller (run_if) holds a shared_ptr while it waits.
+  // The initiation lambda captures only raw pointers: GCC 12 destroys the
+  // temporaries of a co_await expression twice, which is harmless only for
+  // trivially destructible ones.
+  boost::asio::awaitable<Result> wait(Flight* flight) {
     auto ex = co_await boost::asio::this_coro::executor;
-    co_return co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(Result)>(
-        [this, flight, ex](auto handler) {
+    auto* exp = &ex;
+    co_return co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
+                                                   void(std::exception_ptr, Result)>(
+        [this, flight, exp](auto handler) {
           std::unique_lock lock(mu_);
           if (flight->done) {
             lock.unlock();
-            resume(Handler{ex, std::move(handler)}, flight->result);
+            resume(Handler{*exp, std::move(handler)}, flight->error, flight->result);
           } else {
-            flight->waiters.push_back(Handler{ex, std::move(handler)});
+            flight->waiters.push_back(Handler{*exp, std::move(handler)});
           }
         },
         boost::asio::use_awaitable);

@@ -1,5 +1,6 @@
 #include "net/tls.hpp"
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <openssl/ssl.h>
 
@@ -30,7 +31,12 @@ std::shared_ptr<ssl::context> make_client_context(const config::UpstreamTls& tls
 
 bool configure_client_stream(Stream::TlsStream& stream, const std::string& server_name,
                              bool verify) {
-  if (!SSL_set_tlsext_host_name(stream.native_handle(), server_name.c_str())) return false;
+  // RFC 6066 §3: SNI carries host names only, never an IP literal (which is
+  // still verified against the certificate's IP subjectAltName below).
+  boost::system::error_code ec;
+  asio::ip::make_address(server_name, ec);
+  const bool ip_literal = !ec;
+  if (!ip_literal && !SSL_set_tlsext_host_name(stream.native_handle(), server_name.c_str())) return false;
   if (verify) stream.set_verify_callback(ssl::host_name_verification(server_name));
   return true;
 }

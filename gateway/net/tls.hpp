@@ -20,8 +20,8 @@ std::shared_ptr<asio::ssl::context> make_server_context(const std::string& cert_
 
 std::shared_ptr<asio::ssl::context> make_client_context(const config::UpstreamTls& tls);
 
-// SNI and hostname verification for one outbound TLS stream. Returns false
-// when OpenSSL refuses the name.
+// SNI (host names only, not IP literals) and hostname verification for one
+// outbound TLS stream. Returns false when OpenSSL refuses the name.
 bool configure_client_stream(Stream::TlsStream& stream, const std::string& server_name,
                              bool verify);
 

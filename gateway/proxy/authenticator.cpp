@@ -83,6 +83,19 @@ AuthReply auth_reply(std::error_code ec, std::string_view required_scopes) {
   return r;
 }
 
+namespace {
+// A denied decision for `ec`; the reply comes from auth_reply.
+AccessDecision denial(std::error_code ec, std::string issuer, std::string_view missing_scopes = {}) {
+  AccessDecision d;
+  d.auth_label = "bearer";
+  d.allowed = false;
+  d.ec = ec;
+  d.reply = auth_reply(ec, missing_scopes);
+  d.issuer = std::move(issuer);
+  return d;
+}
+}  // namespace
+
 struct Authenticator::IssuerRuntime {
   const config::Issuer* cfg;
   auth::VerifyPolicy policy;
@@ -165,47 +178,44 @@ std::vector<std::string> Authenticator::issuers_not_ready(std::int64_t now_unix)
 
 AccessDecision Authenticator::allow_claims(const config::Route& route, const IssuerRuntime& issuer,
                                            std::shared_ptr<const boost::json::object> claims) const {
+  const auto scopes = auth::extract_scopes(*claims, issuer.cfg->scope_claim);
+  std::string missing;
+  if (auto ec = policy::evaluate(route.require, scopes, *claims, &missing))
+    return denial(ec, issuer.cfg->name, missing);
   AccessDecision d;
   d.auth_label = "bearer";
   d.issuer = issuer.cfg->name;
-  const auto scopes = auth::extract_scopes(*claims, issuer.cfg->scope_claim);
-  std::string missing;
-  if (auto ec = policy::evaluate(route.require, scopes, *claims, &missing)) {
-    d.allowed = false;
-    d.ec = ec;
-    d.reply = auth_reply(ec, missing);
-    return d;
-  }
   if (const auto* sub = claims->if_contains("sub"); sub && sub->is_string()) d.sub = sub->get_string();
   d.claims = std::move(claims);
   return d;
 }
 
 Authenticator::Attempt Authenticator::attempt(const config::Route& route, const http::Fields& request,
-                                              std::int64_t now, bool after_refetch) const {
+                                              std::int64_t now, Pass pass) const {
   Attempt a;
   a.d.auth_label = "bearer";
   auto deny = [&](std::error_code ec) {
-    a.d.allowed = false;
-    a.d.ec = ec;
-    a.d.reply = auth_reply(ec, {});
+    a.d = denial(ec, std::move(a.d.issuer));
     return std::move(a);
   };
   if (auto ec = extract_bearer(request, a.token)) return deny(ec);
   if (a.token.size() > max_token_bytes_) return deny(auth_errc::token_malformed);
 
   if (cache_.enabled()) {
-    if (auto hit = cache_.find(a.token, now)) {
-      metrics_.token_cache_hit.Increment();
-      const IssuerRuntime& ir = issuers_[hit->issuer];
-      a.d.issuer = ir.cfg->name;
-      if (!ir.accepted_by(route)) return deny(auth_errc::issuer_mismatch);
+    // A cached token answers only for an issuer this route accepts, and only
+    // while that issuer still has the key set that verified it (a rotation
+    // that dropped the key sends the token through full verification again).
+    auto hit = cache_.find(a.token, now);
+    const IssuerRuntime* ir = hit ? &issuers_[hit->issuer] : nullptr;
+    const bool usable = ir && ir->accepted_by(route) && hit->keys == ir->keys(now);
+    if (pass == Pass::first) (usable ? metrics_.token_cache_hit : metrics_.token_cache_miss).Increment();
+    if (usable) {
+      a.d.issuer = ir->cfg->name;
       // The signature was checked when it went in; the times are checked again now.
-      if (auto ec = auth::verify_claims(*hit->jwt, ir.policy, now)) return deny(ec);
-      a.d = allow_claims(route, ir, std::shared_ptr<const boost::json::object>(hit->jwt, &hit->jwt->claims()));
+      if (auto ec = auth::verify_claims(*hit->jwt, ir->policy, now)) return deny(ec);
+      a.d = allow_claims(route, *ir, std::shared_ptr<const boost::json::object>(hit->jwt, &hit->jwt->claims()));
       return a;
     }
-    metrics_.token_cache_miss.Increment();
   }
 
   // Not a JWS (RFC 7515 compact: exactly two dots): an opaque token, for the
@@ -238,21 +248,21 @@ Authenticator::Attempt Authenticator::attempt(const config::Route& route, const 
   }
   const auth::KeySetPtr keys = a.issuer->keys(now);
   if (!keys) {
-    if (after_refetch) return deny(auth_errc::jwks_unavailable);
+    if (pass == Pass::after_refetch) return deny(auth_errc::jwks_unavailable);
     a.need = Need::keys;
     return a;
   }
   if (auto ec = auth::verify(*jwt, *keys, a.issuer->policy, now)) {
     // Only an unknown kid may mean the IdP rotated; a bad signature never
     // triggers a fetch.
-    if (ec == auth_errc::kid_unknown && a.issuer->remote && !after_refetch) {
+    if (ec == auth_errc::kid_unknown && a.issuer->remote && pass != Pass::after_refetch) {
       a.need = Need::keys;
       return a;
     }
     return deny(ec);
   }
   if (jwt->exp())
-    cache_.insert(a.token, CachedToken{static_cast<std::size_t>(a.issuer - issuers_.data()), jwt},
+    cache_.insert(a.token, CachedToken{static_cast<std::size_t>(a.issuer - issuers_.data()), jwt, keys},
                   *jwt->exp(), now);
   a.d = allow_claims(route, *a.issuer, std::shared_ptr<const boost::json::object>(jwt, &jwt->claims()));
   return a;
@@ -261,24 +271,15 @@ Authenticator::Attempt Authenticator::attempt(const config::Route& route, const 
 AccessDecision Authenticator::decide(const config::Route& route, const http::Fields& request,
                                      std::int64_t now_unix) const {
   if (route.auth == config::AuthMode::none) return {};
-  Attempt a = attempt(route, request, now_unix, false);
+  Attempt a = attempt(route, request, now_unix, Pass::first);
   if (a.need != Need::nothing) a.d.needs_io = true;
   return std::move(a.d);
 }
 
+// exp/nbf were checked when the answer was read, and it is cached no longer than exp.
 AccessDecision Authenticator::check_introspected(const config::Route& route, const IssuerRuntime& issuer,
-                                                 std::shared_ptr<const boost::json::object> claims,
-                                                 std::int64_t now_unix) const {
-  (void)now_unix;  // exp/nbf were checked against now when the answer was read (and cached until exp)
-  AccessDecision d;
-  d.auth_label = "bearer";
-  d.issuer = issuer.cfg->name;
-  auto deny = [&](std::error_code ec) {
-    d.allowed = false;
-    d.ec = ec;
-    d.reply = auth_reply(ec, {});
-    return std::move(d);
-  };
+                                                 std::shared_ptr<const boost::json::object> claims) const {
+  auto deny = [&](std::error_code ec) { return denial(ec, issuer.cfg->name); };
   // RFC 7662 makes iss and aud optional; when the IdP sends them they must match.
   if (const auto* iss = claims->if_contains("iss"); iss && !(iss->is_string() && iss->get_string() == issuer.cfg->issuer))
     return deny(auth_errc::issuer_mismatch);
@@ -297,23 +298,17 @@ AccessDecision Authenticator::check_introspected(const config::Route& route, con
 boost::asio::awaitable<AccessDecision> Authenticator::decide_async(const config::Route& route,
                                                                    const http::Fields& request,
                                                                    std::int64_t now_unix) const {
-  Attempt a = attempt(route, request, now_unix, false);
+  // decide() already ran the first pass (and counted its cache lookup).
+  Attempt a = attempt(route, request, now_unix, Pass::again);
   if (a.need == Need::keys) {
     co_await a.issuer->remote->refetch();
-    a = attempt(route, request, now_unix, true);
+    a = attempt(route, request, now_unix, Pass::after_refetch);
   }
   if (a.need == Need::introspection) {
-    idp::IntrospectionResult r = co_await a.issuer->introspector->introspect(std::string(a.token), now_unix);
-    if (r.ec) {
-      AccessDecision d;
-      d.auth_label = "bearer";
-      d.issuer = a.issuer->cfg->name;
-      d.allowed = false;
-      d.ec = r.ec;
-      d.reply = auth_reply(r.ec, {});
-      co_return d;
-    }
-    co_return check_introspected(route, *a.issuer, std::move(r.claims), now_unix);
+    const std::string token(a.token);  // a named object: see idp/single_flight.hpp
+    idp::IntrospectionResult r = co_await a.issuer->introspector->introspect(token, now_unix);
+    if (r.ec) co_return denial(r.ec, a.issuer->cfg->name);
+    co_return check_introspected(route, *a.issuer, std::move(r.claims));
   }
   co_return std::move(a.d);
 }

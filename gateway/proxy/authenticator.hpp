@@ -89,16 +89,17 @@ class Authenticator {
   struct CachedToken {
     std::size_t issuer = 0;
     std::shared_ptr<const auth::ParsedJwt> jwt;
+    auth::KeySetPtr keys;  // the key set that verified it
   };
   enum class Need { nothing, keys, introspection };
+  enum class Pass { first, again, after_refetch };  // only the first counts cache lookups
   struct Attempt;
   Attempt attempt(const config::Route& route, const http::Fields& request, std::int64_t now_unix,
-                  bool after_refetch) const;
+                  Pass pass) const;
   AccessDecision allow_claims(const config::Route& route, const IssuerRuntime& issuer,
                               std::shared_ptr<const boost::json::object> claims) const;
   AccessDecision check_introspected(const config::Route& route, const IssuerRuntime& issuer,
-                                    std::shared_ptr<const boost::json::object> claims,
-                                    std::int64_t now_unix) const;
+                                    std::shared_ptr<const boost::json::object> claims) const;
 
   std::vector<IssuerRuntime> issuers_;
   std::size_t max_token_bytes_;

@@ -243,7 +243,7 @@ class Introspection : public ::testing::Test {
                        "      client_secret_env: INTRO_SECRET\n"
                        "      cache_ttl: " + o.cache_ttl + "\n"
                        "      negative_ttl: " + o.negative_ttl + "\n";
-    cfg.env.push_back({"INTRO_SECRET", std::string(kSecret) + "y"});
+    cfg.env.push_back({"INTRO_SECRET", kSecret});
     gw_ = std::make_unique<GatewayProcess>(cfg);
     ASSERT_TRUE(gw_->start());
   }
@@ -517,6 +517,21 @@ TEST_F(Introspection, ValidationIntrospectionSendsJwtsToTheEndpoint) {
   EXPECT_EQ(up_->last_request()->headers.get("X-User-Id"), "dave");
   EXPECT_EQ(idp_.calls(), 2);
   EXPECT_EQ(metric_or_zero(*gw_, "authgate_token_cache_lookups_total", {{"result", "hit"}}), 0);
+}
+
+// authgate_token_cache_lookups_total counts lookups of the verified-JWT cache.
+// An opaque token is looked up once in decide() and again when decide_async()
+// re-runs the whole attempt, so each introspected request counts two misses
+// (a JWT whose kid needs a refetch counts three): the hit ratio operators
+// compute from this metric is skewed by every introspected request.
+TEST_F(Introspection, EachRequestCountsAtMostOneTokenCacheLookup) {
+  start();
+  const std::string t = "opaque-counted";
+  idp_.script(t, active("alice"));
+  ASSERT_EQ(status_of(call(t)), 200);
+  ASSERT_EQ(status_of(call(t)), 200);
+  const double lookups = metric_or_zero(*gw_, "authgate_token_cache_lookups_total");
+  EXPECT_LE(lookups, 2) << "2 requests, " << lookups << " token-cache lookups counted";
 }
 
 }  // namespace

@@ -120,6 +120,9 @@ const UrlCase kCases[] = {
     bad("empty", ""),
     // Unterminated or malformed IPv6 literal.
     bad("ipv6_unterminated", "http://[::1/"),
+    bad("bracketed_name_is_not_an_ip_literal", "http://[evil.com]/"),
+    bad("percent_encoded_host", "http://a%2eb/"),
+    bad("host_with_non_ascii_byte", "http://h\xc3\xa9.test/"),
     bad("ipv6_unterminated_no_path", "https://[::1"),
     bad("ipv6_unterminated_port", "http://[::1:8080"),
     bad("ipv6_garbage_after_bracket", "http://[::1]x/"),
