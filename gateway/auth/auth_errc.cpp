@@ -39,6 +39,10 @@ class AuthCategory : public std::error_category {
       case auth_errc::jwks_no_usable_keys: return "key set has no usable keys";
       case auth_errc::request_malformed: return "malformed Authorization header";
       case auth_errc::claims_not_allowed: return "token claims do not satisfy the route policy";
+      case auth_errc::session_missing: return "no valid session";
+      case auth_errc::session_ended: return "the session has ended";
+      case auth_errc::csrf_rejected: return "cross-site request refused";
+      case auth_errc::refresh_unavailable: return "the session's tokens cannot be refreshed now";
     }
     return "unknown authentication error";
   }
@@ -81,6 +85,10 @@ std::string_view reason(auth_errc e) {
     case auth_errc::jwks_no_usable_keys: return "jwks_no_usable_keys";
     case auth_errc::request_malformed: return "malformed_request";
     case auth_errc::claims_not_allowed: return "claim_mismatch";
+    case auth_errc::session_missing: return "no_session";
+    case auth_errc::session_ended: return "session_ended";
+    case auth_errc::csrf_rejected: return "csrf";
+    case auth_errc::refresh_unavailable: return "refresh_unavailable";
   }
   return "internal";
 }

@@ -48,11 +48,17 @@ enum class auth_errc {
   // --- Request outcomes added with route policies ---
   request_malformed,       // Authorization present but not a well-formed Bearer credential, or repeated (400)
   claims_not_allowed,      // the token is valid but the route's claim policy is not met (403)
+
+  // --- Browser sessions (auth: session | any) ---
+  session_missing,         // no session cookie, a tampered one, or an unknown / expired session
+  session_ended,           // the IdP refused the refresh (invalid_grant): the session is gone
+  csrf_rejected,           // an unsafe method without a matching Origin / Referer (403)
+  refresh_unavailable,     // the refresh failed (IdP down) and the access token has expired (503)
 };
 
 // First and last enumerators, for completeness loops in tests.
 inline constexpr auth_errc kAuthErrcFirst = auth_errc::token_missing;
-inline constexpr auth_errc kAuthErrcLast = auth_errc::claims_not_allowed;
+inline constexpr auth_errc kAuthErrcLast = auth_errc::refresh_unavailable;
 
 const std::error_category& auth_category();
 std::error_code make_error_code(auth_errc e);

@@ -93,7 +93,7 @@ struct Upstream {
 };
 
 enum class PathMatch { exact, prefix, regex };
-enum class AuthMode { none, bearer };  // session and any arrive with later issues
+enum class AuthMode { none, bearer, session, any };  // any: a bearer token or a session
 
 // RFC 7662 token introspection with the gateway's client credentials.
 struct Introspection {
@@ -144,9 +144,12 @@ struct Issuer {
   Validation validation = Validation::jwt;  // introspection: every token goes to the endpoint
   std::optional<Introspection> introspection;
 
+  bool used_for_login = false;  // sessions.client.issuer names it: its endpoints come from discovery
+
   bool remote_keys() const { return secret.empty() && jwks_file.empty() && jwks.empty(); }
   bool needs_discovery() const {
-    return (remote_keys() && jwks_uri.empty()) || (introspection && introspection->endpoint.empty());
+    return (remote_keys() && jwks_uri.empty()) || (introspection && introspection->endpoint.empty()) ||
+           used_for_login;
   }
 };
 
@@ -192,6 +195,44 @@ struct IdentityConfig {
   std::vector<std::string> strip_headers{"X-Remote-User", "X-Forwarded-User"};
 };
 
+// Browser sessions (backend-for-frontend): authgate runs the authorization
+// code flow with PKCE, keeps the tokens server-side behind an opaque cookie
+// and refreshes them.
+struct SessionClient {
+  std::string issuer;         // an issuers[].name
+  std::string client_id;
+  std::string client_secret;  // from client_secret_env / client_secret_file
+  std::string auth_method = "client_secret_basic";  // | client_secret_post
+  std::vector<std::string> scopes{"openid", "profile", "email", "offline_access"};
+  std::string resource;       // optional RFC 8707 resource indicator
+  std::string audience;       // optional "audience" parameter
+  std::string default_path = "/";  // after login when rd is absent or unsafe
+};
+
+struct SessionCookie {
+  std::string name;           // default: __Host-authgate when secure, else authgate
+  bool secure = true;
+  std::string same_site = "Lax";   // Lax | Strict
+  Duration idle_timeout{8 * 3'600'000};
+  Duration absolute_timeout{24 * 3'600'000};
+};
+
+struct Sessions {
+  SessionClient client;
+  std::string public_url;            // https://app.example.com: redirect_uri base, CSRF origin
+  std::vector<std::string> csrf_origins;  // further origins allowed on unsafe methods
+  std::string prefix = "/oauth2/";   // login, callback, logout, session endpoints
+  SessionCookie cookie;
+  std::string cookie_secret;         // from cookie_secret_env / cookie_secret_file (>= 32 bytes)
+  Duration refresh_before_expiry{30'000};
+  Duration expires_in_fallback{300'000};  // token responses without expires_in
+  Duration login_timeout{600'000};        // login -> callback
+  std::string store = "memory";
+  std::uint64_t max_sessions = 100'000;   // memory store: full -> the least recently used goes
+  std::string post_logout_redirect_uri;   // sent to end_session_endpoint when set
+  std::string logout_path = "/";          // without an end_session_endpoint
+};
+
 struct LogConfig {
   std::string level = "info";     // trace|debug|info|warn|error|critical|off
   std::string access = "stdout";  // stdout | stderr | off | a file path
@@ -208,6 +249,7 @@ struct GatewayConfig {
   std::vector<Upstream> upstreams;
   std::vector<Route> routes;
   IdentityConfig identity;
+  std::optional<Sessions> sessions;
   LogConfig log;
 };
 

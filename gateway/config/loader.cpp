@@ -507,6 +507,111 @@ void read_issuers(Reader& r, const YAML::Node& n, std::vector<Issuer>& out) {
   }
 }
 
+bool read_secret(Reader& r, const YAML::Node& n, const std::string& path, const char* env_key,
+                 const char* file_key, std::string& out) {
+  std::string env, file;
+  r.string(n, env_key, path, env);
+  r.string(n, file_key, path, file);
+  if (env.empty() == file.empty()) {
+    r.error(n, path, std::string("needs exactly one of ") + env_key + " or " + file_key);
+    return false;
+  }
+  if (!env.empty()) {
+    const char* v = std::getenv(env.c_str());
+    if (!v || !*v) {
+      r.error(n[env_key], Reader::join(path, env_key), "environment variable " + env + " is not set");
+      return false;
+    }
+    out = v;
+  } else if (!read_secret_file(file, out)) {
+    r.error(n[file_key], Reader::join(path, file_key), "cannot read file \"" + file + "\"");
+    return false;
+  }
+  return true;
+}
+
+// A same-origin path: "/" then anything but a second "/" or "\" (no //host).
+bool is_local_path(const std::string& p) {
+  return !p.empty() && p[0] == '/' && (p.size() == 1 || (p[1] != '/' && p[1] != '\\'));
+}
+
+void read_sessions(Reader& r, const YAML::Node& n, const std::vector<Issuer>& issuers,
+                   std::optional<Sessions>& out) {
+  const std::string path = "sessions";
+  if (!r.expect_map(n, path, {"client", "public_url", "csrf_origins", "prefix", "cookie",
+                              "cookie_secret_env", "cookie_secret_file", "refresh_before_expiry",
+                              "expires_in_fallback", "login_timeout", "store",
+                              "max_sessions", "post_logout_redirect_uri", "logout_path"}))
+    return;
+  Sessions s;
+  if (auto c = n["client"]; !c) {
+    r.error(n, path + ".client", "is required");
+  } else if (r.expect_map(c, path + ".client", {"issuer", "client_id", "client_secret_env",
+                                                "client_secret_file", "auth_method", "scopes",
+                                                "resource", "audience", "default_path"})) {
+    const std::string cp = path + ".client";
+    for (auto key : {"issuer", "client_id"})
+      if (!c[key]) r.error(c, cp + "." + key, "is required");
+    r.string(c, "issuer", cp, s.client.issuer);
+    if (!s.client.issuer.empty() &&
+        std::none_of(issuers.begin(), issuers.end(), [&](const Issuer& i) { return i.name == s.client.issuer; }))
+      r.error(c["issuer"], cp + ".issuer", "unknown issuer \"" + s.client.issuer + "\"");
+    r.string(c, "client_id", cp, s.client.client_id);
+    read_secret(r, c, cp, "client_secret_env", "client_secret_file", s.client.client_secret);
+    r.string(c, "auth_method", cp, s.client.auth_method);
+    if (s.client.auth_method != "client_secret_basic" && s.client.auth_method != "client_secret_post")
+      r.error(c["auth_method"], cp + ".auth_method",
+              "must be client_secret_basic or client_secret_post, not \"" + s.client.auth_method + "\"");
+    if (c["scopes"]) s.client.scopes.clear();
+    r.string_list(c, "scopes", cp, s.client.scopes);
+    r.string(c, "resource", cp, s.client.resource);
+    r.string(c, "audience", cp, s.client.audience);
+    r.string(c, "default_path", cp, s.client.default_path);
+    if (!is_local_path(s.client.default_path))
+      r.error(c["default_path"], cp + ".default_path", "must be a path on this origin, starting with one \"/\"");
+  }
+  if (!n["public_url"]) r.error(n, path + ".public_url", "is required (the origin browsers use, e.g. https://app.example.com)");
+  r.string(n, "public_url", path, s.public_url);
+  if (!s.public_url.empty()) {
+    auto u = common::parse_http_url(s.public_url);
+    if (!u || u->target != "/" || s.public_url.back() == '/')
+      r.error(n["public_url"], path + ".public_url", "must be an origin: http(s)://host[:port] without a path");
+  }
+  r.string_list(n, "csrf_origins", path, s.csrf_origins);
+  r.string(n, "prefix", path, s.prefix);
+  if (!is_local_path(s.prefix) || s.prefix.back() != '/')
+    r.error(n["prefix"], path + ".prefix", "must be a path starting and ending with \"/\"");
+  if (auto c = n["cookie"]; c && r.expect_map(c, path + ".cookie", {"name", "secure", "same_site",
+                                                                       "idle_timeout", "absolute_timeout"})) {
+    const std::string cp = path + ".cookie";
+    r.string(c, "name", cp, s.cookie.name);
+    r.boolean(c, "secure", cp, s.cookie.secure);
+    r.string(c, "same_site", cp, s.cookie.same_site);
+    if (s.cookie.same_site != "Lax" && s.cookie.same_site != "Strict")
+      r.error(c["same_site"], cp + ".same_site", "must be Lax or Strict (None would send the cookie cross-site)");
+    r.duration(c, "idle_timeout", cp, s.cookie.idle_timeout);
+    r.duration(c, "absolute_timeout", cp, s.cookie.absolute_timeout);
+  }
+  if (s.cookie.name.empty()) s.cookie.name = s.cookie.secure ? "__Host-authgate" : "authgate";
+  if (s.cookie.name.starts_with("__Host-") && !s.cookie.secure)
+    r.error(n["cookie"] ? n["cookie"] : n, path + ".cookie.name", "a __Host- cookie must be secure");
+  if (read_secret(r, n, path, "cookie_secret_env", "cookie_secret_file", s.cookie_secret) &&
+      s.cookie_secret.size() < 32)
+    r.error(n, path, "the cookie secret must be at least 32 bytes");
+  for (auto [key, field] : {std::pair{"refresh_before_expiry", &s.refresh_before_expiry},
+                            std::pair{"expires_in_fallback", &s.expires_in_fallback},
+                            std::pair{"login_timeout", &s.login_timeout}})
+    r.duration(n, key, path, *field);
+  r.string(n, "store", path, s.store);
+  if (s.store != "memory") r.error(n["store"], path + ".store", "must be memory (redis comes with fleet mode)");
+  r.size(n, "max_sessions", path, s.max_sessions, 1);
+  r.string(n, "post_logout_redirect_uri", path, s.post_logout_redirect_uri);
+  r.string(n, "logout_path", path, s.logout_path);
+  if (!is_local_path(s.logout_path))
+    r.error(n["logout_path"], path + ".logout_path", "must be a path on this origin, starting with one \"/\"");
+  out = std::move(s);
+}
+
 void read_requirement(Reader& r, const YAML::Node& n, const std::string& path, Requirement& out) {
   if (!r.expect_map(n, path, {"scopes_all", "scopes_any", "claims"})) return;
   r.string_list(n, "scopes_all", path, out.scopes_all);
@@ -659,7 +764,9 @@ void read_routes(Reader& r, const YAML::Node& n, const std::vector<Upstream>& up
       if (r.scalar(a, path + ".auth", s)) {
         if (s == "none") route.auth = AuthMode::none;
         else if (s == "bearer") route.auth = AuthMode::bearer;
-        else r.error(a, path + ".auth", "unsupported auth mode \"" + s + "\" (this build knows: none, bearer)");
+        else if (s == "session") route.auth = AuthMode::session;
+        else if (s == "any") route.auth = AuthMode::any;
+        else r.error(a, path + ".auth", "unknown auth mode \"" + s + "\" (none, bearer, session, any)");
       }
     }
     r.string_list(rn, "issuers", path, route.issuers);
@@ -670,11 +777,11 @@ void read_routes(Reader& r, const YAML::Node& n, const std::vector<Upstream>& up
     }
     if (auto q = rn["require"]) read_requirement(r, q, path + ".require", route.require);
     if (auto f = rn["forward"]) read_forward(r, f, path + ".forward", route.forward);
-    if (route.auth == AuthMode::bearer && issuers.empty())
+    if ((route.auth == AuthMode::bearer || route.auth == AuthMode::any) && issuers.empty())
       r.error(rn["auth"], path + ".auth", "auth: bearer needs at least one entry in issuers:");
     if (route.auth == AuthMode::none) {
       for (auto key : {"issuers", "require"})
-        if (rn[key]) r.error(rn[key], path + "." + key, "only applies to auth: bearer");
+        if (rn[key]) r.error(rn[key], path + "." + key, "only applies to auth: bearer, session or any");
     }
     out.push_back(std::move(route));
   }
@@ -701,7 +808,7 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name)
       throw ConfigError(std::move(r.errors()));
     }
     r.expect_map(root, "",
-                 {"listen", "admin", "workers", "limits", "timeouts", "issuers", "upstreams", "routes", "identity",
+                 {"listen", "admin", "workers", "limits", "timeouts", "issuers", "upstreams", "routes", "identity", "sessions",
                   "log"});
     if (auto n = root["listen"]) read_listen(r, n, cfg.listen);
     if (auto n = root["admin"]; n && r.expect_map(n, "admin", {"address"}))
@@ -754,7 +861,24 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name)
     }
     if (auto n = root["upstreams"]) read_upstreams(r, n, cfg.upstreams);
     if (auto n = root["issuers"]) read_issuers(r, n, cfg.issuers);
-    if (auto n = root["routes"]) read_routes(r, n, cfg.upstreams, cfg.issuers, cfg.routes);
+    if (auto n = root["sessions"]) read_sessions(r, n, cfg.issuers, cfg.sessions);
+    if (cfg.sessions)
+      for (auto& is : cfg.issuers)
+        if (is.name == cfg.sessions->client.issuer) {
+          is.used_for_login = true;
+          if (!is.discovery || !common::parse_http_url(is.issuer))
+            r.error(root["sessions"]["client"]["issuer"], "sessions.client.issuer",
+                    "the login issuer needs discovery (an http(s) issuer URL and discovery: true)");
+        }
+    if (auto n = root["routes"]) {
+      read_routes(r, n, cfg.upstreams, cfg.issuers, cfg.routes);
+      for (std::size_t i = 0; i < cfg.routes.size() && i < n.size(); ++i) {
+        const auto mode = cfg.routes[i].auth;
+        if ((mode == AuthMode::session || mode == AuthMode::any) && !cfg.sessions)
+          r.error(n[i]["auth"], "routes[" + std::to_string(i) + "].auth",
+                  "auth: session and any need a sessions: block");
+      }
+    }
     if (auto n = root["identity"]; n && r.expect_map(n, "identity", {"strip_prefixes", "strip_headers"})) {
       if (n["strip_prefixes"]) cfg.identity.strip_prefixes.clear();
       if (n["strip_headers"]) cfg.identity.strip_headers.clear();

@@ -1,7 +1,5 @@
 #include "idp/introspector.hpp"
 
-#include <openssl/evp.h>
-
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <spdlog/spdlog.h>
@@ -12,6 +10,7 @@
 #include "auth/auth_errc.hpp"
 #include "auth/jwt.hpp"
 #include "common/ascii.hpp"
+#include "common/form.hpp"
 #include "idp/remote_issuer.hpp"
 
 namespace authgate::idp {
@@ -19,33 +18,6 @@ namespace authgate::idp {
 using auth::auth_errc;
 
 namespace {
-
-// application/x-www-form-urlencoded (RFC 6749 Appendix B).
-std::string form_encode(std::string_view s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
-std::string base64(std::string_view s) {
-  std::string out(4 * ((s.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
 
 std::int64_t seconds(config::Duration d) {
   return std::chrono::duration_cast<std::chrono::seconds>(d).count();
@@ -89,8 +61,8 @@ Introspector::Introspector(const config::Issuer& issuer, const config::GatewayCo
                            std::shared_ptr<RemoteIssuer> remote, metrics::Metrics& metrics)
     : cfg_(issuer),
       remote_(std::move(remote)),
-      authorization_("Basic " + base64(form_encode(issuer.introspection->client_id) + ":" +
-                                       form_encode(issuer.introspection->client_secret))),
+      authorization_(common::basic_credentials(issuer.introspection->client_id,
+                                               issuer.introspection->client_secret)),
       cache_(gateway.limits.introspection_cache_entries),
       metrics_(metrics),
       duration_(&metrics.introspection_duration.Add({{"issuer", issuer.name}},
@@ -124,7 +96,7 @@ boost::asio::awaitable<IntrospectionResult> Introspector::call(const std::string
   req.post = true;
   req.content_type = "application/x-www-form-urlencoded";
   req.authorization = authorization_;
-  req.body = "token=" + form_encode(token) + "&token_type_hint=access_token";
+  req.body = "token=" + common::form_encode(token) + "&token_type_hint=access_token";
   const auto started = std::chrono::steady_clock::now();
   IdpResponse res = co_await idp_exchange(*endpoint, req, remote_->client_options());
   duration_->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());

@@ -67,6 +67,28 @@ Metrics::Metrics(const std::string& version)
                                       .Name("authgate_introspection_cache_lookups_total")
                                       .Help("Introspection cache lookups by result (hit, miss)")
                                       .Register(registry)),
+      logins(BuildCounter()
+                 .Name("authgate_logins_total")
+                 .Help("Browser logins (callback) by result (success, idp_error, bad_state, rejected, bad_response, bad_id_token, idp_unavailable)")
+                 .Register(registry)),
+      refresh_grants(BuildCounter()
+                         .Name("authgate_refresh_grants_total")
+                         .Help("refresh_token grants run for sessions by result (success, invalid_grant, error, timeout, bad_response, no_refresh_token)")
+                         .Register(registry)),
+      token_endpoint_duration(BuildHistogram()
+                                  .Name("authgate_token_endpoint_duration_seconds")
+                                  .Help("Token endpoint calls (code exchange, refresh) latency")
+                                  .Register(registry)),
+      logouts(BuildCounter()
+                  .Name("authgate_logouts_total")
+                  .Help("Sessions ended by logout")
+                  .Register(registry)
+                  .Add({})),
+      sessions_active(BuildGauge()
+                          .Name("authgate_sessions_active")
+                          .Help("Sessions in the store")
+                          .Register(registry)
+                          .Add({})),
       token_cache_hit(token_cache_lookups.Add({{"result", "hit"}})),
       token_cache_miss(token_cache_lookups.Add({{"result", "miss"}})),
       introspection_cache_hit(introspection_cache_lookups.Add({{"result", "hit"}})),

@@ -53,6 +53,11 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& introspection_requests; // issuer, result
   prometheus::Family<prometheus::Histogram>& introspection_duration;  // issuer
   prometheus::Family<prometheus::Counter>& introspection_cache_lookups;  // result
+  prometheus::Family<prometheus::Counter>& logins;                 // result
+  prometheus::Family<prometheus::Counter>& refresh_grants;         // result
+  prometheus::Family<prometheus::Histogram>& token_endpoint_duration;
+  prometheus::Counter& logouts;
+  prometheus::Gauge& sessions_active;
   prometheus::Counter& token_cache_hit;
   prometheus::Counter& token_cache_miss;
   prometheus::Counter& introspection_cache_hit;

@@ -11,6 +11,8 @@
 #include "common/ascii.hpp"
 #include "idp/introspector.hpp"
 #include "idp/remote_issuer.hpp"
+#include "session/cookie_codec.hpp"
+#include "session/session_manager.hpp"
 #include "policy/policy.hpp"
 
 namespace authgate::proxy {
@@ -74,6 +76,12 @@ AuthReply auth_reply(std::error_code ec, std::string_view required_scopes) {
     r = {503, base, "jwks_unavailable"};  // the gateway's fault, not the client's
   } else if (ec == auth_errc::introspection_failed) {
     r = {503, base, "introspection_unavailable"};
+  } else if (ec == auth_errc::session_missing || ec == auth_errc::session_ended) {
+    r = {401, "", "no_session"};  // a browser navigation gets a 302 to the login instead
+  } else if (ec == auth_errc::csrf_rejected) {
+    r = {403, "", "csrf_rejected"};
+  } else if (ec == auth_errc::refresh_unavailable) {
+    r = {503, "", "refresh_unavailable"};
   } else {
     // Every other token problem. The description names the class of problem
     // only; it never echoes token contents.
@@ -135,6 +143,7 @@ Authenticator::Authenticator(const config::GatewayConfig& cfg, metrics::Metrics&
     ir.policy.require_at_jwt = ic.require_at_jwt;
     ir.policy.reject_id_tokens = ic.reject_id_tokens;
     ir.policy.required_claims = ic.required_claims;
+    if (cfg.sessions) ir.policy.login_client_ids = {cfg.sessions->client.client_id};  // its ID tokens
 
     if (!ic.remote_keys()) {
       auto keys = !ic.secret.empty() ? auth::KeySet::from_hmac_secret(ic.secret)
@@ -148,7 +157,7 @@ Authenticator::Authenticator(const config::GatewayConfig& cfg, metrics::Metrics&
       }
       ir.static_keys = *keys;
     }
-    if (ic.remote_keys() || ic.introspection) {
+    if (ic.remote_keys() || ic.introspection || ic.needs_discovery()) {
       ir.remote = std::make_shared<idp::RemoteIssuer>(ic, cfg, control, metrics);
       if (previous)
         for (const auto& old : previous->issuers_)
@@ -157,16 +166,27 @@ Authenticator::Authenticator(const config::GatewayConfig& cfg, metrics::Metrics&
     if (ic.introspection) ir.introspector = std::make_unique<idp::Introspector>(ic, cfg, ir.remote, metrics);
     issuers_.push_back(std::move(ir));
   }
+  if (cfg.sessions) {
+    const auto it = std::find_if(issuers_.begin(), issuers_.end(),
+                                 [&](const IssuerRuntime& ir) { return ir.cfg->name == cfg.sessions->client.issuer; });
+    if (it == issuers_.end() || !it->remote)
+      throw std::runtime_error("sessions.client.issuer \"" + cfg.sessions->client.issuer +
+                               "\" needs discovery (an http(s) issuer URL)");
+    sessions_ = std::make_unique<session::SessionManager>(*cfg.sessions, cfg, it->remote, it->policy, metrics,
+                                                          control, previous ? previous->sessions_.get() : nullptr);
+  }
 }
 
 Authenticator::~Authenticator() {
   for (auto& ir : issuers_)
     if (ir.remote) ir.remote->stop();
+  if (sessions_) sessions_->stop();
 }
 
 void Authenticator::start() {
   for (auto& ir : issuers_)
     if (ir.remote) ir.remote->start();
+  if (sessions_) sessions_->start();
 }
 
 std::vector<std::string> Authenticator::issuers_not_ready(std::int64_t now_unix) const {
@@ -190,15 +210,15 @@ AccessDecision Authenticator::allow_claims(const config::Route& route, const Iss
   return d;
 }
 
-Authenticator::Attempt Authenticator::attempt(const config::Route& route, const http::Fields& request,
+Authenticator::Attempt Authenticator::attempt(const config::Route& route, std::string_view token,
                                               std::int64_t now, Pass pass) const {
   Attempt a;
   a.d.auth_label = "bearer";
+  a.token = token;
   auto deny = [&](std::error_code ec) {
     a.d = denial(ec, std::move(a.d.issuer));
     return std::move(a);
   };
-  if (auto ec = extract_bearer(request, a.token)) return deny(ec);
   if (a.token.size() > max_token_bytes_) return deny(auth_errc::token_malformed);
 
   if (cache_.enabled()) {
@@ -268,10 +288,23 @@ Authenticator::Attempt Authenticator::attempt(const config::Route& route, const 
   return a;
 }
 
-AccessDecision Authenticator::decide(const config::Route& route, const http::Fields& request,
+bool Authenticator::uses_session(const config::Route& route, const http::Fields& request) const {
+  if (route.auth == config::AuthMode::session) return true;
+  // auth: any takes a bearer token when the request carries one, else the session.
+  return route.auth == config::AuthMode::any && request.find(bhttp::field::authorization) == request.end();
+}
+
+AccessDecision Authenticator::decide(const config::Route& route, const RequestView& request,
                                      std::int64_t now_unix) const {
   if (route.auth == config::AuthMode::none) return {};
-  Attempt a = attempt(route, request, now_unix, Pass::first);
+  if (uses_session(route, request.fields)) {  // the session store is asynchronous
+    AccessDecision d;
+    d.needs_io = true;
+    return d;
+  }
+  std::string_view token;
+  if (auto ec = extract_bearer(request.fields, token)) return denial(ec, {});
+  Attempt a = attempt(route, token, now_unix, Pass::first);
   if (a.need != Need::nothing) a.d.needs_io = true;
   return std::move(a.d);
 }
@@ -295,22 +328,66 @@ AccessDecision Authenticator::check_introspected(const config::Route& route, con
   return allow_claims(route, issuer, std::move(claims));
 }
 
-boost::asio::awaitable<AccessDecision> Authenticator::decide_async(const config::Route& route,
-                                                                   const http::Fields& request,
-                                                                   std::int64_t now_unix) const {
-  // decide() already ran the first pass (and counted its cache lookup).
-  Attempt a = attempt(route, request, now_unix, Pass::again);
+// The slow path of one token: after decide() (or for a session's access
+// token), wait for a JWKS refetch or an introspection, and decide.
+boost::asio::awaitable<AccessDecision> Authenticator::complete(const config::Route& route, const std::string& token,
+                                                               std::int64_t now_unix) const {
+  Attempt a = attempt(route, token, now_unix, Pass::again);
   if (a.need == Need::keys) {
     co_await a.issuer->remote->refetch();
-    a = attempt(route, request, now_unix, Pass::after_refetch);
+    a = attempt(route, token, now_unix, Pass::after_refetch);
   }
   if (a.need == Need::introspection) {
-    const std::string token(a.token);  // a named object: see idp/single_flight.hpp
     idp::IntrospectionResult r = co_await a.issuer->introspector->introspect(token, now_unix);
     if (r.ec) co_return denial(r.ec, a.issuer->cfg->name);
     co_return check_introspected(route, *a.issuer, std::move(r.claims));
   }
   co_return std::move(a.d);
+}
+
+boost::asio::awaitable<AccessDecision> Authenticator::decide_async(const config::Route& route,
+                                                                   const RequestView& request,
+                                                                   std::int64_t now_unix) const {
+  if (!uses_session(route, request.fields)) {
+    std::string_view view;
+    if (auto ec = extract_bearer(request.fields, view)) co_return denial(ec, {});
+    const std::string token(view);  // a named object: see idp/single_flight.hpp
+    co_return co_await complete(route, token, now_unix);
+  }
+  const std::string method(request.method);
+  const session::SessionAccess sa = co_await sessions_->access(request.fields, method, now_unix);
+  if (sa.ec) {
+    AccessDecision d = denial(sa.ec, {});
+    d.auth_label = "session";
+    // A browser navigation without a (live) session goes to the login page.
+    const bool navigation = request.method == "GET" &&
+                            std::string_view(request.fields[bhttp::field::accept]).find("text/html") != std::string_view::npos;
+    if (navigation && (sa.ec == auth_errc::session_missing || sa.ec == auth_errc::session_ended)) {
+      d.reply.status = 302;
+      d.reply.location = sessions_->login_location(request.target);
+    }
+    co_return d;
+  }
+  AccessDecision d = co_await complete(route, sa.access_token, now_unix);
+  d.auth_label = "session";
+  if (d.allowed) d.upstream_authorization = "Bearer " + sa.access_token;
+  co_return d;
+}
+
+void Authenticator::forward_identity(http::Fields& upstream, const config::Route& route, const AccessDecision& d,
+                                     std::span<const std::string> identity_headers) const {
+  apply_identity(upstream, route, d, identity_headers);
+  if (!d.upstream_authorization.empty()) upstream.set(bhttp::field::authorization, d.upstream_authorization);
+  if (!sessions_) return;
+  // authgate's own cookies never reach an upstream (every route).
+  std::string kept;
+  for (auto it = upstream.find(bhttp::field::cookie); it != upstream.end() && it->name() == bhttp::field::cookie; ++it) {
+    std::string v = session::strip_cookie(it->value(), sessions_->cookie_name());
+    v = session::strip_cookie(v, sessions_->cookie_name() + "-login");
+    if (!v.empty()) kept += (kept.empty() ? "" : "; ") + v;
+  }
+  upstream.erase(bhttp::field::cookie);
+  if (!kept.empty()) upstream.set(bhttp::field::cookie, kept);
 }
 
 std::vector<std::string> identity_header_names(const config::GatewayConfig& cfg) {

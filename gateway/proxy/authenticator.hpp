@@ -6,15 +6,18 @@
 // Usage:
 //   Authenticator authn(cfg, metrics, control_executor, previous_authenticator_or_null);
 //   authn.start();                                   // remote issuers begin fetching
-//   AccessDecision d = authn.decide(route, request_fields, now_unix);   // no I/O
-//   if (d.needs_io) d = co_await authn.decide_async(route, request_fields, now_unix);
-//   if (!d.allowed) reply d.reply; else apply_identity(upstream_fields, route, d, names);
+//   RequestView req{fields, method, target};
+//   AccessDecision d = authn.decide(route, req, now_unix);   // no I/O
+//   if (d.needs_io) d = co_await authn.decide_async(route, req, now_unix);
+//   if (!d.allowed) reply d.reply; else authn.forward_identity(upstream_fields, route, d, names);
 //
 // decide() answers from what is at hand: the verified-token cache, then the
 // issuer's current key set. It sets needs_io when only the network can answer:
-// no keys loaded yet, an unknown kid (the IdP may have rotated), or a token
-// that goes to introspection. decide_async() then waits for one (rate-limited,
-// single-flight) JWKS refetch or one introspection call, and decides again.
+// no keys loaded yet, an unknown kid (the IdP may have rotated), a token that
+// goes to introspection, or a session (the store is asynchronous). decide_async()
+// then waits for one (rate-limited, single-flight) JWKS refetch, one
+// introspection call, or the session (and its single-flight refresh), and
+// decides again. A session's access token passes the same checks as a bearer token.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -42,6 +45,10 @@ class RemoteIssuer;
 class Introspector;
 }  // namespace authgate::idp
 
+namespace authgate::session {
+class SessionManager;
+}
+
 namespace authgate::proxy {
 
 // The one mapping from an auth outcome to what the client gets (RFC 6750 §3).
@@ -49,6 +56,7 @@ struct AuthReply {
   unsigned status = 401;
   std::string www_authenticate;  // the WWW-Authenticate value
   std::string error;             // short machine-readable name for the JSON body
+  std::string location;          // 302 to the login endpoint (a browser navigation without a session)
 };
 AuthReply auth_reply(std::error_code ec, std::string_view required_scopes);
 
@@ -57,10 +65,18 @@ struct AccessDecision {
   bool needs_io = false;               // decide() could not answer; call decide_async()
   std::error_code ec;                  // why not (auth_errc), empty when allowed
   AuthReply reply;                     // when denied
-  std::string_view auth_label = "none";  // access log "auth": none | bearer
+  std::string_view auth_label = "none";  // access log "auth": none | bearer | session
   std::string issuer;                  // the issuer's config name when a token was checked
   std::string sub;                     // the token's subject, when allowed
   std::shared_ptr<const boost::json::object> claims;  // the token's claims, when allowed
+  std::string upstream_authorization;  // session routes: "Bearer <the session's access token>"
+};
+
+// A request as the access decision needs it.
+struct RequestView {
+  const http::Fields& fields;
+  std::string_view method;
+  std::string_view target;  // canonical path (+ query), for the login redirect's rd
 };
 
 class Authenticator {
@@ -75,11 +91,17 @@ class Authenticator {
 
   void start();
 
-  AccessDecision decide(const config::Route& route, const http::Fields& request,
+  AccessDecision decide(const config::Route& route, const RequestView& request,
                         std::int64_t now_unix) const;
   boost::asio::awaitable<AccessDecision> decide_async(const config::Route& route,
-                                                      const http::Fields& request,
+                                                      const RequestView& request,
                                                       std::int64_t now_unix) const;
+  // Browser sessions (null without a sessions: block): its endpoints are served by the connection.
+  session::SessionManager* sessions() const { return sessions_.get(); }
+  // apply_identity(), then the session's Authorization and the removal of
+  // authgate's own cookies from the Cookie header sent upstream.
+  void forward_identity(http::Fields& upstream, const config::Route& route, const AccessDecision& d,
+                        std::span<const std::string> identity_headers) const;
 
   // Issuers whose keys (or discovery metadata) have not loaded: /readyz names them.
   std::vector<std::string> issuers_not_ready(std::int64_t now_unix) const;
@@ -94,14 +116,18 @@ class Authenticator {
   enum class Need { nothing, keys, introspection };
   enum class Pass { first, again, after_refetch };  // only the first counts cache lookups
   struct Attempt;
-  Attempt attempt(const config::Route& route, const http::Fields& request, std::int64_t now_unix,
+  Attempt attempt(const config::Route& route, std::string_view token, std::int64_t now_unix,
                   Pass pass) const;
+  boost::asio::awaitable<AccessDecision> complete(const config::Route& route, const std::string& token,
+                                                  std::int64_t now_unix) const;
+  bool uses_session(const config::Route& route, const http::Fields& request) const;
   AccessDecision allow_claims(const config::Route& route, const IssuerRuntime& issuer,
                               std::shared_ptr<const boost::json::object> claims) const;
   AccessDecision check_introspected(const config::Route& route, const IssuerRuntime& issuer,
                                     std::shared_ptr<const boost::json::object> claims) const;
 
   std::vector<IssuerRuntime> issuers_;
+  std::unique_ptr<session::SessionManager> sessions_;
   std::size_t max_token_bytes_;
   mutable common::ExpiringCache<CachedToken> cache_;
   metrics::Metrics& metrics_;

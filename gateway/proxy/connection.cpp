@@ -23,6 +23,7 @@
 #include "net/stream.hpp"
 #include "auth/auth_errc.hpp"
 #include "proxy/authenticator.hpp"
+#include "session/session_manager.hpp"
 #include "proxy/access_log.hpp"
 #include "proxy/worker.hpp"
 #include "routing/path.hpp"
@@ -296,6 +297,17 @@ class ClientSession {
       co_return can_keep();
     }
     rs.path = target.path;
+    const auto now_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+
+    // Session endpoints (login, callback, logout, session) are answered here.
+    if (auto* sessions = rt->authenticator.sessions(); sessions && sessions->handles(target.path)) {
+      const session::LocalReply reply = co_await sessions->handle(target.path, target.query, req, now_unix);
+      rs.auth = "session";
+      co_await reply_session(*rt, rs, reply, can_keep());
+      co_return can_keep();
+    }
 
     const int route_index = rt->table.match(req[bhttp::field::host], req.method_string(), target.path);
     if (route_index < 0) {
@@ -306,17 +318,23 @@ class ClientSession {
     const config::Route& route_cfg = rt->cfg.routes[static_cast<std::size_t>(route_index)];
     rs.route = &route;
 
-    const auto now_unix = std::chrono::duration_cast<std::chrono::seconds>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count();
-    AccessDecision decision = rt->authenticator.decide(route_cfg, req, now_unix);
-    if (decision.needs_io) decision = co_await rt->authenticator.decide_async(route_cfg, req, now_unix);
+    const std::string full_target = target.query.empty() ? target.path : target.path + "?" + target.query;
+    const RequestView view{req, req.method_string(), full_target};
+    AccessDecision decision = rt->authenticator.decide(route_cfg, view, now_unix);
+    if (decision.needs_io) decision = co_await rt->authenticator.decide_async(route_cfg, view, now_unix);
     rs.auth = decision.auth_label;
     if (route_cfg.auth != config::AuthMode::none) {
       rt->auth_counter(route, worker_.index(), decision.ec).Increment();
       rs.auth_reason = auth::reason(decision.ec);
       rs.issuer = decision.issuer;
       rs.sub = decision.sub;
+    }
+    if (!decision.allowed && !decision.reply.location.empty()) {
+      session::LocalReply redirect;
+      redirect.status = decision.reply.status;
+      redirect.headers.emplace_back("Location", decision.reply.location);
+      co_await reply_session(*rt, rs, redirect, can_keep());
+      co_return can_keep();
     }
     if (!decision.allowed) {
       co_await reply_local(*rt, rs, decision.reply.status, decision.reply.error, can_keep(),
@@ -356,7 +374,7 @@ class ClientSession {
                              stream_.is_tls() ? "https" : "http", rs.request_id, upgrade,
                              &rt.cfg.identity};
     http::prepare_upstream_request(upstream_req.base(), fwd);
-    apply_identity(upstream_req.base(), route_cfg, decision, rt.identity_headers);
+    rt.authenticator.forward_identity(upstream_req.base(), route_cfg, decision, rt.identity_headers);
     if (!up_cfg.host_header.empty()) upstream_req.set(bhttp::field::host, up_cfg.host_header);
     if (expect_continue) upstream_req.erase(bhttp::field::expect);
 
@@ -631,6 +649,25 @@ class ClientSession {
       auto [wec, wn] = co_await asio::async_write(to, asio::buffer(data.data(), n), use_tuple);
       if (wec) co_return;
     }
+  }
+
+  // A reply of the session endpoints (or a redirect to the login): status,
+  // headers and body as given, never cached.
+  asio::awaitable<void> reply_session(Runtime& rt, RequestState& rs, const session::LocalReply& reply,
+                                      bool keep_alive) {
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(reply.status), 11};
+    for (const auto& [name, value] : reply.headers) res.insert(name, value);
+    if (!reply.body.empty()) res.set(bhttp::field::content_type, reply.content_type);
+    res.set(bhttp::field::cache_control, "no-store");
+    res.set("X-Request-Id", rs.request_id);
+    res.body() = reply.body;
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    rs.status = reply.status;
+    rs.bytes_out = res.body().size();
+    stream_.tcp().expires_after(rt.cfg.timeouts.body_read);
+    co_await bhttp::async_write(stream_, res, use_tuple);
+    finish(rt, rs);
   }
 
   asio::awaitable<void> reply_local(Runtime& rt, RequestState& rs, unsigned status,

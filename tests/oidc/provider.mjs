@@ -2,16 +2,27 @@
 // Listens on 127.0.0.1 only, plain http, issuer http://127.0.0.1:<port>.
 //
 //   node provider.mjs --port 4100 --jwks keys.json [--alg RS256] [--at-ttl 600]
+//                     [--redirect-uri URI]... [--post-logout-uri URI]...
 //       secrets: OIDC_CLIENT_SECRET (client "authgate"), OIDC_CLI_SECRET (client "orders-cli",
 //       defaults to OIDC_CLIENT_SECRET); --secret / --cli-secret override them.
+//       --redirect-uri / --post-logout-uri are repeatable and take comma-separated lists
+//       (also OIDC_REDIRECT_URIS / OIDC_POST_LOGOUT_URIS); they become the "authgate"
+//       client's redirect_uris (default http://127.0.0.1/cb) and post_logout_redirect_uris
+//       (default none). Redirect URIs match exactly (port included).
+//       --at-ttl: lifetime of every access token (JWT and opaque), seconds.
 //       Prints "READY <issuer>" on stdout once listening; exits 0 on SIGTERM / SIGINT.
 //   node provider.mjs genkey --alg RS256|PS256|ES256 --kid KID
 //       Prints one private JWK (with kid, alg, use "sig") as JSON on stdout.
 //
 // Clients (both confidential; oidc-provider accepts client_secret_basic and
 // client_secret_post for either, whichever of the two is registered):
-//   authgate    client_credentials + authorization_code (redirect http://127.0.0.1/cb).
-//               The gateway's introspection client.
+//   authgate    client_credentials + authorization_code + refresh_token. The gateway's
+//               introspection client and its session (browser login) client.
+//               Code flow: PKCE S256 required. Refresh tokens are issued on every code
+//               exchange (offline_access or not: oidc-provider drops offline_access unless
+//               prompt includes consent) and ROTATE on every refresh grant. Its grants
+//               outlive the provider's login session (RP-initiated logout does not revoke
+//               them; RFC 7009 revocation does).
 //   orders-cli  client_credentials. An API consumer.
 // Introspection (opaque tokens only): authgate may introspect every token, any other client
 // only its own (features.introspection.allowedPolicy below; oidc-provider's default would let
@@ -22,11 +33,52 @@
 //   https://orders.test   JWT access tokens, aud https://orders.test, scope orders:read orders:write
 //   https://other.test    JWT access tokens, aud https://other.test, same scopes (wrong audience
 //                         for a gateway that expects https://orders.test)
-//   (no resource)         defaulted to https://orders.test, but the access token is OPAQUE;
-//                         introspection shows aud https://orders.test and the granted scope.
+//   (no resource)         client_credentials: defaulted to https://orders.test, but the access
+//                         token is OPAQUE; introspection shows aud https://orders.test and the
+//                         granted scope.
+// Code flow: an authorization request that names a resource, or asks for an orders:* scope
+// without one (then https://orders.test), gets JWT access tokens for that resource from the
+// code exchange and every refresh (useGrantedResource); one with OIDC scopes only gets opaque
+// userinfo access tokens (no aud).
 // JWT access tokens are signed with --alg using the first key of that alg in the JWKS
 // file, so a key set [new, old] signs with the new key while publishing both.
 // Structured (JWT) tokens cannot be introspected or revoked at oidc-provider's endpoints.
+//
+// Headless login: /interaction/:uid (the provider's interactions.url) needs no browser.
+// It answers 303 straight back to the provider: the login prompt logs in as the account
+// named by the authorization request's login_hint (default "alice", see /__test/login),
+// the consent prompt grants every requested scope, claim and resource scope. So a login
+// is a chain of redirects that any HTTP client with a cookie jar can follow. Accounts
+// exist for every name: sub = name, name "<Name> Tester", email <name>@example.test,
+// email_verified true. RP-initiated logout (/session/end) renders a form (no JavaScript
+// needed: it already carries logout=yes) to POST to /session/end/confirm.
+//
+// Test-only endpoints (loopback only, no auth):
+//   GET  /__test/stats            JSON counters (shape below), kept from provider events
+//   POST /__test/reset-stats      zeroes them
+//   POST /__test/token-endpoint   {"mode":"ok"|"503"|"hang", "delay_ms":N}: POST /token
+//                                 answers normally (after delay_ms, default 0), 503
+//                                 temporarily_unavailable (Retry-After: 1), or never (the
+//                                 request is held until the client goes away or the mode
+//                                 changes, then its connection is closed without a response).
+//                                 Failed-on-purpose requests never reach oidc-provider.
+//   POST /__test/login            {"account":"bob"} changes the default account; {"error":
+//                                 "access_denied"} makes every interaction end with that
+//                                 error; {} restores alice / no error.
+// Stats (every counter starts at 0):
+//   { "grants": {"<grant_type>": {"success":n,"error":n}},  // token endpoint, as oidc-provider
+//                  // saw it (authorization_code, refresh_token, client_credentials always present)
+//     "grant_errors": {"<error>": n}, "grant_error_details": {"<error_detail>": n},
+//     "refresh_token_reuse": n,    // a rotated (consumed) refresh token presented again
+//     "grants_revoked": n,         // whole grants revoked: reuse, code replay, RFC 7009, logout
+//     "grants_revoked_by_route": {"token"|"revocation"|"end_session_confirm": n},
+//     "revocations": {"success":n,"error":n,"refresh_token":n,"access_token":n,
+//                     "client_credentials":n},
+//     "token_endpoint": {"requests":n, "unavailable":n, "hung":n, "injected": {"<grant_type>":n},
+//                        "mode":"ok|503|hang", "delay_ms":n},
+//     "authorizations": {"success":n,"error":n},
+//     "interactions": {"login":n,"consent":n,"denied":n},
+//     "end_session": n, "server_errors": n }
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -60,6 +112,55 @@ function genkey(argv) {
   process.stdout.write(`${JSON.stringify(jwk)}\n`);
 }
 
+// "a,b" "c" -> [a, b, c]
+function uriList(values) {
+  return (values || []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+}
+
+function envList(name) {
+  return process.env[name] ? [process.env[name]] : undefined;
+}
+
+function displayName(accountId) {
+  return `${accountId.charAt(0).toUpperCase()}${accountId.slice(1)} Tester`;
+}
+
+// The whole request body as a string (bounded).
+function readBody(req, limit = 64 * 1024) {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk) => {
+      body += chunk;
+      if (body.length > limit) reject(new Error('body too large'));
+    });
+    req.on('end', () => resolve(body));
+    req.on('error', reject);
+  });
+}
+
+function newStats() {
+  const pair = () => ({ success: 0, error: 0 });
+  return {
+    grants: { authorization_code: pair(), refresh_token: pair(), client_credentials: pair() },
+    grant_errors: {},
+    grant_error_details: {},
+    refresh_token_reuse: 0,
+    grants_revoked: 0,
+    grants_revoked_by_route: {},
+    revocations: { success: 0, error: 0, refresh_token: 0, access_token: 0, client_credentials: 0 },
+    token_endpoint: { requests: 0, unavailable: 0, hung: 0, injected: {} },
+    authorizations: pair(),
+    interactions: { login: 0, consent: 0, denied: 0 },
+    end_session: 0,
+    server_errors: 0,
+  };
+}
+
+function bump(map, key, by = 1) {
+  map[key] = (map[key] || 0) + by;
+}
+
 async function serve(argv) {
   const { values } = parseArgs({
     args: argv,
@@ -70,6 +171,8 @@ async function serve(argv) {
       secret: { type: 'string', default: process.env.OIDC_CLIENT_SECRET },
       'cli-secret': { type: 'string', default: process.env.OIDC_CLI_SECRET },
       'at-ttl': { type: 'string', default: process.env.OIDC_AT_TTL || '600' },
+      'redirect-uri': { type: 'string', multiple: true, default: envList('OIDC_REDIRECT_URIS') },
+      'post-logout-uri': { type: 'string', multiple: true, default: envList('OIDC_POST_LOGOUT_URIS') },
     },
   });
   const port = Number(values.port);
@@ -79,6 +182,11 @@ async function serve(argv) {
   const alg = checkAlg(values.alg);
   const ttl = Number(values['at-ttl']);
   if (!Number.isInteger(ttl) || ttl < 1) fail('--at-ttl must be a positive number of seconds');
+  const redirectUris = uriList(values['redirect-uri']);
+  const postLogoutUris = uriList(values['post-logout-uri']);
+  for (const uri of [...redirectUris, ...postLogoutUris]) {
+    if (!URL.canParse(uri)) fail(`not an absolute URI: ${uri}`);
+  }
 
   const jwks = JSON.parse(readFileSync(values.jwks, 'utf8'));
   const signing = (jwks.keys || []).find((k) => k.alg === alg);
@@ -108,9 +216,10 @@ async function serve(argv) {
       {
         client_id: 'authgate',
         client_secret: values.secret,
-        grant_types: ['client_credentials', 'authorization_code'],
+        grant_types: ['client_credentials', 'authorization_code', 'refresh_token'],
         response_types: ['code'],
-        redirect_uris: ['http://127.0.0.1/cb'],
+        redirect_uris: redirectUris.length ? redirectUris : ['http://127.0.0.1/cb'],
+        post_logout_redirect_uris: postLogoutUris,
         token_endpoint_auth_method: 'client_secret_basic',
       },
       {
@@ -123,9 +232,51 @@ async function serve(argv) {
       },
     ],
     clientDefaults: { id_token_signed_response_alg: alg },
+    // ID tokens carry the granted scopes' claims (name, email, ...) even when an access
+    // token for userinfo is issued too (oidc-provider's default then leaves them out).
+    conformIdTokenClaims: false,
     cookies: { keys: [`cookie-key-${port}-${process.pid}`] },
-    ttl: { ClientCredentials: ttl, AccessToken: ttl },
+    claims: {
+      openid: ['sub'],
+      profile: ['name'],
+      email: ['email', 'email_verified'],
+    },
+    async findAccount(ctx, sub) {
+      return {
+        accountId: sub,
+        async claims() {
+          return { sub, name: displayName(sub), email: `${sub}@example.test`, email_verified: true };
+        },
+      };
+    },
+    // The code flow of the gateway client always uses PKCE (only S256 exists in oidc-provider 9).
+    pkce: { required: (ctx, client) => client.clientId === 'authgate' },
+    // Refresh tokens: issued on every code exchange of a client allowed the refresh_token
+    // grant (oidc-provider's default needs offline_access, which it drops unless prompt is
+    // absent or includes consent), and rotated on every use: the presented token is
+    // consumed, a new one returned; presenting a consumed one revokes the whole grant.
+    issueRefreshToken: async (ctx, client, code) => client.grantTypeAllowed('refresh_token')
+      && (client.clientId === 'authgate' || code.scopes.has('offline_access')),
+    rotateRefreshToken: (ctx) => ctx.oidc.client?.clientId === 'authgate',
+    // oidc-provider drops offline_access from authorization requests unless prompt
+    // includes consent, and ties tokens without it to the provider's login session (a
+    // logout at /session/end would revoke them). The gateway's grants outlive that session
+    // instead, as offline_access would: only an RFC 7009 revocation (or reuse) ends them.
+    expiresWithSession: async (ctx, code) => ctx.oidc.client?.clientId !== 'authgate'
+      && !code.scopes.has('offline_access'),
+    ttl: {
+      ClientCredentials: ttl,
+      AccessToken: ttl,
+      AuthorizationCode: 120,
+      IdToken: 3600,
+      RefreshToken: 24 * 3600,
+      Interaction: 600,
+      Session: 24 * 3600,
+      Grant: 24 * 3600,
+    },
+    interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
     features: {
+      devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,
@@ -133,13 +284,33 @@ async function serve(argv) {
         allowedPolicy: (ctx, client, token) => client.clientId === 'authgate' || client.clientId === token.clientId,
       },
       revocation: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        // oidc-provider's page auto-submits with JavaScript and needs the "Yes" button's
+        // logout=yes; this form carries it, so a client without JavaScript just POSTs it.
+        async logoutSource(ctx, form) {
+          ctx.body = `<!DOCTYPE html><html><head><title>Logout Request</title></head><body>${
+            form.replace('</form>', '<input type="hidden" name="logout" value="yes"/></form>')
+          }</body></html>`;
+        },
+        async postLogoutSuccessSource(ctx) {
+          ctx.body = '<!DOCTYPE html><html><head><title>Sign-out Success</title></head><body>signed out</body></html>';
+        },
+      },
       resourceIndicators: {
         enabled: true,
         defaultResource(ctx, client, oneOf) {
           if (oneOf) return oneOf;
+          if (ctx.oidc.route !== 'token') {
+            // Authorization requests: only when an API scope is asked for.
+            const scopes = String(ctx.oidc.params?.scope || '').split(' ');
+            return scopes.some((s) => s.startsWith('orders:')) ? 'https://orders.test' : undefined;
+          }
           defaulted.add(ctx);
           return 'https://orders.test';
         },
+        // Code exchange and refresh without `resource`: the resource of the authorization.
+        useGrantedResource: () => true,
         getResourceServerInfo(ctx, resourceIndicator) {
           const info = resourceServers[resourceIndicator];
           if (!info) throw new errors.InvalidTarget();
@@ -150,6 +321,170 @@ async function serve(argv) {
     },
   });
 
+  // ---- test harness: counters, login behaviour, token endpoint failure injection ----
+  let stats = newStats();
+  const login = { account: 'alice', error: undefined };
+  const tokenEndpoint = { mode: 'ok', delayMs: 0 };
+  const hanging = new Set();  // release functions of held token requests
+
+  const grantTypeOf = (ctx) => ctx.oidc?.params?.grant_type || 'unknown';
+  const grantCounter = (gt) => {
+    stats.grants[gt] ||= { success: 0, error: 0 };
+    return stats.grants[gt];
+  };
+  provider.on('grant.success', (ctx) => { grantCounter(grantTypeOf(ctx)).success += 1; });
+  provider.on('grant.error', (ctx, err) => {
+    grantCounter(grantTypeOf(ctx)).error += 1;
+    bump(stats.grant_errors, err.error || 'unknown');
+    if (err.error_detail) bump(stats.grant_error_details, err.error_detail);
+    if (err.error === 'invalid_grant' && err.error_detail === 'refresh token already used') {
+      stats.refresh_token_reuse += 1;
+    }
+  });
+  provider.on('grant.revoked', (ctx) => {
+    stats.grants_revoked += 1;
+    bump(stats.grants_revoked_by_route, ctx.oidc?.route || 'unknown');
+  });
+  provider.on('authorization.success', () => { stats.authorizations.success += 1; });
+  provider.on('authorization.error', () => { stats.authorizations.error += 1; });
+  provider.on('end_session.success', () => { stats.end_session += 1; });
+  provider.on('server_error', (ctx, err) => {
+    stats.server_errors += 1;
+    process.stderr.write(`provider.mjs: server_error on ${ctx.method} ${ctx.path}: ${err.stack || err}\n`);
+  });
+
+  const json = (ctx, status, body) => {
+    ctx.status = status;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = body;
+  };
+
+  async function testRoute(ctx) {
+    let body = {};
+    if (ctx.method === 'POST') {
+      const text = await readBody(ctx.req);
+      try {
+        body = text ? JSON.parse(text) : {};
+      } catch {
+        return json(ctx, 400, { error: 'body is not JSON' });
+      }
+    }
+    const route = `${ctx.method} ${ctx.path}`;
+    if (route === 'GET /__test/stats') {
+      return json(ctx, 200, { ...stats, token_endpoint: { ...stats.token_endpoint, mode: tokenEndpoint.mode, delay_ms: tokenEndpoint.delayMs } });
+    }
+    if (route === 'POST /__test/reset-stats') {
+      stats = newStats();
+      return json(ctx, 200, { ok: true });
+    }
+    if (route === 'POST /__test/token-endpoint') {
+      const mode = String(body.mode ?? 'ok');
+      const delayMs = Number(body.delay_ms ?? 0);
+      if (!['ok', '503', 'hang'].includes(mode)) return json(ctx, 400, { error: `unknown mode ${mode}` });
+      if (!Number.isInteger(delayMs) || delayMs < 0) return json(ctx, 400, { error: 'delay_ms must be an integer >= 0' });
+      tokenEndpoint.mode = mode;
+      tokenEndpoint.delayMs = delayMs;
+      if (mode !== 'hang') for (const release of [...hanging]) release();
+      return json(ctx, 200, { mode, delay_ms: delayMs });
+    }
+    if (route === 'POST /__test/login') {
+      login.account = typeof body.account === 'string' && body.account ? body.account : 'alice';
+      login.error = typeof body.error === 'string' && body.error ? body.error : undefined;
+      return json(ctx, 200, { account: login.account, error: login.error ?? null });
+    }
+    return json(ctx, 404, { error: `no test route ${route}` });
+  }
+
+  // GET /interaction/:uid - finishes the prompt at once and sends the client back (303).
+  async function autoInteraction(ctx) {
+    let details;
+    try {
+      details = await provider.interactionDetails(ctx.req, ctx.res);
+    } catch (err) {
+      ctx.status = 400;
+      ctx.type = 'text';
+      ctx.body = `interaction failed: ${err.error_description || err.message}\n`;
+      return;
+    }
+    const { prompt, params, session } = details;
+    let result;
+    if (login.error) {
+      stats.interactions.denied += 1;
+      result = { error: login.error, error_description: 'refused by the test harness (/__test/login)' };
+    } else if (prompt.name === 'login') {
+      stats.interactions.login += 1;
+      result = { login: { accountId: params.login_hint || login.account } };
+    } else if (prompt.name === 'consent') {
+      stats.interactions.consent += 1;
+      const grant = details.grantId
+        ? await provider.Grant.find(details.grantId)
+        : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+      const d = prompt.details;
+      if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
+      if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);
+      for (const [indicator, scopes] of Object.entries(d.missingResourceScopes || {})) {
+        grant.addResourceScope(indicator, scopes.join(' '));
+      }
+      const grantId = await grant.save();
+      result = { consent: details.grantId ? {} : { grantId } };
+    } else {
+      stats.interactions.denied += 1;
+      result = { error: 'access_denied', error_description: `prompt ${prompt.name} is not supported here` };
+    }
+    const returnTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: true });
+    ctx.status = 303;
+    ctx.redirect(returnTo);
+  }
+
+  // Before oidc-provider's own routes (provider.use inserts ahead of them).
+  provider.use(async (ctx, next) => {
+    if (ctx.path.startsWith('/__test/')) return testRoute(ctx);
+    if (ctx.method === 'GET' && /^\/interaction\/[^/]+$/.test(ctx.path)) return autoInteraction(ctx);
+
+    if (ctx.method === 'POST' && ctx.path === '/token') {
+      stats.token_endpoint.requests += 1;
+      if (tokenEndpoint.mode !== 'ok') {
+        const gt = new URLSearchParams(await readBody(ctx.req).catch(() => '')).get('grant_type') || 'unknown';
+        bump(stats.token_endpoint.injected, gt);
+        if (tokenEndpoint.mode === '503') {
+          stats.token_endpoint.unavailable += 1;
+          ctx.set('Retry-After', '1');
+          return json(ctx, 503, { error: 'temporarily_unavailable', error_description: 'token endpoint disabled by the test harness' });
+        }
+        stats.token_endpoint.hung += 1;
+        await new Promise((resolve) => {
+          const timer = setTimeout(() => release(), 600_000);
+          function release() {
+            clearTimeout(timer);
+            hanging.delete(release);
+            resolve();
+          }
+          hanging.add(release);
+          ctx.res.once('close', release);
+        });
+        ctx.respond = false;
+        ctx.req.socket.destroy();
+        return undefined;
+      }
+      if (tokenEndpoint.delayMs > 0) await new Promise((r) => { setTimeout(r, tokenEndpoint.delayMs); });
+    }
+
+    await next();
+
+    if (ctx.method === 'POST' && ctx.path === '/token/revocation') {
+      if (ctx.status === 200) {
+        stats.revocations.success += 1;
+        const e = ctx.oidc?.entities || {};
+        if (e.RefreshToken) stats.revocations.refresh_token += 1;
+        if (e.AccessToken) stats.revocations.access_token += 1;
+        if (e.ClientCredentials) stats.revocations.client_credentials += 1;
+      } else {
+        stats.revocations.error += 1;
+      }
+    }
+    return undefined;
+  });
+
   const server = provider.listen(port, '127.0.0.1');
   server.on('error', (err) => {
     process.stderr.write(`provider.mjs: listen on 127.0.0.1:${port} failed: ${err.code || err.message}\n`);
@@ -158,6 +493,7 @@ async function serve(argv) {
   server.on('listening', () => process.stdout.write(`READY ${issuer}\n`));
 
   const stop = () => {
+    for (const release of [...hanging]) release();
     server.close(() => process.exit(0));
     server.closeAllConnections();
     setTimeout(() => process.exit(0), 2000).unref();

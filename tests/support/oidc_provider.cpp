@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
 
 #include <cctype>
 #include <cerrno>
@@ -71,24 +72,6 @@ std::string random_hex(std::size_t bytes) {
     unsigned v = rd() & 0xff;
     out += digits[v >> 4];
     out += digits[v & 0xf];
-  }
-  return out;
-}
-
-// application/x-www-form-urlencoded, as RFC 6749 2.3.1 also wants for Basic credentials.
-std::string form_encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 0xf];
-    }
   }
   return out;
 }
@@ -308,6 +291,14 @@ std::string OidcProvider::stderr_text() const {
                                 "--jwks", dir_.file("jwks.json"),
                                 "--alg",  opts_.alg,
                                 "--at-ttl", std::to_string(opts_.access_token_ttl_s)};
+  for (const auto& uri : opts_.redirect_uris) {
+    argv.push_back("--redirect-uri");
+    argv.push_back(uri);
+  }
+  for (const auto& uri : opts_.post_logout_redirect_uris) {
+    argv.push_back("--post-logout-uri");
+    argv.push_back(uri);
+  }
   EnvVars env{{"OIDC_CLIENT_SECRET", gateway_secret_}, {"OIDC_CLI_SECRET", cli_secret_}};
   pid_ = spawn_process(argv, out, err, env);
   reaped_ = false;
@@ -478,11 +469,192 @@ std::optional<boost::json::object> OidcProvider::introspect(const std::string& t
   return doc;
 }
 
-bool OidcProvider::revoke(const std::string& token, OidcClient client) {
-  auto r = post_form(endpoint_path("revocation_endpoint", "/token/revocation"),
-                     {{"token", token}, {"token_type_hint", "access_token"}}, client);
+bool OidcProvider::revoke(const std::string& token, OidcClient client,
+                          const std::string& token_type_hint) {
+  EnvVars form{{"token", token}};
+  if (!token_type_hint.empty()) form.push_back({"token_type_hint", token_type_hint});
+  auto r = post_form(endpoint_path("revocation_endpoint", "/token/revocation"), form, client);
   if (r && r->status == 200) return true;
   last_error_ = "revocation: " + describe(r);
+  return false;
+}
+
+// ---- code flow ---------------------------------------------------------------
+
+std::optional<TokenSet> parse_token_response(const std::optional<Response>& r) {
+  if (!r || r->status != 200) return std::nullopt;
+  auto doc = parse_json_object(r->body);
+  if (!doc) return std::nullopt;
+  TokenSet t;
+  t.access_token = json_string(*doc, "access_token");
+  if (t.access_token.empty()) return std::nullopt;
+  t.token_type = json_string(*doc, "token_type");
+  t.refresh_token = json_string(*doc, "refresh_token");
+  t.id_token = json_string(*doc, "id_token");
+  t.scope = json_string(*doc, "scope");
+  if (auto* e = doc->if_contains("expires_in"); e && e->is_number()) {
+    t.expires_in = e->to_number<long long>();
+  }
+  return t;
+}
+
+std::string oauth_error(const std::optional<Response>& r) {
+  auto doc = r ? parse_json_object(r->body) : std::nullopt;
+  return doc ? json_string(*doc, "error") : std::string();
+}
+
+std::string OidcProvider::authorize_url(const AuthorizeRequest& req) {
+  auto doc = discovery();
+  std::string base = doc ? json_string(*doc, "authorization_endpoint") : std::string();
+  if (base.empty()) base = issuer() + "/auth";
+  std::vector<std::pair<std::string, std::string>> q{{"client_id", req.client_id},
+                                                     {"response_type", "code"},
+                                                     {"redirect_uri", req.redirect_uri},
+                                                     {"scope", req.scope}};
+  auto opt = [&](const char* k, const std::string& v) {
+    if (!v.empty()) q.emplace_back(k, v);
+  };
+  opt("state", req.state);
+  opt("nonce", req.nonce);
+  if (!req.code_challenge.empty()) {
+    q.emplace_back("code_challenge", req.code_challenge);
+    q.emplace_back("code_challenge_method", "S256");
+  }
+  opt("resource", req.resource);
+  opt("login_hint", req.login_hint);
+  opt("prompt", req.prompt);
+  return with_query(base, q);
+}
+
+std::optional<Response> OidcProvider::code_grant(const std::string& code,
+                                                 const std::string& redirect_uri,
+                                                 const std::string& code_verifier) {
+  EnvVars form{{"grant_type", "authorization_code"}, {"code", code}, {"redirect_uri", redirect_uri}};
+  if (!code_verifier.empty()) form.push_back({"code_verifier", code_verifier});
+  return post_form(endpoint_path("token_endpoint", "/token"), form, OidcClient::gateway);
+}
+
+std::optional<Response> OidcProvider::refresh_grant(const std::string& refresh_token,
+                                                    const std::string& scope) {
+  EnvVars form{{"grant_type", "refresh_token"}, {"refresh_token", refresh_token}};
+  if (!scope.empty()) form.push_back({"scope", scope});
+  return post_form(endpoint_path("token_endpoint", "/token"), form, OidcClient::gateway);
+}
+
+std::string OidcProvider::end_session_url(const std::string& id_token_hint,
+                                          const std::string& post_logout_redirect_uri,
+                                          const std::string& state) {
+  auto doc = discovery();
+  std::string base = doc ? json_string(*doc, "end_session_endpoint") : std::string();
+  if (base.empty()) base = issuer() + "/session/end";
+  std::vector<std::pair<std::string, std::string>> q;
+  if (!id_token_hint.empty()) q.emplace_back("id_token_hint", id_token_hint);
+  if (!post_logout_redirect_uri.empty()) q.emplace_back("post_logout_redirect_uri", post_logout_redirect_uri);
+  if (!state.empty()) q.emplace_back("state", state);
+  return with_query(base, q);
+}
+
+// ---- test hooks --------------------------------------------------------------
+
+namespace {
+
+int int_at(const boost::json::object& o, std::string_view key) {
+  auto* v = o.if_contains(boost::json::string_view(key.data(), key.size()));
+  return v && v->is_number() ? v->to_number<int>() : 0;
+}
+
+const boost::json::object& object_at(const boost::json::object& o, std::string_view key) {
+  static const boost::json::object empty;
+  auto* v = o.if_contains(boost::json::string_view(key.data(), key.size()));
+  return v && v->is_object() ? v->as_object() : empty;
+}
+
+std::map<std::string, int> int_map(const boost::json::object& o) {
+  std::map<std::string, int> out;
+  for (const auto& [k, v] : o)
+    if (v.is_number()) out[std::string(k)] = v.to_number<int>();
+  return out;
+}
+
+OidcStats::Count count_of(const boost::json::object& o) {
+  return {int_at(o, "success"), int_at(o, "error")};
+}
+
+std::string json_quote(std::string_view s) { return boost::json::serialize(boost::json::string(s)); }
+
+}  // namespace
+
+OidcStats::Count OidcStats::grant(std::string_view grant_type) const {
+  auto it = grants.find(std::string(grant_type));
+  return it == grants.end() ? Count{} : it->second;
+}
+
+std::optional<OidcStats> OidcProvider::stats() {
+  auto r = get("/__test/stats");
+  auto doc = r && r->status == 200 ? parse_json_object(r->body) : std::nullopt;
+  if (!doc) {
+    last_error_ = "stats: " + describe(r);
+    return std::nullopt;
+  }
+  OidcStats s;
+  for (const auto& [k, v] : object_at(*doc, "grants"))
+    if (v.is_object()) s.grants[std::string(k)] = count_of(v.as_object());
+  s.grant_errors = int_map(object_at(*doc, "grant_errors"));
+  s.grant_error_details = int_map(object_at(*doc, "grant_error_details"));
+  s.refresh_token_reuse = int_at(*doc, "refresh_token_reuse");
+  s.grants_revoked = int_at(*doc, "grants_revoked");
+  s.grants_revoked_by_route = int_map(object_at(*doc, "grants_revoked_by_route"));
+  const auto& rev = object_at(*doc, "revocations");
+  s.revocations = count_of(rev);
+  s.revoked_refresh_tokens = int_at(rev, "refresh_token");
+  s.revoked_access_tokens = int_at(rev, "access_token");
+  s.revoked_client_credentials = int_at(rev, "client_credentials");
+  const auto& te = object_at(*doc, "token_endpoint");
+  s.token_endpoint_requests = int_at(te, "requests");
+  s.token_endpoint_unavailable = int_at(te, "unavailable");
+  s.token_endpoint_hung = int_at(te, "hung");
+  s.token_endpoint_injected = int_map(object_at(te, "injected"));
+  s.token_endpoint_mode = json_string(te, "mode");
+  s.authorizations = count_of(object_at(*doc, "authorizations"));
+  const auto& in = object_at(*doc, "interactions");
+  s.logins = int_at(in, "login");
+  s.consents = int_at(in, "consent");
+  s.denied = int_at(in, "denied");
+  s.end_sessions = int_at(*doc, "end_session");
+  s.server_errors = int_at(*doc, "server_errors");
+  s.raw = std::move(*doc);
+  return s;
+}
+
+std::optional<Response> OidcProvider::post_json(const std::string& path, const std::string& json) {
+  return http_request(port_,
+                      make_request("POST", path,
+                                   {{"Content-Type", "application/json"}, {"Connection", "close"}},
+                                   json, "127.0.0.1:" + std::to_string(port_)),
+                      5s);
+}
+
+bool OidcProvider::reset_stats() {
+  auto r = post_json("/__test/reset-stats", "{}");
+  if (r && r->status == 200) return true;
+  last_error_ = "reset-stats: " + describe(r);
+  return false;
+}
+
+bool OidcProvider::set_token_endpoint_mode(TokenEndpointMode mode, int delay_ms) {
+  const char* name = mode == TokenEndpointMode::ok ? "ok" : mode == TokenEndpointMode::unavailable ? "503" : "hang";
+  auto r = post_json("/__test/token-endpoint", std::string("{\"mode\":\"") + name +
+                                                   "\",\"delay_ms\":" + std::to_string(delay_ms) + "}");
+  if (r && r->status == 200) return true;
+  last_error_ = "token-endpoint mode: " + describe(r);
+  return false;
+}
+
+bool OidcProvider::set_login(const std::string& account, const std::string& error) {
+  auto r = post_json("/__test/login", "{\"account\":" + json_quote(account) +
+                                          ",\"error\":" + json_quote(error) + "}");
+  if (r && r->status == 200) return true;
+  last_error_ = "login: " + describe(r);
   return false;
 }
 

@@ -390,7 +390,7 @@ TEST(ConfigErrors, UnknownTopLevelKey) {
                           "listn:\n"                       // 3  key at col 1
                           "  address: 127.0.0.1:8081\n"),  // 4
               ElementsAre("t.yaml:3:1: listn: unknown key (expected one of: listen, admin, "
-                          "workers, limits, timeouts, issuers, upstreams, routes, identity, log)"));
+                          "workers, limits, timeouts, issuers, upstreams, routes, identity, sessions, log)"));
 }
 
 TEST(ConfigErrors, UnknownNestedKey) {
@@ -873,14 +873,14 @@ TEST(ConfigErrors, UpstreamTlsOnPlainHttp) {
               ElementsAre("t.yaml:5:7: upstreams[0].tls: only applies to https:// upstreams"));
 }
 
-TEST(ConfigErrors, UnsupportedAuthMode) {
-  // "    auth: session" -> "auth" cols 5-8, ':' 9, value at 11.
+TEST(ConfigErrors, UnknownAuthMode) {
+  // "    auth: cookie" -> "auth" cols 5-8, ':' 9, value at 11.
   EXPECT_THAT(load_errors(with_orders("routes:\n"               // 4
                                       "  - name: r\n"           // 5
                                       "    upstream: orders\n"  // 6
-                                      "    auth: session\n")),  // 7
-              ElementsAre("t.yaml:7:11: routes[0].auth: unsupported auth mode \"session\" "
-                          "(this build knows: none, bearer)"));
+                                      "    auth: cookie\n")),   // 7
+              ElementsAre("t.yaml:7:11: routes[0].auth: unknown auth mode \"cookie\" "
+                          "(none, bearer, session, any)"));
 }
 
 TEST(ConfigErrors, BearerRouteWithoutIssuers) {
@@ -998,6 +998,61 @@ TEST(ConfigRemoteIssuers, DefaultsAndIntrospection) {
   EXPECT_EQ(loaded.timeouts.idp_request, std::chrono::seconds(5));
 }
 
+TEST(ConfigSessions, LoadsWithDefaultsAndMarksTheLoginIssuer) {
+  ::setenv("AUTHGATE_TEST_CLIENT_SECRET", "client-secret", 1);
+  ::setenv("AUTHGATE_TEST_COOKIE_SECRET", "0123456789abcdef0123456789abcdef", 1);
+  const auto loaded = cfg::load_string(with_orders(
+      "issuers:\n"
+      "  - name: op\n"
+      "    issuer: https://op.test\n"
+      "    audiences: [api]\n"
+      "    jwks_file: /dev/null\n"
+      "sessions:\n"
+      "  client: {issuer: op, client_id: gw, client_secret_env: AUTHGATE_TEST_CLIENT_SECRET}\n"
+      "  public_url: https://app.test\n"
+      "  cookie_secret_env: AUTHGATE_TEST_COOKIE_SECRET\n"
+      "routes:\n"
+      "  - {name: app, upstream: orders, auth: session}\n"
+      "  - {name: api, upstream: orders, auth: any}\n"), "t.yaml");
+  ASSERT_TRUE(loaded.sessions);
+  const auto& s = *loaded.sessions;
+  EXPECT_EQ(s.client.client_secret, "client-secret");
+  EXPECT_EQ(s.client.auth_method, "client_secret_basic");
+  EXPECT_THAT(s.client.scopes, ElementsAre("openid", "profile", "email", "offline_access"));
+  EXPECT_EQ(s.prefix, "/oauth2/");
+  EXPECT_EQ(s.cookie.name, "__Host-authgate");
+  EXPECT_TRUE(s.cookie.secure);
+  EXPECT_EQ(s.refresh_before_expiry, 30s);
+  EXPECT_TRUE(loaded.issuers[0].used_for_login);
+  EXPECT_TRUE(loaded.issuers[0].needs_discovery());  // static keys, but login endpoints come from discovery
+  EXPECT_EQ(loaded.routes[0].auth, cfg::AuthMode::session);
+  EXPECT_EQ(loaded.routes[1].auth, cfg::AuthMode::any);
+}
+
+TEST(ConfigErrors, SessionErrors) {
+  ::setenv("AUTHGATE_TEST_CLIENT_SECRET", "client-secret", 1);
+  ::setenv("AUTHGATE_TEST_SHORT_SECRET", "too-short", 1);
+  EXPECT_THAT(load_errors(with_orders("routes:\n"                               // 4
+                                      "  - {name: app, upstream: orders, auth: session}\n")),  // 5
+              ElementsAre("t.yaml:5:41: routes[0].auth: auth: session and any need a sessions: block"));
+  EXPECT_THAT(load_errors(with_orders(
+                  "issuers:\n"                                                            // 4
+                  "  - {name: op, issuer: https://op.test, audiences: [a]}\n"              // 5
+                  "sessions:\n"                                                           // 6
+                  "  client: {issuer: op, client_id: gw, client_secret_env: AUTHGATE_TEST_CLIENT_SECRET,"
+                  " auth_method: private_key_jwt}\n"                                      // 7
+                  "  public_url: https://app.test/path\n"                                 // 8
+                  "  cookie: {secure: false, name: __Host-x, same_site: None}\n"          // 9
+                  "  cookie_secret_env: AUTHGATE_TEST_SHORT_SECRET\n")),                  // 10
+              ElementsAre("t.yaml:7:100: sessions.client.auth_method: must be client_secret_basic or "
+                          "client_secret_post, not \"private_key_jwt\"",
+                          "t.yaml:8:15: sessions.public_url: must be an origin: http(s)://host[:port] without a path",
+                          "t.yaml:9:54: sessions.cookie.same_site: must be Lax or Strict (None would send the "
+                          "cookie cross-site)",
+                          "t.yaml:9:11: sessions.cookie.name: a __Host- cookie must be secure",
+                          "t.yaml:7:3: sessions: the cookie secret must be at least 32 bytes"));
+}
+
 TEST(ConfigErrors, SecretEnvMustBeSet) {
   ::unsetenv("AUTHGATE_TEST_UNSET_SECRET");
   EXPECT_THAT(load_errors(with_orders("issuers:\n"                                   // 4
@@ -1041,7 +1096,7 @@ TEST(ConfigErrors, SeveralErrorsAreReportedTogether) {
                           "  level: loud\n"             // 13 value col 10
                           "bogus: 1\n"),                // 14 key col 1
               ElementsAre("t.yaml:14:1: bogus: unknown key (expected one of: listen, admin, "
-                          "workers, limits, timeouts, issuers, upstreams, routes, identity, log)",
+                          "workers, limits, timeouts, issuers, upstreams, routes, identity, sessions, log)",
                           "t.yaml:2:12: listen.address: must be host:port, not \"8080\"",
                           "t.yaml:3:10: workers: must be a whole number from 0 (one per core) to 256",
                           "t.yaml:5:10: timeouts.drain: invalid duration \"forever\" (write e.g. "

@@ -1,0 +1,501 @@
+#include "session/session_manager.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "auth/auth_errc.hpp"
+#include "auth/jwt.hpp"
+#include "common/ascii.hpp"
+#include "common/form.hpp"
+#include "common/url.hpp"
+#include "idp/http_client.hpp"
+#include "idp/remote_issuer.hpp"
+#include "session/cookie_codec.hpp"
+#include "session/memory_session_store.hpp"
+#include "session/pkce.hpp"
+#include "session/redirect.hpp"
+#include "session/token_response.hpp"
+
+namespace authgate::session {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using auth::auth_errc;
+
+namespace {
+
+std::int64_t seconds(config::Duration d) {
+  return std::chrono::duration_cast<std::chrono::seconds>(d).count();
+}
+
+std::string html_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+// The origin ("scheme://host[:port]") of an absolute URL, "" when it is not one.
+std::string origin_of(std::string_view url) {
+  auto u = common::parse_http_url(url);
+  if (!u) return {};
+  return u->scheme + "://" + u->authority();
+}
+
+std::string claim_string(const boost::json::object& claims, std::string_view name) {
+  const auto* v = claims.if_contains(name);
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+}  // namespace
+
+SessionManager::SessionManager(const config::Sessions& cfg, const config::GatewayConfig& gateway,
+                               std::shared_ptr<idp::RemoteIssuer> issuer, auth::VerifyPolicy id_token_policy,
+                               metrics::Metrics& metrics, asio::any_io_executor control,
+                               const SessionManager* previous)
+    : cfg_(cfg),
+      issuer_name_(cfg.client.issuer),
+      issuer_(std::move(issuer)),
+      id_policy_(std::move(id_token_policy)),
+      metrics_(metrics),
+      control_(std::move(control)),
+      token_endpoint_duration_(&metrics.token_endpoint_duration.Add({}, metrics::Metrics::latency_buckets())),
+      login_cookie_name_(cfg.cookie.name + "-login") {
+  (void)gateway;
+  // An ID token is validated against this client, never as an access token.
+  id_policy_.audiences = {cfg.client.client_id};
+  id_policy_.reject_id_tokens = false;
+  id_policy_.require_at_jwt = false;
+  id_policy_.required_claims = {"sub"};
+  if (previous) store_ = previous->store_;
+  else
+    store_ = std::make_shared<MemorySessionStore>(cfg.max_sessions, cfg.cookie.idle_timeout,
+                                                  cfg.cookie.absolute_timeout, cfg.login_timeout);
+}
+
+SessionManager::~SessionManager() { stop(); }
+
+void SessionManager::start() {
+  if (*running_) return;
+  *running_ = true;
+  asio::co_spawn(control_, sweep_loop(), asio::detached);
+}
+
+void SessionManager::stop() { *running_ = false; }
+
+asio::awaitable<void> SessionManager::sweep_loop() {
+  auto running = running_;  // outlives this manager's members while the loop winds down
+  auto store = store_;
+  auto* gauge = &metrics_.sessions_active;
+  asio::steady_timer timer(control_);
+  while (*running) {
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+    store->sweep(now);
+    gauge->Set(static_cast<double>(store->size()));
+    timer.expires_after(std::chrono::seconds(5));
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) break;
+  }
+}
+
+bool SessionManager::handles(std::string_view path) const { return path.starts_with(cfg_.prefix); }
+
+std::string SessionManager::redirect_uri() const { return cfg_.public_url + cfg_.prefix + "callback"; }
+
+std::string SessionManager::login_location(std::string_view target) const {
+  return cfg_.prefix + "login?rd=" + common::form_encode(target);
+}
+
+void SessionManager::count_login(std::string_view result) {
+  metrics_.logins.Add({{"result", std::string(result)}}).Increment();
+}
+void SessionManager::count_refresh(std::string_view result) {
+  metrics_.refresh_grants.Add({{"result", std::string(result)}}).Increment();
+}
+
+LocalReply SessionManager::page(unsigned status, std::string_view title, std::string_view text) const {
+  LocalReply r;
+  r.status = status;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + html_escape(title) +
+           "</title></head><body><h1>" + html_escape(title) + "</h1><p>" + html_escape(text) +
+           "</p><p><a href=\"" + html_escape(cfg_.prefix) + "login\">Sign in again</a></p></body></html>\n";
+  return r;
+}
+
+std::optional<std::string> SessionManager::session_id(const http::Fields& request) const {
+  for (auto it = request.find(bhttp::field::cookie); it != request.end() && it->name() == bhttp::field::cookie; ++it)
+    for (auto value : cookie_values(it->value(), cfg_.cookie.name))
+      if (auto id = verify_session_cookie(value, cfg_.cookie_secret)) return id;
+  return std::nullopt;
+}
+
+bool SessionManager::same_origin(const http::Fields& request) const {
+  std::string origin(request[bhttp::field::origin]);
+  if (origin.empty() || origin == "null") origin = origin_of(request[bhttp::field::referer]);
+  if (origin.empty()) return false;
+  if (common::iequals(origin, cfg_.public_url)) return true;
+  for (const auto& o : cfg_.csrf_origins)
+    if (common::iequals(origin, o)) return true;
+  return false;
+}
+
+asio::awaitable<LocalReply> SessionManager::handle(const std::string& path, const std::string& query,
+                                                   const http::Fields& request, std::int64_t now) {
+  const std::string_view name = std::string_view(path).substr(cfg_.prefix.size());
+  if (name == "login") co_return co_await login(query, now);
+  if (name == "callback") co_return co_await callback(query, request, now);
+  if (name == "logout") co_return co_await logout(request, now);
+  if (name == "session") co_return co_await session_info(request, now);
+  co_return page(404, "Not found", "No such authgate endpoint.");
+}
+
+asio::awaitable<LocalReply> SessionManager::login(const std::string& query, std::int64_t now) {
+  auto md = issuer_->metadata();
+  if (!md || md->authorization_endpoint.empty()) {
+    co_await issuer_->refetch();
+    md = issuer_->metadata();
+  }
+  if (!md || md->authorization_endpoint.empty()) {
+    count_login("idp_unavailable");
+    LocalReply r = page(503, "Sign-in unavailable", "The identity provider cannot be reached. Try again shortly.");
+    r.headers.emplace_back("Retry-After", "5");
+    co_return r;
+  }
+  const std::string rd = safe_redirect(common::form_value(query, "rd").value_or(""), cfg_.client.default_path);
+  LoginState st;
+  st.state = random_token(32);
+  st.nonce = random_token(32);
+  const PkcePair pkce = make_pkce();
+  st.verifier = pkce.verifier;
+  st.redirect = rd;
+  st.created_at = now;
+  co_await store_->save_login(st);
+
+  std::string scope;
+  for (const auto& s : cfg_.client.scopes) scope += (scope.empty() ? "" : " ") + s;
+  std::string location = md->authorization_endpoint;
+  location += location.find('?') == std::string::npos ? '?' : '&';
+  location += "response_type=code&client_id=" + common::form_encode(cfg_.client.client_id) +
+              "&redirect_uri=" + common::form_encode(redirect_uri()) + "&scope=" + common::form_encode(scope) +
+              "&state=" + st.state + "&nonce=" + st.nonce + "&code_challenge=" + pkce.challenge +
+              "&code_challenge_method=S256";
+  if (!cfg_.client.resource.empty()) location += "&resource=" + common::form_encode(cfg_.client.resource);
+  if (!cfg_.client.audience.empty()) location += "&audience=" + common::form_encode(cfg_.client.audience);
+  LocalReply r;
+  r.status = 302;
+  r.headers.emplace_back("Location", location);
+  config::SessionCookie login_cookie = cfg_.cookie;
+  login_cookie.name = login_cookie_name_;
+  r.headers.emplace_back("Set-Cookie", set_cookie_header(login_cookie, sign_login_state(st.state, cfg_.cookie_secret),
+                                                         std::chrono::seconds(seconds(cfg_.login_timeout))));
+  co_return r;
+}
+
+asio::awaitable<LocalReply> SessionManager::callback(const std::string& query, const http::Fields& request,
+                                                     std::int64_t now) {
+  if (auto error = common::form_value(query, "error")) {
+    count_login("idp_error");
+    const std::string description = common::form_value(query, "error_description").value_or("");
+    spdlog::info("login: the identity provider answered error={} ({})", *error, description);
+    co_return page(*error == "access_denied" ? 403 : 400, "Sign-in failed",
+                   "The identity provider answered: " + *error + (description.empty() ? "" : " (" + description + ")"));
+  }
+  const auto state = common::form_value(query, "state");
+  const auto code = common::form_value(query, "code");
+  // The state must be the one this browser started (login cookie) and known to the store.
+  bool bound = false;
+  for (auto it = request.find(bhttp::field::cookie); state && it != request.end() && it->name() == bhttp::field::cookie; ++it)
+    for (auto value : cookie_values(it->value(), login_cookie_name_))
+      if (auto s = verify_login_cookie(value, cfg_.cookie_secret); s && *s == *state) bound = true;
+  std::optional<LoginState> login_state;
+  if (state && bound) login_state = co_await store_->take_login(*state, now);
+  if (!code || !login_state) {
+    count_login("bad_state");
+    co_return page(400, "Sign-in expired", "This sign-in link is invalid or has expired.");
+  }
+
+  auto md = issuer_->metadata();
+  if (!md || md->token_endpoint.empty()) {
+    count_login("idp_unavailable");
+    co_return page(503, "Sign-in unavailable", "The identity provider cannot be reached. Try again shortly.");
+  }
+  const auto token_url = common::parse_http_url(md->token_endpoint);
+  idp::IdpRequest req;
+  req.post = true;
+  req.content_type = "application/x-www-form-urlencoded";
+  req.body = "grant_type=authorization_code&code=" + common::form_encode(*code) +
+             "&redirect_uri=" + common::form_encode(redirect_uri()) +
+             "&code_verifier=" + common::form_encode(login_state->verifier);
+  if (cfg_.client.auth_method == "client_secret_post")
+    req.body += "&client_id=" + common::form_encode(cfg_.client.client_id) +
+                "&client_secret=" + common::form_encode(cfg_.client.client_secret);
+  else
+    req.authorization = common::basic_credentials(cfg_.client.client_id, cfg_.client.client_secret);
+  const auto started = std::chrono::steady_clock::now();
+  idp::IdpResponse res;
+  if (token_url) res = co_await idp::idp_exchange(*token_url, req, issuer_->client_options());
+  token_endpoint_duration_->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (!token_url || (res.ec && res.status == 0)) {
+    count_login("idp_unavailable");
+    spdlog::warn("login: token endpoint call failed: {}{}", res.ec.message(), idp::describe(res));
+    co_return page(503, "Sign-in unavailable", "The identity provider cannot be reached. Try again shortly.");
+  }
+  if (res.ec) {
+    const auto err = parse_token_error(res.body);
+    count_login("rejected");
+    spdlog::warn("login: code exchange refused: HTTP {} {} {}", res.status, err ? err->error : "",
+                 err ? err->description : "");
+    co_return page(400, "Sign-in failed", "The identity provider refused the sign-in. Please try again.");
+  }
+  auto parsed = parse_token_response(res.body, /*id_token_required=*/true);
+  if (auto* violation = std::get_if<std::string>(&parsed)) {
+    count_login("bad_response");
+    spdlog::warn("login: token response rejected: {}", *violation);
+    co_return page(502, "Sign-in failed", "The identity provider sent an invalid answer.");
+  }
+  TokenSet tokens = std::get<TokenSet>(std::move(parsed));
+
+  // The id_token: signature with the issuer's keys, iss, aud = client_id, azp, exp, nonce.
+  auth::ParsedJwt id;
+  std::error_code ec = auth::parse_jwt(tokens.id_token, auth::kDefaultMaxTokenBytes, id);
+  auth::KeySetPtr keys = issuer_->keys(now);
+  if (!ec && !keys) {
+    co_await issuer_->refetch();
+    keys = issuer_->keys(now);
+  }
+  if (!ec) ec = keys ? auth::verify(id, *keys, id_policy_, now) : std::error_code(auth_errc::jwks_unavailable);
+  if (!ec && (!id.claims().contains("nonce") || claim_string(id.claims(), "nonce") != login_state->nonce))
+    ec = auth_errc::claim_mismatch;
+  if (!ec) {
+    const auto* azp = id.claims().if_contains("azp");
+    if ((azp && !(azp->is_string() && azp->get_string() == cfg_.client.client_id)) ||
+        (!azp && id.aud().size() > 1))
+      ec = auth_errc::audience_mismatch;
+  }
+  if (ec) {
+    count_login("bad_id_token");
+    spdlog::warn("login: id_token rejected: {}", ec.message());
+    co_return page(502, "Sign-in failed", "The identity provider sent an invalid identity token.");
+  }
+
+  Session s;
+  s.id = random_token(32);
+  s.sub = id.sub().value_or("");
+  s.name = claim_string(id.claims(), "name");
+  s.email = claim_string(id.claims(), "email");
+  s.access_token = tokens.access_token;
+  s.refresh_token = tokens.refresh_token;
+  s.id_token = tokens.id_token;
+  s.scope = tokens.scope;
+  s.access_expires_at = now + tokens.expires_in.value_or(seconds(cfg_.expires_in_fallback));
+  if (!tokens.expires_in)
+    spdlog::info("login: token response without expires_in; assuming {}s", seconds(cfg_.expires_in_fallback));
+  s.created_at = now;
+  s.last_seen_at = now;
+  co_await store_->save(s);
+  count_login("success");
+  metrics_.sessions_active.Set(static_cast<double>(store_->size()));
+
+  LocalReply r;
+  r.status = 302;
+  r.headers.emplace_back("Location", login_state->redirect);
+  r.headers.emplace_back("Set-Cookie", set_cookie_header(cfg_.cookie, sign_session_id(s.id, cfg_.cookie_secret),
+                                                         std::chrono::seconds(seconds(cfg_.cookie.absolute_timeout))));
+  config::SessionCookie login_cookie = cfg_.cookie;
+  login_cookie.name = login_cookie_name_;
+  r.headers.emplace_back("Set-Cookie", clear_cookie_header(login_cookie));
+  co_return r;
+}
+
+asio::awaitable<LocalReply> SessionManager::logout(const http::Fields& request, std::int64_t now) {
+  std::optional<Session> s;
+  if (auto id = session_id(request)) s = co_await store_->load(*id, now);
+  auto md = issuer_->metadata();
+  if (s && !s->refresh_token.empty() && md && !md->revocation_endpoint.empty()) {
+    if (auto url = common::parse_http_url(md->revocation_endpoint)) {
+      idp::IdpRequest req;
+      req.post = true;
+      req.content_type = "application/x-www-form-urlencoded";
+      req.body = "token=" + common::form_encode(s->refresh_token) + "&token_type_hint=refresh_token";
+      if (cfg_.client.auth_method == "client_secret_post")
+        req.body += "&client_id=" + common::form_encode(cfg_.client.client_id) +
+                    "&client_secret=" + common::form_encode(cfg_.client.client_secret);
+      else
+        req.authorization = common::basic_credentials(cfg_.client.client_id, cfg_.client.client_secret);
+      const idp::IdpResponse res = co_await idp::idp_exchange(*url, req, issuer_->client_options());
+      if (res.ec) spdlog::warn("logout: refresh token revocation failed: {}{}", res.ec.message(), idp::describe(res));
+    }
+  }
+  if (s) {
+    co_await store_->erase(s->id);
+    metrics_.logouts.Increment();
+  }
+  LocalReply r;
+  r.status = 302;
+  std::string location = cfg_.logout_path;
+  if (md && !md->end_session_endpoint.empty()) {
+    location = md->end_session_endpoint;
+    location += location.find('?') == std::string::npos ? '?' : '&';
+    location += "client_id=" + common::form_encode(cfg_.client.client_id);
+    if (s && !s->id_token.empty()) location += "&id_token_hint=" + common::form_encode(s->id_token);
+    if (!cfg_.post_logout_redirect_uri.empty())
+      location += "&post_logout_redirect_uri=" + common::form_encode(cfg_.post_logout_redirect_uri);
+  }
+  r.headers.emplace_back("Location", location);
+  r.headers.emplace_back("Set-Cookie", clear_cookie_header(cfg_.cookie));
+  co_return r;
+}
+
+asio::awaitable<LocalReply> SessionManager::session_info(const http::Fields& request, std::int64_t now) {
+  std::optional<Session> s;
+  if (auto id = session_id(request)) s = co_await store_->load(*id, now);
+  LocalReply r;
+  if (!s) {
+    r.status = 401;
+    r.body = "{\"authenticated\":false}\n";
+    co_return r;
+  }
+  boost::json::object o;
+  o["authenticated"] = true;
+  o["sub"] = s->sub;
+  if (!s->name.empty()) o["name"] = s->name;
+  if (!s->email.empty()) o["email"] = s->email;
+  o["access_token_expires_at"] = s->access_expires_at;
+  o["session_expires_at"] = s->created_at + seconds(cfg_.cookie.absolute_timeout);
+  r.body = boost::json::serialize(o) + "\n";
+  co_return r;
+}
+
+asio::awaitable<SessionAccess> SessionManager::access(const http::Fields& request, const std::string& method,
+                                                      std::int64_t now) {
+  SessionAccess a;
+  const auto id = session_id(request);
+  std::optional<Session> s;
+  if (id) s = co_await store_->load(*id, now);
+  if (!s) {
+    a.ec = auth_errc::session_missing;
+    co_return a;
+  }
+  const bool safe = method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE";
+  if (!safe && !same_origin(request)) {
+    a.ec = auth_errc::csrf_rejected;
+    co_return a;
+  }
+  if (s->access_expires_at - now <= seconds(cfg_.refresh_before_expiry)) {
+    RefreshOutcome out = co_await refresh(*id, now);
+    if (out.ec == auth_errc::session_ended || out.ec == auth_errc::session_missing) {
+      a.ec = out.ec;
+      co_return a;
+    }
+    if (!out.ec && out.session) {
+      s = std::move(out.session);
+    } else if (now >= s->access_expires_at) {
+      a.ec = auth_errc::refresh_unavailable;  // IdP down and the token has expired: keep the session
+      co_return a;
+    }
+  }
+  a.access_token = s->access_token;
+  a.sub = s->sub;
+  co_return a;
+}
+
+asio::awaitable<RefreshOutcome> SessionManager::refresh(const std::string& id, std::int64_t now) {
+  const auto work = [this, &id, now] { return run_refresh(id, now); };
+  co_return co_await refreshes_.run(id, work);
+}
+
+asio::awaitable<RefreshOutcome> SessionManager::run_refresh(const std::string& id, std::int64_t now) {
+  RefreshOutcome out;
+  std::optional<Session> s = co_await store_->load(id, now);
+  if (!s) {
+    out.ec = auth_errc::session_missing;
+    co_return out;
+  }
+  if (s->access_expires_at - now > seconds(cfg_.refresh_before_expiry)) {  // refreshed meanwhile
+    out.session = std::move(s);
+    co_return out;
+  }
+  if (s->refresh_token.empty()) {
+    co_await store_->erase(id);
+    count_refresh("no_refresh_token");
+    out.ec = auth_errc::session_ended;
+    co_return out;
+  }
+  auto md = issuer_->metadata();
+  const auto token_url = md ? common::parse_http_url(md->token_endpoint) : std::nullopt;
+  if (!token_url) {
+    count_refresh("error");
+    out.ec = auth_errc::refresh_unavailable;
+    co_return out;
+  }
+  idp::IdpRequest req;
+  req.post = true;
+  req.content_type = "application/x-www-form-urlencoded";
+  req.body = "grant_type=refresh_token&refresh_token=" + common::form_encode(s->refresh_token);
+  if (cfg_.client.auth_method == "client_secret_post")
+    req.body += "&client_id=" + common::form_encode(cfg_.client.client_id) +
+                "&client_secret=" + common::form_encode(cfg_.client.client_secret);
+  else
+    req.authorization = common::basic_credentials(cfg_.client.client_id, cfg_.client.client_secret);
+  const auto started = std::chrono::steady_clock::now();
+  const idp::IdpResponse res = co_await idp::idp_exchange(*token_url, req, issuer_->client_options());
+  token_endpoint_duration_->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (res.ec && res.status >= 400 && res.status < 500) {
+    const auto err = parse_token_error(res.body);
+    if (err && err->error == "invalid_grant") {
+      co_await store_->erase(id);
+      count_refresh("invalid_grant");
+      spdlog::info("session refresh: invalid_grant ({}): the session ends", err->description);
+      out.ec = auth_errc::session_ended;
+      co_return out;
+    }
+  }
+  if (res.ec) {
+    count_refresh(res.ec == idp::idp_errc::timeout ? "timeout" : "error");
+    spdlog::warn("session refresh failed: {}{}", res.ec.message(), idp::describe(res));
+    out.ec = auth_errc::refresh_unavailable;
+    co_return out;
+  }
+  auto parsed = parse_token_response(res.body, /*id_token_required=*/false);
+  if (auto* violation = std::get_if<std::string>(&parsed)) {
+    count_refresh("bad_response");
+    spdlog::warn("session refresh: token response rejected: {}", *violation);
+    out.ec = auth_errc::refresh_unavailable;
+    co_return out;
+  }
+  TokenSet tokens = std::get<TokenSet>(std::move(parsed));
+  // The rotated refresh token and the new access token are stored together.
+  s->access_token = tokens.access_token;
+  if (!tokens.refresh_token.empty()) s->refresh_token = tokens.refresh_token;
+  if (!tokens.id_token.empty()) s->id_token = tokens.id_token;
+  if (!tokens.scope.empty()) s->scope = tokens.scope;
+  s->access_expires_at = now + tokens.expires_in.value_or(seconds(cfg_.expires_in_fallback));
+  // update(), not save(): a session logged out meanwhile is not brought back.
+  if (!co_await store_->update(*s)) {
+    out.ec = auth_errc::session_missing;
+    co_return out;
+  }
+  count_refresh("success");
+  out.session = std::move(s);
+  co_return out;
+}
+
+}  // namespace authgate::session

@@ -1,0 +1,127 @@
+// Browser sessions in the backend-for-frontend pattern: the browser holds an
+// opaque, signed cookie; authgate holds the tokens (server-side store) and
+// refreshes them; upstreams receive `Authorization: Bearer <access token>`.
+//
+// Usage (proxy/connection.cpp and proxy/authenticator.cpp):
+//   if (sessions.handles(path)) reply(co_await sessions.handle(path, query, request, now));
+//   SessionAccess a = co_await sessions.access(request, method, now);   // auth: session | any
+//   if (a.ec) deny(a.ec, navigation ? sessions.login_location(target) : "");
+//   else verify a.access_token like a bearer token, forward it upstream.
+//
+// Endpoints under `sessions.prefix` (default /oauth2/):
+//   GET login?rd=/path  302 to the IdP's authorization endpoint (code flow, PKCE S256,
+//                       state + nonce kept server-side, state bound to a short-lived
+//                       login cookie so a foreign callback cannot log this browser in)
+//   GET callback        state check, code exchange, token response and id_token
+//                       validation, new session (random 256-bit id), 302 to rd
+//   GET logout          RFC 7009 revocation of the refresh token, session deleted,
+//                       cookie cleared, 302 to end_session_endpoint or logout_path
+//   GET session         JSON facts for single-page apps (sub, name, email, expiry), or 401
+//
+// Refresh: when the access token expires within refresh_before_expiry, ONE
+// refresh_token grant per session runs (SingleFlight keyed by session id);
+// every concurrent request of that session waits for it and uses its result.
+// invalid_grant ends the session; an unreachable IdP keeps it (the old access
+// token is used while it is valid, then 503).
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "auth/jwt_verifier.hpp"
+#include "config/config.hpp"
+#include "http/header_hygiene.hpp"
+#include "idp/single_flight.hpp"
+#include "metrics/metrics.hpp"
+#include "session/session_store.hpp"
+
+namespace authgate::idp {
+class RemoteIssuer;
+}
+
+namespace authgate::session {
+
+class MemorySessionStore;
+
+// A reply authgate writes itself (redirects, small pages, JSON).
+struct LocalReply {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // Location, Set-Cookie, ...
+};
+
+struct SessionAccess {
+  std::error_code ec;        // auth_errc: session_missing, session_ended, csrf_rejected, refresh_unavailable
+  std::string access_token;  // when allowed: verify it, then forward it
+  std::string sub;
+};
+
+// What a refresh ended with (copyable: SingleFlight hands it to every waiter).
+struct RefreshOutcome {
+  std::error_code ec;  // empty, session_ended or refresh_unavailable
+  std::optional<Session> session;
+};
+
+class SessionManager {
+ public:
+  // `previous` (reload) hands over its store, so sessions survive SIGHUP.
+  SessionManager(const config::Sessions& cfg, const config::GatewayConfig& gateway,
+                 std::shared_ptr<idp::RemoteIssuer> issuer, auth::VerifyPolicy id_token_policy,
+                 metrics::Metrics& metrics, boost::asio::any_io_executor control,
+                 const SessionManager* previous);
+  ~SessionManager();
+
+  void start();  // the store sweeper on the control executor
+  void stop();
+
+  bool handles(std::string_view path) const;
+  boost::asio::awaitable<LocalReply> handle(const std::string& path, const std::string& query,
+                                            const http::Fields& request, std::int64_t now);
+  boost::asio::awaitable<SessionAccess> access(const http::Fields& request, const std::string& method,
+                                               std::int64_t now);
+  // Where a browser navigation without a session goes: login?rd=<target>.
+  std::string login_location(std::string_view target) const;
+  const std::string& cookie_name() const { return cfg_.cookie.name; }
+  std::uint64_t refresh_grants_started() const { return refreshes_.runs(); }
+
+ private:
+  boost::asio::awaitable<LocalReply> login(const std::string& query, std::int64_t now);
+  boost::asio::awaitable<LocalReply> callback(const std::string& query, const http::Fields& request,
+                                              std::int64_t now);
+  boost::asio::awaitable<LocalReply> logout(const http::Fields& request, std::int64_t now);
+  boost::asio::awaitable<LocalReply> session_info(const http::Fields& request, std::int64_t now);
+  boost::asio::awaitable<RefreshOutcome> refresh(const std::string& id, std::int64_t now);
+  boost::asio::awaitable<RefreshOutcome> run_refresh(const std::string& id, std::int64_t now);
+  boost::asio::awaitable<void> sweep_loop();
+
+  std::optional<std::string> session_id(const http::Fields& request) const;
+  bool same_origin(const http::Fields& request) const;
+  std::string redirect_uri() const;
+  LocalReply page(unsigned status, std::string_view title, std::string_view text) const;
+  void count_login(std::string_view result);
+  void count_refresh(std::string_view result);
+
+  const config::Sessions cfg_;
+  const std::string issuer_name_;
+  std::shared_ptr<idp::RemoteIssuer> issuer_;
+  auth::VerifyPolicy id_policy_;
+  std::shared_ptr<MemorySessionStore> store_;
+  idp::SingleFlight<RefreshOutcome> refreshes_;
+  metrics::Metrics& metrics_;
+  boost::asio::any_io_executor control_;
+  std::shared_ptr<bool> running_ = std::make_shared<bool>(false);
+  prometheus::Histogram* token_endpoint_duration_;
+  std::string login_cookie_name_;
+};
+
+}  // namespace authgate::session
