@@ -19,10 +19,12 @@ expired=$(python3 scripts/mint_demo_token.py alice "orders:read" -60)
 work=$(mktemp -d)
 AUTHGATE_DEMO_OP_SECRET=$(head -c 24 /dev/urandom | base64 | tr -d '\n/+=')
 CLI_SECRET=$(head -c 24 /dev/urandom | base64 | tr -d '\n/+=')
-export AUTHGATE_DEMO_OP_SECRET
+AUTHGATE_DEMO_COOKIE_SECRET=$(head -c 32 /dev/urandom | base64 | tr -d '\n')
+export AUTHGATE_DEMO_OP_SECRET AUTHGATE_DEMO_COOKIE_SECRET
 { printf '{"keys":['; node tests/oidc/provider.mjs genkey --alg RS256 --kid demo-1 | tr -d '\n'; printf ']}'; } >"$work/jwks.json"
 OIDC_CLIENT_SECRET=$AUTHGATE_DEMO_OP_SECRET OIDC_CLI_SECRET=$CLI_SECRET \
-  node tests/oidc/provider.mjs --port 4100 --jwks "$work/jwks.json" >"$work/op.log" 2>&1 &
+  node tests/oidc/provider.mjs --port 4100 --jwks "$work/jwks.json" \
+  --redirect-uri http://127.0.0.1:8080/oauth2/callback --post-logout-uri http://127.0.0.1:8080/ >"$work/op.log" 2>&1 &
 op_pid=$!
 
 python3 scripts/demo_upstream.py 127.0.0.1 9080 &
@@ -59,6 +61,12 @@ OpenID Provider http://127.0.0.1:4100 (client orders-cli, secret $CLI_SECRET). T
   curl -i -H "Authorization: Bearer \$opaque" http://127.0.0.1:8080/api/orders       # 200
   curl -s -u orders-cli:$CLI_SECRET -d token=\$opaque http://127.0.0.1:4100/token/revocation   # revoke it...
   curl -i -H "Authorization: Bearer \$opaque" http://127.0.0.1:8080/api/orders       # ...200 until the cached answer expires (5m)
+
+  # Browser session: open http://127.0.0.1:8080/app/ in a browser (log in with any name), or:
+  curl -s -L -c /tmp/demo-jar -b /tmp/demo-jar -H 'Accept: text/html' http://127.0.0.1:8080/app/hello
+                                                              # login -> provider -> callback -> the API sees a Bearer token
+  curl -s -b /tmp/demo-jar http://127.0.0.1:8080/oauth2/session   # who is logged in
+  curl -s -i -b /tmp/demo-jar http://127.0.0.1:8080/oauth2/logout # revoke + clear the cookie
 
   # Crafted HS256 tokens (issuer "demo"):
 

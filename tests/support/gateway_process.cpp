@@ -140,6 +140,7 @@ std::string GatewayConfig::render(std::uint16_t listen_port, std::uint16_t admin
     }
   }
   y << issuers_yaml;
+  y << extra_yaml;
   y << "log:\n  level: " << quote(log_level) << "\n  access: " << quote(access_target) << "\n";
   return y.str();
 }

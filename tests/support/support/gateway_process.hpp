@@ -83,6 +83,9 @@ struct GatewayConfig {
   std::string log_level = "info";
   std::string access_log;  // empty: <temp dir>/access.log
   std::string issuers_yaml;  // verbatim top-level `issuers:` block (with its key), if any
+  // Further verbatim top-level blocks (with their keys, e.g. "sessions:\n  ..."), rendered
+  // after issuers_yaml.
+  std::string extra_yaml;
   // Extra environment variables for the authgate process (e.g. {"OP_SECRET", "..."} for
   // a `client_secret_env: OP_SECRET`); the test process's own environment is inherited.
   std::vector<std::pair<std::string, std::string>> env;

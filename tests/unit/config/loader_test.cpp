@@ -204,7 +204,8 @@ TEST(ShippedConfig, GatewayYamlRepeatsTheCompiledInDefaults) {
 
 TEST(ShippedConfig, DemoYamlLoads) {
   ::setenv("AUTHGATE_DEMO_SECRET", "a-demo-secret-of-at-least-thirty-two-bytes", 1);  // demo.sh sets it
-  ::setenv("AUTHGATE_DEMO_OP_SECRET", "op-secret", 1);                                // and this one
+  ::setenv("AUTHGATE_DEMO_OP_SECRET", "op-secret", 1);                                // and these
+  ::setenv("AUTHGATE_DEMO_COOKIE_SECRET", "0123456789abcdef0123456789abcdef", 1);
   auto c = load_shipped("config/demo.yaml");
   ASSERT_TRUE(c.has_value());
   EXPECT_EQ(c->listen.address.host, "127.0.0.1");
@@ -216,7 +217,11 @@ TEST(ShippedConfig, DemoYamlLoads) {
   EXPECT_EQ(c->upstreams[0].scheme, "http");
   EXPECT_EQ(c->upstreams[0].host, "127.0.0.1");
   EXPECT_EQ(c->upstreams[0].port, 9080);
-  ASSERT_EQ(c->routes.size(), 3u);
+  ASSERT_EQ(c->routes.size(), 4u);
+  EXPECT_EQ(c->routes[0].name, "browser-app");
+  EXPECT_EQ(c->routes[0].auth, cfg::AuthMode::session);
+  ASSERT_TRUE(c->sessions);
+  c->routes.erase(c->routes.begin());  // the checks below predate the session route
   EXPECT_EQ(c->routes[0].name, "public");
   EXPECT_EQ(c->routes[0].match.path_kind, cfg::PathMatch::prefix);
   EXPECT_EQ(c->routes[0].match.path, "/public");
