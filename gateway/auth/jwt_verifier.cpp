@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <vector>
 
 namespace authgate::auth {
 
@@ -137,6 +138,39 @@ std::error_code verify_hmac(Alg alg, const Jwk& key, std::string_view input,
   return ok ? std::error_code{} : std::error_code(auth_errc::signature_invalid);
 }
 
+// A verification context for (key, alg), initialised once per thread:
+// OpenSSL 3 creates a context and fetches the signature method on every
+// EVP_DigestVerifyInit, which cost about as much as half an RSA-2048 verify
+// here. EVP_PKEY_verify may run any number of times on one initialised
+// context. A context holds a reference to its key, so a cached address can
+// never be reused by another key while its entry lives; the cache is small and
+// cleared when full (a rotated-away key lingers at most until then).
+EVP_PKEY_CTX* verify_context(EVP_PKEY* pkey, Alg alg, AlgFamily fam, const EVP_MD* md) {
+  struct Entry {
+    EVP_PKEY* pkey;
+    Alg alg;
+    ossl::pkey_ctx_ptr ctx;
+  };
+  thread_local std::vector<Entry> cache;
+  for (auto& e : cache)
+    if (e.pkey == pkey && e.alg == alg) return e.ctx.get();
+  ossl::pkey_ctx_ptr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
+  if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 || EVP_PKEY_CTX_set_signature_md(ctx.get(), md) != 1)
+    return nullptr;
+  if (fam == AlgFamily::rsa_pkcs1) {
+    if (EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1) return nullptr;
+  } else if (fam == AlgFamily::rsa_pss) {
+    // RFC 7518 §3.5: MGF1 with the same hash, salt length = hash length.
+    if (EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PSS_PADDING) != 1 ||
+        EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), md) != 1 ||
+        EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), RSA_PSS_SALTLEN_DIGEST) != 1)
+      return nullptr;
+  }
+  if (cache.size() >= 32) cache.clear();
+  cache.push_back(Entry{pkey, alg, std::move(ctx)});
+  return cache.back().ctx.get();
+}
+
 std::error_code verify_evp(Alg alg, EVP_PKEY* pkey, std::string_view input,
                            std::span<const std::uint8_t> signature) {
   const AlgFamily fam = family(alg);
@@ -168,26 +202,23 @@ std::error_code verify_evp(Alg alg, EVP_PKEY* pkey, std::string_view input,
     case AlgFamily::hmac: return fail(auth_errc::key_mismatch);
   }
 
-  ossl::md_ctx_ptr ctx(EVP_MD_CTX_new());
-  if (!ctx) return fail(auth_errc::signature_invalid);
-  EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
-  if (EVP_DigestVerifyInit(ctx.get(), &pctx, md, nullptr, pkey) != 1) {
+  if (fam == AlgFamily::eddsa) {  // Ed25519 signs the message itself: one-shot DigestVerify
+    ossl::md_ctx_ptr ctx(EVP_MD_CTX_new());
+    if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey) != 1)
+      return fail(auth_errc::signature_invalid);
+    const int rc = EVP_DigestVerify(ctx.get(), sig, sig_len,
+                                    reinterpret_cast<const unsigned char*>(input.data()), input.size());
+    return rc == 1 ? std::error_code{} : fail(auth_errc::signature_invalid);
+  }
+  // RSA and ECDSA: hash with the pre-fetched digest, verify on a context kept
+  // per thread and key (see verify_context).
+  EVP_PKEY_CTX* pctx = verify_context(pkey, alg, fam, md);
+  if (!pctx) return fail(auth_errc::signature_invalid);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_len = 0;
+  if (EVP_Digest(input.data(), input.size(), digest, &digest_len, md, nullptr) != 1)
     return fail(auth_errc::signature_invalid);
-  }
-  if (fam == AlgFamily::rsa_pkcs1) {
-    if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) {
-      return fail(auth_errc::signature_invalid);
-    }
-  } else if (fam == AlgFamily::rsa_pss) {
-    // RFC 7518 §3.5: MGF1 with the same hash, salt length = hash length.
-    if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-        EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1 ||
-        EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1) {
-      return fail(auth_errc::signature_invalid);
-    }
-  }
-  const int rc = EVP_DigestVerify(ctx.get(), sig, sig_len,
-                                  reinterpret_cast<const unsigned char*>(input.data()), input.size());
+  const int rc = EVP_PKEY_verify(pctx, sig, sig_len, digest, digest_len);
   if (rc != 1) return fail(auth_errc::signature_invalid);
   return {};
 }
