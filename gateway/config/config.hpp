@@ -225,6 +225,7 @@ struct Sessions {
   SessionCookie cookie;
   std::string cookie_secret;         // from cookie_secret_env / cookie_secret_file (>= 32 bytes)
   Duration refresh_before_expiry{30'000};
+  Duration refresh_retry_interval{5'000};  // after a failed refresh (IdP down), per session
   Duration expires_in_fallback{300'000};  // token responses without expires_in
   Duration login_timeout{600'000};        // login -> callback
   std::string store = "memory";

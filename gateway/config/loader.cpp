@@ -539,7 +539,7 @@ void read_sessions(Reader& r, const YAML::Node& n, const std::vector<Issuer>& is
                    std::optional<Sessions>& out) {
   const std::string path = "sessions";
   if (!r.expect_map(n, path, {"client", "public_url", "csrf_origins", "prefix", "cookie",
-                              "cookie_secret_env", "cookie_secret_file", "refresh_before_expiry",
+                              "cookie_secret_env", "cookie_secret_file", "refresh_before_expiry", "refresh_retry_interval",
                               "expires_in_fallback", "login_timeout", "store",
                               "max_sessions", "post_logout_redirect_uri", "logout_path"}))
     return;
@@ -599,6 +599,7 @@ void read_sessions(Reader& r, const YAML::Node& n, const std::vector<Issuer>& is
       s.cookie_secret.size() < 32)
     r.error(n, path, "the cookie secret must be at least 32 bytes");
   for (auto [key, field] : {std::pair{"refresh_before_expiry", &s.refresh_before_expiry},
+                            std::pair{"refresh_retry_interval", &s.refresh_retry_interval},
                             std::pair{"expires_in_fallback", &s.expires_in_fallback},
                             std::pair{"login_timeout", &s.login_timeout}})
     r.duration(n, key, path, *field);

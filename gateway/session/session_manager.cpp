@@ -75,6 +75,7 @@ SessionManager::SessionManager(const config::Sessions& cfg, const config::Gatewa
       id_policy_(std::move(id_token_policy)),
       metrics_(metrics),
       control_(std::move(control)),
+      refresh_failed_(cfg.max_sessions),
       token_endpoint_duration_(&metrics.token_endpoint_duration.Add({}, metrics::Metrics::latency_buckets())),
       login_cookie_name_(cfg.cookie.name + "-login") {
   (void)gateway;
@@ -282,6 +283,11 @@ asio::awaitable<LocalReply> SessionManager::callback(const std::string& query, c
     keys = issuer_->keys(now);
   }
   if (!ec) ec = keys ? auth::verify(id, *keys, id_policy_, now) : std::error_code(auth_errc::jwks_unavailable);
+  if (ec == auth_errc::kid_unknown) {  // the IdP rotated its keys: one (rate-limited, shared) refetch
+    co_await issuer_->refetch();
+    keys = issuer_->keys(now);
+    ec = keys ? auth::verify(id, *keys, id_policy_, now) : std::error_code(auth_errc::jwks_unavailable);
+  }
   if (!ec && (!id.claims().contains("nonce") || claim_string(id.claims(), "nonce") != login_state->nonce))
     ec = auth_errc::claim_mismatch;
   if (!ec) {
@@ -347,6 +353,7 @@ asio::awaitable<LocalReply> SessionManager::logout(const http::Fields& request, 
   if (s) {
     co_await store_->erase(s->id);
     metrics_.logouts.Increment();
+    metrics_.sessions_active.Set(static_cast<double>(store_->size()));
   }
   LocalReply r;
   r.status = 302;
@@ -399,7 +406,15 @@ asio::awaitable<SessionAccess> SessionManager::access(const http::Fields& reques
     a.ec = auth_errc::csrf_rejected;
     co_return a;
   }
-  if (s->access_expires_at - now <= seconds(cfg_.refresh_before_expiry)) {
+  const bool due = s->access_expires_at - now <= seconds(cfg_.refresh_before_expiry);
+  if (due && refresh_failed_.find(*id, now)) {
+    // A refresh failed moments ago (IdP down): do not call again before
+    // refresh_retry_interval; use the old token while it is valid.
+    if (now >= s->access_expires_at) {
+      a.ec = auth_errc::refresh_unavailable;
+      co_return a;
+    }
+  } else if (due) {
     RefreshOutcome out = co_await refresh(*id, now);
     if (out.ec == auth_errc::session_ended || out.ec == auth_errc::session_missing) {
       a.ec = out.ec;
@@ -407,9 +422,12 @@ asio::awaitable<SessionAccess> SessionManager::access(const http::Fields& reques
     }
     if (!out.ec && out.session) {
       s = std::move(out.session);
-    } else if (now >= s->access_expires_at) {
-      a.ec = auth_errc::refresh_unavailable;  // IdP down and the token has expired: keep the session
-      co_return a;
+    } else {
+      refresh_failed_.insert(*id, true, now + std::max<std::int64_t>(1, seconds(cfg_.refresh_retry_interval)), now);
+      if (now >= s->access_expires_at) {
+        a.ec = auth_errc::refresh_unavailable;  // IdP down and the token has expired: keep the session
+        co_return a;
+      }
     }
   }
   a.access_token = s->access_token;
@@ -462,6 +480,7 @@ asio::awaitable<RefreshOutcome> SessionManager::run_refresh(const std::string& i
     const auto err = parse_token_error(res.body);
     if (err && err->error == "invalid_grant") {
       co_await store_->erase(id);
+      metrics_.sessions_active.Set(static_cast<double>(store_->size()));
       count_refresh("invalid_grant");
       spdlog::info("session refresh: invalid_grant ({}): the session ends", err->description);
       out.ec = auth_errc::session_ended;

@@ -22,7 +22,8 @@
 // refresh_token grant per session runs (SingleFlight keyed by session id);
 // every concurrent request of that session waits for it and uses its result.
 // invalid_grant ends the session; an unreachable IdP keeps it (the old access
-// token is used while it is valid, then 503).
+// token is used while it is valid, then 503), and that session does not call
+// the token endpoint again for refresh_retry_interval.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -38,6 +39,7 @@
 #include <vector>
 
 #include "auth/jwt_verifier.hpp"
+#include "common/expiring_cache.hpp"
 #include "config/config.hpp"
 #include "http/header_hygiene.hpp"
 #include "idp/single_flight.hpp"
@@ -117,6 +119,7 @@ class SessionManager {
   auth::VerifyPolicy id_policy_;
   std::shared_ptr<MemorySessionStore> store_;
   idp::SingleFlight<RefreshOutcome> refreshes_;
+  common::ExpiringCache<bool> refresh_failed_;  // sessions whose refresh failed lately (backoff)
   metrics::Metrics& metrics_;
   boost::asio::any_io_executor control_;
   std::shared_ptr<bool> running_ = std::make_shared<bool>(false);

@@ -1,0 +1,740 @@
+// Browser sessions end to end (issue 4): the real oidc-provider (support/oidc_provider.hpp)
+// as the login issuer "op", the real authgate binary with a `sessions:` block, an echo
+// upstream, and a headless browser (support/browser.hpp) that logs in by following
+// redirects. Routes: /app auth: session (X-User-Id from sub), /api auth: any with
+// scopes_all [orders:read], /public auth: none. The session client asks for
+// resource https://orders.test, so session access tokens are JWTs for that audience.
+//
+// Ending a session with invalid_grant: the harness has no hook that revokes one grant
+// and authgate never reveals the session's refresh token, so those tests restart the
+// provider (restart_with_rotated_key(): same port, same client secrets). oidc-provider
+// keeps grants in memory, so every refresh token issued before the restart is unknown
+// afterwards and the refresh grant answers 400 invalid_grant ("refresh token not found").
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <latch>
+#include <set>
+#include <thread>
+
+#include "common.hpp"
+#include "session/cookie_codec.hpp"
+#include "support/browser.hpp"
+#include "support/oidc_provider.hpp"
+
+namespace it {
+namespace {
+
+using support::BrowserSession;
+using support::Navigation;
+using support::OidcClient;
+using support::OidcProvider;
+using support::TokenEndpointMode;
+using support::json_string;
+using support::jwt_part;
+using support::query_param;
+
+constexpr const char* kCookieSecret = "session-test-cookie-secret-0123456789-abcdefghij";  // >= 32 bytes
+constexpr const char* kNavigation = "text/html,application/xhtml+xml,*/*;q=0.8";
+constexpr const char* kXhr = "application/json";
+
+struct SessionSetup {
+  int at_ttl_s = 600;                         // the provider's --at-ttl
+  std::string refresh_before_expiry = "1s";   // sessions.refresh_before_expiry
+  std::string cookie_extra;                   // more keys of the cookie flow map, e.g. ", idle_timeout: 1s"
+};
+
+SessionSetup short_tokens(int at_ttl_s, std::string refresh_before_expiry) {
+  SessionSetup s;
+  s.at_ttl_s = at_ttl_s;
+  s.refresh_before_expiry = std::move(refresh_before_expiry);
+  return s;
+}
+
+int count_in(const std::map<std::string, int>& m, const std::string& key) {
+  auto it = m.find(key);
+  return it == m.end() ? 0 : it->second;
+}
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Sleeps until the wall clock reaches `unix_seconds` (bounded: at most 30 s).
+void sleep_until_unix(double unix_seconds) {
+  const double left = std::min(30.0, unix_seconds - unix_now());
+  if (left > 0) std::this_thread::sleep_for(std::chrono::duration<double>(left));
+}
+
+std::string bearer_of(const support::RequestHead& h) {
+  const std::string a = h.headers.get("Authorization").value_or("");
+  return a.rfind("Bearer ", 0) == 0 ? a.substr(7) : std::string();
+}
+
+class Session : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (auto why = OidcProvider::skip_reason()) GTEST_SKIP() << *why;
+  }
+
+  // Provider, echo upstream and gateway; the gateway's port is picked first (the
+  // provider must know the callback URL), then the config is rewritten with it.
+  void start(const SessionSetup& setup = {}) {
+    op_ = std::make_unique<OidcProvider>();
+    up_ = std::make_unique<UpstreamServer>(support::handlers::echo());
+    GatewayConfig cfg;
+    cfg.upstreams.push_back({"app", up_->url()});
+    cfg.routes.push_back(RouteSpec{"app", "app", "/app"}
+                             .with("auth", "session")
+                             .with("forward", "{headers: {X-User-Id: sub}}"));
+    cfg.routes.push_back(RouteSpec{"api", "app", "/api"}
+                             .with("auth", "any")
+                             .with("require", "{scopes_all: [\"orders:read\"]}"));
+    cfg.routes.push_back(RouteSpec{"public", "app", "/public"}.with("auth", "none"));
+    cfg.issuers_yaml = "issuers:\n"
+                       "  - name: op\n"
+                       "    issuer: " + op_->issuer() + "\n"
+                       "    audiences: [https://orders.test]\n"
+                       "    algorithms: [RS256]\n";
+    cfg.env.push_back({"OP_SECRET", op_->client_secret(OidcClient::gateway)});
+    cfg.env.push_back({"COOKIE_SECRET", kCookieSecret});
+    gw_ = std::make_unique<GatewayProcess>(cfg);
+    gw_url_ = "http://127.0.0.1:" + std::to_string(gw_->port());
+    cfg.extra_yaml = "sessions:\n"
+                     "  client:\n"
+                     "    issuer: op\n"
+                     "    client_id: " + op_->client_id(OidcClient::gateway) + "\n"
+                     "    client_secret_env: OP_SECRET\n"
+                     "    scopes: [openid, profile, email, offline_access, \"orders:read\"]\n"
+                     "    resource: https://orders.test\n"
+                     "  public_url: " + gw_url_ + "\n"
+                     "  cookie: {secure: false" + setup.cookie_extra + "}\n"
+                     "  cookie_secret_env: COOKIE_SECRET\n"
+                     "  refresh_before_expiry: " + setup.refresh_before_expiry + "\n"
+                     "  post_logout_redirect_uri: " + gw_url_ + "/public/bye\n";
+    gw_->write_config(cfg);
+
+    op_->options().redirect_uris = {gw_url_ + "/oauth2/callback"};
+    op_->options().post_logout_redirect_uris = {gw_url_ + "/public/bye"};
+    op_->options().access_token_ttl_s = setup.at_ttl_s;
+    ASSERT_TRUE(op_->start());
+    ASSERT_TRUE(gw_->start());
+  }
+
+  std::string host() const { return "127.0.0.1:" + std::to_string(gw_->port()); }
+
+  // A complete headless login that ends at `path` (a session route): 200 from the upstream.
+  Navigation login(BrowserSession& b, const std::string& path = "/app/page") {
+    Navigation nav = b.follow_redirects(gw_url_ + path);
+    EXPECT_EQ(nav.status(), 200) << nav.describe();
+    EXPECT_EQ(nav.url, gw_url_ + path) << nav.describe();
+    EXPECT_TRUE(session_cookie(b)) << nav.describe();
+    return nav;
+  }
+
+  std::optional<std::string> session_cookie(const BrowserSession& b) const {
+    return b.jar().value(host(), "authgate");
+  }
+
+  // One request (own connection) with exactly this session cookie value.
+  std::optional<Response> call(const std::string& method, const std::string& target,
+                               const std::optional<std::string>& cookie, const char* accept,
+                               std::vector<Header> extra = {}, const std::string& body = {}) {
+    std::vector<Header> h{{"Accept", accept}};
+    if (cookie) h.push_back({"Cookie", "authgate=" + *cookie});
+    for (auto& x : extra) h.push_back(std::move(x));
+    return support::http_request(gw_->port(), support::make_request(method, target, h, body, host()), 20s);
+  }
+
+  // GET /oauth2/session as JSON (nullopt on anything but 200 + object).
+  std::optional<boost::json::object> session_info(const std::string& cookie) {
+    auto r = call("GET", "/oauth2/session", cookie, kXhr);
+    if (status_of(r) != 200) return std::nullopt;
+    return support::parse_json_object(r->body);
+  }
+
+  // The session's access-token expiry (unix seconds), from /oauth2/session; -1 on failure.
+  std::int64_t access_expires_at(const std::string& cookie) {
+    auto info = session_info(cookie);
+    if (!info || !info->contains("access_token_expires_at")) return -1;
+    return info->at("access_token_expires_at").to_number<std::int64_t>();
+  }
+
+  double metric(const std::string& name, const std::map<std::string, std::string>& labels = {}) {
+    return metric_or_zero(*gw_, name, labels);
+  }
+
+  std::string stats_text() {
+    auto s = op_->stats();
+    return s ? boost::json::serialize(s->raw) : "stats: " + op_->last_error();
+  }
+
+  std::unique_ptr<OidcProvider> op_;
+  std::unique_ptr<UpstreamServer> up_;
+  std::unique_ptr<GatewayProcess> gw_;
+  std::string gw_url_;
+};
+
+// ---- 1. headless login ----------------------------------------------------------------
+
+TEST_F(Session, HeadlessLoginReachesTheUpstreamWithTheBearerTokenAndWithoutAuthgateCookies) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  BrowserSession b;
+  support::Cookie theme;  // a cookie of the application's own: it must reach the upstream
+  theme.name = "theme";
+  theme.value = "dark";
+  b.jar().set(host(), theme);
+
+  // Without a session, a navigation is sent to the login with rd.
+  auto first = b.get(gw_url_ + "/app/page");
+  ASSERT_EQ(status_of(first), 302) << describe(first);
+  const std::string loc = first->header("Location").value_or("");
+  EXPECT_EQ(loc.rfind("/oauth2/login?", 0), 0u) << loc;
+  EXPECT_EQ(query_param(loc, "rd"), "/app/page") << loc;
+
+  Navigation nav = login(b);
+  ASSERT_EQ(nav.status(), 200) << nav.describe();
+  ASSERT_GE(nav.locations.size(), 3u) << nav.describe();
+  EXPECT_EQ(nav.locations.front().rfind(gw_url_ + "/oauth2/login?", 0), 0u) << nav.describe();
+  EXPECT_EQ(nav.locations.back(), gw_url_ + "/app/page") << nav.describe();
+  const auto authz = std::find_if(nav.locations.begin(), nav.locations.end(), [&](const std::string& u) {
+    return u.rfind(op_->issuer() + "/", 0) == 0;
+  });
+  ASSERT_NE(authz, nav.locations.end()) << nav.describe();
+  EXPECT_EQ(query_param(*authz, "response_type"), "code");
+  EXPECT_EQ(query_param(*authz, "code_challenge_method"), "S256");
+  EXPECT_FALSE(query_param(*authz, "state").value_or("").empty());
+  EXPECT_FALSE(query_param(*authz, "nonce").value_or("").empty());
+  EXPECT_EQ(query_param(*authz, "redirect_uri"), gw_url_ + "/oauth2/callback");
+  EXPECT_EQ(std::count_if(nav.locations.begin(), nav.locations.end(),
+                          [&](const std::string& u) { return u.rfind(gw_url_ + "/oauth2/callback?", 0) == 0; }),
+            1)
+      << nav.describe();
+
+  // The session cookie: name "authgate" (secure: false), HttpOnly, SameSite=Lax, Path=/.
+  auto c = b.jar().find(host(), "authgate");
+  ASSERT_TRUE(c) << nav.describe();
+  EXPECT_TRUE(c->http_only);
+  EXPECT_FALSE(c->secure);
+  EXPECT_EQ(c->same_site, "Lax");
+  EXPECT_EQ(c->path, "/");
+  EXPECT_FALSE(b.jar().value(host(), "authgate-login")) << "the login cookie is cleared by the callback";
+
+  // What the upstream got for /app/page.
+  auto req = up_->last_request();
+  ASSERT_TRUE(req);
+  EXPECT_EQ(req->target, "/app/page");
+  const std::string token = bearer_of(*req);
+  ASSERT_FALSE(token.empty()) << req->raw;
+  auto header = jwt_part(token, 0);
+  auto payload = jwt_part(token, 1);
+  ASSERT_TRUE(header && payload) << "not a JWT: " << token;
+  EXPECT_EQ(json_string(*header, "typ"), "at+jwt");
+  EXPECT_EQ(json_string(*payload, "aud"), "https://orders.test");
+  EXPECT_EQ(json_string(*payload, "iss"), op_->issuer());
+  EXPECT_EQ(json_string(*payload, "sub"), "alice");
+  EXPECT_EQ(json_string(*payload, "client_id"), "authgate");
+  EXPECT_EQ(req->headers.get("X-User-Id"), "alice") << req->raw;
+  std::string cookies;
+  for (const auto& v : req->headers.all("Cookie")) cookies += v + ";";
+  EXPECT_NE(cookies.find("theme=dark"), std::string::npos) << req->raw;
+  EXPECT_EQ(cookies.find("authgate"), std::string::npos) << "authgate's cookies reached the upstream:\n" << req->raw;
+
+  // /oauth2/session: the id_token's non-secret facts.
+  auto info = session_info(*session_cookie(b));
+  ASSERT_TRUE(info);
+  EXPECT_EQ(json_string(*info, "sub"), "alice") << boost::json::serialize(*info);
+  EXPECT_EQ(json_string(*info, "name"), "Alice Tester");
+  EXPECT_EQ(json_string(*info, "email"), "alice@example.test");
+  EXPECT_EQ(info->find("access_token"), info->end()) << "tokens must not be exposed";
+  EXPECT_EQ(info->find("refresh_token"), info->end());
+  EXPECT_EQ(status_of(call("GET", "/oauth2/session", std::nullopt, kXhr)), 401);
+
+  EXPECT_EQ(metric("authgate_logins_total", {{"result", "success"}}), 1);
+  auto s = op_->stats();
+  ASSERT_TRUE(s) << op_->last_error();
+  EXPECT_EQ(s->grant("authorization_code").success, 1) << stats_text();
+  EXPECT_EQ(s->grant("refresh_token").total(), 0) << stats_text();
+}
+
+// ---- 2. single-flight refresh -----------------------------------------------------------
+
+TEST_F(Session, FiftyConcurrentRequestsDueForRefreshCauseExactlyOneRefreshGrant) {
+  ASSERT_NO_FATAL_FAILURE(start(short_tokens(4, "1s")));
+  BrowserSession b;
+  login(b);
+  const auto cookie = session_cookie(b);
+  ASSERT_TRUE(cookie);
+  const std::string login_token = bearer_of(*up_->last_request());
+  const std::int64_t exp = access_expires_at(*cookie);
+  ASSERT_GT(exp, 0);
+
+  // Due: the access token expires within refresh_before_expiry (1 s), but is still valid.
+  sleep_until_unix(static_cast<double>(exp - 1) + 0.1);
+  ASSERT_TRUE(op_->reset_stats()) << op_->last_error();
+  ASSERT_TRUE(op_->set_token_endpoint_mode(TokenEndpointMode::ok, 300)) << op_->last_error();
+  const int before = up_->request_count();
+
+  constexpr int kN = 50;
+  std::vector<int> codes(kN, 0);
+  std::latch go(kN);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kN; ++i) {
+    threads.emplace_back([&, i] {
+      go.arrive_and_wait();
+      codes[static_cast<std::size_t>(i)] = status_of(call("GET", "/app/burst/" + std::to_string(i), cookie, kXhr));
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(std::count(codes.begin(), codes.end(), 200), kN) << "statuses: " << [&] {
+    std::string s;
+    for (int c : codes) s += std::to_string(c) + " ";
+    return s;
+  }();
+
+  auto s = op_->stats();
+  ASSERT_TRUE(s) << op_->last_error();
+  EXPECT_EQ(s->grant("refresh_token").success, 1) << stats_text();
+  EXPECT_EQ(s->grant("refresh_token").error, 0) << stats_text();
+  EXPECT_EQ(s->refresh_token_reuse, 0) << stats_text();
+  EXPECT_EQ(s->grants_revoked, 0) << stats_text();
+  EXPECT_EQ(metric("authgate_refresh_grants_total", {{"result", "success"}}), 1);
+
+  // Every request of the burst went upstream with the same, new access token.
+  auto reqs = up_->requests();
+  std::set<std::string> tokens;
+  for (std::size_t i = static_cast<std::size_t>(before); i < reqs.size(); ++i) tokens.insert(bearer_of(reqs[i]));
+  EXPECT_EQ(reqs.size() - static_cast<std::size_t>(before), static_cast<std::size_t>(kN));
+  ASSERT_EQ(tokens.size(), 1u);
+  EXPECT_NE(*tokens.begin(), login_token);
+  EXPECT_FALSE(tokens.begin()->empty());
+
+  // Later, the next refresh presents the rotated refresh token: it was stored.
+  ASSERT_TRUE(op_->set_token_endpoint_mode(TokenEndpointMode::ok, 0)) << op_->last_error();
+  const std::int64_t exp2 = access_expires_at(*cookie);
+  ASSERT_GT(exp2, exp);
+  sleep_until_unix(static_cast<double>(exp2 - 1) + 0.1);
+  auto later = call("GET", "/app/later", cookie, kXhr);
+  ASSERT_EQ(status_of(later), 200) << describe(later);
+  EXPECT_NE(bearer_of(*up_->last_request()), *tokens.begin());
+  s = op_->stats();
+  ASSERT_TRUE(s) << op_->last_error();
+  EXPECT_EQ(s->grant("refresh_token").success, 2) << stats_text();
+  EXPECT_EQ(s->grant("refresh_token").error, 0) << stats_text();
+  EXPECT_EQ(s->refresh_token_reuse, 0) << stats_text();
+  EXPECT_EQ(metric("authgate_refresh_grants_total", {{"result", "success"}}), 2);
+}
+
+// ---- 3. invalid_grant ---------------------------------------------------------------------
+
+TEST_F(Session, InvalidGrantEndsTheSessionWithALoginRedirectOrA401) {
+  ASSERT_NO_FATAL_FAILURE(start(short_tokens(3, "1s")));
+  BrowserSession nav_browser;  // gets a 302 to the login
+  BrowserSession xhr_browser;  // gets a 401
+  login(nav_browser);
+  login(xhr_browser);
+  const auto nav_cookie = session_cookie(nav_browser);
+  const auto xhr_cookie = session_cookie(xhr_browser);
+  ASSERT_TRUE(nav_cookie && xhr_cookie);
+  const std::int64_t exp = std::max(access_expires_at(*nav_cookie), access_expires_at(*xhr_cookie));
+  ASSERT_GT(exp, 0);
+
+  // The provider forgets every grant (see the file comment): the refresh tokens are dead.
+  ASSERT_TRUE(op_->restart_with_rotated_key());
+  sleep_until_unix(static_cast<double>(exp - 1) + 0.1);
+
+  auto nav = call("GET", "/app/next?q=1", nav_cookie, kNavigation);
+  ASSERT_EQ(status_of(nav), 302) << describe(nav);
+  const std::string loc = nav->header("Location").value_or("");
+  EXPECT_EQ(loc.rfind("/oauth2/login?", 0), 0u) << loc;
+  EXPECT_EQ(query_param(loc, "rd"), "/app/next?q=1") << loc;
+
+  auto xhr = call("GET", "/app/data", xhr_cookie, kXhr);
+  EXPECT_TRUE(IsLocalError(xhr, 401));
+
+  auto s = op_->stats();
+  ASSERT_TRUE(s) << op_->last_error();
+  EXPECT_EQ(s->grant("refresh_token").error, 2) << stats_text();
+  EXPECT_EQ(count_in(s->grant_errors, "invalid_grant"), 2) << stats_text();
+  EXPECT_EQ(metric("authgate_refresh_grants_total", {{"result", "invalid_grant"}}), 2);
+  EXPECT_EQ(metric("authgate_auth_decisions_total", {{"route", "app"}, {"reason", "session_ended"}}), 2);
+  EXPECT_FALSE(up_->saw_target_containing("/app/next")) << "nothing reaches the upstream";
+  EXPECT_FALSE(up_->saw_target_containing("/app/data"));
+
+  // Both sessions are gone (no second grant attempt), ...
+  EXPECT_EQ(status_of(call("GET", "/oauth2/session", nav_cookie, kXhr)), 401);
+  EXPECT_EQ(status_of(call("GET", "/oauth2/session", xhr_cookie, kXhr)), 401);
+  EXPECT_TRUE(IsLocalError(call("GET", "/app/data", xhr_cookie, kXhr), 401));
+  s = op_->stats();
+  ASSERT_TRUE(s) << op_->last_error();
+  EXPECT_EQ(s->grant("refresh_token").total(), 2) << stats_text();
+  // (Following `loc` to log in again is LoginAfterTheIdpRotatedItsSigningKey below: the
+  // restarted provider signs with a new key.)
+}
+
+// The id_token of a login is signed with a key the gateway has not seen yet (the IdP
+// rotated): like an access token with an unknown kid, it must trigger a JWKS refetch
+// instead of failing every login until the next scheduled refetch.
+TEST_F(Session, LoginAfterTheIdpRotatedItsSigningKey) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  BrowserSession before;
+  login(before);  // the gateway holds the first key
+  ASSERT_TRUE(op_->restart_with_rotated_key());
+
+  BrowserSession b;
+  auto nav = b.follow_redirects(gw_url_ + "/app/page");
+  EXPECT_EQ(nav.status(), 200) << nav.describe();
+  EXPECT_EQ(nav.url, gw_url_ + "/app/page") << nav.describe();
+  EXPECT_TRUE(session_cookie(b)) << nav.describe();
+  EXPECT_EQ(metric("authgate_logins_total", {{"result", "bad_id_token"}}), 0);
+  EXPECT_EQ(metric("authgate_logins_total", {{"result", "success"}}), 2);
+}
+
+// ---- 4. IdP down ------------------------------------------------------------------------
+
+TEST_F(Session, IdpDownForwardsWhileTheTokenIsValidThen503AndKeepsTheSession) {
+  // refresh_before_expiry beyond the token's whole life: every request finds a refresh due.
+  ASSERT_NO_FATAL_FAILURE(start(short_tokens(4, "30s")));
+  BrowserSession b;
+  // Ends on a route without auth: no refresh (and no 503) during the login.
+  auto nav = b.follow_redirects(gw_url_ + "/oauth2/login?rd=%2Fpublic%2Flanding");
+  ASSERT_EQ(nav.status(), 200) << nav.describe();
+  ASSERT_EQ(nav.url, gw_url_ + "/public/landing") << nav.describe();
+  const auto cookie = session_cookie(b);
+  ASSERT_TRUE(cookie);
+  const std::int64_t exp = access_expires_at(*cookie);
+  ASSERT_GT(exp, 0);
+  ASSERT_TRUE(op_->set_token_endpoint_mode(TokenEndpointMode::unavailable)) << op_->last_error();
+
+  // Refresh due, IdP answers 503, the token is still valid: forwarded with it.
+  auto r1 = call("GET", "/app/while-valid", cookie, kXhr);
+  ASSERT_EQ(status_of(r1), 200) << describe(r1);
+  const std::string old_token = bearer_of(*up_->last_request());
+  ASSERT_FALSE(old_token.empty());
+  auto s = op_->stats();
+  ASSERT_TRUE(s) << op_->last_error();
+  EXPECT_GE(count_in(s->token_endpoint_injected, "refresh_token"), 1) << stats_text();
+  EXPECT_GE(metric("authgate_refresh_grants_total", {{"result", "error"}}), 1);
+
+  // Expired: 503 with Retry-After, for navigations too; nothing goes upstream.
+  sleep_until_unix(static_cast<double>(exp) + 0.2);
+  auto r2 = call("GET", "/app/after-expiry", cookie, kXhr);
+  EXPECT_TRUE(IsLocalError(r2, 503));
+  ASSERT_TRUE(r2);
+  EXPECT_TRUE(r2->header("Retry-After")) << describe(r2);
+  auto r3 = call("GET", "/app/after-expiry-nav", cookie, kNavigation);
+  EXPECT_EQ(status_of(r3), 503) << describe(r3);
+  EXPECT_FALSE(up_->saw_target_containing("/app/after-expiry"));
+
+  // Backoff: after the failed refresh, the session does not call the token
+  // endpoint again before refresh_retry_interval (default 5 s).
+  s = op_->stats();
+  ASSERT_TRUE(s) << op_->last_error();
+  EXPECT_EQ(count_in(s->token_endpoint_injected, "refresh_token"), 1) << stats_text();
+
+  // The session is kept; once the IdP is back (and the backoff over) a request refreshes and passes.
+  EXPECT_TRUE(session_info(*cookie)) << "the session was dropped while the IdP was down";
+  ASSERT_TRUE(op_->set_token_endpoint_mode(TokenEndpointMode::ok)) << op_->last_error();
+  std::optional<Response> r4;
+  ASSERT_TRUE(support::eventually([&] {
+    r4 = call("GET", "/app/back", cookie, kXhr);
+    return status_of(r4) == 200;
+  }, 8s)) << describe(r4);
+  EXPECT_NE(bearer_of(*up_->last_request()), old_token);
+  s = op_->stats();
+  ASSERT_TRUE(s) << op_->last_error();
+  EXPECT_EQ(s->grant("refresh_token").success, 1) << stats_text();
+  EXPECT_EQ(s->grant("refresh_token").error, 0) << stats_text();
+}
+
+// ---- 5. logout ---------------------------------------------------------------------------
+
+TEST_F(Session, LogoutRevokesTheRefreshTokenClearsTheCookieAndEndsTheSession) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  BrowserSession b;
+  login(b);
+  const auto cookie = session_cookie(b);
+  ASSERT_TRUE(cookie);
+  ASSERT_TRUE(op_->reset_stats()) << op_->last_error();
+
+  auto r = b.get(gw_url_ + "/oauth2/logout");
+  ASSERT_EQ(status_of(r), 302) << describe(r);
+  const std::string loc = r->header("Location").value_or("");
+  auto doc = op_->discovery();
+  ASSERT_TRUE(doc) << op_->last_error();
+  const std::string end_session = json_string(*doc, "end_session_endpoint");
+  ASSERT_FALSE(end_session.empty());
+  EXPECT_EQ(loc.rfind(end_session + "?", 0), 0u) << loc;
+  EXPECT_FALSE(query_param(loc, "id_token_hint").value_or("").empty()) << loc;
+  EXPECT_EQ(query_param(loc, "post_logout_redirect_uri"), gw_url_ + "/public/bye") << loc;
+  EXPECT_EQ(query_param(loc, "client_id"), "authgate") << loc;
+  bool cleared = false;
+  for (const auto& sc : r->headers.all("Set-Cookie"))
+    cleared = cleared || (sc.rfind("authgate=;", 0) == 0 && sc.find("Max-Age=0") != std::string::npos);
+  EXPECT_TRUE(cleared) << describe(r);
+  EXPECT_FALSE(session_cookie(b));
+
+  // RFC 7009 at the provider: the refresh token (and with it the grant) is revoked.
+  auto s = op_->stats();
+  ASSERT_TRUE(s) << op_->last_error();
+  EXPECT_EQ(s->revocations.success, 1) << stats_text();
+  EXPECT_EQ(s->revocations.error, 0) << stats_text();
+  EXPECT_EQ(s->revoked_refresh_tokens, 1) << stats_text();
+  EXPECT_EQ(count_in(s->grants_revoked_by_route, "revocation"), 1) << stats_text();
+  EXPECT_EQ(metric("authgate_logouts_total"), 1);
+
+  // The old cookie no longer leads to a session.
+  EXPECT_TRUE(IsLocalError(call("GET", "/app/x", cookie, kXhr), 401));
+  auto nav = call("GET", "/app/x", cookie, kNavigation);
+  EXPECT_EQ(status_of(nav), 302) << describe(nav);
+  EXPECT_EQ(nav ? nav->header("Location").value_or("").rfind("/oauth2/login?", 0) : 1u, 0u) << describe(nav);
+  EXPECT_EQ(status_of(call("GET", "/oauth2/session", cookie, kXhr)), 401);
+  EXPECT_FALSE(up_->saw_target_containing("/app/x"));
+
+  // The provider accepts the logout request (id_token_hint, registered post-logout URI)
+  // and sends the browser back to the gateway.
+  auto page = b.follow_redirects(loc);
+  ASSERT_EQ(page.status(), 200) << page.describe();
+  auto done = b.submit_form(page);
+  EXPECT_EQ(done.status(), 200) << done.describe();
+  EXPECT_EQ(done.url, gw_url_ + "/public/bye") << done.describe();
+  s = op_->stats();
+  ASSERT_TRUE(s) << op_->last_error();
+  EXPECT_EQ(s->end_sessions, 1) << stats_text();
+}
+
+// ---- 6. CSRF -----------------------------------------------------------------------------
+
+TEST_F(Session, UnsafeMethodsNeedASameOriginOriginOrReferer) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  BrowserSession b;
+  login(b);
+  const auto cookie = session_cookie(b);
+  ASSERT_TRUE(cookie);
+  const std::string other_port = "http://127.0.0.1:" + std::to_string(gw_->port() == 65535 ? 1 : gw_->port() + 1);
+  struct Case {
+    std::string name;
+    std::string method;
+    std::vector<Header> headers;
+    bool allowed;
+  };
+  const std::vector<Case> cases = {
+      {"POST without Origin or Referer", "POST", {}, false},
+      {"PUT without Origin", "PUT", {}, false},
+      {"PATCH without Origin", "PATCH", {}, false},
+      {"DELETE without Origin", "DELETE", {}, false},
+      {"foreign Origin", "POST", {{"Origin", "http://evil.test"}}, false},
+      {"Origin on another port", "POST", {{"Origin", other_port}}, false},
+      {"Origin with the public origin as a prefix", "POST", {{"Origin", gw_url_ + ".evil.test"}}, false},
+      {"Origin null, no Referer", "POST", {{"Origin", "null"}}, false},
+      {"foreign Origin, same-origin Referer", "POST",
+       {{"Origin", "http://evil.test"}, {"Referer", gw_url_ + "/app/form"}}, false},
+      {"foreign Referer", "POST", {{"Referer", "http://evil.test/app/form"}}, false},
+      {"same Origin", "POST", {{"Origin", gw_url_}}, true},
+      {"same Origin, DELETE", "DELETE", {{"Origin", gw_url_}}, true},
+      {"same-origin Referer without Origin", "POST", {{"Referer", gw_url_ + "/app/form"}}, true},
+  };
+  int allowed = 0;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const auto& c = cases[i];
+    SCOPED_TRACE(c.name);
+    const std::string target = "/app/x/" + std::to_string(i);
+    std::vector<Header> h = c.headers;
+    h.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+    auto r = call(c.method, target, cookie, kXhr, h, "a=1");
+    if (c.allowed) {
+      ++allowed;
+      EXPECT_EQ(status_of(r), 200) << describe(r);
+      EXPECT_TRUE(up_->saw_target_containing(target));
+    } else {
+      EXPECT_TRUE(IsLocalError(r, 403, "csrf_rejected"));
+      EXPECT_FALSE(up_->saw_target_containing(target));
+    }
+  }
+  // GET needs no Origin.
+  EXPECT_EQ(status_of(call("GET", "/app/safe", cookie, kXhr)), 200);
+  EXPECT_EQ(metric("authgate_auth_decisions_total", {{"route", "app"}, {"reason", "csrf"}}),
+            static_cast<double>(cases.size() - static_cast<std::size_t>(allowed)));
+}
+
+// ---- 7. open redirects -------------------------------------------------------------------
+
+TEST_F(Session, LoginRedirectTargetsOffSiteFallBackToTheDefaultPath) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  // The rd value the gateway sees after decoding the query once (we send it encoded).
+  const std::vector<std::string> bad = {
+      "//evil.com",           "/\\evil.com",          "https://evil.com",   "/%2F%2Fevil.com",
+      "%2F%2Fevil.com",       "/%5Cevil.com",         "/%5C%5Cevil.com",    "/%252F%252Fevil.com",
+      "\\\\evil.com",         "/\\/evil.com",         "http:evil.com",      "javascript:alert(1)",
+      "/%09/evil.com",        "/\t/evil.com",         " //evil.com",        "evil.com",
+      "",                     "///evil.com",          "/%2f%2fevil.com",    "//evil.com/app/page",
+  };
+  const auto on_site = [&](const std::string& u) {
+    return u.rfind(gw_url_ + "/", 0) == 0 || u.rfind(op_->issuer() + "/", 0) == 0;
+  };
+  const auto off_site = [&](const std::string& u) { return !on_site(u); };
+  for (const auto& rd : bad) {
+    SCOPED_TRACE("rd=" + rd);
+    BrowserSession b;
+    auto nav = b.follow_redirects(gw_url_ + "/oauth2/login?rd=" + support::url_encode(rd), 20, off_site);
+    EXPECT_TRUE(nav.stopped_at.empty()) << "redirected off-site: " << nav.describe();
+    auto cb = std::find_if(nav.locations.begin(), nav.locations.end(), [&](const std::string& u) {
+      return u.rfind(gw_url_ + "/oauth2/callback?", 0) == 0;
+    });
+    ASSERT_NE(cb, nav.locations.end()) << nav.describe();
+    ASSERT_NE(cb + 1, nav.locations.end()) << nav.describe();
+    EXPECT_EQ(*(cb + 1), gw_url_ + "/") << nav.describe();
+    EXPECT_EQ(cb + 2, nav.locations.end()) << nav.describe();
+    EXPECT_TRUE(session_cookie(b)) << nav.describe();
+  }
+  // A local path survives, query included.
+  BrowserSession b;
+  auto ok = b.follow_redirects(gw_url_ + "/oauth2/login?rd=" + support::url_encode("/app/ok?x=1&y=2"));
+  EXPECT_EQ(ok.status(), 200) << ok.describe();
+  EXPECT_EQ(ok.url, gw_url_ + "/app/ok?x=1&y=2") << ok.describe();
+  EXPECT_EQ(metric("authgate_logins_total", {{"result", "success"}}), static_cast<double>(bad.size() + 1));
+}
+
+// ---- 8. bad cookies ----------------------------------------------------------------------
+
+TEST_F(Session, TamperedForeignUnknownAndEmptyCookiesGet401Or302NeverA5xx) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  BrowserSession b;
+  login(b);
+  const auto good = session_cookie(b);
+  ASSERT_TRUE(good);
+  const std::size_t dot = good->find('.');
+  ASSERT_NE(dot, std::string::npos) << *good;
+  const std::string id = good->substr(0, dot);
+  namespace session = authgate::session;
+  ASSERT_EQ(session::sign_session_id(id, kCookieSecret), *good) << "the test's view of the cookie format";
+
+  auto flip = [](std::string v, std::size_t pos) {
+    v[pos] = v[pos] == 'A' ? 'B' : 'A';
+    return v;
+  };
+  struct Case {
+    std::string name;
+    std::string value;
+  };
+  const std::vector<Case> cases = {
+      {"MAC with one character flipped", flip(*good, dot + 10)},
+      {"id with one character flipped", flip(*good, 5)},
+      {"signed with another secret", session::sign_session_id(id, "another-secret-another-secret-another-secret")},
+      {"unknown id, correctly signed", session::sign_session_id(session::random_token(32), kCookieSecret)},
+      {"the id signed as a login state", session::sign_login_state(id, kCookieSecret)},
+      {"empty value", ""},
+      {"the id without a MAC", id},
+      {"the MAC without an id", good->substr(dot)},
+      {"truncated MAC", good->substr(0, good->size() - 2)},
+      {"MAC with padding", *good + "="},
+      {"quoted value", "\"" + *good + "\""},
+      {"long garbage", std::string(3000, 'a') + "." + std::string(43, 'b')},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name + ": " + c.value.substr(0, 100));
+    auto xhr = call("GET", "/app/x", c.value, kXhr);
+    EXPECT_TRUE(IsLocalError(xhr, 401, "no_session"));
+    auto nav = call("GET", "/app/x", c.value, kNavigation);
+    EXPECT_EQ(status_of(nav), 302) << describe(nav);
+    if (nav) {
+      EXPECT_EQ(nav->header("Location"), "/oauth2/login?rd=%2Fapp%2Fx") << describe(nav);
+    }
+    auto post = call("POST", "/app/x", c.value, kXhr, {{"Origin", gw_url_}}, "a=1");
+    EXPECT_TRUE(IsLocalError(post, 401, "no_session"));
+    auto info = call("GET", "/oauth2/session", c.value, kXhr);
+    EXPECT_EQ(status_of(info), 401) << describe(info);
+    auto any = call("GET", "/api/orders", c.value, kXhr);
+    EXPECT_EQ(status_of(any), 401) << describe(any);
+  }
+  EXPECT_FALSE(up_->saw_target_containing("/app/x"));
+  EXPECT_FALSE(up_->saw_target_containing("/api/orders"));
+  // A logout with a bad cookie revokes nothing and ends nobody's session.
+  auto out = call("GET", "/oauth2/logout", flip(*good, dot + 10), kNavigation);
+  EXPECT_EQ(status_of(out), 302) << describe(out);
+  // The real cookie still works.
+  EXPECT_EQ(status_of(call("GET", "/app/x", good, kXhr)), 200);
+  EXPECT_EQ(metric("authgate_logouts_total"), 0);
+}
+
+TEST_F(Session, IdleExpiredSessionCookieIsTreatedAsNoSession) {
+  SessionSetup setup;
+  setup.cookie_extra = ", idle_timeout: 1s";
+  ASSERT_NO_FATAL_FAILURE(start(setup));
+  BrowserSession b;
+  login(b);
+  const auto cookie = session_cookie(b);
+  ASSERT_TRUE(cookie);
+  ASSERT_EQ(status_of(call("GET", "/app/x", cookie, kXhr)), 200);
+  std::this_thread::sleep_for(2500ms);  // idle > 1 s in whole seconds
+  EXPECT_TRUE(IsLocalError(call("GET", "/app/y", cookie, kXhr), 401, "no_session"));
+  auto nav = call("GET", "/app/y", cookie, kNavigation);
+  EXPECT_EQ(status_of(nav), 302) << describe(nav);
+  EXPECT_FALSE(up_->saw_target_containing("/app/y"));
+}
+
+// ---- 9. IdP error on login ------------------------------------------------------------------
+
+TEST_F(Session, IdpErrorOnLoginGivesA403PageAndNoRedirectLoop) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  ASSERT_TRUE(op_->set_login("alice", "access_denied")) << op_->last_error();
+  BrowserSession b;
+  auto nav = b.follow_redirects(gw_url_ + "/app/x");
+  ASSERT_EQ(nav.status(), 403) << nav.describe();
+  EXPECT_EQ(nav.url.rfind(gw_url_ + "/oauth2/callback?", 0), 0u) << nav.describe();
+  EXPECT_EQ(query_param(nav.url, "error"), "access_denied") << nav.describe();
+  EXPECT_FALSE(nav.response->header("Location")) << nav.describe();
+  EXPECT_EQ(nav.response->header("Content-Type").value_or("").rfind("text/html", 0), 0u) << nav.describe();
+  EXPECT_NE(nav.response->body.find("access_denied"), std::string::npos) << nav.describe();
+  EXPECT_LE(nav.locations.size(), 6u) << nav.describe();
+  EXPECT_EQ(std::count_if(nav.locations.begin(), nav.locations.end(),
+                          [&](const std::string& u) { return u.rfind(gw_url_ + "/oauth2/login", 0) == 0; }),
+            1)
+      << nav.describe();
+  EXPECT_FALSE(session_cookie(b));
+  EXPECT_EQ(metric("authgate_logins_total", {{"result", "idp_error"}}), 1);
+  EXPECT_EQ(metric("authgate_logins_total", {{"result", "success"}}), 0);
+  EXPECT_FALSE(up_->saw_target_containing("/app/x"));
+
+  // Nothing is stuck: once the IdP lets the user in, the same browser logs in.
+  ASSERT_TRUE(op_->set_login()) << op_->last_error();
+  auto again = b.follow_redirects(gw_url_ + "/app/x");
+  EXPECT_EQ(again.status(), 200) << again.describe();
+  EXPECT_EQ(again.url, gw_url_ + "/app/x") << again.describe();
+}
+
+// ---- 10. auth: any ----------------------------------------------------------------------------
+
+TEST_F(Session, AnyRouteTakesABearerTokenWithoutACookieAndRefusesNeither) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  const std::string jwt = op_->client_credentials_token("https://orders.test", "orders:read");
+  ASSERT_FALSE(jwt.empty()) << op_->last_error();
+  auto ok = call("GET", "/api/orders", std::nullopt, kXhr, {{"Authorization", "Bearer " + jwt}});
+  ASSERT_EQ(status_of(ok), 200) << describe(ok);
+  EXPECT_TRUE(up_->saw_target_containing("/api/orders"));
+
+  // The route policy still applies to bearer tokens.
+  const std::string narrow = op_->client_credentials_token("https://orders.test", "orders:write");
+  ASSERT_FALSE(narrow.empty()) << op_->last_error();
+  EXPECT_TRUE(IsLocalError(call("GET", "/api/narrow", std::nullopt, kXhr, {{"Authorization", "Bearer " + narrow}}), 403));
+
+  auto none = call("GET", "/api/none", std::nullopt, kXhr);
+  EXPECT_TRUE(IsLocalError(none, 401));
+  EXPECT_FALSE(up_->saw_target_containing("/api/none"));
+  EXPECT_FALSE(up_->saw_target_containing("/api/narrow"));
+
+  // Without an Authorization header the session is used, and the same policy passes its
+  // access token (scope orders:read).
+  BrowserSession b;
+  login(b);
+  auto via_session = call("GET", "/api/session", session_cookie(b), kXhr);
+  ASSERT_EQ(status_of(via_session), 200) << describe(via_session);
+  auto payload = jwt_part(bearer_of(*up_->last_request()), 1);
+  ASSERT_TRUE(payload) << up_->last_request()->raw;
+  EXPECT_EQ(json_string(*payload, "sub"), "alice");
+  EXPECT_EQ(json_string(*payload, "aud"), "https://orders.test");
+}
+
+}  // namespace
+}  // namespace it
