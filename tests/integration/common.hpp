@@ -36,6 +36,13 @@ inline GatewayConfig one_route(const UpstreamServer& up, std::string prefix = "/
   return cfg;
 }
 
+// The wall clock in whole seconds (JWT exp/nbf/iat).
+inline std::int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 inline double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }

@@ -20,12 +20,6 @@ namespace {
 namespace ts = authgate::auth::test;
 using support::eventually;
 
-std::int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // Sleeps until just after the next whole unix second, so that a short burst of
 // requests that follows falls into one second (the gateway's cache clock ticks
 // in whole seconds: a "1s" TTL may otherwise last only a few milliseconds).

@@ -17,12 +17,6 @@ namespace {
 namespace ts = authgate::auth::test;
 using support::eventually;
 
-std::int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // The IdP: /.well-known/openid-configuration and /jwks, each counted.
 class FakeIdp {
  public:

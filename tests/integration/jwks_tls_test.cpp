@@ -32,12 +32,6 @@ namespace {
 namespace ts = authgate::auth::test;
 using support::eventually;
 
-std::int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string token(const ts::TestKey& key, const std::string& kid, const std::string& iss,
                   const std::string& jti = "1") {
   return ts::mint(key, "RS256", R"({"alg":"RS256","typ":"at+jwt","kid":")" + kid + R"("})",

@@ -170,6 +170,8 @@ class Session : public ::testing::Test {
     return s ? boost::json::serialize(s->raw) : "stats: " + op_->last_error();
   }
 
+  void burst(bool after_expiry);
+
   std::unique_ptr<OidcProvider> op_;
   std::unique_ptr<UpstreamServer> up_;
   std::unique_ptr<GatewayProcess> gw_;
@@ -260,7 +262,17 @@ TEST_F(Session, HeadlessLoginReachesTheUpstreamWithTheBearerTokenAndWithoutAuthg
 
 // ---- 2. single-flight refresh -----------------------------------------------------------
 
+// 50 concurrent requests of one session find a refresh due: either the access
+// token expires within refresh_before_expiry, or it has already expired (Session::burst).
 TEST_F(Session, FiftyConcurrentRequestsDueForRefreshCauseExactlyOneRefreshGrant) {
+  burst(/*after_expiry=*/false);
+}
+
+TEST_F(Session, FiftyConcurrentRequestsAfterTheAccessTokenExpiredCauseExactlyOneRefreshGrant) {
+  burst(/*after_expiry=*/true);
+}
+
+void Session::burst(bool after_expiry) {
   ASSERT_NO_FATAL_FAILURE(start(short_tokens(4, "1s")));
   BrowserSession b;
   login(b);
@@ -270,8 +282,9 @@ TEST_F(Session, FiftyConcurrentRequestsDueForRefreshCauseExactlyOneRefreshGrant)
   const std::int64_t exp = access_expires_at(*cookie);
   ASSERT_GT(exp, 0);
 
-  // Due: the access token expires within refresh_before_expiry (1 s), but is still valid.
-  sleep_until_unix(static_cast<double>(exp - 1) + 0.1);
+  // Due: the access token expires within refresh_before_expiry (1 s), but is
+  // still valid; or it has expired.
+  sleep_until_unix(after_expiry ? static_cast<double>(exp) + 0.2 : static_cast<double>(exp - 1) + 0.1);
   ASSERT_TRUE(op_->reset_stats()) << op_->last_error();
   ASSERT_TRUE(op_->set_token_endpoint_mode(TokenEndpointMode::ok, 300)) << op_->last_error();
   const int before = up_->request_count();

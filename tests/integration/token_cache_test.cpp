@@ -14,12 +14,6 @@ namespace {
 namespace ts = authgate::auth::test;
 using support::eventually;
 
-std::int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // An RS256 access token (kid rsa-1) of `iss` for `aud`, expiring at now + exp_offset.
 std::string token(const std::string& iss, const std::string& scope, std::int64_t exp_offset = 300,
                   const std::string& aud = R"("orders-api")", const std::string& jti = "1") {
