@@ -9,8 +9,10 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "app/app.hpp"
+#include "cli/token_inspect.hpp"
 #include "config/loader.hpp"
 #include "proxy/authenticator.hpp"
 #include "version.hpp"
@@ -21,12 +23,29 @@ void usage(std::ostream& os) {
   os << "usage: authgate --config FILE [--log-level LEVEL]\n"
         "       authgate --check-config FILE\n"
         "       authgate --version\n"
+        "       authgate token inspect JWT [--config FILE (--route NAME | --method M --path P [--host H])\n"
+        "                                  [--jwks FILE]]\n"
+        "         decode a token (untrusted) and say whether a route would accept it\n"
         "LEVEL: trace, debug, info, warn, error, critical, off\n";
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string_view(argv[1]) == "token") {
+    if (argc < 3 || std::string_view(argv[2]) != "inspect") {
+      std::cerr << "authgate: unknown token subcommand (expected \"token inspect\")\n";
+      usage(std::cerr);
+      return 2;
+    }
+    const std::vector<std::string> args(argv + 3, argv + argc);
+    try {
+      return authgate::cli::token_inspect(args, std::cout, std::cerr);
+    } catch (const std::exception& e) {
+      std::cerr << "authgate token inspect: " << e.what() << '\n';
+      return 1;
+    }
+  }
   std::optional<std::string> config_path;
   std::optional<std::string> check_path;
   std::optional<std::string> log_level;

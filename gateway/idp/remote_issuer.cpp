@@ -150,7 +150,11 @@ asio::awaitable<void> RemoteIssuer::refresh_loop() {
 
 asio::awaitable<IdpResponse> RemoteIssuer::fetch(const std::string& url_text) {
   const auto url = common::parse_http_url(url_text);
-  if (!url) co_return IdpResponse{idp_errc::bad_response};
+  if (!url) {
+    IdpResponse bad;
+    bad.ec = idp_errc::bad_response;
+    co_return bad;
+  }
   const IdpRequest get;  // a named object: see idp_exchange
   co_return co_await idp_exchange(*url, get, client_);
 }

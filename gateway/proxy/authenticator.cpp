@@ -63,30 +63,30 @@ AuthReply auth_reply(std::error_code ec, std::string_view required_scopes) {
   AuthReply r;
   std::string base = "Bearer realm=\"" + std::string(kRealm) + "\"";
   if (ec == auth_errc::token_missing) {
-    r = {401, base, "unauthorized"};
+    r = {401, base, "unauthorized", {}};
   } else if (ec == auth_errc::request_malformed) {
-    r = {400, base + ", error=\"invalid_request\"", "invalid_request"};
+    r = {400, base + ", error=\"invalid_request\"", "invalid_request", {}};
   } else if (ec == auth_errc::scope_insufficient) {
     r = {403, base + ", error=\"insufficient_scope\", scope=\"" + std::string(required_scopes) + "\"",
-         "insufficient_scope"};
+         "insufficient_scope", {}};
   } else if (ec == auth_errc::claims_not_allowed) {
     r = {403, base + ", error=\"insufficient_scope\", error_description=\"claim requirements not met\"",
-         "insufficient_scope"};
+         "insufficient_scope", {}};
   } else if (ec == auth_errc::jwks_unavailable) {
-    r = {503, base, "jwks_unavailable"};  // the gateway's fault, not the client's
+    r = {503, base, "jwks_unavailable", {}};  // the gateway's fault, not the client's
   } else if (ec == auth_errc::introspection_failed) {
-    r = {503, base, "introspection_unavailable"};
+    r = {503, base, "introspection_unavailable", {}};
   } else if (ec == auth_errc::session_missing || ec == auth_errc::session_ended) {
-    r = {401, "", "no_session"};  // a browser navigation gets a 302 to the login instead
+    r = {401, "", "no_session", {}};  // a browser navigation gets a 302 to the login instead
   } else if (ec == auth_errc::csrf_rejected) {
-    r = {403, "", "csrf_rejected"};
+    r = {403, "", "csrf_rejected", {}};
   } else if (ec == auth_errc::refresh_unavailable) {
-    r = {503, "", "refresh_unavailable"};
+    r = {503, "", "refresh_unavailable", {}};
   } else {
     // Every other token problem. The description names the class of problem
     // only; it never echoes token contents.
     r = {401, base + ", error=\"invalid_token\", error_description=\"" + ec.message() + "\"",
-         "invalid_token"};
+         "invalid_token", {}};
   }
   return r;
 }
@@ -172,7 +172,7 @@ Authenticator::Authenticator(const config::GatewayConfig& cfg, metrics::Metrics&
     if (it == issuers_.end() || !it->remote)
       throw std::runtime_error("sessions.client.issuer \"" + cfg.sessions->client.issuer +
                                "\" needs discovery (an http(s) issuer URL)");
-    sessions_ = std::make_unique<session::SessionManager>(*cfg.sessions, cfg, it->remote, it->policy, metrics,
+    sessions_ = std::make_unique<session::SessionManager>(*cfg.sessions, it->remote, it->policy, metrics,
                                                           control, previous ? previous->sessions_.get() : nullptr);
   }
 }

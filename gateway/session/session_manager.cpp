@@ -65,20 +65,19 @@ std::string claim_string(const boost::json::object& claims, std::string_view nam
 
 }  // namespace
 
-SessionManager::SessionManager(const config::Sessions& cfg, const config::GatewayConfig& gateway,
-                               std::shared_ptr<idp::RemoteIssuer> issuer, auth::VerifyPolicy id_token_policy,
+SessionManager::SessionManager(const config::Sessions& cfg, std::shared_ptr<idp::RemoteIssuer> issuer,
+                               auth::VerifyPolicy id_token_policy,
                                metrics::Metrics& metrics, asio::any_io_executor control,
                                const SessionManager* previous)
     : cfg_(cfg),
       issuer_name_(cfg.client.issuer),
       issuer_(std::move(issuer)),
       id_policy_(std::move(id_token_policy)),
+      refresh_failed_(cfg.max_sessions),
       metrics_(metrics),
       control_(std::move(control)),
-      refresh_failed_(cfg.max_sessions),
       token_endpoint_duration_(&metrics.token_endpoint_duration.Add({}, metrics::Metrics::latency_buckets())),
       login_cookie_name_(cfg.cookie.name + "-login") {
-  (void)gateway;
   // An ID token is validated against this client, never as an access token.
   id_policy_.audiences = {cfg.client.client_id};
   id_policy_.reject_id_tokens = false;

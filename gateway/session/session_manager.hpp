@@ -77,8 +77,10 @@ struct RefreshOutcome {
 class SessionManager {
  public:
   // `previous` (reload) hands over its store, so sessions survive SIGHUP.
-  SessionManager(const config::Sessions& cfg, const config::GatewayConfig& gateway,
-                 std::shared_ptr<idp::RemoteIssuer> issuer, auth::VerifyPolicy id_token_policy,
+  // The IdP exchanges use the issuer's client options (timeouts.idp_request,
+  // limits.max_idp_response_bytes, its TLS settings).
+  SessionManager(const config::Sessions& cfg, std::shared_ptr<idp::RemoteIssuer> issuer,
+                 auth::VerifyPolicy id_token_policy,
                  metrics::Metrics& metrics, boost::asio::any_io_executor control,
                  const SessionManager* previous);
   ~SessionManager();

@@ -1,6 +1,8 @@
-// Command line: --version and --check-config, and refusing to run a bad file.
+// Command line: --version, --check-config, refusing to run a bad file, and
+// `authgate token inspect`.
 #include <regex>
 
+#include "auth/test_signer.hpp"
 #include "common.hpp"
 
 namespace it {
@@ -101,6 +103,140 @@ TEST(Cli, RunRefusesInvalidConfig) {
   ASSERT_FALSE(r.timed_out) << "authgate kept running with an invalid config";
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE((r.out + r.err).find("bogus_key"), std::string::npos) << r.out << r.err;
+}
+
+
+// ---- authgate token inspect ----
+
+namespace ts = authgate::auth::test;
+
+std::string rs256(const std::string& payload) {
+  return ts::mint(ts::rsa2048(), "RS256", R"({"alg":"RS256","typ":"at+jwt","kid":"rsa-1"})", payload);
+}
+
+std::string claims(std::int64_t exp_offset, const std::string& aud = "orders-api",
+                   const std::string& iss = "https://idp.test", const std::string& scope = "orders:read") {
+  return R"({"iss":")" + iss + R"(","sub":"alice","aud":")" + aud + R"(","scope":")" + scope +
+         R"(","exp":)" + std::to_string(now_s() + exp_offset) + R"(,"iat":)" + std::to_string(now_s() - 5) +
+         "}";
+}
+
+// Route "api" (/api, bearer, scope orders:read, issuer "main" with a jwks_file) and
+// route "remote" (/remote, bearer, issuer "remote" using OpenID discovery).
+class TokenInspect : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_.write("jwks.json", ts::jwks_of({ts::rsa2048().public_jwk()}));
+    GatewayConfig cfg;
+    cfg.upstreams.push_back({"app", "http://127.0.0.1:9000"});
+    cfg.routes.push_back(RouteSpec{"api", "app", "/api"}
+                             .with("auth", "bearer")
+                             .with("issuers", "[main]")
+                             .with("require", "{scopes_all: [orders:read]}"));
+    cfg.routes.push_back(RouteSpec{"remote", "app", "/remote"}.with("auth", "bearer").with("issuers", "[remote]"));
+    cfg.issuers_yaml = "issuers:\n"
+                       "  - name: main\n"
+                       "    issuer: https://idp.test\n"
+                       "    audiences: [orders-api]\n"
+                       "    jwks_file: " + dir_.file("jwks.json") + "\n"
+                       "  - name: remote\n"
+                       "    issuer: https://remote-idp.test\n"
+                       "    audiences: [orders-api]\n";
+    dir_.write("gw.yaml", cfg.render(18080, 19901, "off"));
+  }
+  support::CommandResult inspect(const std::string& token, std::vector<std::string> more = {}) {
+    std::vector<std::string> args{"token", "inspect", token};
+    if (!more.empty()) {
+      args.push_back("--config");
+      args.push_back(dir_.file("gw.yaml"));
+      args.insert(args.end(), more.begin(), more.end());
+    }
+    auto r = run_authgate(args);
+    EXPECT_FALSE(r.timed_out);
+    return r;
+  }
+  TempDir dir_;
+};
+
+TEST_F(TokenInspect, DecodesValidToken) {
+  auto r = inspect(rs256(claims(252)));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("\"alg\": \"RS256\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"sub\": \"alice\""), std::string::npos) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(exp: \d+ \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, in 4m 1\ds\))")))
+      << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(iat: \d+ \(.* UTC, \ds ago\))"))) << r.out;
+}
+
+TEST_F(TokenInspect, MalformedTokenExitsOneWithReason) {
+  auto r = inspect(ts::b64("{\"alg\":\"RS256\"}") + ".%%%." + ts::b64("sig"));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("payload: not valid base64url"), std::string::npos) << r.err;
+  auto r2 = inspect("only.two");
+  EXPECT_EQ(r2.exit_code, 1);
+  EXPECT_NE(r2.err.find("2 parts, expected 3"), std::string::npos) << r2.err;
+}
+
+TEST_F(TokenInspect, HelpMentionsSubcommand) {
+  auto r = run_authgate({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("token inspect"), std::string::npos) << r.out;
+  auto u = run_authgate({"token", "inspect"});
+  EXPECT_EQ(u.exit_code, 2) << u.out << u.err;
+}
+
+TEST_F(TokenInspect, AcceptedOnJwksFileRoute) {
+  auto r = inspect(rs256(claims(300)), {"--route", "api"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("accepted (issuer main, sub alice)"), std::string::npos) << r.out;
+  // The same route picked through the route table on the canonical path.
+  auto r2 = inspect(rs256(claims(300)), {"--method", "GET", "--path", "/x/../api//orders"});
+  EXPECT_EQ(r2.exit_code, 0) << r2.out << r2.err;
+  EXPECT_NE(r2.out.find("route: api (GET /api/orders)"), std::string::npos) << r2.out;
+  EXPECT_NE(r2.out.find("accepted (issuer main, sub alice)"), std::string::npos) << r2.out;
+}
+
+TEST_F(TokenInspect, RejectedExpired) {
+  auto r = inspect(rs256(claims(-7200)), {"--route", "api"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("expired 2h ago"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rejected: expired \u2014 token has expired"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("HTTP 401"), std::string::npos) << r.out;
+}
+
+TEST_F(TokenInspect, RejectedWrongAudience) {
+  auto r = inspect(rs256(claims(300, "billing-api")), {"--route", "api"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("rejected: bad_audience \u2014 token audience is not accepted"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("HTTP 401"), std::string::npos) << r.out;
+}
+
+TEST_F(TokenInspect, RejectedMissingScope) {
+  auto r = inspect(rs256(claims(300, "orders-api", "https://idp.test", "orders:write")),
+                   {"--method", "GET", "--path", "/api/orders"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("rejected: insufficient_scope \u2014 token lacks a required scope"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("HTTP 403"), std::string::npos) << r.out;
+}
+
+TEST_F(TokenInspect, DiscoveryIssuerNeedsNetworkThenJwksChecksSignature) {
+  const std::string good = rs256(claims(300, "orders-api", "https://remote-idp.test"));
+  auto r = inspect(good, {"--route", "remote"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("needs the network"), std::string::npos) << r.out;
+
+  auto ok = inspect(good, {"--route", "remote", "--jwks", dir_.file("jwks.json")});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("accepted (issuer remote, sub alice)"), std::string::npos) << ok.out;
+
+  // Signed by another key than the JWKS holds (same kid): a bad signature.
+  const std::string forged = ts::mint(ts::rsa2048_b(), "RS256", R"({"alg":"RS256","typ":"at+jwt","kid":"rsa-1"})",
+                                      claims(300, "orders-api", "https://remote-idp.test"));
+  auto bad = inspect(forged, {"--route", "remote", "--jwks", dir_.file("jwks.json")});
+  EXPECT_EQ(bad.exit_code, 1) << bad.out << bad.err;
+  EXPECT_NE(bad.out.find("rejected: bad_signature"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("HTTP 401"), std::string::npos) << bad.out;
 }
 
 }  // namespace

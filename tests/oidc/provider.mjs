@@ -1,8 +1,12 @@
 // A real OpenID Provider (oidc-provider 9) for authgate's integration tests.
-// Listens on 127.0.0.1 only, plain http, issuer http://127.0.0.1:<port>.
+// Listens on 127.0.0.1 (unless --host), plain http, issuer http://127.0.0.1:<port> (unless --issuer).
 //
 //   node provider.mjs --port 4100 --jwks keys.json [--alg RS256] [--at-ttl 600]
 //                     [--redirect-uri URI]... [--post-logout-uri URI]...
+//                     [--host ADDR --issuer URL]
+//       --host (OIDC_HOST, default 127.0.0.1) / --issuer (OIDC_ISSUER, default
+//       http://127.0.0.1:<port>): for docker-compose.yml only (--host 0.0.0.0 --issuer
+//       http://oidc-provider:4100). With a non-loopback --host the /__test/ endpoints are off.
 //       secrets: OIDC_CLIENT_SECRET (client "authgate"), OIDC_CLI_SECRET (client "orders-cli",
 //       defaults to OIDC_CLIENT_SECRET); --secret / --cli-secret override them.
 //       --redirect-uri / --post-logout-uri are repeatable and take comma-separated lists
@@ -173,6 +177,8 @@ async function serve(argv) {
       'at-ttl': { type: 'string', default: process.env.OIDC_AT_TTL || '600' },
       'redirect-uri': { type: 'string', multiple: true, default: envList('OIDC_REDIRECT_URIS') },
       'post-logout-uri': { type: 'string', multiple: true, default: envList('OIDC_POST_LOGOUT_URIS') },
+      host: { type: 'string', default: process.env.OIDC_HOST || '127.0.0.1' },
+      issuer: { type: 'string', default: process.env.OIDC_ISSUER },
     },
   });
   const port = Number(values.port);
@@ -194,7 +200,10 @@ async function serve(argv) {
 
   const { default: Provider, errors } = await import('oidc-provider');
 
-  const issuer = `http://127.0.0.1:${port}`;
+  const host = values.host;
+  const issuer = values.issuer || `http://127.0.0.1:${port}`;
+  if (!URL.canParse(issuer)) fail(`--issuer is not an absolute URI: ${issuer}`);
+  const testEndpoints = host === '127.0.0.1' || host === '::1' || host === 'localhost';
   const scope = 'orders:read orders:write';
   const jwtServer = (audience) => ({
     audience,
@@ -438,7 +447,7 @@ async function serve(argv) {
 
   // Before oidc-provider's own routes (provider.use inserts ahead of them).
   provider.use(async (ctx, next) => {
-    if (ctx.path.startsWith('/__test/')) return testRoute(ctx);
+    if (ctx.path.startsWith('/__test/') && testEndpoints) return testRoute(ctx);
     if (ctx.method === 'GET' && /^\/interaction\/[^/]+$/.test(ctx.path)) return autoInteraction(ctx);
 
     if (ctx.method === 'POST' && ctx.path === '/token') {
@@ -485,9 +494,9 @@ async function serve(argv) {
     return undefined;
   });
 
-  const server = provider.listen(port, '127.0.0.1');
+  const server = provider.listen(port, host);
   server.on('error', (err) => {
-    process.stderr.write(`provider.mjs: listen on 127.0.0.1:${port} failed: ${err.code || err.message}\n`);
+    process.stderr.write(`provider.mjs: listen on ${host}:${port} failed: ${err.code || err.message}\n`);
     process.exit(3);
   });
   server.on('listening', () => process.stdout.write(`READY ${issuer}\n`));
