@@ -12,8 +12,9 @@ build_pkgs=(
 )
 # Test and demo peers: curl for the demo lines, python3 for the demo upstream,
 # nginx/wrk/haproxy for load-tests (haproxy: the bearer-mode jwt_verify peer),
-# openssl to mint test certificates.
-tool_pkgs=(curl python3 nginx-light wrk haproxy openssl procps util-linux)
+# openssl to mint test certificates, docker-compose to validate docker-compose.yml
+# (no engine needed).
+tool_pkgs=(curl python3 nginx-light wrk haproxy openssl procps util-linux docker-compose)
 
 case "${1:-all}" in
   build) want=("${build_pkgs[@]}") ;;

@@ -10,6 +10,10 @@ repo=$PWD
 cd "${BUILD_DIR:-build}"
 ctest --output-on-failure --timeout 600 -j 1 "$@"
 
+# --- the docker-compose stack: the file is valid and every file it mounts exists
+# (no Docker engine runs here; the metric names are checked by the Observability test).
+(cd "$repo" && docker-compose -f docker-compose.yml config -q && python3 scripts/check_observability.py --compose-only)
+
 # --- fuzzing (tests/fuzz/run.sh): clang++ + libFuzzer + ASan/UBSan, 60 s per target,
 # about 5 minutes with the build. Exits non-zero on a crash; the reproducer is under
 # build-fuzz/artifacts/. FUZZ_SECONDS=0 skips it.
