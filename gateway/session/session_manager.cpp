@@ -130,6 +130,19 @@ void SessionManager::count_refresh(std::string_view result) {
   metrics_.refresh_grants.Add({{"result", std::string(result)}}).Increment();
 }
 
+idp::IdpRequest SessionManager::client_request(std::string form) const {
+  idp::IdpRequest req;
+  req.post = true;
+  req.content_type = "application/x-www-form-urlencoded";
+  req.body = std::move(form);
+  if (cfg_.client.auth_method == "client_secret_post")
+    req.body += "&client_id=" + common::form_encode(cfg_.client.client_id) +
+                "&client_secret=" + common::form_encode(cfg_.client.client_secret);
+  else
+    req.authorization = common::basic_credentials(cfg_.client.client_id, cfg_.client.client_secret);
+  return req;
+}
+
 LocalReply SessionManager::page(unsigned status, std::string_view title, std::string_view text) const {
   LocalReply r;
   r.status = status;
@@ -238,17 +251,9 @@ asio::awaitable<LocalReply> SessionManager::callback(const std::string& query, c
     co_return page(503, "Sign-in unavailable", "The identity provider cannot be reached. Try again shortly.");
   }
   const auto token_url = common::parse_http_url(md->token_endpoint);
-  idp::IdpRequest req;
-  req.post = true;
-  req.content_type = "application/x-www-form-urlencoded";
-  req.body = "grant_type=authorization_code&code=" + common::form_encode(*code) +
-             "&redirect_uri=" + common::form_encode(redirect_uri()) +
-             "&code_verifier=" + common::form_encode(login_state->verifier);
-  if (cfg_.client.auth_method == "client_secret_post")
-    req.body += "&client_id=" + common::form_encode(cfg_.client.client_id) +
-                "&client_secret=" + common::form_encode(cfg_.client.client_secret);
-  else
-    req.authorization = common::basic_credentials(cfg_.client.client_id, cfg_.client.client_secret);
+  const idp::IdpRequest req = client_request("grant_type=authorization_code&code=" + common::form_encode(*code) +
+                                             "&redirect_uri=" + common::form_encode(redirect_uri()) +
+                                             "&code_verifier=" + common::form_encode(login_state->verifier));
   const auto started = std::chrono::steady_clock::now();
   idp::IdpResponse res;
   if (token_url) res = co_await idp::idp_exchange(*token_url, req, issuer_->client_options());
@@ -336,15 +341,8 @@ asio::awaitable<LocalReply> SessionManager::logout(const http::Fields& request, 
   auto md = issuer_->metadata();
   if (s && !s->refresh_token.empty() && md && !md->revocation_endpoint.empty()) {
     if (auto url = common::parse_http_url(md->revocation_endpoint)) {
-      idp::IdpRequest req;
-      req.post = true;
-      req.content_type = "application/x-www-form-urlencoded";
-      req.body = "token=" + common::form_encode(s->refresh_token) + "&token_type_hint=refresh_token";
-      if (cfg_.client.auth_method == "client_secret_post")
-        req.body += "&client_id=" + common::form_encode(cfg_.client.client_id) +
-                    "&client_secret=" + common::form_encode(cfg_.client.client_secret);
-      else
-        req.authorization = common::basic_credentials(cfg_.client.client_id, cfg_.client.client_secret);
+      const idp::IdpRequest req =
+          client_request("token=" + common::form_encode(s->refresh_token) + "&token_type_hint=refresh_token");
       const idp::IdpResponse res = co_await idp::idp_exchange(*url, req, issuer_->client_options());
       if (res.ec) spdlog::warn("logout: refresh token revocation failed: {}{}", res.ec.message(), idp::describe(res));
     }
@@ -463,15 +461,8 @@ asio::awaitable<RefreshOutcome> SessionManager::run_refresh(const std::string& i
     out.ec = auth_errc::refresh_unavailable;
     co_return out;
   }
-  idp::IdpRequest req;
-  req.post = true;
-  req.content_type = "application/x-www-form-urlencoded";
-  req.body = "grant_type=refresh_token&refresh_token=" + common::form_encode(s->refresh_token);
-  if (cfg_.client.auth_method == "client_secret_post")
-    req.body += "&client_id=" + common::form_encode(cfg_.client.client_id) +
-                "&client_secret=" + common::form_encode(cfg_.client.client_secret);
-  else
-    req.authorization = common::basic_credentials(cfg_.client.client_id, cfg_.client.client_secret);
+  const idp::IdpRequest req =
+      client_request("grant_type=refresh_token&refresh_token=" + common::form_encode(s->refresh_token));
   const auto started = std::chrono::steady_clock::now();
   const idp::IdpResponse res = co_await idp::idp_exchange(*token_url, req, issuer_->client_options());
   token_endpoint_duration_->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());

@@ -42,6 +42,7 @@
 #include "common/expiring_cache.hpp"
 #include "config/config.hpp"
 #include "http/header_hygiene.hpp"
+#include "idp/http_client.hpp"
 #include "idp/single_flight.hpp"
 #include "metrics/metrics.hpp"
 #include "session/session_store.hpp"
@@ -111,6 +112,8 @@ class SessionManager {
   std::optional<std::string> session_id(const http::Fields& request) const;
   bool same_origin(const http::Fields& request) const;
   std::string redirect_uri() const;
+  // A form POST to a token/revocation endpoint with the client's authentication.
+  idp::IdpRequest client_request(std::string form) const;
   LocalReply page(unsigned status, std::string_view title, std::string_view text) const;
   void count_login(std::string_view result);
   void count_refresh(std::string_view result);
