@@ -12,7 +12,7 @@
 //
 // Active answers are cached until min(exp, now + cache_ttl); inactive ones for
 // negative_ttl. The route policy is applied by the caller to every result,
-// cached or not. parse_introspection() is the pure part.
+// cached or not. parse_introspection() (idp/introspection_response.hpp) is the pure part.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -26,26 +26,13 @@
 
 #include "common/expiring_cache.hpp"
 #include "config/config.hpp"
+#include "idp/introspection_response.hpp"
 #include "idp/single_flight.hpp"
 #include "metrics/metrics.hpp"
 
 namespace authgate::idp {
 
 class RemoteIssuer;
-
-struct IntrospectionResult {
-  std::error_code ec;  // auth_errc::introspection_failed / introspection_inactive, or empty
-  std::shared_ptr<const boost::json::object> claims;  // when active
-  std::int64_t cache_until = 0;  // unix seconds; 0: not cacheable
-};
-
-// Interprets an introspection response body (RFC 7662 §2.2) at `now`:
-// not a JSON object, or "active" missing / not a boolean -> introspection_failed;
-// active false, exp (if present) passed, nbf (if present) ahead, or a
-// token_type other than Bearer/access_token -> introspection_inactive;
-// otherwise the object, cacheable until min(exp, now + cache_ttl).
-IntrospectionResult parse_introspection(std::string_view body, std::int64_t now,
-                                        const config::Introspection& cfg);
 
 class Introspector {
  public:

@@ -19,6 +19,7 @@
 
 #include "common/ascii.hpp"
 #include "http/header_hygiene.hpp"
+#include "http/request_head.hpp"
 #include "http/wire.hpp"
 #include "net/stream.hpp"
 #include "auth/auth_errc.hpp"
@@ -190,22 +191,18 @@ class ClientSession {
   void count_timeout(metrics::TimeoutPhase phase) { worker_.state().metrics.timeout(phase).Increment(); }
 
   // Reads until the whole request header is buffered, so it can be checked
-  // as bytes before Beast parses it: obs-fold (a header line continued on the
-  // next line) is rejected outright (RFC 9112 5.2 allows rejecting it with 400)
+  // as bytes before Beast parses it (http/request_head.hpp): its size against
+  // max_header_bytes as a whole (431), and obs-fold (a header line continued on
+  // the next line), rejected outright (RFC 9112 5.2 allows rejecting it with 400)
   // rather than unfolded, so no two parsers on the path can disagree about it.
   asio::awaitable<error_code> read_whole_header(std::uint64_t max_header_bytes) {
     std::size_t scanned = 0;  // bytes already searched for the terminator
     for (;;) {
       const std::string_view data(static_cast<const char*>(buffer_.data().data()), buffer_.size());
-      const auto end = data.find("\r\n\r\n", scanned);
-      if (end != std::string_view::npos) {
-        const auto head = data.substr(0, end + 2);
-        if (head.find("\n ") != std::string_view::npos || head.find("\n\t") != std::string_view::npos)
-          co_return bhttp::error::bad_value;
-        co_return error_code{};
-      }
-      if (data.size() > max_header_bytes) co_return bhttp::error::header_limit;
-      scanned = data.size() >= 3 ? data.size() - 3 : 0;
+      const http::HeadScan scan = http::scan_request_head(data, max_header_bytes, scanned);
+      if (scan == http::HeadScan::complete) co_return error_code{};
+      if (scan == http::HeadScan::obs_fold) co_return bhttp::error::bad_value;
+      if (scan == http::HeadScan::too_large) co_return bhttp::error::header_limit;
       auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kFirstRead), use_tuple);
       if (ec) co_return ec;
       buffer_.commit(n);
@@ -233,9 +230,8 @@ class ClientSession {
 
     RequestState rs;
     body_unread_ = false;
-    bhttp::request_parser<bhttp::buffer_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(std::min<std::uint64_t>(limits.max_header_bytes, UINT32_MAX)));
-    parser.body_limit(limits.max_body_bytes);
+    http::RequestParser parser;
+    http::limit_request_parser(parser, limits);
     deadline_.arm(timeouts.header_read);
     error_code ec = co_await read_whole_header(limits.max_header_bytes);
     if (!ec) std::tie(ec, std::ignore) = co_await bhttp::async_read_header(stream_, buffer_, parser, use_tuple);

@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# Builds the auth fuzz targets (tests/fuzz/*_fuzz.cpp) with clang++ and libFuzzer,
+# Builds the fuzz targets (tests/fuzz/*_fuzz.cpp) with clang++ and libFuzzer,
 # ASan and UBSan, into build-fuzz/, then fuzzes each one for a bounded time,
 # starting from its seed corpus (tests/fuzz/corpus/<name>/). Exit status 1 when a
 # target crashed or broke an invariant; the reproducer is in
 # build-fuzz/artifacts/<target>/ (replay it: build-fuzz/<target> FILE).
 #
-#   tests/fuzz/run.sh                              # every target, 60 s each
+#   tests/fuzz/run.sh                              # every target, 60 s each (scripts/test.sh: 30 s)
 #   FUZZ_SECONDS=600 FUZZ_TARGETS=jwt_fuzz tests/fuzz/run.sh
 #   FUZZ_SECONDS=0 tests/fuzz/run.sh               # build only
 #
 # | variable             | default                | meaning |
 # | FUZZ_SECONDS         | 60                     | -max_total_time per target (0: build only) |
-# | FUZZ_TARGETS         | all four               | jwt_fuzz jwt_claims_fuzz json_fuzz base64url_fuzz |
+# | FUZZ_TARGETS         | all eight              | jwt_fuzz jwt_claims_fuzz json_fuzz base64url_fuzz config_fuzz request_fuzz cookie_fuzz token_response_fuzz |
 # | FUZZ_BUILD_DIR       | build-fuzz             | CMake build dir (standalone tests/fuzz/CMakeLists.txt) |
 # | FUZZ_CXX             | clang++-14 or clang++  | the compiler (needs libFuzzer: Debian libclang-rt-14-dev) |
 # | FUZZ_FLAGS           | -                      | extra libFuzzer flags, e.g. "-jobs=2 -workers=2" |
@@ -23,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 seconds=${FUZZ_SECONDS:-60}
-targets=(${FUZZ_TARGETS:-jwt_fuzz jwt_claims_fuzz json_fuzz base64url_fuzz})
+targets=(${FUZZ_TARGETS:-jwt_fuzz jwt_claims_fuzz json_fuzz base64url_fuzz config_fuzz request_fuzz cookie_fuzz token_response_fuzz})
 build_dir=${FUZZ_BUILD_DIR:-build-fuzz}
 cxx=${FUZZ_CXX:-}
 if [[ -z $cxx ]]; then
@@ -68,7 +68,12 @@ for t in "${targets[@]}"; do
   artifacts=$build_dir/artifacts/$t
   mkdir -p "$work" "$artifacts"
   dict=()
-  [[ $t == json_fuzz || $t == jwt_claims_fuzz ]] && dict=(-dict=tests/fuzz/json.dict)
+  case $t in
+    json_fuzz | jwt_claims_fuzz) dict=(-dict=tests/fuzz/json.dict) ;;
+    config_fuzz) dict=(-dict=tests/fuzz/config.dict) ;;
+    request_fuzz) dict=(-dict=tests/fuzz/http.dict) ;;
+    token_response_fuzz) dict=(-dict=tests/fuzz/token_response.dict) ;;
+  esac
   log=$build_dir/$t.log
   echo "fuzz: $t for ${seconds}s (log: $log)"
   # shellcheck disable=SC2086  # FUZZ_FLAGS is a list of flags

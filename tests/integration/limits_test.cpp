@@ -128,6 +128,15 @@ TEST_F(Limits, LongRequestLineCountsTowardsHeaderLimit) {
   EXPECT_EQ(up_.request_count(), 0);
 }
 
+TEST_F(Limits, RequestLineAndFieldsTogetherOverLimitGet431) {
+  // Each under 2KiB, together over it: Beast's header_limit alone applies to the
+  // request line and to the fields separately (found by request_fuzz).
+  auto r = support::http_request(
+      gw_->port(), make_request("GET", "/api/" + std::string(1500, 'p'), {{"X-Big", std::string(1500, 'h')}}));
+  EXPECT_TRUE(support::IsLocalError(r, 431));
+  EXPECT_EQ(up_.request_count(), 0);
+}
+
 TEST_F(Limits, HeaderUnderLimitIsAccepted) {
   auto r = support::http_request(
       gw_->port(), make_request("GET", "/api/h", {{"X-Big", std::string(1000, 'h')}}));
