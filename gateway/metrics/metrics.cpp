@@ -104,7 +104,12 @@ Metrics::Metrics(const std::string& version)
                                .Register(registry)
                                .Add({})),
       reload_success(config_reloads.Add({{"result", "success"}})),
-      reload_failure(config_reloads.Add({{"result", "failure"}})) {
+      reload_failure(config_reloads.Add({{"result", "failure"}})),
+      log_write_errors(BuildCounter()
+                           .Name("authgate_log_write_errors_total")
+                           .Help("Access-log writes or flushes that failed (disk full, closed pipe); the lines are lost, serving goes on")
+                           .Register(registry)
+                           .Add({})) {
   BuildGauge()
       .Name("authgate_build_info")
       .Help("Build information; always 1")

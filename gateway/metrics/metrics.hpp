@@ -66,6 +66,7 @@ class Metrics {
   prometheus::Counter& connections_rejected;
   prometheus::Counter& reload_success;
   prometheus::Counter& reload_failure;
+  prometheus::Counter& log_write_errors;  // access-log writes/flushes that failed (disk full, ...)
 
   // Resolved once in the constructor: the failure paths only increment.
   prometheus::Counter& timeout(TimeoutPhase p) { return *timeout_counters_[static_cast<int>(p)]; }

@@ -4,9 +4,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
+namespace prometheus {
+class Counter;
+}
 namespace spdlog {
 class logger;
 }
@@ -31,6 +35,18 @@ struct AccessRecord {
 };
 
 void write_access_log(spdlog::logger& log, const AccessRecord& r);
+
+// The access logger for `target` (log.access): "stdout", "stderr" or a file path
+// (appended to; "off" is handled by the caller). A failed write or flush (disk
+// full, closed pipe, ...) is never fatal and never throws: it increments
+// `write_errors` (authgate_log_write_errors_total), and a warning on the
+// application log says so at most once per `report_interval`, with the count
+// since the last one. The line is lost. Throws only when the file cannot be
+// opened (start-up or reload).
+std::shared_ptr<spdlog::logger> make_access_logger(const std::string& target,
+                                                   prometheus::Counter& write_errors,
+                                                   std::chrono::seconds report_interval =
+                                                       std::chrono::seconds(10));
 
 // JSON string escaping (quotes, backslash, control bytes as \u00XX).
 void append_json_escaped(std::string& out, std::string_view s);

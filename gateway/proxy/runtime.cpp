@@ -1,28 +1,14 @@
 #include "proxy/runtime.hpp"
 
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "auth/auth_errc.hpp"
+#include "proxy/access_log.hpp"
 #include "net/tls.hpp"
 
 namespace authgate::proxy {
 
 namespace {
-
-std::shared_ptr<spdlog::logger> make_access_log(const std::string& target) {
-  std::shared_ptr<spdlog::sinks::sink> sink;
-  if (target == "off") return nullptr;
-  if (target == "stdout") sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
-  else if (target == "stderr") sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  else sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(target);
-  auto logger = std::make_shared<spdlog::logger>("access", std::move(sink));
-  logger->set_pattern("%v");
-  logger->set_level(spdlog::level::info);
-  logger->flush_on(spdlog::level::off);  // flushed by the periodic flusher (app)
-  return logger;
-}
 
 Network parse_network(const std::string& text) {
   auto slash = text.find('/');
@@ -98,7 +84,7 @@ Runtime::Runtime(config::GatewayConfig c, metrics::Metrics& metrics,
   }
   unmatched = make_route("", 0);
   for (const auto& t : cfg.listen.trusted_proxies) trusted_proxies.push_back(parse_network(t.text));
-  access_log = make_access_log(cfg.log.access);
+  if (cfg.log.access != "off") access_log = make_access_logger(cfg.log.access, metrics.log_write_errors);
 }
 
 Runtime::~Runtime() {

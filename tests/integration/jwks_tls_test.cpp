@@ -523,6 +523,20 @@ TEST_F(JwksLimits, TrickledBodyIsCutAtTheExchangeDeadline) {
   expect_unavailable("timeout");
 }
 
+TEST_F(JwksLimits, GarbageJwksIsInvalid) {
+  idp_.set_jwks_body("<html><body>502 Bad Gateway</body></html>");  // a proxy's error page with 200
+  start();
+  expect_unavailable("invalid");
+  EXPECT_TRUE(a_.gw().running());
+}
+
+TEST_F(JwksLimits, TruncatedJwksIsInvalid) {
+  const std::string full = padded_jwks(1500);
+  idp_.set_jwks_body(full.substr(0, full.size() / 2));
+  start();
+  expect_unavailable("invalid");
+}
+
 TEST_F(JwksLimits, EmptyKeySetIsInvalid) {
   idp_.set_jwks_body(R"({"keys":[]})");
   start();

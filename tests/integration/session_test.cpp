@@ -43,6 +43,8 @@ struct SessionSetup {
   int at_ttl_s = 600;                         // the provider's --at-ttl
   std::string refresh_before_expiry = "1s";   // sessions.refresh_before_expiry
   std::string cookie_extra;                   // more keys of the cookie flow map, e.g. ", idle_timeout: 1s"
+  std::string sessions_extra;                 // more lines of the sessions: block, e.g. "  refresh_retry_interval: 1s\n"
+  std::vector<std::pair<std::string, std::string>> timeouts;  // GatewayConfig::timeouts
 };
 
 SessionSetup short_tokens(int at_ttl_s, std::string refresh_before_expiry) {
@@ -92,6 +94,7 @@ class Session : public ::testing::Test {
                              .with("auth", "any")
                              .with("require", "{scopes_all: [\"orders:read\"]}"));
     cfg.routes.push_back(RouteSpec{"public", "app", "/public"}.with("auth", "none"));
+    cfg.timeouts = setup.timeouts;
     cfg.issuers_yaml = "issuers:\n"
                        "  - name: op\n"
                        "    issuer: " + op_->issuer() + "\n"
@@ -112,7 +115,7 @@ class Session : public ::testing::Test {
                      "  cookie: {secure: false" + setup.cookie_extra + "}\n"
                      "  cookie_secret_env: COOKIE_SECRET\n"
                      "  refresh_before_expiry: " + setup.refresh_before_expiry + "\n"
-                     "  post_logout_redirect_uri: " + gw_url_ + "/public/bye\n";
+                     "  post_logout_redirect_uri: " + gw_url_ + "/public/bye\n" + setup.sessions_extra;
     gw_->write_config(cfg);
 
     op_->options().redirect_uris = {gw_url_ + "/oauth2/callback"};
@@ -747,6 +750,116 @@ TEST_F(Session, AnyRouteTakesABearerTokenWithoutACookieAndRefusesNeither) {
   ASSERT_TRUE(payload) << up_->last_request()->raw;
   EXPECT_EQ(json_string(*payload, "sub"), "alice");
   EXPECT_EQ(json_string(*payload, "aud"), "https://orders.test");
+}
+
+// ---- token endpoint faults (issue 7 §3) -------------------------------------------------
+// The provider's token endpoint fails on purpose (provider.mjs /__test/token-endpoint):
+// 500, a 200 with truncated JSON, a 2 MiB answer (beyond limits.max_idp_response_bytes,
+// default 1 MiB: only a bounded read stops it) and no answer at all (timeouts.idp_request).
+
+struct TokenEndpointFault {
+  TokenEndpointMode mode;
+  const char* name;
+  const char* refresh_result;  // authgate_refresh_grants_total{result}
+  const char* refresh_log;     // in authgate's log when the refresh fails
+};
+
+const TokenEndpointFault kTokenEndpointFaults[] = {
+    {TokenEndpointMode::server_error, "500", "error", "session refresh failed"},
+    {TokenEndpointMode::garbage, "garbage JSON", "bad_response", "session refresh: token response rejected"},
+    {TokenEndpointMode::huge, "2 MiB body", "error", "session refresh failed"},
+    {TokenEndpointMode::hang, "no answer", "timeout", "session refresh failed"},
+};
+
+// Refresh: every request finds a refresh due (refresh_before_expiry beyond the token's
+// life); each fault fails one refresh, the still-valid access token is used, the session
+// is kept, the failure is counted and logged; then the endpoint recovers.
+TEST_F(Session, TokenEndpointFaultsDuringRefreshKeepTheSessionAndAreCounted) {
+  SessionSetup setup = short_tokens(60, "120s");
+  setup.sessions_extra = "  refresh_retry_interval: 1s\n";
+  setup.timeouts = {{"idp_request", "1s"}};
+  ASSERT_NO_FATAL_FAILURE(start(setup));
+  BrowserSession b;
+  auto nav = b.follow_redirects(gw_url_ + "/oauth2/login?rd=%2Fpublic%2Flanding");  // no refresh during login
+  ASSERT_EQ(nav.status(), 200) << nav.describe();
+  const auto cookie = session_cookie(b);
+  ASSERT_TRUE(cookie);
+
+  std::string token;
+  for (const auto& f : kTokenEndpointFaults) {
+    SCOPED_TRACE(f.name);
+    ASSERT_TRUE(op_->set_token_endpoint_mode(f.mode)) << op_->last_error();
+    std::this_thread::sleep_for(1100ms);  // past refresh_retry_interval
+    const double before = metric("authgate_refresh_grants_total", {{"result", f.refresh_result}});
+    const auto t0 = Clock::now();
+    auto r = call("GET", std::string("/app/fault-") + std::to_string(static_cast<int>(f.mode)), cookie, kXhr);
+    ASSERT_EQ(status_of(r), 200) << describe(r);
+    EXPECT_LT(seconds_since(t0), 3.0) << "bounded by timeouts.idp_request (1s)";
+    const std::string used = bearer_of(*up_->last_request());
+    ASSERT_FALSE(used.empty());
+    if (!token.empty()) {
+      EXPECT_EQ(used, token) << "the session's token changed although every refresh failed";
+    }
+    token = used;
+    EXPECT_EQ(metric("authgate_refresh_grants_total", {{"result", f.refresh_result}}), before + 1)
+        << gw_->metrics_text();
+    EXPECT_TRUE(support::eventually([&] {
+      return (gw_->stdout_text() + gw_->stderr_text()).find(f.refresh_log) != std::string::npos;
+    }, 3s));
+    EXPECT_TRUE(session_info(*cookie)) << "the session was dropped";
+  }
+  auto s = op_->stats();
+  ASSERT_TRUE(s) << op_->last_error();
+  EXPECT_EQ(count_in(s->token_endpoint_injected, "refresh_token"), 4) << stats_text();
+  EXPECT_EQ(metric("authgate_refresh_grants_total", {{"result", "success"}}), 0);
+
+  // Recovery: the next due refresh succeeds and rotates the token.
+  ASSERT_TRUE(op_->set_token_endpoint_mode(TokenEndpointMode::ok)) << op_->last_error();
+  std::this_thread::sleep_for(1100ms);
+  auto ok = call("GET", "/app/recovered", cookie, kXhr);
+  ASSERT_EQ(status_of(ok), 200) << describe(ok);
+  EXPECT_NE(bearer_of(*up_->last_request()), token);
+  EXPECT_EQ(metric("authgate_refresh_grants_total", {{"result", "success"}}), 1);
+  EXPECT_TRUE(gw_->running());
+}
+
+// Code exchange: each fault ends the login with an error page (no redirect loop, no
+// session cookie), counted in authgate_logins_total{result}; a later login works.
+TEST_F(Session, TokenEndpointFaultsDuringLoginGiveAnErrorPageAndNoSession) {
+  SessionSetup setup;
+  setup.timeouts = {{"idp_request", "1s"}};
+  ASSERT_NO_FATAL_FAILURE(start(setup));
+  struct Expect {
+    TokenEndpointMode mode;
+    const char* name;
+    int status;
+    const char* login_result;
+  };
+  const Expect cases[] = {
+      {TokenEndpointMode::server_error, "500", 400, "rejected"},
+      {TokenEndpointMode::garbage, "garbage JSON", 502, "bad_response"},
+      {TokenEndpointMode::huge, "2 MiB body", 503, "idp_unavailable"},
+      {TokenEndpointMode::hang, "no answer", 503, "idp_unavailable"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    ASSERT_TRUE(op_->set_token_endpoint_mode(c.mode)) << op_->last_error();
+    const double before = metric("authgate_logins_total", {{"result", c.login_result}});
+    BrowserSession b;
+    const auto t0 = Clock::now();
+    Navigation nav = b.follow_redirects(gw_url_ + "/app/page");
+    EXPECT_LT(seconds_since(t0), 5.0);
+    EXPECT_EQ(nav.status(), c.status) << nav.describe();
+    EXPECT_EQ(nav.url.rfind(gw_url_ + "/oauth2/callback?", 0), 0u) << nav.describe();
+    EXPECT_FALSE(session_cookie(b)) << nav.describe();
+    EXPECT_EQ(metric("authgate_logins_total", {{"result", c.login_result}}), before + 1) << gw_->metrics_text();
+  }
+  EXPECT_FALSE(up_->saw_target_containing("/app/page"));
+  EXPECT_EQ(metric("authgate_logins_total", {{"result", "success"}}), 0);
+  ASSERT_TRUE(op_->set_token_endpoint_mode(TokenEndpointMode::ok)) << op_->last_error();
+  BrowserSession b;
+  login(b);
+  EXPECT_EQ(metric("authgate_logins_total", {{"result", "success"}}), 1);
 }
 
 }  // namespace

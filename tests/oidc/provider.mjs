@@ -60,11 +60,14 @@
 // Test-only endpoints (loopback only, no auth):
 //   GET  /__test/stats            JSON counters (shape below), kept from provider events
 //   POST /__test/reset-stats      zeroes them
-//   POST /__test/token-endpoint   {"mode":"ok"|"503"|"hang", "delay_ms":N}: POST /token
-//                                 answers normally (after delay_ms, default 0), 503
+//   POST /__test/token-endpoint   {"mode":"ok"|"503"|"hang"|"500"|"garbage"|"huge", "delay_ms":N}:
+//                                 POST /token answers normally (after delay_ms, default 0), 503
 //                                 temporarily_unavailable (Retry-After: 1), or never (the
 //                                 request is held until the client goes away or the mode
-//                                 changes, then its connection is closed without a response).
+//                                 changes, then its connection is closed without a response);
+//                                 "500": 500 {"error":"server_error"}; "garbage": 200 with a
+//                                 truncated JSON body; "huge": 200 with a 2 MiB JSON token
+//                                 response (a valid one, padded: only a bounded read stops it).
 //                                 Failed-on-purpose requests never reach oidc-provider.
 //   POST /__test/login            {"account":"bob"} changes the default account; {"error":
 //                                 "access_denied"} makes every interaction end with that
@@ -389,7 +392,7 @@ async function serve(argv) {
     if (route === 'POST /__test/token-endpoint') {
       const mode = String(body.mode ?? 'ok');
       const delayMs = Number(body.delay_ms ?? 0);
-      if (!['ok', '503', 'hang'].includes(mode)) return json(ctx, 400, { error: `unknown mode ${mode}` });
+      if (!['ok', '503', 'hang', '500', 'garbage', 'huge'].includes(mode)) return json(ctx, 400, { error: `unknown mode ${mode}` });
       if (!Number.isInteger(delayMs) || delayMs < 0) return json(ctx, 400, { error: 'delay_ms must be an integer >= 0' });
       tokenEndpoint.mode = mode;
       tokenEndpoint.delayMs = delayMs;
@@ -455,6 +458,22 @@ async function serve(argv) {
       if (tokenEndpoint.mode !== 'ok') {
         const gt = new URLSearchParams(await readBody(ctx.req).catch(() => '')).get('grant_type') || 'unknown';
         bump(stats.token_endpoint.injected, gt);
+        if (tokenEndpoint.mode === '500') {
+          return json(ctx, 500, { error: 'server_error', error_description: 'token endpoint failing on purpose (test harness)' });
+        }
+        if (tokenEndpoint.mode === 'garbage') {
+          ctx.status = 200;
+          ctx.set('Cache-Control', 'no-store');
+          ctx.type = 'application/json';
+          ctx.body = '{"access_token":"x","token_type":"Bear';
+          return undefined;
+        }
+        if (tokenEndpoint.mode === 'huge') {
+          return json(ctx, 200, {
+            access_token: 'x', token_type: 'Bearer', expires_in: 300, refresh_token: 'y',
+            padding: 'A'.repeat(2 * 1024 * 1024),
+          });
+        }
         if (tokenEndpoint.mode === '503') {
           stats.token_endpoint.unavailable += 1;
           ctx.set('Retry-After', '1');

@@ -642,7 +642,15 @@ bool OidcProvider::reset_stats() {
 }
 
 bool OidcProvider::set_token_endpoint_mode(TokenEndpointMode mode, int delay_ms) {
-  const char* name = mode == TokenEndpointMode::ok ? "ok" : mode == TokenEndpointMode::unavailable ? "503" : "hang";
+  const char* name = "ok";
+  switch (mode) {
+    case TokenEndpointMode::ok: name = "ok"; break;
+    case TokenEndpointMode::unavailable: name = "503"; break;
+    case TokenEndpointMode::hang: name = "hang"; break;
+    case TokenEndpointMode::server_error: name = "500"; break;
+    case TokenEndpointMode::garbage: name = "garbage"; break;
+    case TokenEndpointMode::huge: name = "huge"; break;
+  }
   auto r = post_json("/__test/token-endpoint", std::string("{\"mode\":\"") + name +
                                                    "\",\"delay_ms\":" + std::to_string(delay_ms) + "}");
   if (r && r->status == 200) return true;

@@ -23,7 +23,7 @@
 //                revokes the whole grant (every access and refresh token of that login);
 //                revoking a refresh token (RFC 7009) revokes the whole grant too.
 //   test hooks   stats() (counters kept by the provider), set_token_endpoint_mode() (503 /
-//                hang / delay), set_login(); see provider.mjs for the JSON.
+//                hang / delay / 500 / garbage / huge), set_login(); see provider.mjs for the JSON.
 //
 // Usage:
 //   if (auto why = support::OidcProvider::skip_reason()) GTEST_SKIP() << *why;
@@ -118,6 +118,9 @@ enum class TokenEndpointMode {
   unavailable,  // 503 {"error":"temporarily_unavailable"} with Retry-After: 1
   hang,         // no answer until the client gives up or the mode changes (then the
                 // connection is closed without a response)
+  server_error,  // 500 {"error":"server_error"}
+  garbage,       // 200 with a truncated JSON body
+  huge,          // 200 with a 2 MiB (padded, otherwise valid) JSON token response
 };
 
 // An authorization request of the code flow (client "authgate" by default).
