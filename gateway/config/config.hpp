@@ -54,6 +54,9 @@ struct Limits {
   std::uint64_t max_response_header_bytes = 64 * 1024;  // upstream response headers; 502 beyond
   std::uint64_t max_token_bytes = 8 * 1024;  // bearer token; 401 invalid_token beyond
   std::uint64_t max_linger_bytes = 1024 * 1024;  // unread request body drained before closing
+  // Request body bytes per second, averaged from the first body read, that a body must
+  // reach once timeouts.body_read has passed; slower: 408 and close (0: off).
+  std::uint64_t min_body_rate = 500;
   std::uint64_t max_idp_response_bytes = 1024 * 1024;  // discovery/JWKS/introspection body cap
   std::uint64_t token_cache_entries = 100'000;   // verified JWTs kept (0: cache off)
   std::uint64_t introspection_cache_entries = 100'000;  // introspection results kept (0: off)

@@ -826,7 +826,7 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name)
         n && r.expect_map(n, "limits", {"max_header_bytes", "max_body_bytes", "max_connections",
                                         "max_requests_per_connection",
                                         "max_response_header_bytes", "max_token_bytes",
-                                        "max_linger_bytes", "max_idp_response_bytes",
+                                        "max_linger_bytes", "min_body_rate", "max_idp_response_bytes",
                                         "token_cache_entries", "introspection_cache_entries"})) {
       r.size(n, "max_header_bytes", "limits", cfg.limits.max_header_bytes, 1024);
       r.size(n, "max_body_bytes", "limits", cfg.limits.max_body_bytes);
@@ -835,6 +835,7 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name)
       r.size(n, "max_response_header_bytes", "limits", cfg.limits.max_response_header_bytes, 1024);
       r.size(n, "max_token_bytes", "limits", cfg.limits.max_token_bytes, 256);
       r.size(n, "max_linger_bytes", "limits", cfg.limits.max_linger_bytes);
+      r.size(n, "min_body_rate", "limits", cfg.limits.min_body_rate);
       r.size(n, "max_idp_response_bytes", "limits", cfg.limits.max_idp_response_bytes, 1024);
       r.size(n, "token_cache_entries", "limits", cfg.limits.token_cache_entries);
       r.size(n, "introspection_cache_entries", "limits", cfg.limits.introspection_cache_entries);

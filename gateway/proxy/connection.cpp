@@ -478,7 +478,7 @@ class ClientSession {
     const bool had_body = !parser.is_done();
     const BodyRelay relay = co_await relay_body(stream_, buffer_, parser, &deadline_, timeouts.body_read,
                                                 lease->stream, upstream_req,
-                                                timeouts.upstream_response);
+                                                timeouts.upstream_response, rt.cfg.limits.min_body_rate);
     rs.bytes_in += relay.bytes;
     if (relay.read_error) {
       if (relay.read_error == bhttp::error::body_limit) co_return ExchangeError{413u, "payload_too_large"};
@@ -507,14 +507,17 @@ class ClientSession {
   // bodiless messages are written from our own rendered header
   // (http/wire.hpp); chunked ones through Beast's serializer.
   // Reads are bounded by `read_timeout` (through `deadline` when given, which
-  // keeps the socket open for a 408), writes by `write_timeout`.
+  // keeps the socket open for a 408), writes by `write_timeout`. With `min_rate`
+  // (bytes/s, 0: off), a body that has not averaged that rate since its first
+  // read once `read_timeout` has passed fails as a read timeout: each read of a
+  // trickled body is quick, so only this bounds the whole body.
   template <bool isRequest>
   asio::awaitable<BodyRelay> relay_body(net::Stream& in, beast::flat_buffer& in_buffer,
                                         bhttp::parser<isRequest, bhttp::buffer_body>& parser,
                                         ReadDeadline* deadline, config::Duration read_timeout,
                                         net::Stream& out,
                                         bhttp::message<isRequest, bhttp::buffer_body>& out_msg,
-                                        config::Duration write_timeout) {
+                                        config::Duration write_timeout, std::uint64_t min_rate = 0) {
     BodyRelay result;
     // A message without a body (HEAD, 204, 304, or a request with none) is its
     // header alone even when it says chunked: the serializer would add "0\r\n\r\n".
@@ -549,6 +552,8 @@ class ClientSession {
       co_return result;
     }
     char* chunk = relay_buffer();
+    const auto body_started = Clock::now();
+    std::uint64_t body_read = 0;
     while (!parser.is_done()) {
       if (!header_sent && in_buffer.size() == 0) {
         if (sr) {
@@ -575,6 +580,16 @@ class ClientSession {
         co_return result;
       }
       const std::size_t n = kRelayChunk - in_body.size;
+      body_read += n;
+      if (min_rate > 0 && !parser.is_done()) {
+        const auto elapsed = Clock::now() - body_started;
+        if (elapsed > read_timeout &&
+            static_cast<double>(body_read) < static_cast<double>(min_rate) * std::chrono::duration<double>(elapsed).count()) {
+          result.read_error = beast::error::timeout;
+          result.read_timed_out = true;
+          co_return result;
+        }
+      }
       const bool more = !parser.is_done();
       // An empty piece (only a chunk header was parsed) must not be written: the
       // chunked serializer would emit it as the terminating zero-size chunk.

@@ -5,9 +5,8 @@
 // that should not; and every test checks that a fresh connection still works afterwards.
 // (smuggling_test.cpp has the full table of framing attacks, limits_test.cpp the limits
 // one by one; this file is the hostile client's view, one test per attack.)
-// Known gap, not tested here because it fails today: a body TRICKLED one byte at a time
-// (each read within timeouts.body_read) is read for as long as the client keeps it up;
-// body_read bounds each read, not the body. See README "Failure behaviour".
+// A body trickled one byte at a time passes every per-read timeout; limits.min_body_rate
+// (default 500 bytes/s, averaged once timeouts.body_read has passed) bounds the whole body.
 #include <poll.h>
 
 #include "auth/test_signer.hpp"
@@ -206,6 +205,44 @@ TEST_F(HostileHttp, StalledBodyIsClosedAtBodyRead) {
   EXPECT_GE(took, 0.9);
   EXPECT_LT(took, 3.0);
   EXPECT_GE(metric_or_zero(*gw_, "authgate_timeouts_total", {{"phase", "body_read"}}), 1);
+}
+
+// A body trickled one byte per 200 ms (5 bytes/s): each read completes well within
+// body_read, but 1000 bytes would take 200 s. Below limits.min_body_rate (default 500
+// bytes/s) once body_read (1s) has passed: 408 and close.
+TEST_F(HostileHttp, TrickledBodyBelowMinBodyRateGets408AndClose) {
+  HttpClient c(gw_->port());
+  ASSERT_TRUE(c.send("POST /api/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"));
+  const auto t0 = Clock::now();
+  bool answered = false;
+  for (int i = 0; i < 1000 && seconds_since(t0) < 15; ++i) {
+    if (!c.send("b", 1s)) break;
+    pollfd p{c.fd(), POLLIN, 0};
+    if (::poll(&p, 1, 200) > 0) {
+      answered = true;
+      break;
+    }
+  }
+  const double took = seconds_since(t0);
+  EXPECT_TRUE(answered) << "a 5 bytes/s body was still being read after " << took << " s";
+  EXPECT_TRUE(support::IsLocalError(c.read_response(3s), 408)) << c.error();
+  EXPECT_TRUE(c.wait_closed(3s));
+  EXPECT_GE(took, 0.9) << "not before timeouts.body_read";
+  EXPECT_LT(took, 3.0);
+  EXPECT_GE(metric_or_zero(*gw_, "authgate_timeouts_total", {{"phase", "body_read"}}), 1);
+}
+
+// Control: a slow but honest body (2 KiB in 8 pieces over ~1.6 s, ~1.2 KiB/s) passes.
+TEST_F(HostileHttp, SlowBodyAboveMinBodyRateIsAccepted) {
+  HttpClient c(gw_->port());
+  ASSERT_TRUE(c.send("POST /api/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\n"));
+  for (int i = 0; i < 8; ++i) {
+    support::sleep_for(200ms);
+    ASSERT_TRUE(c.send(std::string(256, 'u'), 2s)) << i;
+  }
+  auto r = c.read_response(5s);
+  ASSERT_EQ(status_of(r), 200) << describe(r, &c);
+  EXPECT_EQ(r->header("X-Body-Bytes"), "2048");
 }
 
 }  // namespace
