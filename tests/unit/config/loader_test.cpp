@@ -175,6 +175,7 @@ TEST(ShippedConfig, GatewayYamlRepeatsTheCompiledInDefaults) {
   EXPECT_EQ(c->timeouts.idp_request, dt.idp_request);
   EXPECT_EQ(c->limits.max_token_bytes, dl.max_token_bytes);
   EXPECT_EQ(c->limits.max_linger_bytes, dl.max_linger_bytes);
+  EXPECT_EQ(c->limits.min_body_rate, dl.min_body_rate);
   EXPECT_EQ(c->limits.max_idp_response_bytes, dl.max_idp_response_bytes);
   EXPECT_EQ(c->limits.token_cache_entries, dl.token_cache_entries);
   EXPECT_EQ(c->limits.introspection_cache_entries, dl.introspection_cache_entries);
@@ -282,6 +283,7 @@ TEST(ConfigLoad, ReadsEveryOptionalSection) {
       "  max_connections: 1KB\n"
       "  max_requests_per_connection: 1\n"
       "  max_response_header_bytes: 2KiB\n"
+      "  min_body_rate: 1KiB\n"
       "timeouts:\n"
       "  header_read: 250ms\n"
       "  keepalive_idle: 5m\n"
@@ -333,6 +335,7 @@ TEST(ConfigLoad, ReadsEveryOptionalSection) {
   EXPECT_EQ(c->limits.max_connections, 1000u);
   EXPECT_EQ(c->limits.max_requests_per_connection, 1u);
   EXPECT_EQ(c->limits.max_response_header_bytes, 2048u);
+  EXPECT_EQ(c->limits.min_body_rate, 1024u);
   EXPECT_EQ(c->timeouts.header_read, 250ms);
   EXPECT_EQ(c->timeouts.keepalive_idle, 5min);
   EXPECT_EQ(c->timeouts.body_read, 1h);
