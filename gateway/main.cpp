@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "app/app.hpp"
+#include "cli/revoke.hpp"
 #include "cli/token_inspect.hpp"
 #include "config/loader.hpp"
 #include "proxy/authenticator.hpp"
@@ -26,6 +27,9 @@ void usage(std::ostream& os) {
         "       authgate token inspect JWT [--config FILE (--route NAME | --method M --path P [--host H])\n"
         "                                  [--jwks FILE]]\n"
         "         decode a token (untrusted) and say whether a route would accept it\n"
+        "       authgate revoke (jti JTI [--exp UNIX] | sub SUB [--before UNIX] | list) [--admin URL]\n"
+        "                       [--token-env NAME | --token-file FILE]\n"
+        "         put a token on the deny-list of a running authgate (its admin port)\n"
         "LEVEL: trace, debug, info, warn, error, critical, off\n";
 }
 
@@ -45,6 +49,10 @@ int main(int argc, char** argv) {
       std::cerr << "authgate token inspect: " << e.what() << '\n';
       return 1;
     }
+  }
+  if (argc >= 2 && std::string_view(argv[1]) == "revoke") {
+    const std::vector<std::string> args(argv + 2, argv + argc);
+    return authgate::cli::revoke(args, std::cout, std::cerr);
   }
   std::optional<std::string> config_path;
   std::optional<std::string> check_path;
@@ -92,7 +100,8 @@ int main(int argc, char** argv) {
     // Local key material must load too (remote issuers are not contacted here).
     authgate::metrics::Metrics metrics(authgate::kVersion);
     boost::asio::io_context io;
-    authgate::proxy::Authenticator keys_check(cfg, metrics, io.get_executor());
+    const auto services = authgate::proxy::Services::create(cfg, metrics);  // not started: no connection
+    authgate::proxy::Authenticator keys_check(cfg, metrics, io.get_executor(), nullptr, services);
   } catch (const std::exception& e) {
     std::cerr << path << ": " << e.what() << '\n';
     return 1;

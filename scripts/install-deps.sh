@@ -8,13 +8,15 @@ build_pkgs=(
   g++ cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev
   libssl-dev libyaml-cpp-dev prometheus-cpp-dev libspdlog-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev
 )
 # Test and demo peers: curl for the demo lines, python3 for the demo upstream,
 # nginx/wrk/haproxy for load-tests (haproxy: the bearer-mode jwt_verify peer),
 # openssl to mint test certificates, docker-compose to validate docker-compose.yml
 # (no engine needed).
-tool_pkgs=(curl python3 nginx-light wrk haproxy openssl procps util-linux docker-compose)
+tool_pkgs=(curl python3 nginx-light wrk haproxy openssl procps util-linux docker-compose redis-server)
+# chromium: the status page test renders the admin page headless (--dump-dom, --screenshot).
+tool_pkgs+=(chromium)
 
 case "${1:-all}" in
   build) want=("${build_pkgs[@]}") ;;

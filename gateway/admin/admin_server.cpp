@@ -18,6 +18,10 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <chrono>
+
+#include "admin/revocation_api.hpp"
+
 namespace authgate::admin {
 
 namespace asio = boost::asio;
@@ -45,7 +49,26 @@ struct AdminServer::Impl {
     }
   }
 
-  bhttp::response<bhttp::string_body> answer(const bhttp::request<bhttp::empty_body>& req) {
+  static std::string_view path_of(const bhttp::request<bhttp::string_body>& req) {
+    const auto target = std::string_view(req.target());
+    return target.substr(0, target.find('?'));
+  }
+
+  asio::awaitable<bhttp::response<bhttp::string_body>> answer_revocations(const bhttp::request<bhttp::string_body>& req) {
+    const std::string method(req.method_string());
+    const std::string authorization(req[bhttp::field::authorization]);
+    const std::int64_t now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const ApiReply reply = co_await revocation_api(*revocations, method, authorization, req.body(), now);
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(reply.status), req.version()};
+    res.set(bhttp::field::cache_control, "no-store");
+    res.set(bhttp::field::content_type, "application/json");
+    for (const auto& [name, value] : reply.headers) res.set(name, value);
+    res.body() = reply.body;
+    co_return res;
+  }
+
+  bhttp::response<bhttp::string_body> answer(const bhttp::request<bhttp::string_body>& req) {
     bhttp::response<bhttp::string_body> res{bhttp::status::ok, req.version()};
     res.set(bhttp::field::cache_control, "no-store");
     const auto target = std::string_view(req.target()).substr(0, std::string_view(req.target()).find('?'));
@@ -72,6 +95,9 @@ struct AdminServer::Impl {
         }
         res.body() = boost::json::serialize(body) + "\n";
       }
+    } else if (target == "/" && status_page) {
+      res.set(bhttp::field::content_type, "text/html; charset=utf-8");
+      res.body() = render_status_page(status_page());
     } else if (target == "/metrics") {
       res.set(bhttp::field::content_type, metrics::Metrics::kContentType);
       res.body() = metrics.render();
@@ -88,8 +114,9 @@ struct AdminServer::Impl {
     beast::flat_buffer buffer;
     for (;;) {
       const AdminLimits lim = limits();
-      bhttp::request_parser<bhttp::empty_body> parser;
+      bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(lim.max_header_bytes);
+      parser.body_limit(64 * 1024);
       stream.expires_after(lim.read_timeout);
       auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
       if (ec) {
@@ -102,8 +129,19 @@ struct AdminServer::Impl {
         }
         break;
       }
-      auto res = answer(parser.get());
-      res.keep_alive(parser.get().keep_alive());
+      const auto& req = parser.get();
+      bhttp::response<bhttp::string_body> res;
+      if (path_of(req) == "/revocations" && revocations) {
+        res = co_await answer_revocations(req);
+      } else if (!req.body().empty()) {
+        res = bhttp::response<bhttp::string_body>{bhttp::status::bad_request, req.version()};
+        res.set(bhttp::field::content_type, "application/json");
+        res.body() = "{\"error\":\"a request body is not allowed here\"}\n";
+        res.keep_alive(false);
+      } else {
+        res = answer(req);
+      }
+      res.keep_alive(res.keep_alive() && req.keep_alive());
       res.prepare_payload();
       if (parser.get().method() == bhttp::verb::head) res.body().clear();
       auto [wec, wn] = co_await bhttp::async_write(stream, res, use_tuple);
@@ -118,6 +156,8 @@ struct AdminServer::Impl {
   const Health& health;
   const metrics::Metrics& metrics;
   std::function<AdminLimits()> limits;
+  std::function<StatusSnapshot()> status_page;
+  std::shared_ptr<revocation::RevocationService> revocations;
 };
 
 AdminServer::AdminServer(asio::io_context& io, const Health& health,
@@ -133,6 +173,14 @@ void AdminServer::listen(const tcp::endpoint& endpoint) {
   a.bind(endpoint);
   a.listen();
   asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
+}
+
+void AdminServer::set_status_page(std::function<StatusSnapshot()> snapshot) {
+  impl_->status_page = std::move(snapshot);
+}
+
+void AdminServer::set_revocations(std::shared_ptr<revocation::RevocationService> service) {
+  impl_->revocations = std::move(service);
 }
 
 tcp::endpoint AdminServer::local_endpoint() const { return impl_->acceptor.local_endpoint(); }

@@ -3,7 +3,10 @@
 //   GET /healthz  200 while the process is alive
 //   GET /readyz   200 when config is loaded and listeners are up; 503 while draining
 //   GET /metrics  Prometheus text format
-// Anything else: 404. Requests with a body are refused (400).
+//   GET /         the status page (admin/status_page.hpp), once set_status_page() was called
+//   GET|POST /revocations  the deny-list (admin/revocation_api.hpp), once set_revocations() was called
+// Anything else: 404. Requests with a body are refused (400), except POST
+// /revocations (at most 64 KiB).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -12,7 +15,12 @@
 #include <memory>
 
 #include "admin/health.hpp"
+#include "admin/status_page.hpp"
 #include "metrics/metrics.hpp"
+
+namespace authgate::revocation {
+class RevocationService;
+}
 
 namespace authgate::admin {
 
@@ -29,6 +37,9 @@ class AdminServer {
   ~AdminServer();
   void listen(const boost::asio::ip::tcp::endpoint& endpoint);  // throws on bind errors
   boost::asio::ip::tcp::endpoint local_endpoint() const;
+  // The status page at "/": `snapshot` is called per request, on this io_context.
+  void set_status_page(std::function<StatusSnapshot()> snapshot);
+  void set_revocations(std::shared_ptr<revocation::RevocationService> service);
   void stop();
 
  private:

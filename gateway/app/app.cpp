@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "admin/admin_server.hpp"
+#include "app/status_snapshot.hpp"
 #include "config/loader.hpp"
 #include "metrics/metrics.hpp"
 #include "net/tls.hpp"
@@ -71,7 +72,10 @@ struct App::Impl {
     for (unsigned i = 0; i < n; ++i) workers.push_back(std::make_unique<proxy::Worker>(i, state));
     if (initial.listen.tls)
       state.server_tls = net::make_server_context(initial.listen.tls->cert_file, initial.listen.tls->key_file);
-    auto first = std::make_shared<proxy::Runtime>(initial, metrics, worker_executors(), control.get_executor());
+    services = proxy::Services::create(initial, metrics);
+    services.start(control.get_executor());
+    auto first = std::make_shared<proxy::Runtime>(initial, metrics, worker_executors(), control.get_executor(),
+                                                  nullptr, services);
     state.runtime.store(first);
     first->authenticator.start();
 
@@ -91,8 +95,24 @@ struct App::Impl {
       std::vector<std::string> waiting;
       if (auto rt = state.runtime.load())
         for (auto& name : rt->authenticator.issuers_not_ready(unix_now())) waiting.push_back("issuer:" + name);
+      if (services.redis && !services.redis->up()) waiting.push_back("redis:" + services.redis->address());
       return waiting;
     };
+    config_status.path = config_path;
+    {
+      std::string fp;
+      try {
+        load_config(config_path, fp);  // main() loaded it just before; fingerprint the same file
+      } catch (const std::exception&) {
+      }
+      config_status.loaded(fp, unix_now());
+    }
+    admin->set_status_page([this] {
+      auto rt = state.runtime.load();
+      if (!rt) return admin::StatusSnapshot{};
+      return build_status_snapshot(*rt, metrics, health, config_status, started_unix, unix_now());
+    });
+    if (services.revocations) admin->set_revocations(services.revocations);
     admin->listen(resolve_endpoint(initial.admin.address));
 
     for (auto& w : workers) threads.emplace_back([&w] { w->run(); });
@@ -107,6 +127,7 @@ struct App::Impl {
 
     for (auto& w : workers) w->stop();
     for (auto& t : threads) t.join();
+    services.stop();
     if (auto rt = state.runtime.load(); rt && rt->access_log) rt->access_log->flush();
     state.runtime.store(nullptr);
     spdlog::info("authgate stopped");
@@ -180,28 +201,37 @@ struct App::Impl {
   void reload() {
     auto old = state.runtime.load();
     try {
-      auto cfg = config::load_file(config_path);
+      std::string fp;
+      auto cfg = load_config(config_path, fp);
       if (cfg.listen.address.host != old->cfg.listen.address.host ||
           cfg.listen.address.port != old->cfg.listen.address.port ||
           cfg.admin.address.port != old->cfg.admin.address.port ||
           cfg.admin.address.host != old->cfg.admin.address.host ||
           cfg.workers != old->cfg.workers || cfg.listen.tls.has_value() != old->cfg.listen.tls.has_value())
         spdlog::warn("reload: listen, admin, workers and listen.tls changes need a restart; keeping the old ones");
+      if (cfg.redis.has_value() != old->cfg.redis.has_value() ||
+          cfg.revocation.has_value() != old->cfg.revocation.has_value())
+        throw std::runtime_error("adding or removing the redis: or revocation: block needs a restart");
       auto rt = std::make_shared<proxy::Runtime>(std::move(cfg), metrics, worker_executors(),
-                                                 control.get_executor(), old.get());
+                                                 control.get_executor(), old.get(), services);
       state.runtime.store(rt);
       rt->authenticator.start();
       apply_log_level(log_level_override.value_or(rt->cfg.log.level));
       metrics.reload_success.Increment();
+      config_status.loaded(std::move(fp), unix_now());
       spdlog::info("reload: {} loaded ({} routes, {} upstreams)", config_path, rt->cfg.routes.size(),
                    rt->cfg.upstreams.size());
     } catch (const config::ConfigError& e) {
       metrics.reload_failure.Increment();
       for (const auto& line : e.errors()) spdlog::error("reload failed: {}", line);
+      std::string text;
+      for (const auto& line : e.errors()) text += line + "\n";
+      config_status.reload_failed(std::move(text), unix_now());
       spdlog::error("reload failed: keeping the previous configuration");
     } catch (const std::exception& e) {
       metrics.reload_failure.Increment();
       spdlog::error("reload failed: {}; keeping the previous configuration", e.what());
+      config_status.reload_failed(e.what(), unix_now());
     }
   }
 
@@ -215,6 +245,9 @@ struct App::Impl {
   std::vector<std::unique_ptr<proxy::Worker>> workers;
   std::vector<std::thread> threads;
   std::unique_ptr<admin::AdminServer> admin;
+  proxy::Services services;  // outlives every Runtime (redis:, revocation: need a restart)
+  ConfigStatus config_status;  // the status page's config version (control thread)
+  std::int64_t started_unix = unix_now();
 };
 
 App::App(std::string config_path, config::GatewayConfig cfg, std::optional<std::string> log_level)

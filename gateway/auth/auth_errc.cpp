@@ -43,6 +43,8 @@ class AuthCategory : public std::error_category {
       case auth_errc::session_ended: return "the session has ended";
       case auth_errc::csrf_rejected: return "cross-site request refused";
       case auth_errc::refresh_unavailable: return "the session's tokens cannot be refreshed now";
+      case auth_errc::session_store_unavailable: return "the session store is unavailable";
+      case auth_errc::token_revoked: return "the token has been revoked";
     }
     return "unknown authentication error";
   }
@@ -89,6 +91,8 @@ std::string_view reason(auth_errc e) {
     case auth_errc::session_ended: return "session_ended";
     case auth_errc::csrf_rejected: return "csrf";
     case auth_errc::refresh_unavailable: return "refresh_unavailable";
+    case auth_errc::session_store_unavailable: return "session_store_unavailable";
+    case auth_errc::token_revoked: return "revoked";
   }
   return "internal";
 }

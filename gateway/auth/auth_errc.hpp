@@ -54,11 +54,15 @@ enum class auth_errc {
   session_ended,           // the IdP refused the refresh (invalid_grant): the session is gone
   csrf_rejected,           // an unsafe method without a matching Origin / Referer (403)
   refresh_unavailable,     // the refresh failed (IdP down) and the access token has expired (503)
+
+  // --- Fleet mode ---
+  session_store_unavailable,  // the session store (Redis) cannot be reached (503 + Retry-After)
+  token_revoked,              // the token's jti, or its sub before a time, is on the deny-list (401)
 };
 
 // First and last enumerators, for completeness loops in tests.
 inline constexpr auth_errc kAuthErrcFirst = auth_errc::token_missing;
-inline constexpr auth_errc kAuthErrcLast = auth_errc::refresh_unavailable;
+inline constexpr auth_errc kAuthErrcLast = auth_errc::token_revoked;
 
 const std::error_category& auth_category();
 std::error_code make_error_code(auth_errc e);

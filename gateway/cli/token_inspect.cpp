@@ -363,7 +363,8 @@ int token_inspect(std::span<const std::string> args, std::ostream& out, std::ost
   try {
     metrics::Metrics metrics(kVersion);
     boost::asio::io_context io;
-    proxy::Authenticator authn(cfg, metrics, io.get_executor());
+    const auto services = proxy::Services::create(cfg, metrics);  // not started: offline
+    proxy::Authenticator authn(cfg, metrics, io.get_executor(), nullptr, services);
     http::Fields fields;
     fields.set(boost::beast::http::field::authorization, "Bearer " + std::string(jwt_text));
     const std::string target = route_by_request ? *path : route->match.path;

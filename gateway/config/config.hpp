@@ -231,10 +231,49 @@ struct Sessions {
   Duration refresh_retry_interval{5'000};  // after a failed refresh (IdP down), per session
   Duration expires_in_fallback{300'000};  // token responses without expires_in
   Duration login_timeout{600'000};        // login -> callback
-  std::string store = "memory";
+  std::string store = "memory";           // memory | redis (the top-level redis: block; fleet mode)
   std::uint64_t max_sessions = 100'000;   // memory store: full -> the least recently used goes
+  // Redis store: one refresh grant per session across the fleet. The instance
+  // holding the lease renews it while its grant is in flight; the others wait
+  // (polling the store, backing off) at most refresh_lock_wait.
+  Duration refresh_lock_lease{10'000};
+  Duration refresh_lock_wait{15'000};
   std::string post_logout_redirect_uri;   // sent to end_session_endpoint when set
   std::string logout_path = "/";          // without an end_session_endpoint
+};
+
+// The Redis server the fleet shares (sessions.store: redis, revocation.store: redis).
+struct RedisTls {
+  std::string ca_file;      // empty: system default trust store
+  std::string server_name;  // empty: the address's host (SNI + hostname verification)
+  bool verify = true;
+};
+
+struct RedisConfig {
+  std::string host = "127.0.0.1";  // address: host:port, or unix:/path/to/redis.sock
+  std::uint16_t port = 6379;
+  std::string unix_socket;         // set for unix:/path addresses (host/port unused)
+  std::string username;            // ACL user (Redis 6+); empty: AUTH <password>
+  std::string password;            // from password_env / password_file; empty: no AUTH
+  std::uint64_t db = 0;            // SELECT
+  std::string key_prefix = "authgate:";
+  std::uint64_t connections = 2;   // commands are pipelined over each
+  Duration connect_timeout{2'000};  // TCP (+TLS) connect, AUTH and SELECT
+  Duration command_timeout{1'000};  // one command's reply; the connection is dropped beyond
+  Duration reconnect_min{100};      // backoff after a failure, doubling (with jitter) ...
+  Duration reconnect_max{5'000};    // ... up to this
+  std::uint64_t max_reply_bytes = 4 * 1024 * 1024;  // a larger reply drops the connection
+  std::optional<RedisTls> tls;
+};
+
+// The deny-list of revoked JWTs (by jti until its exp, or every token of a sub
+// issued before a time).
+struct Revocation {
+  std::string store = "memory";     // memory (this instance) | redis (shared by the fleet)
+  Duration sync_interval{2'000};    // redis: how often the list is re-read (the fleet's delay)
+  Duration sub_ttl{86'400'000};     // a sub entry is kept this long: the longest token lifetime
+  std::uint64_t max_entries = 100'000;
+  std::string admin_token;          // admin_token_env / admin_token_file: POST /revocations
 };
 
 struct LogConfig {
@@ -254,6 +293,8 @@ struct GatewayConfig {
   std::vector<Route> routes;
   IdentityConfig identity;
   std::optional<Sessions> sessions;
+  std::optional<RedisConfig> redis;
+  std::optional<Revocation> revocation;
   LogConfig log;
 };
 

@@ -541,7 +541,8 @@ void read_sessions(Reader& r, const YAML::Node& n, const std::vector<Issuer>& is
   if (!r.expect_map(n, path, {"client", "public_url", "csrf_origins", "prefix", "cookie",
                               "cookie_secret_env", "cookie_secret_file", "refresh_before_expiry", "refresh_retry_interval",
                               "expires_in_fallback", "login_timeout", "store",
-                              "max_sessions", "post_logout_redirect_uri", "logout_path"}))
+                              "max_sessions", "post_logout_redirect_uri", "logout_path",
+                              "refresh_lock_lease", "refresh_lock_wait"}))
     return;
   Sessions s;
   if (auto c = n["client"]; !c) {
@@ -601,16 +602,86 @@ void read_sessions(Reader& r, const YAML::Node& n, const std::vector<Issuer>& is
   for (auto [key, field] : {std::pair{"refresh_before_expiry", &s.refresh_before_expiry},
                             std::pair{"refresh_retry_interval", &s.refresh_retry_interval},
                             std::pair{"expires_in_fallback", &s.expires_in_fallback},
-                            std::pair{"login_timeout", &s.login_timeout}})
+                            std::pair{"login_timeout", &s.login_timeout},
+                            std::pair{"refresh_lock_lease", &s.refresh_lock_lease},
+                            std::pair{"refresh_lock_wait", &s.refresh_lock_wait}})
     r.duration(n, key, path, *field);
   r.string(n, "store", path, s.store);
-  if (s.store != "memory") r.error(n["store"], path + ".store", "must be memory (redis comes with fleet mode)");
+  if (s.store != "memory" && s.store != "redis")
+    r.error(n["store"], path + ".store", "must be memory or redis, not \"" + s.store + "\"");
   r.size(n, "max_sessions", path, s.max_sessions, 1);
   r.string(n, "post_logout_redirect_uri", path, s.post_logout_redirect_uri);
   r.string(n, "logout_path", path, s.logout_path);
   if (!is_local_path(s.logout_path))
     r.error(n["logout_path"], path + ".logout_path", "must be a path on this origin, starting with one \"/\"");
   out = std::move(s);
+}
+
+void read_redis(Reader& r, const YAML::Node& n, std::optional<RedisConfig>& out) {
+  const std::string path = "redis";
+  if (!r.expect_map(n, path, {"address", "username", "password_env", "password_file", "db", "key_prefix",
+                              "connections", "connect_timeout", "command_timeout", "reconnect_min",
+                              "reconnect_max", "max_reply_bytes", "tls"}))
+    return;
+  RedisConfig c;
+  std::string address;
+  r.string(n, "address", path, address);
+  if (address.starts_with("unix:")) {
+    c.unix_socket = address.substr(5);
+    if (c.unix_socket.empty() || c.unix_socket[0] != '/')
+      r.error(n["address"], path + ".address", "a unix socket address is unix:/absolute/path");
+  } else if (!address.empty()) {
+    Endpoint ep;
+    if (!Reader::parse_endpoint(address, ep) || ep.port == 0)
+      r.error(n["address"], path + ".address", "must be host:port or unix:/path, not \"" + address + "\"");
+    c.host = ep.host;
+    c.port = ep.port;
+  }
+  r.string(n, "username", path, c.username);
+  if (n["password_env"] || n["password_file"]) read_secret(r, n, path, "password_env", "password_file", c.password);
+  if (!c.username.empty() && c.password.empty())
+    r.error(n["username"], path + ".username", "needs password_env or password_file");
+  r.size(n, "db", path, c.db);
+  if (c.db > 15) r.error(n["db"], path + ".db", "must be a database number from 0 to 15");
+  r.string(n, "key_prefix", path, c.key_prefix);
+  r.size(n, "connections", path, c.connections, 1);
+  if (c.connections > 64) r.error(n["connections"], path + ".connections", "must be at most 64");
+  for (auto [key, field] : {std::pair{"connect_timeout", &c.connect_timeout},
+                            std::pair{"command_timeout", &c.command_timeout},
+                            std::pair{"reconnect_min", &c.reconnect_min},
+                            std::pair{"reconnect_max", &c.reconnect_max}})
+    r.duration(n, key, path, *field);
+  if (c.reconnect_max < c.reconnect_min)
+    r.error(n["reconnect_max"] ? n["reconnect_max"] : n, path + ".reconnect_max", "must not be less than reconnect_min");
+  r.size(n, "max_reply_bytes", path, c.max_reply_bytes, 1024);
+  if (auto tls = n["tls"]; tls && r.expect_map(tls, path + ".tls", {"ca_file", "server_name", "verify"})) {
+    RedisTls t;
+    r.string(tls, "ca_file", path + ".tls", t.ca_file);
+    r.string(tls, "server_name", path + ".tls", t.server_name);
+    r.boolean(tls, "verify", path + ".tls", t.verify);
+    if (!c.unix_socket.empty()) r.error(tls, path + ".tls", "TLS needs a host:port address, not a unix socket");
+    c.tls = t;
+  }
+  out = std::move(c);
+}
+
+void read_revocation(Reader& r, const YAML::Node& n, std::optional<Revocation>& out) {
+  const std::string path = "revocation";
+  if (!r.expect_map(n, path, {"store", "sync_interval", "sub_ttl", "max_entries", "admin_token_env",
+                              "admin_token_file"}))
+    return;
+  Revocation v;
+  r.string(n, "store", path, v.store);
+  if (v.store != "memory" && v.store != "redis")
+    r.error(n["store"], path + ".store", "must be memory or redis, not \"" + v.store + "\"");
+  r.duration(n, "sync_interval", path, v.sync_interval);
+  r.duration(n, "sub_ttl", path, v.sub_ttl);
+  r.size(n, "max_entries", path, v.max_entries, 1);
+  if (n["admin_token_env"] || n["admin_token_file"]) {
+    if (read_secret(r, n, path, "admin_token_env", "admin_token_file", v.admin_token) && v.admin_token.size() < 16)
+      r.error(n, path, "the admin token must be at least 16 bytes");
+  }
+  out = std::move(v);
 }
 
 void read_requirement(Reader& r, const YAML::Node& n, const std::string& path, Requirement& out) {
@@ -810,7 +881,7 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name)
     }
     r.expect_map(root, "",
                  {"listen", "admin", "workers", "limits", "timeouts", "issuers", "upstreams", "routes", "identity", "sessions",
-                  "log"});
+                  "redis", "revocation", "log"});
     if (auto n = root["listen"]) read_listen(r, n, cfg.listen);
     if (auto n = root["admin"]; n && r.expect_map(n, "admin", {"address"}))
       r.endpoint(n, "address", "admin", cfg.admin.address);
@@ -872,6 +943,12 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name)
             r.error(root["sessions"]["client"]["issuer"], "sessions.client.issuer",
                     "the login issuer needs discovery (an http(s) issuer URL and discovery: true)");
         }
+    if (auto n = root["redis"]) read_redis(r, n, cfg.redis);
+    if (auto n = root["revocation"]) read_revocation(r, n, cfg.revocation);
+    if (cfg.sessions && cfg.sessions->store == "redis" && !cfg.redis)
+      r.error(root["sessions"]["store"], "sessions.store", "redis needs a top-level redis: block");
+    if (cfg.revocation && cfg.revocation->store == "redis" && !cfg.redis)
+      r.error(root["revocation"]["store"], "revocation.store", "redis needs a top-level redis: block");
     if (auto n = root["routes"]) {
       read_routes(r, n, cfg.upstreams, cfg.issuers, cfg.routes);
       for (std::size_t i = 0; i < cfg.routes.size() && i < n.size(); ++i) {

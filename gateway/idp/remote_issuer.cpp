@@ -108,6 +108,26 @@ std::optional<common::HttpUrl> RemoteIssuer::introspection_endpoint() const {
   return common::parse_http_url(md->introspection_endpoint);
 }
 
+RemoteIssuer::Status RemoteIssuer::status(std::int64_t now_unix) const {
+  Status st;
+  if (remote_keys_ && !cfg_.jwks_uri.empty()) {
+    st.source = "jwks_uri " + cfg_.jwks_uri;
+  } else if (needs_discovery_) {
+    st.source = "discovery " + discovery_url(issuer_);
+    if (auto md = metadata_.load(); md && remote_keys_ && !md->jwks_uri.empty())
+      st.source += " -> jwks_uri " + md->jwks_uri;
+  }
+  if (auto k = keys_.load())
+    for (const auto& key : k->keys()) st.kids.push_back(key.kid().value_or(""));
+  st.ready = ready(now_unix);
+  st.keys_fetched_unix = keys_fetched_unix_.load();
+  st.next_refresh_unix = next_refresh_unix_;
+  st.consecutive_failures = failures_;
+  st.last_error = last_error_;
+  st.last_error_unix = last_error_unix_;
+  return st;
+}
+
 void RemoteIssuer::count(std::string_view result) {
   metrics_.jwks_fetches.Add({{"issuer", name_}, {"result", std::string(result)}}).Increment();
 }
@@ -142,9 +162,11 @@ asio::awaitable<void> RemoteIssuer::refresh_loop() {
                           : jwks_retry_delay(failures_, cfg_.jwks_retry_interval,
                                              cfg_.jwks_refresh_min, unit(rng_));
     timer_->expires_after(delay);
+    next_refresh_unix_ = unix_now() + std::chrono::ceil<std::chrono::seconds>(delay).count();
     auto [ec] = co_await timer_->async_wait(use_tuple);
     if (ec) break;
   }
+  next_refresh_unix_ = 0;
   timer_.reset();
 }
 
@@ -169,6 +191,8 @@ asio::awaitable<bool> RemoteIssuer::fetch_cycle() {
     if (!ec && remote_keys_ && cfg_.jwks_uri.empty() && md.jwks_uri.empty()) ec = idp_errc::invalid_document;
     if (ec) {
       count("discovery_" + std::string(idp_error_label(ec)));
+      last_error_ = "discovery_" + std::string(idp_error_label(ec)) + ": " + ec.message();
+      last_error_unix_ = unix_now();
       spdlog::warn("issuer {}: discovery {} failed: {}{}", name_, url_text, ec.message(), describe(r));
       ok = false;
     } else {
@@ -202,6 +226,8 @@ asio::awaitable<bool> RemoteIssuer::fetch_cycle() {
     }
     if (ec) {
       count(idp_error_label(ec));
+      last_error_ = std::string(idp_error_label(ec)) + ": " + ec.message();
+      last_error_unix_ = unix_now();
       if (ec != idp_errc::invalid_document)
         spdlog::warn("issuer {}: JWKS fetch {} failed: {}{}", name_, url_text, ec.message(), describe(r));
       ok = false;

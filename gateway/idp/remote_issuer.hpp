@@ -30,6 +30,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "auth/key_set.hpp"
 #include "common/url.hpp"
@@ -70,6 +71,20 @@ class RemoteIssuer : public std::enable_shared_from_this<RemoteIssuer> {
   // A stable description of the remote sources; adopt() only between equal ones.
   const std::string& source_key() const { return source_key_; }
 
+  // What the status page shows. Call on the control executor (the fetches run
+  // there and write these fields).
+  struct Status {
+    std::string source;             // "discovery <url> -> jwks_uri <url>", "jwks_uri <url>", ...
+    std::vector<std::string> kids;  // of the current key set; "" for a key without kid
+    bool ready = false;             // ready(now)
+    std::int64_t keys_fetched_unix = 0;  // last successful JWKS fetch (0: never)
+    std::int64_t next_refresh_unix = 0;  // next background cycle (0: none scheduled)
+    unsigned consecutive_failures = 0;
+    std::string last_error;              // "<result label>: <message>" of the last failed fetch
+    std::int64_t last_error_unix = 0;
+  };
+  Status status(std::int64_t now_unix) const;
+
  private:
   boost::asio::awaitable<bool> fetch_cycle();  // on the control executor
   boost::asio::awaitable<IdpResponse> fetch(const std::string& url_text);  // GET
@@ -101,6 +116,9 @@ class RemoteIssuer : public std::enable_shared_from_this<RemoteIssuer> {
   bool metadata_stale_ = true;
   std::minstd_rand rng_{std::random_device{}()};
   std::shared_ptr<boost::asio::steady_timer> timer_;
+  std::int64_t next_refresh_unix_ = 0;
+  std::string last_error_;
+  std::int64_t last_error_unix_ = 0;
 
   metrics::Metrics& metrics_;
   prometheus::Gauge* keys_gauge_;

@@ -69,16 +69,47 @@ Metrics::Metrics(const std::string& version)
                                       .Register(registry)),
       logins(BuildCounter()
                  .Name("authgate_logins_total")
-                 .Help("Browser logins (callback) by result (success, idp_error, bad_state, rejected, bad_response, bad_id_token, idp_unavailable)")
+                 .Help("Browser logins (callback) by result (success, idp_error, bad_state, rejected, bad_response, bad_id_token, idp_unavailable, store_unavailable)")
                  .Register(registry)),
       refresh_grants(BuildCounter()
                          .Name("authgate_refresh_grants_total")
-                         .Help("refresh_token grants run for sessions by result (success, invalid_grant, error, timeout, bad_response, no_refresh_token)")
+                         .Help("refresh_token grants run for sessions by result (success, invalid_grant, error, timeout, bad_response, no_refresh_token, store_failed)")
                          .Register(registry)),
       token_endpoint_duration(BuildHistogram()
                                   .Name("authgate_token_endpoint_duration_seconds")
                                   .Help("Token endpoint calls (code exchange, refresh) latency")
                                   .Register(registry)),
+      redis_commands(BuildCounter()
+                         .Name("authgate_redis_commands_total")
+                         .Help("Redis commands by result (ok, error_reply, timeout, unavailable, protocol)")
+                         .Register(registry)),
+      refresh_lock_duration(BuildHistogram()
+                                .Name("authgate_refresh_lock_seconds")
+                                .Help("Fleet refresh lock: how long the holder held it (phase=hold) and how long the others waited for its result (phase=wait)")
+                                .Register(registry)),
+      revocation_syncs(BuildCounter()
+                           .Name("authgate_revocation_syncs_total")
+                           .Help("Deny-list reads from Redis by result (unchanged, updated, error)")
+                           .Register(registry)),
+      revocations(BuildCounter()
+                      .Name("authgate_revoked_tokens_total")
+                      .Help("Requests refused because their token is on the deny-list, by entry kind (jti, sub)")
+                      .Register(registry)),
+      redis_up(BuildGauge()
+                   .Name("authgate_redis_up")
+                   .Help("1 while at least one Redis connection is ready, else 0 (absent without a redis: block)")
+                   .Register(registry)
+                   .Add({})),
+      redis_command_duration(BuildHistogram()
+                                 .Name("authgate_redis_command_duration_seconds")
+                                 .Help("Redis command latency, submit to reply")
+                                 .Register(registry)
+                                 .Add({}, latency_buckets())),
+      revocation_entries(BuildGauge()
+                             .Name("authgate_revocation_entries")
+                             .Help("Entries on the deny-list this instance holds")
+                             .Register(registry)
+                             .Add({})),
       logouts(BuildCounter()
                   .Name("authgate_logouts_total")
                   .Help("Sessions ended by logout")

@@ -56,6 +56,13 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& logins;                 // result
   prometheus::Family<prometheus::Counter>& refresh_grants;         // result
   prometheus::Family<prometheus::Histogram>& token_endpoint_duration;
+  prometheus::Family<prometheus::Counter>& redis_commands;         // result
+  prometheus::Family<prometheus::Histogram>& refresh_lock_duration;  // phase: hold, wait
+  prometheus::Family<prometheus::Counter>& revocation_syncs;       // result
+  prometheus::Family<prometheus::Counter>& revocations;            // kind: jti, sub
+  prometheus::Gauge& redis_up;
+  prometheus::Histogram& redis_command_duration;
+  prometheus::Gauge& revocation_entries;
   prometheus::Counter& logouts;
   prometheus::Gauge& sessions_active;
   prometheus::Counter& token_cache_hit;

@@ -98,6 +98,7 @@ asio::awaitable<std::pair<error_code, UpstreamLease>> UpstreamPool::acquire(bool
     if (now - c->last_used < timeouts_.upstream_idle && (!probe || looks_alive(*c))) {
       c->reused = true;
       ++busy_;
+      publish();
       co_return std::pair{error_code{}, UpstreamLease(this, std::move(c))};
     }
   }
@@ -106,13 +107,17 @@ asio::awaitable<std::pair<error_code, UpstreamLease>> UpstreamPool::acquire(bool
 
 asio::awaitable<std::pair<error_code, UpstreamLease>> UpstreamPool::connect_new() {
   if (busy_ + idle_.size() >= cfg_.max_connections) {
-    if (idle_.empty())
+    if (idle_.empty()) {
+      publish();
       co_return std::pair{error_code(upstream_errc::pool_exhausted), UpstreamLease()};
+    }
     idle_.pop_front();  // make room: drop the least recently used idle one
   }
   ++busy_;  // counted from here so concurrent connects respect the bound
+  publish();
   auto fail = [this](upstream_errc e) {
     --busy_;
+    publish();
     return std::pair{error_code(e), UpstreamLease()};
   };
 
@@ -148,11 +153,15 @@ asio::awaitable<std::pair<error_code, UpstreamLease>> UpstreamPool::connect_new(
 
 void UpstreamPool::release(std::unique_ptr<UpstreamConnection> c, bool keep) {
   --busy_;
-  if (!c || !keep || idle_.size() >= cfg_.max_idle || c->buffer.size() != 0) return;
+  if (!c || !keep || idle_.size() >= cfg_.max_idle || c->buffer.size() != 0) {
+    publish();
+    return;
+  }
   c->stream.tcp().expires_never();
   c->last_used = std::chrono::steady_clock::now();
   c->reused = false;
   idle_.push_back(std::move(c));
+  publish();
 }
 
 }  // namespace authgate::net

@@ -15,6 +15,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -95,11 +96,19 @@ class UpstreamPool {
 
   std::size_t idle_count() const { return idle_.size(); }
   std::size_t busy_count() const { return busy_; }
+  // The same two figures as last published by the owning thread, readable from
+  // any thread (the status page on the control thread).
+  std::size_t idle_published() const { return idle_seen_.load(std::memory_order_relaxed); }
+  std::size_t busy_published() const { return busy_seen_.load(std::memory_order_relaxed); }
 
  private:
   friend class UpstreamLease;
   void release(std::unique_ptr<UpstreamConnection> c, bool keep);
   static bool looks_alive(UpstreamConnection& c);
+  void publish() {
+    idle_seen_.store(idle_.size(), std::memory_order_relaxed);
+    busy_seen_.store(busy_, std::memory_order_relaxed);
+  }
 
   asio::any_io_executor ex_;
   const config::Upstream& cfg_;
@@ -108,6 +117,8 @@ class UpstreamPool {
   std::string server_name_;
   std::deque<std::unique_ptr<UpstreamConnection>> idle_;  // most recently used at the back
   std::size_t busy_ = 0;
+  std::atomic<std::size_t> idle_seen_{0};
+  std::atomic<std::size_t> busy_seen_{0};
 };
 
 }  // namespace authgate::net

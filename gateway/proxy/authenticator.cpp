@@ -82,6 +82,8 @@ AuthReply auth_reply(std::error_code ec, std::string_view required_scopes) {
     r = {403, "", "csrf_rejected", {}};
   } else if (ec == auth_errc::refresh_unavailable) {
     r = {503, "", "refresh_unavailable", {}};
+  } else if (ec == auth_errc::session_store_unavailable) {
+    r = {503, "", "session_store_unavailable", {}};
   } else {
     // Every other token problem. The description names the class of problem
     // only; it never echoes token contents.
@@ -126,8 +128,10 @@ struct Authenticator::Attempt {
 };
 
 Authenticator::Authenticator(const config::GatewayConfig& cfg, metrics::Metrics& metrics,
-                             boost::asio::any_io_executor control, const Authenticator* previous)
-    : max_token_bytes_(cfg.limits.max_token_bytes),
+                             boost::asio::any_io_executor control, const Authenticator* previous,
+                             const Services& services)
+    : revocations_(services.revocations),
+      max_token_bytes_(cfg.limits.max_token_bytes),
       cache_(cfg.limits.token_cache_entries),
       metrics_(metrics) {
   issuers_.reserve(cfg.issuers.size());
@@ -173,7 +177,8 @@ Authenticator::Authenticator(const config::GatewayConfig& cfg, metrics::Metrics&
       throw std::runtime_error("sessions.client.issuer \"" + cfg.sessions->client.issuer +
                                "\" needs discovery (an http(s) issuer URL)");
     sessions_ = std::make_unique<session::SessionManager>(*cfg.sessions, it->remote, it->policy, metrics,
-                                                          control, previous ? previous->sessions_.get() : nullptr);
+                                                          control, previous ? previous->sessions_.get() : nullptr,
+                                                          services.redis);
   }
 }
 
@@ -196,8 +201,56 @@ std::vector<std::string> Authenticator::issuers_not_ready(std::int64_t now_unix)
   return names;
 }
 
+std::vector<Authenticator::IssuerState> Authenticator::issuer_states(std::int64_t now_unix) const {
+  std::vector<IssuerState> out;
+  for (const auto& ir : issuers_) {
+    IssuerState st;
+    st.cfg = ir.cfg;
+    if (ir.static_keys) {
+      st.key_source = !ir.cfg->secret_source.empty() ? "secret " + ir.cfg->secret_source
+                      : !ir.cfg->jwks_file.empty()   ? "jwks_file " + ir.cfg->jwks_file
+                                                     : "inline jwks";
+      for (const auto& k : ir.static_keys->keys()) st.kids.push_back(k.kid().value_or(""));
+      st.usable = true;
+    }
+    if (ir.remote) {
+      auto rs = ir.remote->status(now_unix);
+      st.remote = true;
+      if (!ir.static_keys) {
+        st.key_source = rs.source;
+        st.kids = std::move(rs.kids);
+        st.keys_fetched_unix = rs.keys_fetched_unix;
+      }
+      st.usable = rs.ready;
+      st.next_refresh_unix = rs.next_refresh_unix;
+      st.consecutive_failures = rs.consecutive_failures;
+      st.last_error = std::move(rs.last_error);
+      st.last_error_unix = rs.last_error_unix;
+      if (auto ep = ir.remote->introspection_endpoint())
+        st.introspection_endpoint = ep->scheme + "://" + ep->authority() + ep->target;
+    }
+    out.push_back(std::move(st));
+  }
+  return out;
+}
+
 AccessDecision Authenticator::allow_claims(const config::Route& route, const IssuerRuntime& issuer,
-                                           std::shared_ptr<const boost::json::object> claims) const {
+                                           std::shared_ptr<const boost::json::object> claims,
+                                           std::int64_t now) const {
+  if (revocations_) {  // before the policy: a revoked token is no token (401, not 403)
+    const auto string_claim = [&](std::string_view name) {
+      const auto* v = claims->if_contains(name);
+      return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
+    };
+    std::optional<std::int64_t> iat;
+    if (const auto* v = claims->if_contains("iat"); v && v->is_number()) {
+      boost::system::error_code ec;
+      const auto n = v->to_number<std::int64_t>(ec);
+      if (!ec) iat = n;
+    }
+    if (revocations_->check(string_claim("jti"), string_claim("sub"), iat, now))
+      return denial(auth_errc::token_revoked, issuer.cfg->name);
+  }
   const auto scopes = auth::extract_scopes(*claims, issuer.cfg->scope_claim);
   std::string missing;
   if (auto ec = policy::evaluate(route.require, scopes, *claims, &missing))
@@ -233,7 +286,7 @@ Authenticator::Attempt Authenticator::attempt(const config::Route& route, std::s
       a.d.issuer = ir->cfg->name;
       // The signature was checked when it went in; the times are checked again now.
       if (auto ec = auth::verify_claims(*hit->jwt, ir->policy, now)) return deny(ec);
-      a.d = allow_claims(route, *ir, std::shared_ptr<const boost::json::object>(hit->jwt, &hit->jwt->claims()));
+      a.d = allow_claims(route, *ir, std::shared_ptr<const boost::json::object>(hit->jwt, &hit->jwt->claims()), now);
       return a;
     }
   }
@@ -284,7 +337,7 @@ Authenticator::Attempt Authenticator::attempt(const config::Route& route, std::s
   if (jwt->exp())
     cache_.insert(a.token, CachedToken{static_cast<std::size_t>(a.issuer - issuers_.data()), jwt, keys},
                   *jwt->exp(), now);
-  a.d = allow_claims(route, *a.issuer, std::shared_ptr<const boost::json::object>(jwt, &jwt->claims()));
+  a.d = allow_claims(route, *a.issuer, std::shared_ptr<const boost::json::object>(jwt, &jwt->claims()), now);
   return a;
 }
 
@@ -311,7 +364,8 @@ AccessDecision Authenticator::decide(const config::Route& route, const RequestVi
 
 // exp/nbf were checked when the answer was read, and it is cached no longer than exp.
 AccessDecision Authenticator::check_introspected(const config::Route& route, const IssuerRuntime& issuer,
-                                                 std::shared_ptr<const boost::json::object> claims) const {
+                                                 std::shared_ptr<const boost::json::object> claims,
+                                                 std::int64_t now) const {
   auto deny = [&](std::error_code ec) { return denial(ec, issuer.cfg->name); };
   // RFC 7662 makes iss and aud optional; when the IdP sends them they must match.
   if (const auto* iss = claims->if_contains("iss"); iss && !(iss->is_string() && iss->get_string() == issuer.cfg->issuer))
@@ -325,7 +379,7 @@ AccessDecision Authenticator::check_introspected(const config::Route& route, con
                                     : matches(*aud);
     if (!ok) return deny(auth_errc::audience_mismatch);
   }
-  return allow_claims(route, issuer, std::move(claims));
+  return allow_claims(route, issuer, std::move(claims), now);
 }
 
 // The slow path of one token: after decide() (or for a session's access
@@ -340,7 +394,7 @@ boost::asio::awaitable<AccessDecision> Authenticator::complete(const config::Rou
   if (a.need == Need::introspection) {
     idp::IntrospectionResult r = co_await a.issuer->introspector->introspect(token, now_unix);
     if (r.ec) co_return denial(r.ec, a.issuer->cfg->name);
-    co_return check_introspected(route, *a.issuer, std::move(r.claims));
+    co_return check_introspected(route, *a.issuer, std::move(r.claims), now_unix);
   }
   co_return std::move(a.d);
 }

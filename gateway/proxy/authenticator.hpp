@@ -39,6 +39,7 @@
 #include "config/config.hpp"
 #include "http/header_hygiene.hpp"
 #include "metrics/metrics.hpp"
+#include "proxy/services.hpp"
 
 namespace authgate::idp {
 class RemoteIssuer;
@@ -83,8 +84,10 @@ class Authenticator {
  public:
   // Throws on unusable local key material. `previous` (the Runtime being
   // replaced on reload) lends its remote key sets so a reload never drops keys.
+  // `services`: the Redis client (sessions.store: redis) and the deny-list.
   Authenticator(const config::GatewayConfig& cfg, metrics::Metrics& metrics,
-                boost::asio::any_io_executor control, const Authenticator* previous = nullptr);
+                boost::asio::any_io_executor control, const Authenticator* previous = nullptr,
+                const Services& services = {});
   ~Authenticator();
   Authenticator(const Authenticator&) = delete;
   Authenticator& operator=(const Authenticator&) = delete;
@@ -106,6 +109,23 @@ class Authenticator {
   // Issuers whose keys (or discovery metadata) have not loaded: /readyz names them.
   std::vector<std::string> issuers_not_ready(std::int64_t now_unix) const;
 
+  // Each issuer as the status page shows it. Call on the control executor
+  // (remote issuers fetch there; see idp::RemoteIssuer::status).
+  struct IssuerState {
+    const config::Issuer* cfg = nullptr;
+    std::string key_source;         // "jwks_file PATH", "inline jwks", "secret env:X", or the remote source
+    std::vector<std::string> kids;  // of the keys in use; "" for a key without kid
+    bool remote = false;            // keys or metadata come over the network
+    bool usable = false;            // static keys, or the remote issuer is ready
+    std::int64_t keys_fetched_unix = 0;
+    std::int64_t next_refresh_unix = 0;
+    unsigned consecutive_failures = 0;
+    std::string last_error;
+    std::int64_t last_error_unix = 0;
+    std::string introspection_endpoint;  // configured or discovered; "" otherwise
+  };
+  std::vector<IssuerState> issuer_states(std::int64_t now_unix) const;
+
  private:
   struct IssuerRuntime;
   struct CachedToken {
@@ -122,12 +142,13 @@ class Authenticator {
                                                   std::int64_t now_unix) const;
   bool uses_session(const config::Route& route, const http::Fields& request) const;
   AccessDecision allow_claims(const config::Route& route, const IssuerRuntime& issuer,
-                              std::shared_ptr<const boost::json::object> claims) const;
+                              std::shared_ptr<const boost::json::object> claims, std::int64_t now) const;
   AccessDecision check_introspected(const config::Route& route, const IssuerRuntime& issuer,
-                                    std::shared_ptr<const boost::json::object> claims) const;
+                                    std::shared_ptr<const boost::json::object> claims, std::int64_t now) const;
 
   std::vector<IssuerRuntime> issuers_;
   std::unique_ptr<session::SessionManager> sessions_;
+  std::shared_ptr<revocation::RevocationService> revocations_;
   std::size_t max_token_bytes_;
   mutable common::ExpiringCache<CachedToken> cache_;
   metrics::Metrics& metrics_;

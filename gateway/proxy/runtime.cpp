@@ -48,10 +48,10 @@ bool Network::contains(const boost::asio::ip::address& a) const {
 
 Runtime::Runtime(config::GatewayConfig c, metrics::Metrics& metrics,
                  const std::vector<boost::asio::any_io_executor>& workers,
-                 boost::asio::any_io_executor control, const Runtime* previous)
+                 boost::asio::any_io_executor control, const Runtime* previous, const Services& services)
     : cfg(std::move(c)),
       table(cfg.routes),
-      authenticator(cfg, metrics, std::move(control), previous ? &previous->authenticator : nullptr),
+      authenticator(cfg, metrics, std::move(control), previous ? &previous->authenticator : nullptr, services),
       identity_headers(identity_header_names(cfg)),
       metrics_(metrics) {
   const auto& buckets = metrics::Metrics::latency_buckets();

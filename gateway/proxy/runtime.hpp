@@ -63,7 +63,8 @@ class Runtime {
   // Runtime is published.
   Runtime(config::GatewayConfig cfg, metrics::Metrics& metrics,
           const std::vector<boost::asio::any_io_executor>& workers,
-          boost::asio::any_io_executor control, const Runtime* previous = nullptr);
+          boost::asio::any_io_executor control, const Runtime* previous = nullptr,
+          const Services& services = {});
   ~Runtime();
 
   // The requests_total counter for (route, method, code), resolved once per worker.

@@ -1,5 +1,7 @@
 #include "session/memory_session_store.hpp"
 
+#include "auth/auth_errc.hpp"
+
 #include <algorithm>
 #include <utility>
 
@@ -24,32 +26,49 @@ MemorySessionStore::MemorySessionStore(std::size_t max_sessions, std::chrono::mi
 
 // --- the SessionStore interface: the synchronous work, without suspending ---
 
-boost::asio::awaitable<std::optional<Session>> MemorySessionStore::load(const std::string& id, std::int64_t now) {
-  co_return load_sync(id, now);
+boost::asio::awaitable<LoadResult> MemorySessionStore::load(const std::string& id, std::int64_t now) {
+  co_return LoadResult{{}, load_sync(id, now)};
 }
 
-boost::asio::awaitable<void> MemorySessionStore::save(const Session& session) {
+boost::asio::awaitable<std::error_code> MemorySessionStore::save(const Session& session) {
   save_sync(session);
-  co_return;
+  co_return std::error_code{};
 }
 
-boost::asio::awaitable<bool> MemorySessionStore::update(const Session& session) {
-  co_return update_sync(session);
+boost::asio::awaitable<std::error_code> MemorySessionStore::update(const Session& session) {
+  co_return update_sync(session) ? std::error_code{} : std::error_code(auth::auth_errc::session_missing);
 }
 
-boost::asio::awaitable<void> MemorySessionStore::erase(const std::string& id) {
+boost::asio::awaitable<std::error_code> MemorySessionStore::erase(const std::string& id) {
   erase_sync(id);
-  co_return;
+  co_return std::error_code{};
 }
 
-boost::asio::awaitable<void> MemorySessionStore::save_login(const LoginState& login) {
+boost::asio::awaitable<std::error_code> MemorySessionStore::save_login(const LoginState& login) {
   save_login_sync(login);
+  co_return std::error_code{};
+}
+
+boost::asio::awaitable<LoginResult> MemorySessionStore::take_login(const std::string& state, std::int64_t now) {
+  co_return LoginResult{{}, take_login_sync(state, now)};
+}
+
+// One process: its SingleFlight already runs one grant per session.
+boost::asio::awaitable<LeaseResult> MemorySessionStore::acquire_lease(const std::string&, const std::string&,
+                                                                      std::chrono::milliseconds) {
+  co_return LeaseResult{{}, true};
+}
+boost::asio::awaitable<bool> MemorySessionStore::renew_lease(const std::string&, const std::string&,
+                                                             std::chrono::milliseconds) {
+  co_return true;
+}
+boost::asio::awaitable<void> MemorySessionStore::release_lease(const std::string&, const std::string&) {
   co_return;
 }
 
-boost::asio::awaitable<std::optional<LoginState>> MemorySessionStore::take_login(const std::string& state,
-                                                                                 std::int64_t now) {
-  co_return take_login_sync(state, now);
+boost::asio::awaitable<std::optional<std::size_t>> MemorySessionStore::sweep(std::int64_t now) {
+  sweep_sync(now);
+  co_return size();
 }
 
 std::size_t MemorySessionStore::size() {
@@ -178,7 +197,7 @@ std::uint64_t MemorySessionStore::evictions() {
 
 // --- sweeping ---
 
-MemorySessionStore::Swept MemorySessionStore::sweep(std::int64_t now) {
+MemorySessionStore::Swept MemorySessionStore::sweep_sync(std::int64_t now) {
   std::lock_guard lock(mu_);
   Swept swept;
   while (!recency_.empty()) {  // idle: the cold end of the recency list

@@ -6,7 +6,7 @@
 //                            cfg.cookie.absolute_timeout, cfg.login_timeout);
 //   auto s = co_await store.load(id, now);            // the SessionStore interface
 //   auto s = store.load_sync(id, now);                // the same without a coroutine frame
-//   control thread, every few seconds: auto swept = store.sweep(now);
+//   control thread, every few seconds: auto swept = store.sweep_sync(now);
 //
 // Rules:
 // - One mutex guards everything; each call holds it for a hash lookup and an
@@ -51,13 +51,19 @@ class MemorySessionStore final : public SessionStore {
                      std::chrono::milliseconds absolute_timeout, std::chrono::milliseconds login_timeout,
                      std::size_t max_logins = 0);
 
-  boost::asio::awaitable<std::optional<Session>> load(const std::string& id, std::int64_t now) override;
-  boost::asio::awaitable<void> save(const Session& session) override;
-  boost::asio::awaitable<bool> update(const Session& session) override;
-  boost::asio::awaitable<void> erase(const std::string& id) override;
-  boost::asio::awaitable<void> save_login(const LoginState& login) override;
-  boost::asio::awaitable<std::optional<LoginState>> take_login(const std::string& state,
-                                                               std::int64_t now) override;
+  boost::asio::awaitable<LoadResult> load(const std::string& id, std::int64_t now) override;
+  boost::asio::awaitable<std::error_code> save(const Session& session) override;
+  boost::asio::awaitable<std::error_code> update(const Session& session) override;
+  boost::asio::awaitable<std::error_code> erase(const std::string& id) override;
+  boost::asio::awaitable<std::error_code> save_login(const LoginState& login) override;
+  boost::asio::awaitable<LoginResult> take_login(const std::string& state, std::int64_t now) override;
+  boost::asio::awaitable<LeaseResult> acquire_lease(const std::string& id, const std::string& owner,
+                                                    std::chrono::milliseconds ttl) override;
+  boost::asio::awaitable<bool> renew_lease(const std::string& id, const std::string& owner,
+                                           std::chrono::milliseconds ttl) override;
+  boost::asio::awaitable<void> release_lease(const std::string& id, const std::string& owner) override;
+  bool shared() const override { return false; }
+  boost::asio::awaitable<std::optional<std::size_t>> sweep(std::int64_t now) override;
   std::size_t size() override;
 
   std::optional<Session> load_sync(const std::string& id, std::int64_t now);
@@ -71,7 +77,7 @@ class MemorySessionStore final : public SessionStore {
     std::size_t sessions = 0;
     std::size_t logins = 0;
   };
-  Swept sweep(std::int64_t now);
+  Swept sweep_sync(std::int64_t now);
 
   std::size_t login_count();
   std::uint64_t evictions();  // sessions pushed out by the max_sessions bound

@@ -4,6 +4,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -20,6 +21,7 @@
 #include "idp/remote_issuer.hpp"
 #include "session/cookie_codec.hpp"
 #include "session/memory_session_store.hpp"
+#include "session/redis_session_store.hpp"
 #include "session/pkce.hpp"
 #include "session/redirect.hpp"
 #include "session/token_response.hpp"
@@ -68,7 +70,7 @@ std::string claim_string(const boost::json::object& claims, std::string_view nam
 SessionManager::SessionManager(const config::Sessions& cfg, std::shared_ptr<idp::RemoteIssuer> issuer,
                                auth::VerifyPolicy id_token_policy,
                                metrics::Metrics& metrics, asio::any_io_executor control,
-                               const SessionManager* previous)
+                               const SessionManager* previous, std::shared_ptr<redis::RedisClient> redis)
     : cfg_(cfg),
       issuer_name_(cfg.client.issuer),
       issuer_(std::move(issuer)),
@@ -83,10 +85,15 @@ SessionManager::SessionManager(const config::Sessions& cfg, std::shared_ptr<idp:
   id_policy_.reject_id_tokens = false;
   id_policy_.require_at_jwt = false;
   id_policy_.required_claims = {"sub"};
-  if (previous) store_ = previous->store_;
-  else
+  if (cfg.store == "redis") {
+    if (!redis) throw std::runtime_error("sessions.store: redis needs a redis: block");
+    store_ = std::make_shared<RedisSessionStore>(std::move(redis), cfg);  // the state is in Redis
+  } else if (previous && !previous->store_->shared()) {
+    store_ = previous->store_;
+  } else {
     store_ = std::make_shared<MemorySessionStore>(cfg.max_sessions, cfg.cookie.idle_timeout,
                                                   cfg.cookie.absolute_timeout, cfg.login_timeout);
+  }
 }
 
 SessionManager::~SessionManager() { stop(); }
@@ -107,8 +114,7 @@ asio::awaitable<void> SessionManager::sweep_loop() {
   while (*running) {
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch()).count();
-    store->sweep(now);
-    gauge->Set(static_cast<double>(store->size()));
+    if (const auto count = co_await store->sweep(now)) gauge->Set(static_cast<double>(*count));
     timer.expires_after(std::chrono::seconds(5));
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec) break;
@@ -151,6 +157,16 @@ LocalReply SessionManager::page(unsigned status, std::string_view title, std::st
            "</title></head><body><h1>" + html_escape(title) + "</h1><p>" + html_escape(text) +
            "</p><p><a href=\"" + html_escape(cfg_.prefix) + "login\">Sign in again</a></p></body></html>\n";
   return r;
+}
+
+LocalReply SessionManager::store_unavailable_page() const {
+  LocalReply r = page(503, "Sign-in unavailable", "Sessions are unavailable right now. Try again shortly.");
+  r.headers.emplace_back("Retry-After", "5");
+  return r;
+}
+
+bool SessionManager::due(const Session& s, std::int64_t now) const {
+  return s.access_expires_at - now <= seconds(cfg_.refresh_before_expiry);
 }
 
 std::optional<std::string> SessionManager::session_id(const http::Fields& request) const {
@@ -200,7 +216,10 @@ asio::awaitable<LocalReply> SessionManager::login(const std::string& query, std:
   st.verifier = pkce.verifier;
   st.redirect = rd;
   st.created_at = now;
-  co_await store_->save_login(st);
+  if (const std::error_code ec = co_await store_->save_login(st)) {
+    count_login("store_unavailable");
+    co_return store_unavailable_page();
+  }
 
   std::string scope;
   for (const auto& s : cfg_.client.scopes) scope += (scope.empty() ? "" : " ") + s;
@@ -239,7 +258,14 @@ asio::awaitable<LocalReply> SessionManager::callback(const std::string& query, c
     for (auto value : cookie_values(it->value(), login_cookie_name_))
       if (auto s = verify_login_cookie(value, cfg_.cookie_secret); s && *s == *state) bound = true;
   std::optional<LoginState> login_state;
-  if (state && bound) login_state = co_await store_->take_login(*state, now);
+  if (state && bound) {
+    LoginResult taken = co_await store_->take_login(*state, now);
+    if (taken.ec) {
+      count_login("store_unavailable");
+      co_return store_unavailable_page();
+    }
+    login_state = std::move(taken.login);
+  }
   if (!code || !login_state) {
     count_login("bad_state");
     co_return page(400, "Sign-in expired", "This sign-in link is invalid or has expired.");
@@ -320,7 +346,10 @@ asio::awaitable<LocalReply> SessionManager::callback(const std::string& query, c
     spdlog::info("login: token response without expires_in; assuming {}s", seconds(cfg_.expires_in_fallback));
   s.created_at = now;
   s.last_seen_at = now;
-  co_await store_->save(s);
+  if (const std::error_code ec = co_await store_->save(s)) {
+    count_login("store_unavailable");
+    co_return store_unavailable_page();
+  }
   count_login("success");
   metrics_.sessions_active.Set(static_cast<double>(store_->size()));
 
@@ -337,7 +366,11 @@ asio::awaitable<LocalReply> SessionManager::callback(const std::string& query, c
 
 asio::awaitable<LocalReply> SessionManager::logout(const http::Fields& request, std::int64_t now) {
   std::optional<Session> s;
-  if (auto id = session_id(request)) s = co_await store_->load(*id, now);
+  if (auto id = session_id(request)) {
+    LoadResult loaded = co_await store_->load(*id, now);
+    if (loaded.ec) co_return store_unavailable_page();  // the session could not be ended: try again
+    s = std::move(loaded.session);
+  }
   auto md = issuer_->metadata();
   if (s && !s->refresh_token.empty() && md && !md->revocation_endpoint.empty()) {
     if (auto url = common::parse_http_url(md->revocation_endpoint)) {
@@ -348,7 +381,7 @@ asio::awaitable<LocalReply> SessionManager::logout(const http::Fields& request, 
     }
   }
   if (s) {
-    co_await store_->erase(s->id);
+    if (const std::error_code ec = co_await store_->erase(s->id)) co_return store_unavailable_page();
     metrics_.logouts.Increment();
     metrics_.sessions_active.Set(static_cast<double>(store_->size()));
   }
@@ -370,8 +403,17 @@ asio::awaitable<LocalReply> SessionManager::logout(const http::Fields& request, 
 
 asio::awaitable<LocalReply> SessionManager::session_info(const http::Fields& request, std::int64_t now) {
   std::optional<Session> s;
-  if (auto id = session_id(request)) s = co_await store_->load(*id, now);
   LocalReply r;
+  if (auto id = session_id(request)) {
+    LoadResult loaded = co_await store_->load(*id, now);
+    if (loaded.ec) {
+      r.status = 503;
+      r.body = "{\"error\":\"session_store_unavailable\"}\n";
+      r.headers.emplace_back("Retry-After", "5");
+      co_return r;
+    }
+    s = std::move(loaded.session);
+  }
   if (!s) {
     r.status = 401;
     r.body = "{\"authenticated\":false}\n";
@@ -393,7 +435,14 @@ asio::awaitable<SessionAccess> SessionManager::access(const http::Fields& reques
   SessionAccess a;
   const auto id = session_id(request);
   std::optional<Session> s;
-  if (id) s = co_await store_->load(*id, now);
+  if (id) {
+    LoadResult loaded = co_await store_->load(*id, now);
+    if (loaded.ec) {
+      a.ec = loaded.ec;
+      co_return a;
+    }
+    s = std::move(loaded.session);
+  }
   if (!s) {
     a.ec = auth_errc::session_missing;
     co_return a;
@@ -403,17 +452,18 @@ asio::awaitable<SessionAccess> SessionManager::access(const http::Fields& reques
     a.ec = auth_errc::csrf_rejected;
     co_return a;
   }
-  const bool due = s->access_expires_at - now <= seconds(cfg_.refresh_before_expiry);
-  if (due && refresh_failed_.find(*id, now)) {
+  const bool refresh_due = due(*s, now);
+  if (refresh_due && refresh_failed_.find(*id, now)) {
     // A refresh failed moments ago (IdP down): do not call again before
     // refresh_retry_interval; use the old token while it is valid.
     if (now >= s->access_expires_at) {
       a.ec = auth_errc::refresh_unavailable;
       co_return a;
     }
-  } else if (due) {
+  } else if (refresh_due) {
     RefreshOutcome out = co_await refresh(*id, now);
-    if (out.ec == auth_errc::session_ended || out.ec == auth_errc::session_missing) {
+    if (out.ec == auth_errc::session_ended || out.ec == auth_errc::session_missing ||
+        (out.ec == auth_errc::session_store_unavailable && now >= s->access_expires_at)) {
       a.ec = out.ec;
       co_return a;
     }
@@ -439,16 +489,116 @@ asio::awaitable<RefreshOutcome> SessionManager::refresh(const std::string& id, s
 
 asio::awaitable<RefreshOutcome> SessionManager::run_refresh(const std::string& id, std::int64_t now) {
   RefreshOutcome out;
-  std::optional<Session> s = co_await store_->load(id, now);
-  if (!s) {
-    out.ec = auth_errc::session_missing;
+  LoadResult loaded = co_await store_->load(id, now);
+  if (loaded.ec || !loaded.session || !due(*loaded.session, now)) {  // gone, or refreshed meanwhile
+    out.ec = loaded.ec ? loaded.ec : loaded.session ? std::error_code{} : std::error_code(auth_errc::session_missing);
+    out.session = std::move(loaded.session);
     co_return out;
   }
-  if (s->access_expires_at - now > seconds(cfg_.refresh_before_expiry)) {  // refreshed meanwhile
-    out.session = std::move(s);
+  if (!store_->shared()) co_return co_await grant(*loaded.session, now);
+
+  // The fleet: one grant per session across every instance sharing the store.
+  std::string owner = random_token(16);
+  const LeaseResult lease = co_await store_->acquire_lease(id, owner, cfg_.refresh_lock_lease);
+  if (lease.ec) {
+    out.ec = lease.ec;
     co_return out;
   }
-  if (s->refresh_token.empty()) {
+  bool acquired = lease.acquired;
+  if (!acquired) {
+    out = co_await wait_for_holder(id, now, owner, acquired);
+    if (!acquired) co_return out;
+    out = RefreshOutcome{};
+  }
+  // Holding the lease: read again, another holder may have stored new tokens
+  // just before this one took the lease.
+  loaded = co_await store_->load(id, now);
+  if (loaded.ec || !loaded.session || !due(*loaded.session, now)) {
+    co_await store_->release_lease(id, owner);
+    out.ec = loaded.ec ? loaded.ec : loaded.session ? std::error_code{} : std::error_code(auth_errc::session_missing);
+    out.session = std::move(loaded.session);
+    co_return out;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  auto lease_state = std::make_shared<LeaseState>(LeaseState{id, owner, true});
+  const auto executor = co_await asio::this_coro::executor;
+  asio::co_spawn(executor, renew_lease(lease_state), asio::detached);
+  out = co_await grant(*loaded.session, now);
+  lease_state->in_flight = false;
+  co_await store_->release_lease(id, owner);
+  metrics_.refresh_lock_duration.Add({{"phase", "hold"}}, metrics::Metrics::latency_buckets())
+      .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  co_return out;
+}
+
+// The lease outlives a slow grant: renewed every third of its length while the
+// grant is in flight, so only a dead holder's lease expires.
+asio::awaitable<void> SessionManager::renew_lease(std::shared_ptr<LeaseState> lease) {
+  const auto executor = co_await asio::this_coro::executor;  // named: see docs/ARCHITECTURE.md (GCC 12)
+  asio::steady_timer timer(executor);
+  const auto every = std::max<std::chrono::milliseconds>(cfg_.refresh_lock_lease / 3, std::chrono::milliseconds(10));
+  const auto store = store_;  // the manager may be replaced (reload) while this runs
+  const auto ttl = cfg_.refresh_lock_lease;
+  for (;;) {
+    timer.expires_after(every);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!lease->in_flight) co_return;
+    if (!co_await store->renew_lease(lease->id, lease->owner, ttl)) {
+      spdlog::warn("session refresh: the refresh lease could not be renewed; another instance may take over");
+      co_return;
+    }
+  }
+}
+
+// Another instance holds the lease: poll the store (backing off from 10 ms to
+// 250 ms) until its new tokens appear, the session is gone, or the lease is
+// free again (its holder died or gave up), then take it (`acquired`). Bounded
+// by refresh_lock_wait.
+asio::awaitable<RefreshOutcome> SessionManager::wait_for_holder(const std::string& id, std::int64_t now,
+                                                                const std::string& owner, bool& acquired) {
+  RefreshOutcome out;
+  const auto started = std::chrono::steady_clock::now();
+  const auto deadline = started + cfg_.refresh_lock_wait;
+  const auto executor = co_await asio::this_coro::executor;  // named: see docs/ARCHITECTURE.md (GCC 12)
+  asio::steady_timer timer(executor);
+  auto delay = std::chrono::milliseconds(10);
+  for (;;) {
+    timer.expires_after(std::min<std::chrono::steady_clock::duration>(delay, deadline - std::chrono::steady_clock::now()));
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    delay = std::min(delay * 2, std::chrono::milliseconds(250));
+    LoadResult loaded = co_await store_->load(id, now);
+    if (loaded.ec || !loaded.session || !due(*loaded.session, now)) {
+      out.ec = loaded.ec ? loaded.ec : loaded.session ? std::error_code{} : std::error_code(auth_errc::session_missing);
+      out.session = std::move(loaded.session);
+      break;
+    }
+    const LeaseResult lease = co_await store_->acquire_lease(id, owner, cfg_.refresh_lock_lease);
+    if (lease.ec) {
+      out.ec = lease.ec;
+      break;
+    }
+    if (lease.acquired) {
+      acquired = true;
+      spdlog::info("session refresh: took over the refresh lease of a session (its holder is gone)");
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      spdlog::warn("session refresh: no result from the lease holder within refresh_lock_wait");
+      out.ec = auth_errc::refresh_unavailable;
+      break;
+    }
+  }
+  metrics_.refresh_lock_duration.Add({{"phase", "wait"}}, metrics::Metrics::latency_buckets())
+      .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  co_return out;
+}
+
+// One refresh_token grant for `s` (this instance holds the lease, or the store
+// is this process's own), stored before anything else happens.
+asio::awaitable<RefreshOutcome> SessionManager::grant(Session& s, std::int64_t now) {
+  RefreshOutcome out;
+  const std::string& id = s.id;
+  if (s.refresh_token.empty()) {
     co_await store_->erase(id);
     count_refresh("no_refresh_token");
     out.ec = auth_errc::session_ended;
@@ -462,7 +612,7 @@ asio::awaitable<RefreshOutcome> SessionManager::run_refresh(const std::string& i
     co_return out;
   }
   const idp::IdpRequest req =
-      client_request("grant_type=refresh_token&refresh_token=" + common::form_encode(s->refresh_token));
+      client_request("grant_type=refresh_token&refresh_token=" + common::form_encode(s.refresh_token));
   const auto started = std::chrono::steady_clock::now();
   const idp::IdpResponse res = co_await idp::idp_exchange(*token_url, req, issuer_->client_options());
   token_endpoint_duration_->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -495,14 +645,23 @@ asio::awaitable<RefreshOutcome> SessionManager::run_refresh(const std::string& i
   }
   TokenSet tokens = std::get<TokenSet>(std::move(parsed));
   // The rotated refresh token and the new access token are stored together.
-  s->access_token = tokens.access_token;
-  if (!tokens.refresh_token.empty()) s->refresh_token = tokens.refresh_token;
-  if (!tokens.id_token.empty()) s->id_token = tokens.id_token;
-  if (!tokens.scope.empty()) s->scope = tokens.scope;
-  s->access_expires_at = now + tokens.expires_in.value_or(seconds(cfg_.expires_in_fallback));
+  s.access_token = tokens.access_token;
+  if (!tokens.refresh_token.empty()) s.refresh_token = tokens.refresh_token;
+  if (!tokens.id_token.empty()) s.id_token = tokens.id_token;
+  if (!tokens.scope.empty()) s.scope = tokens.scope;
+  s.access_expires_at = now + tokens.expires_in.value_or(seconds(cfg_.expires_in_fallback));
   // update(), not save(): a session logged out meanwhile is not brought back.
-  if (!co_await store_->update(*s)) {
-    out.ec = auth_errc::session_missing;
+  if (const std::error_code ec = co_await store_->update(s)) {
+    if (ec == auth_errc::session_missing) {
+      out.ec = ec;
+      co_return out;
+    }
+    // The IdP has rotated the refresh token and the store lost the new one:
+    // this request goes on with the new access token; the session's next
+    // refresh will present the old refresh token (README: fleet mode).
+    count_refresh("store_failed");
+    spdlog::error("session refresh: the new tokens could not be stored ({})", ec.message());
+    out.session = std::move(s);
     co_return out;
   }
   count_refresh("success");

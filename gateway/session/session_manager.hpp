@@ -21,6 +21,12 @@
 // Refresh: when the access token expires within refresh_before_expiry, ONE
 // refresh_token grant per session runs (SingleFlight keyed by session id);
 // every concurrent request of that session waits for it and uses its result.
+// With a shared store (Redis) the fleet runs one grant per session too: the
+// instance that takes the session's lease (SET NX PX, renewed while the grant
+// is in flight, released by compare-and-delete) calls the IdP; the others poll
+// the store with backoff, at most refresh_lock_wait, for the new tokens, and
+// take the lease over if it expires (its holder died). A store that cannot be
+// reached answers session_store_unavailable (503 + Retry-After).
 // invalid_grant ends the session; an unreachable IdP keeps it (the old access
 // token is used while it is valid, then 503), and that session does not call
 // the token endpoint again for refresh_retry_interval.
@@ -50,10 +56,11 @@
 namespace authgate::idp {
 class RemoteIssuer;
 }
+namespace authgate::redis {
+class RedisClient;
+}
 
 namespace authgate::session {
-
-class MemorySessionStore;
 
 // A reply authgate writes itself (redirects, small pages, JSON).
 struct LocalReply {
@@ -79,11 +86,12 @@ class SessionManager {
  public:
   // `previous` (reload) hands over its store, so sessions survive SIGHUP.
   // The IdP exchanges use the issuer's client options (timeouts.idp_request,
-  // limits.max_idp_response_bytes, its TLS settings).
+  // limits.max_idp_response_bytes, its TLS settings). `redis` is required
+  // for store: redis.
   SessionManager(const config::Sessions& cfg, std::shared_ptr<idp::RemoteIssuer> issuer,
                  auth::VerifyPolicy id_token_policy,
                  metrics::Metrics& metrics, boost::asio::any_io_executor control,
-                 const SessionManager* previous);
+                 const SessionManager* previous, std::shared_ptr<redis::RedisClient> redis = nullptr);
   ~SessionManager();
 
   void start();  // the store sweeper on the control executor
@@ -97,6 +105,7 @@ class SessionManager {
   // Where a browser navigation without a session goes: login?rd=<target>.
   std::string login_location(std::string_view target) const;
   const std::string& cookie_name() const { return cfg_.cookie.name; }
+  SessionStore& store() const { return *store_; }
   std::uint64_t refresh_grants_started() const { return refreshes_.runs(); }
 
  private:
@@ -107,6 +116,15 @@ class SessionManager {
   boost::asio::awaitable<LocalReply> session_info(const http::Fields& request, std::int64_t now);
   boost::asio::awaitable<RefreshOutcome> refresh(const std::string& id, std::int64_t now);
   boost::asio::awaitable<RefreshOutcome> run_refresh(const std::string& id, std::int64_t now);
+  boost::asio::awaitable<RefreshOutcome> grant(Session& s, std::int64_t now);
+  boost::asio::awaitable<RefreshOutcome> wait_for_holder(const std::string& id, std::int64_t now,
+                                                         const std::string& owner, bool& acquired);
+  struct LeaseState {
+    std::string id, owner;
+    bool in_flight = true;  // the worker's executor only
+  };
+  boost::asio::awaitable<void> renew_lease(std::shared_ptr<LeaseState> lease);
+  bool due(const Session& s, std::int64_t now) const;
   boost::asio::awaitable<void> sweep_loop();
 
   std::optional<std::string> session_id(const http::Fields& request) const;
@@ -115,6 +133,7 @@ class SessionManager {
   // A form POST to a token/revocation endpoint with the client's authentication.
   idp::IdpRequest client_request(std::string form) const;
   LocalReply page(unsigned status, std::string_view title, std::string_view text) const;
+  LocalReply store_unavailable_page() const;
   void count_login(std::string_view result);
   void count_refresh(std::string_view result);
 
@@ -122,7 +141,7 @@ class SessionManager {
   const std::string issuer_name_;
   std::shared_ptr<idp::RemoteIssuer> issuer_;
   auth::VerifyPolicy id_policy_;
-  std::shared_ptr<MemorySessionStore> store_;
+  std::shared_ptr<SessionStore> store_;
   idp::SingleFlight<RefreshOutcome> refreshes_;
   common::ExpiringCache<bool> refresh_failed_;  // sessions whose refresh failed lately (backoff)
   metrics::Metrics& metrics_;

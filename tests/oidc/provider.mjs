@@ -68,6 +68,9 @@
 //                                 "500": 500 {"error":"server_error"}; "garbage": 200 with a
 //                                 truncated JSON body; "huge": 200 with a 2 MiB JSON token
 //                                 response (a valid one, padded: only a bounded read stops it).
+//                                 With delay_ms, a client that goes away during the delay is
+//                                 not served: its grant is never processed
+//                                 (token_endpoint.abandoned counts these).
 //                                 Failed-on-purpose requests never reach oidc-provider.
 //   POST /__test/login            {"account":"bob"} changes the default account; {"error":
 //                                 "access_denied"} makes every interaction end with that
@@ -156,7 +159,7 @@ function newStats() {
     grants_revoked: 0,
     grants_revoked_by_route: {},
     revocations: { success: 0, error: 0, refresh_token: 0, access_token: 0, client_credentials: 0 },
-    token_endpoint: { requests: 0, unavailable: 0, hung: 0, injected: {} },
+    token_endpoint: { requests: 0, unavailable: 0, hung: 0, abandoned: 0, injected: {} },
     authorizations: pair(),
     interactions: { login: 0, consent: 0, denied: 0 },
     end_session: 0,
@@ -494,7 +497,20 @@ async function serve(argv) {
         ctx.req.socket.destroy();
         return undefined;
       }
-      if (tokenEndpoint.delayMs > 0) await new Promise((r) => { setTimeout(r, tokenEndpoint.delayMs); });
+      if (tokenEndpoint.delayMs > 0) {
+        // A client that goes away during the delay (a gateway killed mid-grant) is not
+        // served: the grant is never processed, as if the request had not arrived.
+        let gone = false;
+        const onClose = () => { gone = true; };
+        ctx.req.socket.once('close', onClose);
+        await new Promise((r) => { setTimeout(r, tokenEndpoint.delayMs); });
+        ctx.req.socket.off('close', onClose);
+        if (gone || ctx.req.socket.destroyed) {
+          stats.token_endpoint.abandoned += 1;
+          ctx.respond = false;
+          return undefined;
+        }
+      }
     }
 
     await next();

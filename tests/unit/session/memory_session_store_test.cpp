@@ -17,12 +17,14 @@
 #include <thread>
 #include <vector>
 
+#include "auth/auth_errc.hpp"
 #include "session/memory_session_store.hpp"
 
 namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
+using authgate::session::LoadResult;
 using authgate::session::LoginState;
 using authgate::session::MemorySessionStore;
 using authgate::session::Session;
@@ -83,7 +85,9 @@ TEST(MemorySessionStore, AsyncInterfaceRoundTrip) {
 
     const std::string id = "id1";
     const std::int64_t later = kT0 + 10;
-    std::optional<Session> got = co_await iface.load(id, later);
+    LoadResult loaded = co_await iface.load(id, later);
+    EXPECT_FALSE(loaded.ec);
+    std::optional<Session> got = loaded.session;
     EXPECT_TRUE(got.has_value());
     if (got) {
       EXPECT_EQ(got->id, "id1");
@@ -95,19 +99,25 @@ TEST(MemorySessionStore, AsyncInterfaceRoundTrip) {
     Session refreshed = *got;
     refreshed.access_token = "at2";
     refreshed.refresh_token = "rt2";
-    const bool updated = co_await iface.update(refreshed);
-    EXPECT_TRUE(updated);
-    got = co_await iface.load(id, later);
+    const std::error_code updated = co_await iface.update(refreshed);
+    EXPECT_FALSE(updated);
+    auto r1 = co_await iface.load(id, later);
+    got = r1.session;
     EXPECT_EQ(got->access_token, "at2");
     EXPECT_EQ(got->refresh_token, "rt2");
 
     co_await iface.erase(id);
-    got = co_await iface.load(id, later);
+    auto r2 = co_await iface.load(id, later);
+    got = r2.session;
     EXPECT_FALSE(got.has_value());
+    EXPECT_EQ(iface.size(), 0u);
+    const std::error_code gone = co_await iface.update(refreshed);
+    EXPECT_EQ(gone, authgate::auth::auth_errc::session_missing);  // update never brings a session back
     EXPECT_EQ(iface.size(), 0u);
 
     const std::string missing = "nope";
-    got = co_await iface.load(missing, later);
+    auto r3 = co_await iface.load(missing, later);
+    got = r3.session;
     EXPECT_FALSE(got.has_value());
     co_await iface.erase(missing);  // no-op
   });
@@ -121,14 +131,16 @@ TEST(MemorySessionStore, AsyncLoginIsOneTime) {
     co_await iface.save_login(l);
     const std::string state = "st";
     const std::int64_t now = kT0 + 5;
-    std::optional<LoginState> got = co_await iface.take_login(state, now);
+    auto r4 = co_await iface.take_login(state, now);
+    std::optional<LoginState> got = r4.login;
     EXPECT_TRUE(got.has_value());
     if (got) {
       EXPECT_EQ(got->verifier, "verifier");
       EXPECT_EQ(got->nonce, "nonce");
       EXPECT_EQ(got->redirect, "/app");
     }
-    got = co_await iface.take_login(state, now);
+    auto r5 = co_await iface.take_login(state, now);
+    got = r5.login;
     EXPECT_FALSE(got.has_value());  // replay
   });
 }
@@ -257,25 +269,25 @@ TEST(MemorySessionStore, SweepDropsExpiredOnly) {
   for (std::int64_t t = kT0 + 300; t <= kT0 + 3300; t += 300) ASSERT_TRUE(store.load_sync("busy", t));
   ASSERT_TRUE(store.load_sync("young", kT0 + 3300));
 
-  auto swept = store.sweep(kT0 + 3300);
+  auto swept = store.sweep_sync(kT0 + 3300);
   EXPECT_EQ(swept.sessions, 1u);  // idle
   EXPECT_EQ(swept.logins, 1u);    // l-old
   EXPECT_EQ(store.size(), 2u);
   EXPECT_EQ(store.login_count(), 1u);
 
   ASSERT_TRUE(store.load_sync("busy", kT0 + 3600));
-  swept = store.sweep(kT0 + 3601);  // "busy" reached its absolute lifetime, l-new its timeout
+  swept = store.sweep_sync(kT0 + 3601);  // "busy" reached its absolute lifetime, l-new its timeout
   EXPECT_EQ(swept.sessions, 1u);
   EXPECT_EQ(swept.logins, 1u);
   EXPECT_EQ(store.size(), 1u);
   EXPECT_TRUE(store.load_sync("young", kT0 + 3601));
 
-  swept = store.sweep(kT0 + 3601 + 601);  // and "young" idles out
+  swept = store.sweep_sync(kT0 + 3601 + 601);  // and "young" idles out
   EXPECT_EQ(swept.sessions, 1u);
   EXPECT_EQ(swept.logins, 0u);
   EXPECT_EQ(store.size(), 0u);
   EXPECT_EQ(store.login_count(), 0u);
-  swept = store.sweep(kT0 + 10'000);
+  swept = store.sweep_sync(kT0 + 10'000);
   EXPECT_EQ(swept.sessions, 0u);
   EXPECT_EQ(swept.logins, 0u);
 }
@@ -319,7 +331,7 @@ TEST(MemorySessionStore, ConcurrentStress) {
         }
         if (i % 512 == 0) {
           if (store.size() > kMax || store.login_count() > 32) broken = true;
-          if (t == 0) store.sweep(now);
+          if (t == 0) store.sweep_sync(now);
         }
       }
     });

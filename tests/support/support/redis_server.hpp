@@ -1,0 +1,56 @@
+// A real redis-server (Debian's redis-server package) on 127.0.0.1 for one
+// test: a fresh data directory, a free port, no persistence except what
+// stop(/*save=*/true) writes, which the next start() on the same port loads —
+// so a test can take Redis away and bring it back with its data.
+//
+// Usage:
+//   support::RedisServer redis;
+//   ASSERT_TRUE(redis.start());
+//   auto v = redis.command({"KEYS", "authgate:*"});   // hiredis's reader (gateway/redis/reply.hpp)
+//   redis.stop(/*save=*/true);  ...  ASSERT_TRUE(redis.start());   // same port, same data
+//   redis.kill();                                      // SIGKILL, nothing saved
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "redis/reply.hpp"
+#include "support/gateway_process.hpp"
+#include "support/net.hpp"
+
+namespace support {
+
+class RedisServer {
+ public:
+  RedisServer();
+  ~RedisServer();
+  RedisServer(const RedisServer&) = delete;
+  RedisServer& operator=(const RedisServer&) = delete;
+
+  static std::optional<std::string> skip_reason();  // no redis-server binary
+
+  ::testing::AssertionResult start(Clock::duration ready_timeout = 10s);
+  // SHUTDOWN [SAVE|NOSAVE] and wait for the exit.
+  bool stop(bool save);
+  void kill();
+  bool running() const { return pid_ > 0; }
+  std::uint16_t port() const { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+  // One command on its own connection; nullopt when Redis does not answer.
+  std::optional<authgate::redis::RedisValue> command(const std::vector<std::string>& args,
+                                                     Clock::duration timeout = 2s) const;
+  std::string log() const;
+
+ private:
+  TempDir dir_;
+  std::uint16_t port_;
+  pid_t pid_ = -1;
+};
+
+}  // namespace support
