@@ -98,8 +98,7 @@ Metrics::Metrics(const std::string& version)
       redis_up(BuildGauge()
                    .Name("authgate_redis_up")
                    .Help("1 while at least one Redis connection is ready, else 0 (absent without a redis: block)")
-                   .Register(registry)
-                   .Add({})),
+                   .Register(registry)),
       redis_command_duration(BuildHistogram()
                                  .Name("authgate_redis_command_duration_seconds")
                                  .Help("Redis command latency, submit to reply")

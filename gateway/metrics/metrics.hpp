@@ -60,7 +60,7 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& refresh_lock_duration;  // phase: hold, wait
   prometheus::Family<prometheus::Counter>& revocation_syncs;       // result
   prometheus::Family<prometheus::Counter>& revocations;            // kind: jti, sub
-  prometheus::Gauge& redis_up;
+  prometheus::Family<prometheus::Gauge>& redis_up;                 // no labels; a child only with a redis: block
   prometheus::Histogram& redis_command_duration;
   prometheus::Gauge& revocation_entries;
   prometheus::Counter& logouts;

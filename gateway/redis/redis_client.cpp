@@ -117,6 +117,7 @@ struct RedisClient::Impl {
   std::vector<std::unique_ptr<Connection>> connections;
   std::size_t next = 0;  // round robin (io thread only)
   std::atomic<int> ready_count{0};
+  prometheus::Gauge* up_gauge = &metrics.redis_up.Add({});
   bool stopping = false;  // io thread only
   std::atomic<bool> closed{false};
   std::thread thread;
@@ -408,14 +409,12 @@ void RedisClient::Impl::dispatch(const RequestPtr& r) {
 
 void RedisClient::Impl::set_ready(bool ready) {
   const int now = ready_count.fetch_add(ready ? 1 : -1) + (ready ? 1 : -1);
-  metrics.redis_up.Set(now > 0 ? 1 : 0);
+  up_gauge->Set(now > 0 ? 1 : 0);
 }
 
 RedisClient::RedisClient(const config::RedisConfig& cfg, metrics::Metrics& metrics)
     : cfg_(cfg), prefix_(cfg.key_prefix), address_(describe_address(cfg)),
-      impl_(std::make_unique<Impl>(cfg, metrics, address_)) {
-  metrics.redis_up.Set(0);
-}
+      impl_(std::make_unique<Impl>(cfg, metrics, address_)) {}
 
 RedisClient::~RedisClient() { stop(); }
 

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <iostream>
 #include <thread>
 
 #include "auth/test_signer.hpp"
@@ -214,6 +215,12 @@ TEST_F(Fleet, ACookieFromALoginOnAWorksOnBAndSurvivesARestartOfA) {
       ASSERT_TRUE(ttl);
       EXPECT_GT(ttl->integer, 8 * 3600 - 60) << k.str;
       EXPECT_LE(ttl->integer, 8 * 3600) << k.str;
+      // For the README's sizing note: what one session costs in Redis, with its tokens.
+      auto bytes = redis_->command({"MEMORY", "USAGE", k.str});
+      ASSERT_TRUE(bytes && bytes->is_integer());
+      RecordProperty("redis_session_bytes", static_cast<int>(bytes->integer));
+      std::cout << "[ fleet    ] one session in Redis: " << bytes->integer << " bytes (access token "
+                << token.size() << " bytes)\n";
     }
 
   // A restart loses nothing: the session is in Redis. A is killed and a new process with
