@@ -57,6 +57,9 @@ struct FleetSetup {
   std::string refresh_before_expiry = "1s";
   std::string lock_lease = "10s";
   std::string lock_wait = "15s";
+  int instances = 2;
+  support::RedisServerOptions redis;
+  std::string redis_extra;    // more lines of the redis: block, e.g. "  tls: {...}\n"
 };
 
 class Fleet : public ::testing::Test {
@@ -67,7 +70,7 @@ class Fleet : public ::testing::Test {
   }
 
   void start(const FleetSetup& setup = {}) {
-    redis_ = std::make_unique<RedisServer>();
+    redis_ = std::make_unique<RedisServer>(setup.redis);
     ASSERT_TRUE(redis_->start());
     op_ = std::make_unique<OidcProvider>();
     up_ = std::make_unique<UpstreamServer>(support::handlers::echo());
@@ -87,7 +90,8 @@ class Fleet : public ::testing::Test {
     cfg.env.push_back({"OP_SECRET", op_->client_secret(OidcClient::gateway)});
     cfg.env.push_back({"COOKIE_SECRET", kCookieSecret});
     cfg.env.push_back({"ADMIN_TOKEN", kAdminToken});
-    for (auto& gw : gw_) gw = std::make_unique<GatewayProcess>(cfg);
+    instances_ = setup.instances;
+    for (int i = 0; i < instances_; ++i) gw_[i] = std::make_unique<GatewayProcess>(cfg);
     public_url_ = url(0);
     cfg.extra_yaml = "sessions:\n"
                      "  client:\n"
@@ -104,20 +108,20 @@ class Fleet : public ::testing::Test {
                      "  refresh_lock_lease: " + setup.lock_lease + "\n"
                      "  refresh_lock_wait: " + setup.lock_wait + "\n"
                      "redis:\n"
-                     "  address: " + redis_->address() + "\n"
+                     "  address: " + (setup.redis.unix_socket ? "unix:" + redis_->unix_socket_path() : redis_->address()) + "\n"
                      "  key_prefix: \"fleet:\"\n"
                      "  command_timeout: 500ms\n"
                      "  reconnect_min: 50ms\n"
-                     "  reconnect_max: 300ms\n"
+                     "  reconnect_max: 300ms\n" + setup.redis_extra +
                      "revocation:\n"
                      "  store: redis\n"
                      "  sync_interval: 300ms\n"
                      "  admin_token_env: ADMIN_TOKEN\n";
-    for (auto& gw : gw_) gw->write_config(cfg);
+    for (int i = 0; i < instances_; ++i) gw_[i]->write_config(cfg);
     op_->options().redirect_uris = {public_url_ + "/oauth2/callback"};
     op_->options().access_token_ttl_s = setup.at_ttl_s;
     ASSERT_TRUE(op_->start());
-    for (auto& gw : gw_) ASSERT_TRUE(gw->start());
+    for (int i = 0; i < instances_; ++i) ASSERT_TRUE(gw_[i]->start());
   }
 
   std::string url(int i) const { return "http://127.0.0.1:" + std::to_string(gw_[i]->port()); }
@@ -166,6 +170,7 @@ class Fleet : public ::testing::Test {
   std::unique_ptr<OidcProvider> op_;
   std::unique_ptr<UpstreamServer> up_;
   std::unique_ptr<GatewayProcess> gw_[2];
+  int instances_ = 2;
   std::string public_url_;
 };
 
@@ -409,6 +414,94 @@ TEST_F(Fleet, AJtiRevokedThroughAIsRefusedByBWithinTheSyncInterval) {
                                      dir.file("admin-token")});
   EXPECT_EQ(list.exit_code, 0) << list.err;
   EXPECT_NE(list.out.find(jti), std::string::npos) << list.out;
+}
+
+// ---- Redis frozen: command timeouts, then recovery ----------------------------------
+
+TEST_F(Fleet, AFrozenRedisTimesOutAt503AndTheInstancesRecoverWhenItThaws) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  const std::string cookie = login();
+  ASSERT_FALSE(cookie.empty());
+  ASSERT_EQ(::kill(redis_->pid(), SIGSTOP), 0);  // accepts nothing, answers nothing
+  const auto t0 = Clock::now();
+  auto r = call(0, "/app/page", cookie);
+  const double took = seconds_since(t0);
+  ::kill(redis_->pid(), SIGCONT);
+  EXPECT_EQ(status_of(r), 503) << describe(r);
+  EXPECT_LT(took, 3.0) << "bounded by redis.command_timeout (500ms), not hanging";
+  EXPECT_GE(metric_or_zero(*gw_[0], "authgate_redis_commands_total", {{"result", "timeout"}}), 1);
+  const std::string log = gw_[0]->stdout_text() + gw_[0]->stderr_text();
+  EXPECT_NE(log.find("no reply within 500 ms"), std::string::npos) << log;
+  int status = 0;
+  const auto deadline = Clock::now() + 10s;
+  while (Clock::now() < deadline && (status = status_of(call(0, "/app/page", cookie))) != 200)
+    std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(status, 200) << "the dropped connection is re-made and the session is intact";
+}
+
+// ---- Redis over TLS and over a unix socket -------------------------------------------------
+
+TEST_F(Fleet, SessionsWorkWithRedisOverTls) {
+  support::TempDir certs;
+  const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+                          "-addext subjectAltName=DNS:localhost -keyout " + certs.file("key.pem") +
+                          " -out " + certs.file("cert.pem") + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  FleetSetup setup;
+  setup.instances = 1;
+  setup.redis.tls_cert_file = certs.file("cert.pem");
+  setup.redis.tls_key_file = certs.file("key.pem");
+  setup.redis_extra = "  tls: {ca_file: " + certs.file("cert.pem") + ", server_name: localhost}\n";
+  ASSERT_NO_FATAL_FAILURE(start(setup));
+  const std::string cookie = login();
+  ASSERT_FALSE(cookie.empty());
+  EXPECT_EQ(status_of(call(0, "/app/page", cookie)), 200);
+  auto keys = redis_->command({"KEYS", "fleet:session:*"});  // over the plain port: it is there
+  ASSERT_TRUE(keys && keys->is_array());
+  EXPECT_EQ(keys->elements.size(), 1u);
+}
+
+TEST_F(Fleet, AnUntrustedRedisCertificateKeepsTheInstanceUnready) {
+  support::TempDir certs;
+  for (const char* name : {"a", "b"}) {
+    const std::string cmd = std::string("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost ") +
+                            "-addext subjectAltName=DNS:localhost -keyout " + certs.file(std::string(name) + "-key.pem") +
+                            " -out " + certs.file(std::string(name) + ".pem") + " >/dev/null 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+  }
+  redis_ = std::make_unique<RedisServer>(
+      support::RedisServerOptions{certs.file("a.pem"), certs.file("a-key.pem"), false});
+  ASSERT_TRUE(redis_->start());
+  up_ = std::make_unique<UpstreamServer>(support::handlers::echo());
+  GatewayConfig cfg;
+  cfg.upstreams.push_back({"app", up_->url()});
+  cfg.routes.push_back(RouteSpec{"app", "app", "/app"});
+  cfg.extra_yaml = "redis:\n  address: " + redis_->address() + "\n  tls: {ca_file: " + certs.file("b.pem") +
+                   ", server_name: localhost}\n";
+  cfg.wait_for_ready = false;
+  GatewayProcess gw(cfg);
+  ASSERT_TRUE(gw.start());
+  std::optional<Response> ready;
+  for (int i = 0; i < 20; ++i) {
+    ready = gw.admin_get("/readyz");
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503);
+  EXPECT_NE(ready->body.find("redis:"), std::string::npos) << ready->body;
+  EXPECT_EQ(metric_or_zero(gw, "authgate_redis_up"), 0);
+  const std::string log = gw.stdout_text() + gw.stderr_text();
+  EXPECT_NE(log.find("certificate verify failed"), std::string::npos) << log;
+}
+
+TEST_F(Fleet, SessionsWorkWithRedisOverAUnixSocket) {
+  FleetSetup setup;
+  setup.instances = 1;
+  setup.redis.unix_socket = true;
+  ASSERT_NO_FATAL_FAILURE(start(setup));
+  const std::string cookie = login();
+  ASSERT_FALSE(cookie.empty());
+  EXPECT_EQ(status_of(call(0, "/app/page", cookie)), 200);
 }
 
 // ---- the deny-list on one instance (revocation.store: memory), admin API rejections ----

@@ -25,7 +25,8 @@ bool reap(pid_t pid, Clock::duration timeout) {
 }
 }  // namespace
 
-RedisServer::RedisServer() : port_(free_port()) {}
+RedisServer::RedisServer(RedisServerOptions options)
+    : options_(std::move(options)), port_(free_port()), plain_port_(options_.tls_cert_file.empty() ? port_ : free_port()) {}
 
 RedisServer::~RedisServer() { kill(); }
 
@@ -37,10 +38,14 @@ std::optional<std::string> RedisServer::skip_reason() {
 
 ::testing::AssertionResult RedisServer::start(Clock::duration ready_timeout) {
   if (pid_ > 0) return ::testing::AssertionFailure() << "redis-server already running";
-  const std::vector<std::string> argv{kRedisServer, "--bind", "127.0.0.1", "--port", std::to_string(port_),
-                                      "--dir", dir_.path(), "--dbfilename", "dump.rdb", "--save", "",
-                                      "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no",
-                                      "--logfile", dir_.file("redis.log")};
+  std::vector<std::string> argv{kRedisServer, "--bind", "127.0.0.1", "--port", std::to_string(plain_port_),
+                                "--dir", dir_.path(), "--dbfilename", "dump.rdb", "--save", "",
+                                "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no",
+                                "--logfile", dir_.file("redis.log")};
+  if (!options_.tls_cert_file.empty())
+    argv.insert(argv.end(), {"--tls-port", std::to_string(port_), "--tls-cert-file", options_.tls_cert_file,
+                             "--tls-key-file", options_.tls_key_file, "--tls-auth-clients", "no"});
+  if (options_.unix_socket) argv.insert(argv.end(), {"--unixsocket", unix_socket_path(), "--unixsocketperm", "700"});
   pid_ = spawn_process(argv, dir_.file("stdout.log"), dir_.file("stderr.log"));
   if (pid_ < 0) return ::testing::AssertionFailure() << "fork failed";
   const auto end = Clock::now() + ready_timeout;
@@ -80,7 +85,7 @@ void RedisServer::kill() {
 std::optional<authgate::redis::RedisValue> RedisServer::command(const std::vector<std::string>& args,
                                                                 Clock::duration timeout) const {
   const Deadline deadline = Deadline::in(timeout);
-  Fd fd = connect_loopback(port_, deadline);
+  Fd fd = connect_loopback(plain_port_, deadline);
   if (!fd.valid() || !send_all(fd.get(), authgate::redis::encode_command(args), deadline)) return std::nullopt;
   authgate::redis::ReplyReader reader;
   authgate::redis::RedisValue v;

@@ -25,9 +25,16 @@
 
 namespace support {
 
+struct RedisServerOptions {
+  // TLS on port() (with this certificate and key; clients are not asked for one), plus a
+  // plain port for command().
+  std::string tls_cert_file, tls_key_file;
+  bool unix_socket = false;  // also listen on unix_socket_path()
+};
+
 class RedisServer {
  public:
-  RedisServer();
+  explicit RedisServer(RedisServerOptions options = {});
   ~RedisServer();
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
@@ -41,6 +48,8 @@ class RedisServer {
   bool running() const { return pid_ > 0; }
   std::uint16_t port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string unix_socket_path() const { return dir_.file("redis.sock"); }
+  pid_t pid() const { return pid_; }
 
   // One command on its own connection; nullopt when Redis does not answer.
   std::optional<authgate::redis::RedisValue> command(const std::vector<std::string>& args,
@@ -48,8 +57,10 @@ class RedisServer {
   std::string log() const;
 
  private:
+  RedisServerOptions options_;
   TempDir dir_;
   std::uint16_t port_;
+  std::uint16_t plain_port_;  // == port_ without TLS
   pid_t pid_ = -1;
 };
 
