@@ -218,8 +218,9 @@ class ClientSession {
     if (buffer_.size() == 0) {  // idle keep-alive wait for the first byte
       if (worker_.state().draining.load()) co_return false;
       // An idle connection holds no body buffer: 10,000 idle keep-alive clients would
-      // otherwise keep 64 KiB each (load-tests/RESULTS.md). Taken again on the next body.
-      relay_.reset();
+      // otherwise keep 64 KiB each (load-tests/RESULTS.md). It goes back to the worker's
+      // spares and the next body takes one from there.
+      if (relay_) worker_.give_back_relay_buffer(std::move(relay_));
       handle_.idle = true;
       stream_.tcp().expires_after(timeouts.keepalive_idle);
       auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kFirstRead), use_tuple);
@@ -738,7 +739,7 @@ class ClientSession {
   }
 
   char* relay_buffer() {
-    if (!relay_) relay_ = std::make_unique_for_overwrite<char[]>(kRelayChunk);  // no 64 KiB memset
+    if (!relay_) relay_ = worker_.take_relay_buffer(kRelayChunk);
     return relay_.get();
   }
 

@@ -102,4 +102,15 @@ std::list<ConnectionHandle*>::iterator Worker::add_connection(ConnectionHandle* 
 
 void Worker::remove_connection(std::list<ConnectionHandle*>::iterator it) { connections_.erase(it); }
 
+std::unique_ptr<char[]> Worker::take_relay_buffer(std::size_t size) {
+  if (spare_relays_.empty()) return std::make_unique_for_overwrite<char[]>(size);
+  auto b = std::move(spare_relays_.back());
+  spare_relays_.pop_back();
+  return b;
+}
+
+void Worker::give_back_relay_buffer(std::unique_ptr<char[]> buffer) {
+  if (buffer && spare_relays_.size() < kSpareRelayBuffers) spare_relays_.push_back(std::move(buffer));
+}
+
 }  // namespace authgate::proxy
