@@ -26,6 +26,7 @@ step 2. Each step is bounded in time; the whole run is bounded by MAX_SECONDS.
 import asyncio
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -153,6 +154,7 @@ async def main():
     gw = subprocess.Popen([AUTHGATE, "--config", cfg], stdout=err, stderr=err)
     conns = []
     results = {}
+    ok = False
     try:
         def ready():
             try:
@@ -234,6 +236,7 @@ async def main():
         print(f"| RSS per idle keep-alive connection (KiB) | {(used - idle) / CONNS:.2f} |")
         print(f"| fds: idle / open / after close | {results['idle'][1]} / {results['used'][1]} / {results['closed'][1]} |")
         print(f"| connections rejected | {rejected:g} |")
+        ok = True
     finally:
         for _, w in conns:
             w.close()
@@ -245,7 +248,10 @@ async def main():
                 gw.kill()
         server.close()
         err.close()
-        log(f"authgate output: {tmp}/authgate.err")
+        if ok and os.environ.get("KEEP_TMP") != "1":
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            log(f"authgate output kept: {tmp}/authgate.err")
 
 
 if __name__ == "__main__":
