@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds, then ctest (unit and
 # end-to-end integration tests through the real binary over loopback), then a
-# bounded libFuzzer run of the auth fuzz targets (FUZZ_SECONDS=0 skips it).
+# bounded libFuzzer run of the fuzz targets (FUZZ_SECONDS=0 skips it), then the
+# test suite again under ASan+UBSan and under TSan (SANITIZE=0 skips them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh test
@@ -21,3 +22,14 @@ ctest --output-on-failure --timeout 600 -j 1 "$@"
 if [[ ${FUZZ_SECONDS:-30} != 0 ]]; then
   FUZZ_SECONDS=${FUZZ_SECONDS:-30} "$repo/tests/fuzz/run.sh"
 fi
+
+# --- sanitizers (scripts/sanitize.sh): opt-in for now, SANITIZE="asan tsan" (or one of
+# them). Each builds the project again in its own directory (build-asan/, build-tsan/):
+# about 20 minutes per build on 2 cores, so both would push this script past the hour;
+# whether the full ASan run and the TSan subset fit is not measured yet. Both run even
+# when the first fails.
+sanitize_status=0
+for mode in ${SANITIZE:-}; do
+  "$repo/scripts/sanitize.sh" "$mode" || sanitize_status=1
+done
+exit $sanitize_status

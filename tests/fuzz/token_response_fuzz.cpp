@@ -41,6 +41,7 @@
 #include <boost/json/value.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -113,6 +114,29 @@ void check_token_error(std::string_view text, const json::value& ref, bool ref_o
   check_sanitised(e->description, 512);
 }
 
+// Equal values, where a NaN (Boost.JSON 1.81 reads 0e400 as NaN) counts as equal
+// to a NaN at the same place: NaN != NaN would fail operator==.
+bool same(const json::value& a, const json::value& b) {
+  if (a.is_double() && b.is_double() && std::isnan(a.get_double()) && std::isnan(b.get_double())) return true;
+  if (a.is_array() && b.is_array()) {
+    if (a.get_array().size() != b.get_array().size()) return false;
+    for (std::size_t i = 0; i < a.get_array().size(); ++i)
+      if (!same(a.get_array()[i], b.get_array()[i])) return false;
+    return true;
+  }
+  if (a.is_object() && b.is_object()) {
+    if (a.get_object().size() != b.get_object().size()) return false;
+    for (const auto& m : a.get_object()) {
+      const json::value* other = b.get_object().if_contains(m.key());
+      if (!other || !same(m.value(), *other)) return false;
+    }
+    return true;
+  }
+  return a == b;
+}
+
+bool same_members(const json::object& a, const json::object& b) { return same(json::value(a), json::value(b)); }
+
 void check_introspection(std::string_view text, const json::value& ref, bool ref_ok) {
   config::Introspection cfg;  // defaults: cache_ttl 5m, negative_ttl 10s
   const std::int64_t ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg.cache_ttl).count();
@@ -133,7 +157,7 @@ void check_introspection(std::string_view text, const json::value& ref, bool ref
     return;
   }
   FUZZ_CHECK(active->get_bool());
-  FUZZ_CHECK(r.claims && *r.claims == o);
+  FUZZ_CHECK(r.claims && same_members(*r.claims, o));
   std::int64_t exp = 0;
   if (const json::value* v = o.if_contains("exp")) FUZZ_CHECK(auth::numeric_date(*v, exp) && exp > kNow);
   std::int64_t nbf = 0;
