@@ -21,11 +21,12 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
  && /authgate --version
 
 FROM debian:bookworm-slim AS runtime
-# libprometheus-cpp-core1.0: libprometheus-cpp-core.so.1.0; libspdlog1.10 + libfmt9: spdlog is
+# One package per shared library of the binary (scripts/check_docker_runtime.sh checks the list
+# against ldd in CI). libprometheus-cpp-core1.0: libprometheus-cpp-core.so.1.0; libspdlog1.10 + libfmt9: spdlog is
 # linked dynamically; Boost (Asio, Beast, JSON) is header-only or static here.
 RUN apt-get update -q \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-      libssl3 libyaml-cpp0.7 libprometheus-cpp-core1.0 libspdlog1.10 libfmt9 \
+      libssl3 libyaml-cpp0.7 libprometheus-cpp-core1.0 libspdlog1.10 libfmt9 libhiredis0.14 \
       ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --home-dir /nonexistent --shell /usr/sbin/nologin authgate

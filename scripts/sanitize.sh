@@ -45,11 +45,12 @@ case $mode in
     # tests that run several worker threads, the control thread and IdP fetches
     # against shared caches, key sets and config snapshots: bearer tokens, JWKS
     # refresh/rotation, token cache, introspection, sessions, reload, keep-alive,
-    # shutdown/drain. TSan costs 5-15x; the rest of the integration suite (limits,
+    # shutdown/drain, fleet mode (the Redis client's own thread, the deny-list) and
+    # the fault tests (SIGHUP under load from 4 threads). TSan costs 5-15x; the rest of the integration suite (limits,
     # smuggling, streaming, websocket, TLS, forwarding, CLI, harness self-tests)
     # exercises one connection's coroutine on one thread and is left out.
     default_unit_exclude='^fuzz_replay\.'
-    default_integration='^(Bearer|Jwks|TokenCache|Introspection|Session|Reload|KeepAlive|Shutdown|Oidc)\.'
+    default_integration='^(Bearer|Jwks|JwksLimits|JwksTls|TokenCache|Introspection|Session|Reload|KeepAlive|Shutdown|Oidc|Fleet|Revocation|FailureBehaviour)\.'
     ;;
   *)
     echo "usage: $0 asan|tsan [ctest arguments]" >&2

@@ -82,8 +82,16 @@ struct AdminServer::Impl {
     } else if (target == "/readyz") {
       res.set(bhttp::field::content_type, "application/json");
       const auto waiting = health.waiting_for ? health.waiting_for() : std::vector<std::string>{};
-      if (health.ready() && waiting.empty()) {
+      const auto degraded = health.degraded ? health.degraded() : std::vector<std::string>{};
+      if (health.ready() && waiting.empty() && degraded.empty()) {
         res.body() = "{\"status\":\"ready\"}\n";
+      } else if (health.ready() && waiting.empty()) {
+        boost::json::object body;
+        body["status"] = "degraded";
+        boost::json::array names;
+        for (const auto& d : degraded) names.emplace_back(d);
+        body["degraded"] = std::move(names);
+        res.body() = boost::json::serialize(body) + "\n";
       } else {
         res.result(bhttp::status::service_unavailable);
         boost::json::object body;

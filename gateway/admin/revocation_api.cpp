@@ -1,5 +1,7 @@
 #include "admin/revocation_api.hpp"
 
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <openssl/crypto.h>
 
 #include <cctype>
@@ -12,14 +14,12 @@ namespace authgate::admin {
 namespace {
 
 ApiReply error(unsigned status, std::string_view code, std::string_view description) {
+  boost::json::object o;
+  o["error"] = code;
+  o["error_description"] = description;
   ApiReply r;
   r.status = status;
-  r.body = "{\"error\":\"" + std::string(code) + "\",\"error_description\":\"";
-  for (char c : description) {
-    if (c == '"' || c == '\\') r.body += '\\';
-    if (static_cast<unsigned char>(c) >= 0x20) r.body += c;
-  }
-  r.body += "\"}\n";
+  r.body = boost::json::serialize(o) + "\n";
   return r;
 }
 

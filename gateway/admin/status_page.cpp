@@ -267,6 +267,18 @@ void render_counters(Html& h, const StatusSnapshot& s) {
   h.text(count_text(c.sessions_active)).raw("</span></p><p>refresh grants, by result:</p>");
   h.counts(c.refresh_grants, "none yet").raw("<p>logins, by result:</p>").counts(c.logins, "none yet");
   h.raw("</div>");
+  const auto& f = s.fleet;
+  h.raw("<div id=\"fleet\"><h3>Fleet</h3><p>session store: ").text(f.session_store.empty() ? "none" : f.session_store);
+  h.raw("</p><p>redis: ");
+  if (f.redis_address.empty()) h.raw("not configured");
+  else h.text(f.redis_address).raw(" ").badge(f.redis_up ? "ok" : "bad", f.redis_up ? "up" : "down");
+  h.raw("</p>");
+  if (!f.redis_address.empty()) h.raw("<p>commands, by result:</p>").counts(f.redis_commands, "none yet");
+  h.raw("<p>deny-list: ").text(f.revocation_store.empty() ? "off" : f.revocation_store);
+  if (!f.revocation_store.empty()) h.raw(", ").text(count_text(f.revocation_entries)).raw(" entries");
+  h.raw("</p>");
+  if (!f.revocation_store.empty()) h.raw("<p>refused as revoked:</p>").counts(f.revoked, "none yet");
+  h.raw("</div>");
   h.raw("<div id=\"process\"><h3>Process</h3><p>open client connections: ");
   h.text(count_text(c.connections_active)).raw("</p><p>reloads: ").text(count_text(c.reloads_ok));
   h.raw(" ok, ").text(count_text(c.reloads_failed)).raw(" failed</p></div>");

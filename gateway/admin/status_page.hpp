@@ -101,6 +101,17 @@ struct StatusSnapshot {
     double connections_active = 0;
     double reloads_ok = 0, reloads_failed = 0;
   } counters;
+
+  // Fleet mode (redis:, sessions.store, revocation:).
+  struct Fleet {
+    std::string session_store;              // "" (no sessions), memory or redis
+    std::string redis_address;              // "" without a redis: block
+    bool redis_up = false;
+    std::vector<NamedCount> redis_commands;  // authgate_redis_commands_total by result
+    std::string revocation_store;           // "" (no deny-list), memory or redis
+    double revocation_entries = 0;
+    std::vector<NamedCount> revoked;         // authgate_revoked_tokens_total by kind
+  } fleet;
 };
 
 std::string render_status_page(const StatusSnapshot& s);

@@ -95,8 +95,14 @@ struct App::Impl {
       std::vector<std::string> waiting;
       if (auto rt = state.runtime.load())
         for (auto& name : rt->authenticator.issuers_not_ready(unix_now())) waiting.push_back("issuer:" + name);
-      if (services.redis && !services.redis->up()) waiting.push_back("redis:" + services.redis->address());
+      if (services.redis && !services.redis->was_up()) waiting.push_back("redis:" + services.redis->address());
       return waiting;
+    };
+    health.degraded = [this] {
+      std::vector<std::string> down;
+      if (services.redis && services.redis->was_up() && !services.redis->up())
+        down.push_back("redis:" + services.redis->address());
+      return down;
     };
     config_status.path = config_path;
     {

@@ -191,6 +191,24 @@ admin::StatusSnapshot build_status_snapshot(const proxy::Runtime& rt, const metr
   c.connections_active = metrics.connections_active.Value();
   c.reloads_ok = metrics.reload_success.Value();
   c.reloads_failed = metrics.reload_failure.Value();
+
+  auto& f = s.fleet;
+  if (rt.cfg.sessions) f.session_store = rt.cfg.sessions->store;
+  if (rt.cfg.redis) {
+    f.redis_address = rt.cfg.redis->unix_socket.empty() ? rt.cfg.redis->host + ":" + std::to_string(rt.cfg.redis->port)
+                                                        : "unix:" + rt.cfg.redis->unix_socket;
+    each_sample(metrics.redis_up, [&](const prometheus::ClientMetric&, double v) { f.redis_up = v > 0; });
+    std::map<std::string, double> commands;
+    each_sample(metrics.redis_commands, [&](const prometheus::ClientMetric& m, double v) { commands[label(m, "result")] += v; });
+    f.redis_commands = to_list(commands);
+  }
+  if (rt.cfg.revocation) {
+    f.revocation_store = rt.cfg.revocation->store;
+    f.revocation_entries = metrics.revocation_entries.Value();
+    std::map<std::string, double> revoked;
+    each_sample(metrics.revocations, [&](const prometheus::ClientMetric& m, double v) { revoked[label(m, "kind")] += v; });
+    f.revoked = to_list(revoked);
+  }
   return s;
 }
 

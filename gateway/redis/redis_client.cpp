@@ -21,6 +21,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <thread>
@@ -91,7 +92,10 @@ struct RedisClient::Impl {
   }
 
   void submit(std::string wire, asio::any_io_executor ex, Handler h) {
-    if (closed.load()) {  // stop() has joined the thread: nothing would run a posted dispatch
+    // Under closing_mu: a command posted here is either seen by stop()'s last poll or
+    // answered at once, never left in a queue that nothing runs.
+    std::lock_guard lock(closing_mu);
+    if (closed) {  // stop() has joined the thread: nothing would run a posted dispatch
       asio::post(ex, [h = std::move(h)]() mutable {
         std::move(h)(RedisResult{make_error_code(redis_errc::shutting_down), {}});
       });
@@ -117,9 +121,11 @@ struct RedisClient::Impl {
   std::vector<std::unique_ptr<Connection>> connections;
   std::size_t next = 0;  // round robin (io thread only)
   std::atomic<int> ready_count{0};
+  std::atomic<bool> ever_ready{false};
   prometheus::Gauge* up_gauge = &metrics.redis_up.Add({});
   bool stopping = false;  // io thread only
-  std::atomic<bool> closed{false};
+  std::mutex closing_mu;
+  bool closed = false;  // under closing_mu
   std::thread thread;
   std::mt19937 rng{std::random_device{}()};
 };
@@ -131,6 +137,7 @@ struct RedisClient::Impl::Connection {
   const std::size_t index;
   std::optional<net::Stream> tcp;                           // TCP or TLS
   std::optional<asio::local::stream_protocol::socket> local;  // unix socket
+  std::optional<asio::ip::tcp::resolver> resolver;             // while a host name is resolved
   std::unique_ptr<ReplyReader> reader;
   std::deque<RequestPtr> in_flight;  // written (or queued to write), replies come in this order
   std::string out;                   // queued bytes not yet handed to a write
@@ -155,6 +162,7 @@ struct RedisClient::Impl::Connection {
   }
   void close_socket() {
     boost::system::error_code ignored;
+    if (resolver) resolver->cancel();  // the connect deadline and stop() bound the lookup too
     if (local) local->close(ignored);
     if (tcp) tcp->tcp().socket().close(ignored);
   }
@@ -271,10 +279,13 @@ struct RedisClient::Impl::Connection {
       const asio::local::stream_protocol::endpoint endpoint(cfg.unix_socket);
       std::tie(ec) = co_await local->async_connect(endpoint, asio::as_tuple(asio::use_awaitable));
     } else {
-      asio::ip::tcp::resolver resolver(owner.io);
+      resolver.emplace(owner.io);
       const std::string port = std::to_string(cfg.port);  // named: GCC 12 (docs/ARCHITECTURE.md)
-      auto [rec, results] = co_await resolver.async_resolve(cfg.host, port, asio::as_tuple(asio::use_awaitable));
+      auto [rec, results] = co_await resolver->async_resolve(cfg.host, port, asio::as_tuple(asio::use_awaitable));
+      resolver.reset();
       ec = rec;
+      // stop() (fail) cancels the watchdog: without this check the connect would have no deadline.
+      if (!ec && owner.stopping) ec = asio::error::operation_aborted;
       if (!ec && !timed_out) {
         if (owner.tls_ctx) tcp.emplace(boost::beast::tcp_stream(owner.io), *owner.tls_ctx);
         else tcp.emplace(boost::beast::tcp_stream(owner.io));
@@ -310,11 +321,8 @@ struct RedisClient::Impl::Connection {
       const std::vector<std::string> select{"SELECT", std::to_string(cfg.db)};
       result = co_await handshake_command(select, why);
     }
-    if (timed_out && !result) {
-      why = "connect timed out";
-      result = redis_errc::timeout;
-    } else if (timed_out) {
-      why = "connect timed out (" + why + ")";
+    if (timed_out && result != redis_errc::timeout) {  // the deadline closed the socket under AUTH/SELECT
+      why = result ? "connect timed out (" + why + ")" : "connect timed out";
       result = redis_errc::timeout;
     }
     attempt->active = false;
@@ -409,6 +417,7 @@ void RedisClient::Impl::dispatch(const RequestPtr& r) {
 
 void RedisClient::Impl::set_ready(bool ready) {
   const int now = ready_count.fetch_add(ready ? 1 : -1) + (ready ? 1 : -1);
+  if (now > 0) ever_ready.store(true);
   up_gauge->Set(now > 0 ? 1 : 0);
 }
 
@@ -435,7 +444,10 @@ void RedisClient::stop() {
   });
   impl_->work.reset();
   impl_->thread.join();
-  impl_->closed = true;
+  {
+    std::lock_guard lock(impl_->closing_mu);
+    impl_->closed = true;
+  }
   // Commands posted between the last dispatch and the join are answered here.
   impl_->io.restart();
   impl_->io.poll();
@@ -453,5 +465,6 @@ asio::awaitable<RedisResult> RedisClient::exec(const std::vector<std::string>& a
 }
 
 bool RedisClient::up() const { return impl_->ready_count.load() > 0; }
+bool RedisClient::was_up() const { return impl_->ever_ready.load(); }
 
 }  // namespace authgate::redis

@@ -63,6 +63,7 @@ class RedisClient {
   boost::asio::awaitable<RedisResult> exec(const std::vector<std::string>& args);
 
   bool up() const;                 // at least one connection is ready
+  bool was_up() const;             // up() has been true at least once since start
   std::string key(std::string_view suffix) const { return prefix_ + std::string(suffix); }
   const std::string& address() const { return address_; }  // host:port or unix:/path, for logs
   const config::RedisConfig& config() const { return cfg_; }

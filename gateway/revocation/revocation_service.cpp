@@ -45,12 +45,6 @@ std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// Serialises revoke() on the memory list (copy, add, publish).
-std::mutex& write_mutex() {
-  static std::mutex mu;
-  return mu;
-}
-
 }  // namespace
 
 std::error_code make_error_code(revocation_errc e) {
@@ -108,7 +102,7 @@ asio::awaitable<std::error_code> RevocationService::revoke(const DenyEntry& entr
     if (r.value.integer != 1) co_return revocation_errc::list_full;
   }
   {
-    std::lock_guard lock(write_mutex());
+    std::lock_guard lock(write_mu_);
     auto next = std::make_shared<DenyList>(*list_.load());
     next->prune(now);
     if (!redis_ && next->size() >= cfg_.max_entries) co_return revocation_errc::list_full;
@@ -151,7 +145,13 @@ asio::awaitable<void> RevocationService::sync(std::int64_t now) {
   }
   if (expired.size() > 2) co_await redis_->exec(expired);  // any instance may tidy up; HDEL is idempotent
   {
-    std::lock_guard lock(write_mutex());
+    // Entries only ever leave by expiry, and revoke() writes Redis before the local list,
+    // so everything published here is in Redis too. Merging keeps a revoke() that this
+    // instance made while HGETALL was in flight (on another connection, its reply may
+    // come first) from being replaced by the older reply until the next sync.
+    std::lock_guard lock(write_mu_);
+    for (const auto& e : list_.load()->entries())
+      if (e.until >= now) list->add(e);
     publish(std::move(list));
   }
   version_seen_ = v.value.str;

@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -71,6 +72,7 @@ class RevocationService {
   std::shared_ptr<redis::RedisClient> redis_;
   metrics::Metrics& metrics_;
   std::atomic<std::shared_ptr<const DenyList>> list_;
+  std::mutex write_mu_;  // serialises writers of list_ (copy, change, publish)
   std::string hash_key_, version_key_;
   std::string version_seen_;  // the sync loop's (control thread)
   std::shared_ptr<bool> running_ = std::make_shared<bool>(false);

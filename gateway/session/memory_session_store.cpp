@@ -58,9 +58,9 @@ boost::asio::awaitable<LeaseResult> MemorySessionStore::acquire_lease(const std:
                                                                       std::chrono::milliseconds) {
   co_return LeaseResult{{}, true};
 }
-boost::asio::awaitable<bool> MemorySessionStore::renew_lease(const std::string&, const std::string&,
-                                                             std::chrono::milliseconds) {
-  co_return true;
+boost::asio::awaitable<LeaseResult> MemorySessionStore::renew_lease(const std::string&, const std::string&,
+                                                                    std::chrono::milliseconds) {
+  co_return LeaseResult{.ec = {}, .acquired = true};
 }
 boost::asio::awaitable<void> MemorySessionStore::release_lease(const std::string&, const std::string&) {
   co_return;

@@ -59,7 +59,7 @@ class MemorySessionStore final : public SessionStore {
   boost::asio::awaitable<LoginResult> take_login(const std::string& state, std::int64_t now) override;
   boost::asio::awaitable<LeaseResult> acquire_lease(const std::string& id, const std::string& owner,
                                                     std::chrono::milliseconds ttl) override;
-  boost::asio::awaitable<bool> renew_lease(const std::string& id, const std::string& owner,
+  boost::asio::awaitable<LeaseResult> renew_lease(const std::string& id, const std::string& owner,
                                            std::chrono::milliseconds ttl) override;
   boost::asio::awaitable<void> release_lease(const std::string& id, const std::string& owner) override;
   bool shared() const override { return false; }

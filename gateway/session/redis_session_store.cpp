@@ -179,12 +179,15 @@ asio::awaitable<LeaseResult> RedisSessionStore::acquire_lease(const std::string&
   co_return out;
 }
 
-asio::awaitable<bool> RedisSessionStore::renew_lease(const std::string& id, const std::string& owner,
-                                                     std::chrono::milliseconds ttl) {
+asio::awaitable<LeaseResult> RedisSessionStore::renew_lease(const std::string& id, const std::string& owner,
+                                                            std::chrono::milliseconds ttl) {
   const std::vector<std::string> cmd{"EVAL", kRenewScript, "1", redis_->key("lock:" + hashed_id(id)), owner,
                                      std::to_string(ttl.count())};
   const redis::RedisResult r = co_await redis_->exec(cmd);
-  co_return !r.ec && r.value.integer == 1;
+  LeaseResult out;
+  if (r.ec) out.ec = unavailable(r, "lease renewal");
+  else out.acquired = r.value.integer == 1;  // 0: expired, or another instance holds it now
+  co_return out;
 }
 
 asio::awaitable<void> RedisSessionStore::release_lease(const std::string& id, const std::string& owner) {

@@ -60,6 +60,15 @@ std::string origin_of(std::string_view url) {
   return u->scheme + "://" + u->authority();
 }
 
+// A refresh that needs no grant (any more): the record as it is now, or why there is none.
+RefreshOutcome settled(LoadResult loaded) {
+  RefreshOutcome out;
+  out.ec = loaded.ec;
+  if (!out.ec && !loaded.session) out.ec = auth_errc::session_missing;
+  out.session = std::move(loaded.session);
+  return out;
+}
+
 std::string claim_string(const boost::json::object& claims, std::string_view name) {
   const auto* v = claims.if_contains(name);
   return v && v->is_string() ? std::string(v->get_string()) : std::string();
@@ -490,11 +499,8 @@ asio::awaitable<RefreshOutcome> SessionManager::refresh(const std::string& id, s
 asio::awaitable<RefreshOutcome> SessionManager::run_refresh(const std::string& id, std::int64_t now) {
   RefreshOutcome out;
   LoadResult loaded = co_await store_->load(id, now);
-  if (loaded.ec || !loaded.session || !due(*loaded.session, now)) {  // gone, or refreshed meanwhile
-    out.ec = loaded.ec ? loaded.ec : loaded.session ? std::error_code{} : std::error_code(auth_errc::session_missing);
-    out.session = std::move(loaded.session);
-    co_return out;
-  }
+  if (loaded.ec || !loaded.session || !due(*loaded.session, now))  // gone, or refreshed meanwhile
+    co_return settled(std::move(loaded));
   if (!store_->shared()) co_return co_await grant(*loaded.session, now);
 
   // The fleet: one grant per session across every instance sharing the store.
@@ -515,9 +521,7 @@ asio::awaitable<RefreshOutcome> SessionManager::run_refresh(const std::string& i
   loaded = co_await store_->load(id, now);
   if (loaded.ec || !loaded.session || !due(*loaded.session, now)) {
     co_await store_->release_lease(id, owner);
-    out.ec = loaded.ec ? loaded.ec : loaded.session ? std::error_code{} : std::error_code(auth_errc::session_missing);
-    out.session = std::move(loaded.session);
-    co_return out;
+    co_return settled(std::move(loaded));
   }
   const auto started = std::chrono::steady_clock::now();
   auto lease_state = std::make_shared<LeaseState>(LeaseState{id, owner, true});
@@ -532,7 +536,9 @@ asio::awaitable<RefreshOutcome> SessionManager::run_refresh(const std::string& i
 }
 
 // The lease outlives a slow grant: renewed every third of its length while the
-// grant is in flight, so only a dead holder's lease expires.
+// grant is in flight, so only a dead holder's lease expires. A renewal that
+// fails (a Redis timeout) is tried again at the next tick: the lease still has
+// two thirds of its length. Renewal stops only when the lease is no longer ours.
 asio::awaitable<void> SessionManager::renew_lease(std::shared_ptr<LeaseState> lease) {
   const auto executor = co_await asio::this_coro::executor;  // named: see docs/ARCHITECTURE.md (GCC 12)
   asio::steady_timer timer(executor);
@@ -543,8 +549,11 @@ asio::awaitable<void> SessionManager::renew_lease(std::shared_ptr<LeaseState> le
     timer.expires_after(every);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (!lease->in_flight) co_return;
-    if (!co_await store->renew_lease(lease->id, lease->owner, ttl)) {
-      spdlog::warn("session refresh: the refresh lease could not be renewed; another instance may take over");
+    const LeaseResult renewed = co_await store->renew_lease(lease->id, lease->owner, ttl);
+    if (renewed.ec) {
+      spdlog::warn("session refresh: renewing the refresh lease failed ({}); trying again", renewed.ec.message());
+    } else if (!renewed.acquired) {
+      spdlog::warn("session refresh: the refresh lease expired under a grant in flight; another instance may take over");
       co_return;
     }
   }
@@ -567,9 +576,8 @@ asio::awaitable<RefreshOutcome> SessionManager::wait_for_holder(const std::strin
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     delay = std::min(delay * 2, std::chrono::milliseconds(250));
     LoadResult loaded = co_await store_->load(id, now);
-    if (loaded.ec || !loaded.session || !due(*loaded.session, now)) {
-      out.ec = loaded.ec ? loaded.ec : loaded.session ? std::error_code{} : std::error_code(auth_errc::session_missing);
-      out.session = std::move(loaded.session);
+    if (loaded.ec || !loaded.session || !due(*loaded.session, now)) {  // the holder's tokens, or gone
+      out = settled(std::move(loaded));
       break;
     }
     const LeaseResult lease = co_await store_->acquire_lease(id, owner, cfg_.refresh_lock_lease);

@@ -96,8 +96,9 @@ class SessionStore {
 
   virtual boost::asio::awaitable<LeaseResult> acquire_lease(const std::string& id, const std::string& owner,
                                                             std::chrono::milliseconds ttl) = 0;
-  virtual boost::asio::awaitable<bool> renew_lease(const std::string& id, const std::string& owner,
-                                                   std::chrono::milliseconds ttl) = 0;
+  // acquired = still held by `owner` and extended; ec = the store could not answer.
+  virtual boost::asio::awaitable<LeaseResult> renew_lease(const std::string& id, const std::string& owner,
+                                                          std::chrono::milliseconds ttl) = 0;
   virtual boost::asio::awaitable<void> release_lease(const std::string& id, const std::string& owner) = 0;
   // true: other instances share this store (the refresh lease matters).
   virtual bool shared() const = 0;

@@ -90,6 +90,7 @@ class Fleet : public ::testing::Test {
     cfg.env.push_back({"OP_SECRET", op_->client_secret(OidcClient::gateway)});
     cfg.env.push_back({"COOKIE_SECRET", kCookieSecret});
     cfg.env.push_back({"ADMIN_TOKEN", kAdminToken});
+    if (!setup.redis.password.empty()) cfg.env.push_back({"REDIS_PASSWORD", setup.redis.password});
     instances_ = setup.instances;
     for (int i = 0; i < instances_; ++i) gw_[i] = std::make_unique<GatewayProcess>(cfg);
     public_url_ = url(0);
@@ -301,11 +302,20 @@ TEST_F(Fleet, RedisDownGivesSessionRoutes503WhileBearerRoutesWorkAndEverythingRe
     auto b = bearer(i, "/api/orders", token);
     EXPECT_EQ(status_of(b), 200) << "bearer routes do not need Redis: " << describe(b);
   }
+  // Ready but degraded: a load balancer keeps the instances (bearer routes still work);
+  // 503 would drain the whole fleet at once, since every instance shares this Redis.
   auto ready = gw_[1]->admin_get("/readyz");
   ASSERT_TRUE(ready);
-  EXPECT_EQ(ready->status, 503);
+  EXPECT_EQ(ready->status, 200);
+  EXPECT_NE(ready->body.find("\"degraded\""), std::string::npos) << ready->body;
   EXPECT_NE(ready->body.find("redis:" + redis_->address()), std::string::npos) << ready->body;
   EXPECT_EQ(metric_or_zero(*gw_[0], "authgate_redis_up"), 0);
+  auto page = gw_[0]->admin_get("/");  // the status page's Fleet panel
+  ASSERT_TRUE(page);
+  const auto fleet = page->body.find("id=\"fleet\"");
+  ASSERT_NE(fleet, std::string::npos) << page->body;
+  EXPECT_NE(page->body.find(redis_->address(), fleet), std::string::npos);
+  EXPECT_NE(page->body.find(">down<", fleet), std::string::npos) << page->body.substr(fleet, 600);
   EXPECT_GE(metric_or_zero(*gw_[0], "authgate_redis_commands_total", {{"result", "unavailable"}}), 1);
   EXPECT_GE(metric_or_zero(*gw_[0], "authgate_auth_decisions_total",
                            {{"route", "app"}, {"result", "deny"}, {"reason", "session_store_unavailable"}}),
@@ -325,6 +335,7 @@ TEST_F(Fleet, RedisDownGivesSessionRoutes503WhileBearerRoutesWorkAndEverythingRe
   EXPECT_EQ(metric_or_zero(*gw_[1], "authgate_redis_up"), 1);
   auto ready_again = gw_[1]->admin_get("/readyz");
   EXPECT_EQ(status_of(ready_again), 200);
+  if (ready_again) EXPECT_EQ(ready_again->body, "{\"status\":\"ready\"}\n");
 }
 
 // ---- the refresh lease holder dies ------------------------------------------------------
@@ -366,6 +377,42 @@ TEST_F(Fleet, WhenTheLeaseHolderDiesMidRefreshTheOtherInstanceCompletesItAfterTh
   EXPECT_EQ(s->grant("refresh_token").total(), 1) << stats_text();
   EXPECT_EQ(s->raw.at("token_endpoint").at("abandoned").to_number<int>(), 1) << stats_text();
   EXPECT_EQ(metric_or_zero(*gw_[1], "authgate_refresh_grants_total", {{"result", "success"}}), 1);
+  EXPECT_GE(metric_or_zero(*gw_[1], "authgate_refresh_lock_seconds_count", {{"phase", "wait"}}), 1);
+}
+
+TEST_F(Fleet, ALiveHoldersLeaseIsRenewedSoAGrantSlowerThanTheLeaseIsNeverTakenOver) {
+  ASSERT_NO_FATAL_FAILURE(start(FleetSetup{.at_ttl_s = 4, .refresh_before_expiry = "1s", .lock_lease = "1500ms"}));
+  const std::string cookie = login();
+  ASSERT_FALSE(cookie.empty());
+  const std::int64_t exp = access_expires_at(0, cookie);
+  sleep_until_unix(static_cast<double>(exp) + 0.3);
+
+  // The provider holds A's grant for 4 s, more than twice the 1.5 s lease: without renewal
+  // the lease would lapse and B would send a second grant with the same refresh token.
+  ASSERT_TRUE(op_->set_token_endpoint_mode(TokenEndpointMode::ok, 4000));
+  const int requests_before = op_->stats()->raw.at("token_endpoint").at("requests").to_number<int>();
+  std::optional<Response> on_a;
+  std::thread holder([&] { on_a = call(0, "/app/page", cookie); });
+  bool in_flight = false;
+  for (int i = 0; i < 300 && !in_flight; ++i) {
+    auto s = op_->stats();
+    in_flight = s && s->raw.at("token_endpoint").at("requests").to_number<int>() > requests_before;
+    if (!in_flight) std::this_thread::sleep_for(10ms);
+  }
+  auto on_b = call(1, "/app/page", cookie);  // waits on A's (renewed) lease, then reads A's tokens
+  holder.join();
+  ASSERT_TRUE(op_->set_token_endpoint_mode(TokenEndpointMode::ok, 0));
+  ASSERT_TRUE(in_flight) << stats_text();
+  EXPECT_EQ(status_of(on_a), 200) << describe(on_a);
+  EXPECT_EQ(status_of(on_b), 200) << describe(on_b);
+
+  auto s = op_->stats();
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->grant("refresh_token").total(), 1) << stats_text();
+  EXPECT_EQ(s->grant("refresh_token").success, 1) << stats_text();
+  EXPECT_EQ(metric_or_zero(*gw_[0], "authgate_refresh_grants_total", {{"result", "success"}}), 1);
+  EXPECT_EQ(metric_or_zero(*gw_[1], "authgate_refresh_grants_total", {{"result", "success"}}), 0);
+  EXPECT_GE(metric_or_zero(*gw_[0], "authgate_refresh_lock_seconds_count", {{"phase", "hold"}}), 1);
   EXPECT_GE(metric_or_zero(*gw_[1], "authgate_refresh_lock_seconds_count", {{"phase", "wait"}}), 1);
 }
 
@@ -492,6 +539,49 @@ TEST_F(Fleet, AnUntrustedRedisCertificateKeepsTheInstanceUnready) {
   EXPECT_EQ(metric_or_zero(gw, "authgate_redis_up"), 0);
   const std::string log = gw.stdout_text() + gw.stderr_text();
   EXPECT_NE(log.find("certificate verify failed"), std::string::npos) << log;
+}
+
+TEST_F(Fleet, SessionsUseRedisAuthAndTheConfiguredDatabase) {
+  FleetSetup setup;
+  setup.instances = 1;
+  setup.redis.password = "fleet-redis-password-0123";
+  setup.redis_extra = "  password_env: REDIS_PASSWORD\n  db: 3\n";
+  ASSERT_NO_FATAL_FAILURE(start(setup));
+  const std::string cookie = login();
+  ASSERT_FALSE(cookie.empty());
+  EXPECT_EQ(status_of(call(0, "/app/page", cookie)), 200);
+  auto in_db0 = redis_->command({"KEYS", "fleet:session:*"});
+  ASSERT_TRUE(in_db0 && in_db0->is_array());
+  EXPECT_TRUE(in_db0->elements.empty()) << "the session went to database 0";
+  auto in_db3 = redis_->command({"EVAL", "redis.call('SELECT', 3) return redis.call('KEYS', 'fleet:session:*')", "0"});
+  ASSERT_TRUE(in_db3 && in_db3->is_array());
+  EXPECT_EQ(in_db3->elements.size(), 1u);
+}
+
+TEST_F(Fleet, AWrongRedisPasswordKeepsTheInstanceUnready) {
+  redis_ = std::make_unique<RedisServer>(support::RedisServerOptions{.password = "the-right-password-0123"});
+  ASSERT_TRUE(redis_->start());
+  up_ = std::make_unique<UpstreamServer>(support::handlers::echo());
+  GatewayConfig cfg;
+  cfg.upstreams.push_back({"app", up_->url()});
+  cfg.routes.push_back(RouteSpec{"app", "app", "/app"});
+  cfg.env.push_back({"REDIS_PASSWORD", "a-wrong-password-4567"});
+  cfg.extra_yaml = "redis:\n  address: " + redis_->address() + "\n  password_env: REDIS_PASSWORD\n";
+  cfg.wait_for_ready = false;
+  GatewayProcess gw(cfg);
+  ASSERT_TRUE(gw.start());
+  std::optional<Response> ready;
+  for (int i = 0; i < 20; ++i) {
+    ready = gw.admin_get("/readyz");
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503);
+  EXPECT_NE(ready->body.find("redis:"), std::string::npos) << ready->body;
+  EXPECT_EQ(metric_or_zero(gw, "authgate_redis_up"), 0);
+  const std::string log = gw.stdout_text() + gw.stderr_text();
+  EXPECT_NE(log.find("AUTH: WRONGPASS"), std::string::npos) << log;
+  EXPECT_EQ(log.find("a-wrong-password-4567"), std::string::npos) << "the password is logged";
 }
 
 TEST_F(Fleet, SessionsWorkWithRedisOverAUnixSocket) {

@@ -14,6 +14,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <latch>
 #include <set>
 #include <thread>
@@ -45,6 +47,7 @@ struct SessionSetup {
   std::string cookie_extra;                   // more keys of the cookie flow map, e.g. ", idle_timeout: 1s"
   std::string sessions_extra;                 // more lines of the sessions: block, e.g. "  refresh_retry_interval: 1s\n"
   std::vector<std::pair<std::string, std::string>> timeouts;  // GatewayConfig::timeouts
+  bool introspection = false;                 // the issuer also introspects opaque tokens
 };
 
 SessionSetup short_tokens(int at_ttl_s, std::string refresh_before_expiry) {
@@ -100,6 +103,10 @@ class Session : public ::testing::Test {
                        "    issuer: " + op_->issuer() + "\n"
                        "    audiences: [https://orders.test]\n"
                        "    algorithms: [RS256]\n";
+    if (setup.introspection)
+      cfg.issuers_yaml += "    introspection:\n"
+                          "      client_id: " + op_->client_id(OidcClient::gateway) + "\n"
+                          "      client_secret_env: OP_SECRET\n";
     cfg.env.push_back({"OP_SECRET", op_->client_secret(OidcClient::gateway)});
     cfg.env.push_back({"COOKIE_SECRET", kCookieSecret});
     gw_ = std::make_unique<GatewayProcess>(cfg);
@@ -860,6 +867,49 @@ TEST_F(Session, TokenEndpointFaultsDuringLoginGiveAnErrorPageAndNoSession) {
   BrowserSession b;
   login(b);
   EXPECT_EQ(metric("authgate_logins_total", {{"result", "success"}}), 1);
+}
+
+}  // namespace
+}  // namespace it
+
+namespace it {
+namespace {
+
+// ---- observability: the dashboard and the alert rules against a live scrape ----------------
+
+// Bearer (JWT and opaque), session (login, refresh, logout) and denied traffic through
+// one gateway, then scripts/check_observability.py --strict: every metric name in
+// config/grafana/dashboards/*.json and config/prometheus/alerts.yml must be a family
+// of this scrape (a name authgate does not export, or exports under another name, fails).
+TEST_F(Session, EveryMetricOfTheDashboardAndTheAlertRulesIsInALiveScrapeAfterMixedTraffic) {
+  SessionSetup setup = short_tokens(3, "1s");
+  setup.introspection = true;
+  ASSERT_NO_FATAL_FAILURE(start(setup));
+  BrowserSession b;
+  login(b);
+  const auto cookie = session_cookie(b);
+  ASSERT_TRUE(cookie);
+  const std::string jwt = op_->client_credentials_token("https://orders.test", "orders:read");
+  const std::string opaque = op_->client_credentials_token("", "orders:read");
+  ASSERT_FALSE(jwt.empty() || opaque.empty()) << op_->last_error();
+  for (const std::string& t : {jwt, jwt, opaque})
+    EXPECT_EQ(status_of(call("GET", "/api/orders", std::nullopt, kXhr, {{"Authorization", "Bearer " + t}})), 200);
+  EXPECT_TRUE(IsLocalError(call("GET", "/api/orders", std::nullopt, kXhr), 401));
+  sleep_until_unix(static_cast<double>(access_expires_at(*cookie)) + 0.2);
+  EXPECT_EQ(status_of(call("GET", "/app/x", cookie, kXhr)), 200);
+  EXPECT_EQ(metric("authgate_refresh_grants_total", {{"result", "success"}}), 1);
+  EXPECT_EQ(status_of(b.get(gw_url_ + "/oauth2/logout")), 302);
+
+  const std::string scrape = gw_->dir().file("metrics.txt");
+  std::ofstream(scrape) << gw_->metrics_text();
+  const std::string root = AUTHGATE_SOURCE_DIR;
+  const std::string out_file = gw_->dir().file("check.log");
+  const std::string cmd = "python3 " + root + "/scripts/check_observability.py --strict --repo " + root +
+                          " --metrics " + scrape + " > " + out_file + " 2>&1";
+  const int rc = std::system(cmd.c_str());
+  std::ifstream log(out_file);
+  const std::string out((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(rc, 0) << out;
 }
 
 }  // namespace

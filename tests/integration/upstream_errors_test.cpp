@@ -16,6 +16,15 @@ GatewayConfig config_for(const std::string& url) {
   return cfg;
 }
 
+// One failed request: counted once under its kind and logged with it (README, "Failure behaviour").
+void expect_counted_and_logged(const GatewayProcess& gw, const std::string& kind) {
+  EXPECT_EQ(metric_or_zero(gw, "authgate_upstream_errors_total", {{"upstream", "app"}, {"kind", kind}}), 1) << kind;
+  EXPECT_EQ(metric_or_zero(gw, "authgate_http_requests_total", {{"route", "api"}, {"code", kind == "connect_timeout" || kind == "response_timeout" ? "504" : "502"}}), 1)
+      << gw.metrics_text();
+  const std::string log = gw.stdout_text() + gw.stderr_text();
+  EXPECT_NE(log.find("to upstream app failed: " + kind), std::string::npos) << log;
+}
+
 TEST(UpstreamErrors, RefusedConnectionGets502) {
   auto port = support::free_port();  // nobody listens here
   GatewayProcess gw(config_for("http://127.0.0.1:" + std::to_string(port)));
@@ -26,6 +35,7 @@ TEST(UpstreamErrors, RefusedConnectionGets502) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->header("X-Request-Id"), "refused-1");
   EXPECT_LT(seconds_since(start), 2.0);
+  expect_counted_and_logged(gw, "connect_refused");
 }
 
 TEST(UpstreamErrors, UpstreamClosingWithoutResponseGets502) {
@@ -35,6 +45,7 @@ TEST(UpstreamErrors, UpstreamClosingWithoutResponseGets502) {
   auto r = support::http_get(gw.port(), "/api/x");
   EXPECT_TRUE(support::IsLocalError(r, 502));
   EXPECT_GE(up.request_count(), 1);
+  expect_counted_and_logged(gw, "bad_response");
 }
 
 TEST(UpstreamErrors, UpstreamResetWithoutResponseGets502) {
@@ -43,6 +54,7 @@ TEST(UpstreamErrors, UpstreamResetWithoutResponseGets502) {
   ASSERT_TRUE(gw.start());
   auto r = support::http_get(gw.port(), "/api/x");
   EXPECT_TRUE(support::IsLocalError(r, 502));
+  expect_counted_and_logged(gw, "bad_response");
 }
 
 TEST(UpstreamErrors, UpstreamClosingMidBodyDoesNotHangTheClient) {
@@ -73,6 +85,7 @@ TEST(UpstreamErrors, SlowUpstreamGets504) {
   EXPECT_TRUE(support::IsLocalError(r, 504));
   EXPECT_GE(took, 0.4);
   EXPECT_LT(took, 2.5);
+  expect_counted_and_logged(gw, "response_timeout");
 }
 
 TEST(UpstreamErrors, ConnectTimeoutGets504) {
@@ -86,6 +99,7 @@ TEST(UpstreamErrors, ConnectTimeoutGets504) {
   double took = seconds_since(start);
   EXPECT_TRUE(support::IsLocalError(r, 504));
   EXPECT_LT(took, 3.0);
+  expect_counted_and_logged(gw, "connect_timeout");
 }
 
 TEST(UpstreamErrors, GatewayRecoversWhenUpstreamComesBack) {

@@ -45,6 +45,7 @@ std::optional<std::string> RedisServer::skip_reason() {
   if (!options_.tls_cert_file.empty())
     argv.insert(argv.end(), {"--tls-port", std::to_string(port_), "--tls-cert-file", options_.tls_cert_file,
                              "--tls-key-file", options_.tls_key_file, "--tls-auth-clients", "no"});
+  if (!options_.password.empty()) argv.insert(argv.end(), {"--requirepass", options_.password});
   if (options_.unix_socket) argv.insert(argv.end(), {"--unixsocket", unix_socket_path(), "--unixsocketperm", "700"});
   pid_ = spawn_process(argv, dir_.file("stdout.log"), dir_.file("stderr.log"));
   if (pid_ < 0) return ::testing::AssertionFailure() << "fork failed";
@@ -86,12 +87,20 @@ std::optional<authgate::redis::RedisValue> RedisServer::command(const std::vecto
                                                                 Clock::duration timeout) const {
   const Deadline deadline = Deadline::in(timeout);
   Fd fd = connect_loopback(plain_port_, deadline);
-  if (!fd.valid() || !send_all(fd.get(), authgate::redis::encode_command(args), deadline)) return std::nullopt;
+  std::string wire;
+  if (!options_.password.empty()) wire = authgate::redis::encode_command({"AUTH", options_.password});
+  wire += authgate::redis::encode_command(args);
+  if (!fd.valid() || !send_all(fd.get(), wire, deadline)) return std::nullopt;
   authgate::redis::ReplyReader reader;
   authgate::redis::RedisValue v;
+  bool authenticated = options_.password.empty();
   char buf[16 * 1024];
   for (;;) {
     const auto st = reader.next(v);
+    if (st == authgate::redis::ReplyReader::Status::reply && !authenticated) {
+      authenticated = true;  // AUTH's +OK; the next reply is the command's
+      continue;
+    }
     if (st == authgate::redis::ReplyReader::Status::reply) return v;
     if (st == authgate::redis::ReplyReader::Status::protocol_error) return std::nullopt;
     std::size_t n = 0;

@@ -30,6 +30,7 @@ struct RedisServerOptions {
   // plain port for command().
   std::string tls_cert_file, tls_key_file;
   bool unix_socket = false;  // also listen on unix_socket_path()
+  std::string password;      // --requirepass; command() authenticates with it
 };
 
 class RedisServer {

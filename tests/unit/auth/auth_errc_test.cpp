@@ -26,7 +26,7 @@ TEST(AuthErrc, EveryValueHasAUniqueMessageAndAReason) {
     EXPECT_NE(reason(ec), "internal") << v;
     EXPECT_EQ(reason(ec), reason(static_cast<auth_errc>(v)));
   }
-  EXPECT_EQ(count, 30);  // update together with the enum
+  EXPECT_EQ(count, 32);  // update together with the enum
 }
 
 TEST(AuthErrc, CategoryAndConversions) {
@@ -60,6 +60,8 @@ TEST(AuthErrc, ReasonsForMetrics) {
   EXPECT_EQ(reason(auth_errc::request_malformed), "malformed_request");
   EXPECT_EQ(reason(auth_errc::introspection_inactive), "introspection_inactive");
   EXPECT_EQ(reason(auth_errc::jwks_unavailable), "jwks_unavailable");
+  EXPECT_EQ(reason(auth_errc::session_store_unavailable), "session_store_unavailable");
+  EXPECT_EQ(reason(auth_errc::token_revoked), "revoked");
 }
 
 }  // namespace

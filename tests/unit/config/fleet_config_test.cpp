@@ -410,6 +410,14 @@ TEST(FleetConfigErrors, SessionRefreshLockDurations) {
                           "t.yaml:14:22: sessions.refresh_lock_wait: must be greater than zero"));
 }
 
+TEST(FleetConfigErrors, SessionRefreshLockWaitNotLongerThanTheLease) {
+  // Waiters that give up before a dead holder's lease expires would never take the refresh over.
+  EXPECT_THAT(load_errors(with_sessions("  refresh_lock_lease: 10s\n"   // 13
+                                        "  refresh_lock_wait: 10s\n")),  // 14  value col 22
+              ElementsAre("t.yaml:14:22: sessions.refresh_lock_wait: must be longer than refresh_lock_lease, so "
+                          "that waiting instances can take over a dead holder's lease"));
+}
+
 TEST(FleetConfigErrors, RevocationStoreRedisWithoutRedisBlock) {
   EXPECT_THAT(load_errors("revocation:\n"       // 1
                           "  store: redis\n"),  // 2  value col 10
