@@ -12,9 +12,10 @@ build_pkgs=(
 )
 # Test and demo peers: curl for the demo lines, python3 for the demo upstream,
 # nginx/wrk/haproxy for load-tests (haproxy: the bearer-mode jwt_verify peer),
-# openssl to mint test certificates, docker-compose to validate docker-compose.yml
+# openssl to mint test certificates, docker-compose (and python3-yaml for
+# scripts/check_compose_config.py) to validate docker-compose.yml
 # (no engine needed).
-tool_pkgs=(curl python3 nginx-light wrk haproxy openssl procps util-linux docker-compose redis-server)
+tool_pkgs=(curl python3 python3-yaml nginx-light wrk haproxy openssl procps util-linux docker-compose redis-server)
 # chromium: the status page test renders the admin page headless (--dump-dom, --screenshot).
 tool_pkgs+=(chromium)
 

@@ -28,8 +28,10 @@ repo=$PWD
 
 mode=${1:-}
 shift || true
-# Integration tests carry the ctest label "integration"; unit tests and fuzz
-# replays do not. Both modes run every unit test; the integration subset differs.
+# Integration tests carry the ctest label "integration"; unit tests do not. The
+# fuzz replays are not built here (AUTHGATE_BUILD_FUZZ_REPLAY=OFF): tests/fuzz/run.sh
+# runs the targets under ASan+UBSan. Both modes run every unit test; the
+# integration subset differs.
 case $mode in
   asan)
     sanitize=address
@@ -41,7 +43,7 @@ case $mode in
   tsan)
     sanitize=thread
     build_dir=build-tsan
-    # The fuzz replays are single-threaded (ASan runs them). Integration: the
+    # Integration: the
     # tests that run several worker threads, the control thread and IdP fetches
     # against shared caches, key sets and config snapshots: bearer tokens, JWKS
     # refresh/rotation, token cache, introspection, sessions, reload, keep-alive,
@@ -49,7 +51,7 @@ case $mode in
     # the fault tests (SIGHUP under load from 4 threads). TSan costs 5-15x; the rest of the integration suite (limits,
     # smuggling, streaming, websocket, TLS, forwarding, CLI, harness self-tests)
     # exercises one connection's coroutine on one thread and is left out.
-    default_unit_exclude='^fuzz_replay\.'
+    default_unit_exclude=''
     default_integration='^(Bearer|Jwks|JwksLimits|JwksTls|TokenCache|Introspection|Session|Reload|KeepAlive|Shutdown|Oidc|Fleet|Revocation|FailureBehaviour)\.'
     ;;
   *)
@@ -77,7 +79,7 @@ if [[ ${SANITIZE_BUILD:-1} == 0 ]]; then
 elif [[ ! -f $build_dir/build.ninja ]]; then
   # None: no -O2/-DNDEBUG from a build type; the sanitizer options set -O1 -g, and asserts stay on.
   locked cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=None -DAUTHGATE_SANITIZE="$sanitize" \
-    -DAUTHGATE_BUILD_TESTS=ON -DAUTHGATE_BUILD_BENCHMARKS=OFF >/dev/null
+    -DAUTHGATE_BUILD_TESTS=ON -DAUTHGATE_BUILD_BENCHMARKS=OFF -DAUTHGATE_BUILD_FUZZ_REPLAY=OFF >/dev/null
 fi
 [[ ${SANITIZE_BUILD:-1} == 0 ]] || for step in authgate_boost authgate_auth authgate_config authgate_routing authgate_http authgate_net \
     authgate_metrics authgate_idp authgate_session_core authgate_session authgate_proxy authgate \

@@ -15,7 +15,9 @@ ctest --output-on-failure --timeout 600 -j 1 "$@"
 # (no Docker engine runs here; the metric names are checked by the Observability test).
 (cd "$repo" && docker-compose -f docker-compose.yml config -q && python3 scripts/check_observability.py --compose-only)
 # The image is never run here: check that its runtime stage has a package for every shared library.
-(cd "$repo" && BUILD_DIR="${BUILD_DIR:-build}" scripts/check_docker_runtime.sh)
+# ... and that the config it mounts loads with the environment the stack gives it.
+(cd "$repo" && BUILD_DIR="${BUILD_DIR:-build}" scripts/check_docker_runtime.sh &&
+  BUILD_DIR="${BUILD_DIR:-build}" python3 scripts/check_compose_config.py)
 
 # --- fuzzing (tests/fuzz/run.sh): clang++ + libFuzzer + ASan/UBSan, 30 s per target
 # (8 targets: 4 minutes, about 6 with the build; the longer local runs are in

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/html.hpp"
+
 namespace authgate::admin {
 
 namespace {
@@ -29,18 +31,7 @@ pre{white-space:pre-wrap;margin:0}
 .big{font-size:22px;font-weight:600}
 )";
 
-void esc(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-}
+void esc(std::string& out, std::string_view text) { common::append_html_escaped(out, text); }
 
 std::string count_text(double v) {
   if (!std::isfinite(v)) return "?";
@@ -286,13 +277,6 @@ void render_counters(Html& h, const StatusSnapshot& s) {
 }
 
 }  // namespace
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  esc(out, text);
-  return out;
-}
 
 std::string format_unix_time(std::int64_t t) {
   if (t == 0) return "never";

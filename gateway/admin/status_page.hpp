@@ -116,9 +116,6 @@ struct StatusSnapshot {
 
 std::string render_status_page(const StatusSnapshot& s);
 
-// &, <, >, " and ' as character references; everything else as is.
-std::string html_escape(std::string_view text);
-
 // "2026-11-22 07:45:12 UTC" (0: "never").
 std::string format_unix_time(std::int64_t unix_seconds);
 // "3m 12s ago", "in 4m 0s", "now".

@@ -195,8 +195,7 @@ admin::StatusSnapshot build_status_snapshot(const proxy::Runtime& rt, const metr
   auto& f = s.fleet;
   if (rt.cfg.sessions) f.session_store = rt.cfg.sessions->store;
   if (rt.cfg.redis) {
-    f.redis_address = rt.cfg.redis->unix_socket.empty() ? rt.cfg.redis->host + ":" + std::to_string(rt.cfg.redis->port)
-                                                        : "unix:" + rt.cfg.redis->unix_socket;
+    f.redis_address = rt.cfg.redis->address_text();
     each_sample(metrics.redis_up, [&](const prometheus::ClientMetric&, double v) { f.redis_up = v > 0; });
     std::map<std::string, double> commands;
     each_sample(metrics.redis_commands, [&](const prometheus::ClientMetric& m, double v) { commands[label(m, "result")] += v; });

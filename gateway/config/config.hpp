@@ -264,6 +264,13 @@ struct RedisConfig {
   Duration reconnect_max{5'000};    // ... up to this
   std::uint64_t max_reply_bytes = 4 * 1024 * 1024;  // a larger reply drops the connection
   std::optional<RedisTls> tls;
+
+  // host:port ([v6]:port) or unix:/path, as logs, /readyz and the status page name it.
+  std::string address_text() const {
+    if (!unix_socket.empty()) return "unix:" + unix_socket;
+    const bool v6 = host.find(':') != std::string::npos;
+    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  }
 };
 
 // The deny-list of revoked JWTs (by jti until its exp, or every token of a sub

@@ -1,6 +1,6 @@
 // The remote side of one issuer: OpenID discovery and its JWKS, fetched over
 // http(s) on the control thread and published as an immutable key set that
-// request threads read without taking a lock (std::atomic<shared_ptr>).
+// request threads read as one pointer copy (common::Snapshot).
 //
 // Usage:
 //   auto ri = std::make_shared<RemoteIssuer>(issuer_cfg, gateway_cfg, control_executor, metrics);
@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "auth/key_set.hpp"
+#include "common/snapshot.hpp"
 #include "common/url.hpp"
 #include "config/config.hpp"
 #include "idp/discovery.hpp"
@@ -103,8 +104,8 @@ class RemoteIssuer : public std::enable_shared_from_this<RemoteIssuer> {
   IdpClientOptions client_;
   auth::KeySetOptions key_options_;
 
-  std::atomic<std::shared_ptr<const auth::KeySet>> keys_;
-  std::atomic<std::shared_ptr<const ProviderMetadata>> metadata_;
+  common::Snapshot<const auth::KeySet> keys_;
+  common::Snapshot<const ProviderMetadata> metadata_;
   std::atomic<std::int64_t> keys_fetched_unix_{0};
   std::atomic<std::int64_t> last_refetch_ms_{INT64_MIN / 2};  // steady clock, ms; request-triggered only
   std::atomic<bool> stopped_{false};

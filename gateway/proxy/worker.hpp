@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 
+#include "common/snapshot.hpp"
 #include "metrics/metrics.hpp"
 #include "proxy/runtime.hpp"
 
@@ -35,7 +36,7 @@ namespace authgate::proxy {
 struct GatewayState {
   explicit GatewayState(metrics::Metrics& m) : metrics(m) {}
   metrics::Metrics& metrics;
-  std::atomic<std::shared_ptr<Runtime>> runtime;
+  common::Snapshot<Runtime> runtime;
   std::atomic<bool> draining{false};
   std::atomic<std::uint64_t> connections{0};
   std::shared_ptr<boost::asio::ssl::context> server_tls;  // null: plain HTTP listener

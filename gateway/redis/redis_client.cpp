@@ -38,12 +38,6 @@ using Handler = asio::any_completion_handler<void(RedisResult)>;
 
 namespace {
 
-std::string describe_address(const config::RedisConfig& c) {
-  if (!c.unix_socket.empty()) return "unix:" + c.unix_socket;
-  const bool v6 = c.host.find(':') != std::string::npos;
-  return (v6 ? "[" + c.host + "]" : c.host) + ":" + std::to_string(c.port);
-}
-
 const char* result_label(const std::error_code& ec) {
   if (!ec) return "ok";
   switch (static_cast<redis_errc>(ec.value())) {
@@ -422,7 +416,7 @@ void RedisClient::Impl::set_ready(bool ready) {
 }
 
 RedisClient::RedisClient(const config::RedisConfig& cfg, metrics::Metrics& metrics)
-    : cfg_(cfg), prefix_(cfg.key_prefix), address_(describe_address(cfg)),
+    : cfg_(cfg), prefix_(cfg.key_prefix), address_(cfg.address_text()),
       impl_(std::make_unique<Impl>(cfg, metrics, address_)) {}
 
 RedisClient::~RedisClient() { stop(); }

@@ -7,8 +7,8 @@
 //   admin:         std::error_code ec = co_await revocations.revoke(entry, now);
 //
 // Rules:
-// - check() reads an immutable snapshot (std::atomic<std::shared_ptr>): no
-//   lock and no I/O on the request path, and it keeps working while Redis is
+// - check() reads an immutable snapshot (common::Snapshot): one pointer copy
+//   and no I/O on the request path, and it keeps working while Redis is
 //   down (with the last list it read).
 // - store: memory: revoke() changes this instance's list; it lives as long as
 //   the process (reloads keep it).
@@ -31,6 +31,7 @@
 #include <system_error>
 #include <vector>
 
+#include "common/snapshot.hpp"
 #include "config/config.hpp"
 #include "revocation/deny_list.hpp"
 
@@ -71,7 +72,7 @@ class RevocationService {
   const config::Revocation cfg_;
   std::shared_ptr<redis::RedisClient> redis_;
   metrics::Metrics& metrics_;
-  std::atomic<std::shared_ptr<const DenyList>> list_;
+  common::Snapshot<const DenyList> list_;
   std::mutex write_mu_;  // serialises writers of list_ (copy, change, publish)
   std::string hash_key_, version_key_;
   std::string version_seen_;  // the sync loop's (control thread)

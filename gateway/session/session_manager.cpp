@@ -16,6 +16,7 @@
 #include "auth/jwt.hpp"
 #include "common/ascii.hpp"
 #include "common/form.hpp"
+#include "common/html.hpp"
 #include "common/url.hpp"
 #include "idp/http_client.hpp"
 #include "idp/remote_issuer.hpp"
@@ -36,21 +37,6 @@ namespace {
 
 std::int64_t seconds(config::Duration d) {
   return std::chrono::duration_cast<std::chrono::seconds>(d).count();
-}
-
-std::string html_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 // The origin ("scheme://host[:port]") of an absolute URL, "" when it is not one.
@@ -162,9 +148,9 @@ LocalReply SessionManager::page(unsigned status, std::string_view title, std::st
   LocalReply r;
   r.status = status;
   r.content_type = "text/html; charset=utf-8";
-  r.body = "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + html_escape(title) +
-           "</title></head><body><h1>" + html_escape(title) + "</h1><p>" + html_escape(text) +
-           "</p><p><a href=\"" + html_escape(cfg_.prefix) + "login\">Sign in again</a></p></body></html>\n";
+  r.body = "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + common::html_escaped(title) +
+           "</title></head><body><h1>" + common::html_escaped(title) + "</h1><p>" + common::html_escaped(text) +
+           "</p><p><a href=\"" + common::html_escaped(cfg_.prefix) + "login\">Sign in again</a></p></body></html>\n";
   return r;
 }
 

@@ -3,9 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "support/gateway_process.hpp"
 #include "support/http.hpp"
@@ -41,6 +43,22 @@ inline std::int64_t now_s() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// The wall clock with sub-second precision, and a bounded sleep until it reaches a time
+// (at most 30 s): for waiting out a token's exp.
+inline double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+inline void sleep_until_unix(double unix_seconds) {
+  const double left = std::min(30.0, unix_seconds - unix_now());
+  if (left > 0) std::this_thread::sleep_for(std::chrono::duration<double>(left));
+}
+
+// The token of an `Authorization: Bearer` header the upstream saw ("" without one).
+inline std::string bearer_of(const support::RequestHead& h) {
+  const std::string a = h.headers.get("Authorization").value_or("");
+  return a.rfind("Bearer ", 0) == 0 ? a.substr(7) : std::string();
 }
 
 inline double seconds_since(Clock::time_point t) {

@@ -38,20 +38,6 @@ constexpr const char* kCookieSecret = "fleet-test-cookie-secret-0123456789-abcde
 constexpr const char* kAdminToken = "fleet-admin-token-0123456789";
 constexpr const char* kXhr = "application/json";
 
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-void sleep_until_unix(double unix_seconds) {
-  const double left = std::min(30.0, unix_seconds - unix_now());
-  if (left > 0) std::this_thread::sleep_for(std::chrono::duration<double>(left));
-}
-
-std::string bearer_of(const support::RequestHead& h) {
-  const std::string a = h.headers.get("Authorization").value_or("");
-  return a.rfind("Bearer ", 0) == 0 ? a.substr(7) : std::string();
-}
-
 struct FleetSetup {
   int at_ttl_s = 600;
   std::string refresh_before_expiry = "1s";
@@ -156,6 +142,36 @@ class Fleet : public ::testing::Test {
     auto info = support::parse_json_object(r->body);
     return info && info->contains("access_token_expires_at") ? info->at("access_token_expires_at").to_number<std::int64_t>()
                                                            : -1;
+  }
+
+  // A gateway (no sessions) whose redis: block (`redis_lines` after the address) cannot
+  // complete the connection handshake with this server: /readyz stays 503 naming Redis,
+  // authgate_redis_up 0, and the log says why (`expected_log`). Answers the log.
+  std::string expect_never_ready(const support::RedisServerOptions& server, const std::string& redis_lines,
+                                 std::vector<std::pair<std::string, std::string>> env,
+                                 const std::string& expected_log) {
+    redis_ = std::make_unique<RedisServer>(server);
+    EXPECT_TRUE(redis_->start());
+    up_ = std::make_unique<UpstreamServer>(support::handlers::echo());
+    GatewayConfig cfg;
+    cfg.upstreams.push_back({"app", up_->url()});
+    cfg.routes.push_back(RouteSpec{"app", "app", "/app"});
+    cfg.env = std::move(env);
+    cfg.extra_yaml = "redis:\n  address: " + redis_->address() + "\n" + redis_lines;
+    cfg.wait_for_ready = false;
+    GatewayProcess gw(cfg);
+    EXPECT_TRUE(gw.start());
+    std::optional<Response> ready;
+    for (int i = 0; i < 20; ++i) {
+      ready = gw.admin_get("/readyz");
+      std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_EQ(status_of(ready), 503);
+    if (ready) EXPECT_NE(ready->body.find("redis:"), std::string::npos) << ready->body;
+    EXPECT_EQ(metric_or_zero(gw, "authgate_redis_up"), 0);
+    const std::string log = gw.stdout_text() + gw.stderr_text();
+    EXPECT_NE(log.find(expected_log), std::string::npos) << log;
+    return log;
   }
 
   int refresh_successes() {
@@ -516,29 +532,9 @@ TEST_F(Fleet, AnUntrustedRedisCertificateKeepsTheInstanceUnready) {
                             " -out " + certs.file(std::string(name) + ".pem") + " >/dev/null 2>&1";
     ASSERT_EQ(std::system(cmd.c_str()), 0);
   }
-  redis_ = std::make_unique<RedisServer>(
-      support::RedisServerOptions{certs.file("a.pem"), certs.file("a-key.pem"), false});
-  ASSERT_TRUE(redis_->start());
-  up_ = std::make_unique<UpstreamServer>(support::handlers::echo());
-  GatewayConfig cfg;
-  cfg.upstreams.push_back({"app", up_->url()});
-  cfg.routes.push_back(RouteSpec{"app", "app", "/app"});
-  cfg.extra_yaml = "redis:\n  address: " + redis_->address() + "\n  tls: {ca_file: " + certs.file("b.pem") +
-                   ", server_name: localhost}\n";
-  cfg.wait_for_ready = false;
-  GatewayProcess gw(cfg);
-  ASSERT_TRUE(gw.start());
-  std::optional<Response> ready;
-  for (int i = 0; i < 20; ++i) {
-    ready = gw.admin_get("/readyz");
-    std::this_thread::sleep_for(50ms);
-  }
-  ASSERT_TRUE(ready);
-  EXPECT_EQ(ready->status, 503);
-  EXPECT_NE(ready->body.find("redis:"), std::string::npos) << ready->body;
-  EXPECT_EQ(metric_or_zero(gw, "authgate_redis_up"), 0);
-  const std::string log = gw.stdout_text() + gw.stderr_text();
-  EXPECT_NE(log.find("certificate verify failed"), std::string::npos) << log;
+  expect_never_ready(support::RedisServerOptions{certs.file("a.pem"), certs.file("a-key.pem"), false},
+                     "  tls: {ca_file: " + certs.file("b.pem") + ", server_name: localhost}\n", {},
+                     "certificate verify failed");
 }
 
 TEST_F(Fleet, SessionsUseRedisAuthAndTheConfiguredDatabase) {
@@ -559,28 +555,9 @@ TEST_F(Fleet, SessionsUseRedisAuthAndTheConfiguredDatabase) {
 }
 
 TEST_F(Fleet, AWrongRedisPasswordKeepsTheInstanceUnready) {
-  redis_ = std::make_unique<RedisServer>(support::RedisServerOptions{.password = "the-right-password-0123"});
-  ASSERT_TRUE(redis_->start());
-  up_ = std::make_unique<UpstreamServer>(support::handlers::echo());
-  GatewayConfig cfg;
-  cfg.upstreams.push_back({"app", up_->url()});
-  cfg.routes.push_back(RouteSpec{"app", "app", "/app"});
-  cfg.env.push_back({"REDIS_PASSWORD", "a-wrong-password-4567"});
-  cfg.extra_yaml = "redis:\n  address: " + redis_->address() + "\n  password_env: REDIS_PASSWORD\n";
-  cfg.wait_for_ready = false;
-  GatewayProcess gw(cfg);
-  ASSERT_TRUE(gw.start());
-  std::optional<Response> ready;
-  for (int i = 0; i < 20; ++i) {
-    ready = gw.admin_get("/readyz");
-    std::this_thread::sleep_for(50ms);
-  }
-  ASSERT_TRUE(ready);
-  EXPECT_EQ(ready->status, 503);
-  EXPECT_NE(ready->body.find("redis:"), std::string::npos) << ready->body;
-  EXPECT_EQ(metric_or_zero(gw, "authgate_redis_up"), 0);
-  const std::string log = gw.stdout_text() + gw.stderr_text();
-  EXPECT_NE(log.find("AUTH: WRONGPASS"), std::string::npos) << log;
+  const std::string log = expect_never_ready(support::RedisServerOptions{.password = "the-right-password-0123"},
+                                            "  password_env: REDIS_PASSWORD\n",
+                                            {{"REDIS_PASSWORD", "a-wrong-password-4567"}}, "AUTH: WRONGPASS");
   EXPECT_EQ(log.find("a-wrong-password-4567"), std::string::npos) << "the password is logged";
 }
 

@@ -121,13 +121,11 @@ TEST_F(HostileHttp, PipelinedRequestAfterAFailedAuthIsNeverForwardedWithoutAuth)
                      make_request("GET", "/secure/second")));
   auto first = c.read_response(5s);
   ASSERT_EQ(status_of(first), 401) << describe(first, &c);
+  // A bodiless 401 leaves nothing unread: the connection is safe to reuse, and the
+  // pipelined request is judged on its own (no token: 401 again).
   auto second = c.read_response(5s);
-  if (second) {
-    EXPECT_EQ(second->status, 401) << describe(second);
-    EXPECT_NE(second->header("WWW-Authenticate").value_or("").find("Bearer"), std::string::npos);
-  } else {
-    EXPECT_TRUE(c.wait_closed(2s)) << "neither an answer nor a close for the pipelined request";
-  }
+  ASSERT_EQ(status_of(second), 401) << describe(second, &c);
+  EXPECT_NE(second->header("WWW-Authenticate").value_or("").find("Bearer"), std::string::npos);
   support::sleep_for(200ms);
   EXPECT_EQ(up_.request_count(), 0) << "a request reached the upstream without a valid token";
 }
@@ -139,12 +137,8 @@ TEST_F(HostileHttp, PipelinedAuthorisedRequestAfterAFailedAuthIsServedOnItsOwnMe
   auto first = c.read_response(5s);
   ASSERT_EQ(status_of(first), 401) << describe(first, &c);
   auto second = c.read_response(5s);
-  if (second) {
-    EXPECT_EQ(second->status, 200) << describe(second);
-    EXPECT_TRUE(up_.saw_target_containing("/secure/second"));
-  } else {
-    EXPECT_TRUE(c.wait_closed(2s));
-  }
+  EXPECT_EQ(status_of(second), 200) << describe(second, &c);
+  EXPECT_TRUE(up_.saw_target_containing("/secure/second"));
   EXPECT_FALSE(up_.saw_target_containing("/secure/first"));
 }
 

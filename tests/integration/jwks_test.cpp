@@ -24,6 +24,9 @@ class FakeIdp {
       : server_([this](support::UpstreamConnection& c, const support::RequestHead& h) { serve(c, h); }) {
     set_keys({ts::rsa2048().public_jwk()});
   }
+  // The server's threads read the members below: stop them before those are destroyed
+  // (server_ is declared first, so it would otherwise be destroyed last; found by TSan).
+  ~FakeIdp() { server_.stop(); }
   std::string issuer() const { return server_.url(); }
   void set_keys(const std::vector<std::string>& jwks) {
     std::lock_guard lock(mu_);

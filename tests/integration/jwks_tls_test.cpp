@@ -49,6 +49,7 @@ class ScriptedIdp {
       : server_([this](support::UpstreamConnection& c, const support::RequestHead& h) { serve(c, h); }) {
     set_jwks_body(ts::jwks_of({ts::rsa2048().public_jwk()}));
   }
+  ~ScriptedIdp() { server_.stop(); }  // its threads read the members below (declared after server_)
   std::string url() const { return server_.url(); }
   void set_jwks_body(std::string body) {
     std::lock_guard lock(mu_);

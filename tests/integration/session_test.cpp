@@ -62,21 +62,6 @@ int count_in(const std::map<std::string, int>& m, const std::string& key) {
   return it == m.end() ? 0 : it->second;
 }
 
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-// Sleeps until the wall clock reaches `unix_seconds` (bounded: at most 30 s).
-void sleep_until_unix(double unix_seconds) {
-  const double left = std::min(30.0, unix_seconds - unix_now());
-  if (left > 0) std::this_thread::sleep_for(std::chrono::duration<double>(left));
-}
-
-std::string bearer_of(const support::RequestHead& h) {
-  const std::string a = h.headers.get("Authorization").value_or("");
-  return a.rfind("Bearer ", 0) == 0 ? a.substr(7) : std::string();
-}
-
 class Session : public ::testing::Test {
  protected:
   void SetUp() override {

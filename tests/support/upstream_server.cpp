@@ -61,11 +61,15 @@ std::optional<std::string> UpstreamConnection::read_body_string(const RequestHea
 }
 
 void UpstreamConnection::close() {
+  std::lock_guard lock(fd_mu_);
   if (fd_.valid()) ::shutdown(fd_.get(), SHUT_RDWR);
   fd_.reset();
 }
 
-void UpstreamConnection::reset() { close_with_reset(fd_); }
+void UpstreamConnection::reset() {
+  std::lock_guard lock(fd_mu_);
+  close_with_reset(fd_);
+}
 
 void UpstreamConnection::sleep(Clock::duration d) { interruptible_sleep(d, server_.stop_); }
 
@@ -87,7 +91,10 @@ void UpstreamServer::stop() {
   {
     std::lock_guard lock(mu_);
     for (auto& w : live_)
-      if (auto c = w.lock(); c && c->fd_.valid()) ::shutdown(c->fd_.get(), SHUT_RDWR);
+      if (auto c = w.lock()) {
+        std::lock_guard fd_lock(c->fd_mu_);
+        if (c->fd_.valid()) ::shutdown(c->fd_.get(), SHUT_RDWR);
+      }
     threads.swap(threads_);
   }
   for (auto& t : threads) t.join();

@@ -58,7 +58,8 @@ class UpstreamConnection {
  private:
   friend class UpstreamServer;
   UpstreamServer& server_;
-  Fd fd_;
+  Fd fd_;                    // used by the serving thread; closed under fd_mu_
+  mutable std::mutex fd_mu_;  // close()/reset() vs UpstreamServer::stop() on another thread
   int id_;
   Reader reader_;
   bool body_read_ = false;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "admin/status_page.hpp"
+#include "common/html.hpp"
 
 namespace authgate::admin {
 namespace {
@@ -254,7 +255,9 @@ TEST(StatusPage, HostileStringsAreEscapedEverywhere) {
   EXPECT_FALSE(has(body, "\"'&<")) << "unescaped run of hostile characters";
 }
 
+// common/html.hpp: the escaping of every page authgate renders (status page, session pages).
 TEST(HtmlEscape, NamedVectors) {
+  const auto html_escape = [](std::string_view t) { return common::html_escaped(t); };
   EXPECT_EQ(html_escape(""), "");
   EXPECT_EQ(html_escape("plain text / path?x=1"), "plain text / path?x=1");
   EXPECT_EQ(html_escape("a&b"), "a&amp;b");
