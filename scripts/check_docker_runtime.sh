@@ -13,7 +13,8 @@ binary=${1:-${BUILD_DIR:-build}/gateway/authgate}
 base='^(libc6|libstdc\+\+6|libgcc-s1|zlib1g|libzstd1|liblzma5|libcrypt1)$'
 
 # The runtime stage's apt-get install line(s): from "FROM ... AS runtime" to the next FROM.
-listed=$(awk '/^FROM .* AS runtime/{r=1; next} /^FROM /{r=0} r' Dockerfile |
+# Comments are dropped first, so a package named only in a comment does not count.
+listed=$(awk '/^FROM .* AS runtime/{r=1; next} /^FROM /{r=0} r' Dockerfile | sed 's/#.*//' |
   tr ' \\' '\n\n' | grep -E '^[a-z0-9][a-z0-9.+-]+$' | sort -u)
 
 missing=()

@@ -96,6 +96,7 @@ struct App::Impl {
       if (auto rt = state.runtime.load())
         for (auto& name : rt->authenticator.issuers_not_ready(unix_now())) waiting.push_back("issuer:" + name);
       if (services.redis && !services.redis->was_up()) waiting.push_back("redis:" + services.redis->address());
+      if (services.revocations && !services.revocations->synced()) waiting.push_back("revocation");
       return waiting;
     };
     health.degraded = [this] {

@@ -12,8 +12,9 @@
 // implements it with a lock bit whose unlock in load() is memory_order_relaxed,
 // so nothing orders a reader's copy of the pointer before the next store's
 // write of it (ThreadSanitizer reports the race: google/sanitizers#1558). A
-// mutex held for one shared_ptr copy costs the same as that lock bit (one
-// uncontended atomic RMW each way) and is correct on every standard library.
+// mutex held for one shared_ptr copy is the same shape as that lock bit (an
+// atomic RMW to take it, one to release it; readers of one snapshot contend
+// on it the same way) and is correct on every standard library.
 // The replaced value is released after the lock is dropped, so a reader never
 // waits for a destructor.
 #pragma once

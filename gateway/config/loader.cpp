@@ -606,13 +606,13 @@ void read_sessions(Reader& r, const YAML::Node& n, const std::vector<Issuer>& is
                             std::pair{"refresh_lock_lease", &s.refresh_lock_lease},
                             std::pair{"refresh_lock_wait", &s.refresh_lock_wait}})
     r.duration(n, key, path, *field);
-  // A waiter must outlast a dead holder's lease, or nobody takes the refresh over.
-  if (s.refresh_lock_wait.count() > 0 && s.refresh_lock_wait <= s.refresh_lock_lease)
-    r.error(n["refresh_lock_wait"] ? n["refresh_lock_wait"] : n, path + ".refresh_lock_wait",
-            "must be longer than refresh_lock_lease, so that waiting instances can take over a dead holder's lease");
   r.string(n, "store", path, s.store);
   if (s.store != "memory" && s.store != "redis")
     r.error(n["store"], path + ".store", "must be memory or redis, not \"" + s.store + "\"");
+  // redis store: a waiter must outlast a dead holder's lease, or nobody takes the refresh over.
+  if (s.store == "redis" && s.refresh_lock_wait.count() > 0 && s.refresh_lock_wait <= s.refresh_lock_lease)
+    r.error(n["refresh_lock_wait"] ? n["refresh_lock_wait"] : n, path + ".refresh_lock_wait",
+            "must be longer than refresh_lock_lease, so that waiting instances can take over a dead holder's lease");
   r.size(n, "max_sessions", path, s.max_sessions, 1);
   r.string(n, "post_logout_redirect_uri", path, s.post_logout_redirect_uri);
   r.string(n, "logout_path", path, s.logout_path);

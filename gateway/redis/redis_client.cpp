@@ -156,7 +156,9 @@ struct RedisClient::Impl::Connection {
   }
   void close_socket() {
     boost::system::error_code ignored;
-    if (resolver) resolver->cancel();  // the connect deadline and stop() bound the lookup too
+    // Drops the lookup's completion: the attempt ends at the connect deadline or stop().
+    // A getaddrinfo() already running on Asio's resolver thread still runs to its end.
+    if (resolver) resolver->cancel();
     if (local) local->close(ignored);
     if (tcp) tcp->tcp().socket().close(ignored);
   }

@@ -107,6 +107,7 @@ asio::awaitable<std::error_code> RevocationService::revoke(const DenyEntry& entr
     next->prune(now);
     if (!redis_ && next->size() >= cfg_.max_entries) co_return revocation_errc::list_full;
     next->add(entry);
+    if (redis_) pending_.push_back(entry);
     publish(std::move(next));
   }
   spdlog::info("revocation: {} {} revoked{}", kind_name(entry.kind), entry.value,
@@ -115,6 +116,13 @@ asio::awaitable<std::error_code> RevocationService::revoke(const DenyEntry& entr
 }
 
 asio::awaitable<void> RevocationService::sync(std::int64_t now) {
+  {
+    // A revoke() published after this point may be missing from the reads below (its
+    // EVAL can still be in flight on another connection): it is kept in pending_ and
+    // merged into what is read. Earlier ones are in Redis before GET is sent.
+    std::lock_guard lock(write_mu_);
+    pending_.clear();
+  }
   const std::vector<std::string> get_version{"GET", version_key_};
   const redis::RedisResult v = co_await redis_->exec(get_version);
   if (v.ec) {
@@ -145,15 +153,12 @@ asio::awaitable<void> RevocationService::sync(std::int64_t now) {
   }
   if (expired.size() > 2) co_await redis_->exec(expired);  // any instance may tidy up; HDEL is idempotent
   {
-    // Entries only ever leave by expiry, and revoke() writes Redis before the local list,
-    // so everything published here is in Redis too. Merging keeps a revoke() that this
-    // instance made while HGETALL was in flight (on another connection, its reply may
-    // come first) from being replaced by the older reply until the next sync.
     std::lock_guard lock(write_mu_);
-    for (const auto& e : list_.load()->entries())
+    for (const auto& e : pending_)
       if (e.until >= now) list->add(e);
     publish(std::move(list));
   }
+  synced_.store(true);
   version_seen_ = v.value.str;
   metrics_.revocation_syncs.Add({{"result", "updated"}}).Increment();
 }

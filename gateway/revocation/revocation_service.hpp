@@ -62,8 +62,12 @@ class RevocationService {
   boost::asio::awaitable<std::error_code> revoke(const DenyEntry& entry, std::int64_t now);
   std::vector<DenyEntry> entries() const;
   const config::Revocation& config() const { return cfg_; }
-  // Re-reads the list from Redis now (also what the sync loop runs).
+  // Re-reads the list from Redis now: what the sync loop runs (one sync at a time: the
+  // loop is its only caller, and pending_ relies on that).
   boost::asio::awaitable<void> sync(std::int64_t now);
+  // false until the list has been read from Redis once (redis store); always true for memory.
+  // /readyz waits for it, so a fresh instance does not let revoked tokens through.
+  bool synced() const { return !redis_ || synced_.load(); }
 
  private:
   boost::asio::awaitable<void> sync_loop(std::shared_ptr<bool> running);
@@ -73,7 +77,9 @@ class RevocationService {
   std::shared_ptr<redis::RedisClient> redis_;
   metrics::Metrics& metrics_;
   common::Snapshot<const DenyList> list_;
-  std::mutex write_mu_;  // serialises writers of list_ (copy, change, publish)
+  std::mutex write_mu_;  // serialises writers of list_ (copy, change, publish) and guards pending_
+  std::vector<DenyEntry> pending_;  // redis: revoke()s published here since the running sync read Redis
+  std::atomic<bool> synced_{false};  // redis: one sync has published the list from Redis
   std::string hash_key_, version_key_;
   std::string version_seen_;  // the sync loop's (control thread)
   std::shared_ptr<bool> running_ = std::make_shared<bool>(false);

@@ -113,8 +113,8 @@ TEST_F(HostileHttp, TransferEncodingWithObsFoldGets400AndClose) {
   EXPECT_EQ(up_.request_count(), 0);
 }
 
-// Two requests in one write: a 401, then a request that must be judged on its own
-// merits (here: no token, so 401 again) or the connection closed; never forwarded.
+// Two requests in one write: a 401, then a request that is judged on its own merits
+// (here: no token, so 401 again); never forwarded.
 TEST_F(HostileHttp, PipelinedRequestAfterAFailedAuthIsNeverForwardedWithoutAuth) {
   HttpClient c(gw_->port());
   ASSERT_TRUE(c.send(make_request("GET", "/secure/first", {{"Authorization", "Bearer not-a-jwt"}}) +

@@ -50,6 +50,7 @@ std::string sha256_prefix(const std::string& bytes) {
 class Idp {
  public:
   Idp() : server_([this](support::UpstreamConnection& c, const support::RequestHead& h) { serve(c, h); }) {}
+  ~Idp() { server_.stop(); }  // its threads read fail_ (declared after server_)
   std::string issuer() const { return server_.url(); }
   void fail_jwks(bool f) { fail_ = f; }
 

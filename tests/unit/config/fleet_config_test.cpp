@@ -412,10 +412,14 @@ TEST(FleetConfigErrors, SessionRefreshLockDurations) {
 
 TEST(FleetConfigErrors, SessionRefreshLockWaitNotLongerThanTheLease) {
   // Waiters that give up before a dead holder's lease expires would never take the refresh over.
-  EXPECT_THAT(load_errors(with_sessions("  refresh_lock_lease: 10s\n"   // 13
-                                        "  refresh_lock_wait: 10s\n")),  // 14  value col 22
-              ElementsAre("t.yaml:14:22: sessions.refresh_lock_wait: must be longer than refresh_lock_lease, so "
+  EXPECT_THAT(load_errors(with_sessions("  store: redis\n"               // 13
+                                        "  refresh_lock_lease: 10s\n"   // 14
+                                        "  refresh_lock_wait: 10s\n"    // 15  value col 22
+                                        "redis: {address: 10.0.0.5:6379}\n")),
+              ElementsAre("t.yaml:15:22: sessions.refresh_lock_wait: must be longer than refresh_lock_lease, so "
                           "that waiting instances can take over a dead holder's lease"));
+  // The memory store has no lease: the same durations load.
+  EXPECT_TRUE(load_ok(with_sessions("  refresh_lock_lease: 10s\n  refresh_lock_wait: 10s\n")));
 }
 
 TEST(FleetConfigErrors, RevocationStoreRedisWithoutRedisBlock) {
