@@ -291,10 +291,10 @@ TEST_F(Fleet, FiftyConcurrentRequestsOverAAndBAfterExpiryMakeExactlyOneRefreshGr
   const double grants = metric_or_zero(*gw_[0], "authgate_refresh_grants_total", {{"result", "success"}}) +
                         metric_or_zero(*gw_[1], "authgate_refresh_grants_total", {{"result", "success"}});
   EXPECT_EQ(grants, 1);
-  // The instance that did not hold the lease waited for the holder's tokens.
-  const double waits = metric_or_zero(*gw_[0], "authgate_refresh_lock_seconds_count", {{"phase", "wait"}}) +
-                       metric_or_zero(*gw_[1], "authgate_refresh_lock_seconds_count", {{"phase", "wait"}});
-  EXPECT_GE(waits, 1);
+  // Whether the other instance had to wait on the lease depends on timing (under TSan it can
+  // arrive after the holder stored the tokens); the wait itself is asserted by
+  // ALiveHoldersLeaseIsRenewedSoAGrantSlowerThanTheLeaseIsNeverTakenOver, where the provider
+  // holds the grant for 4 s.
   // Every upstream request after the refresh carries the one new token.
   EXPECT_GT(access_expires_at(1, cookie), exp);
 }
