@@ -174,6 +174,20 @@ class Fleet : public ::testing::Test {
     return log;
   }
 
+  // Requests the provider's token endpoint has received (-1 when its stats do not answer).
+  int token_requests() {
+    auto s = op_->stats();
+    return s ? s->raw.at("token_endpoint").at("requests").to_number<int>() : -1;
+  }
+  // Waits (at most 3 s) until a token request beyond the first `before` has reached the provider.
+  bool token_request_arrived(int before) {
+    for (int i = 0; i < 300; ++i) {
+      if (token_requests() > before) return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  }
+
   int refresh_successes() {
     auto s = op_->stats();
     return s ? s->grant("refresh_token").success : -1;
@@ -365,14 +379,9 @@ TEST_F(Fleet, WhenTheLeaseHolderDiesMidRefreshTheOtherInstanceCompletesItAfterTh
 
   // A's grant is held at the provider; A dies before the provider processes it.
   ASSERT_TRUE(op_->set_token_endpoint_mode(TokenEndpointMode::ok, 5000));
-  const int requests_before = op_->stats()->raw.at("token_endpoint").at("requests").to_number<int>();
+  const int requests_before = token_requests();
   std::thread doomed([&] { call(0, "/app/page", cookie); });
-  bool in_flight = false;
-  for (int i = 0; i < 300 && !in_flight; ++i) {
-    auto s = op_->stats();
-    in_flight = s && s->raw.at("token_endpoint").at("requests").to_number<int>() > requests_before;
-    if (!in_flight) std::this_thread::sleep_for(10ms);
-  }
+  const bool in_flight = token_request_arrived(requests_before);
   ASSERT_TRUE(in_flight) << stats_text();
   ASSERT_TRUE(gw_[0]->signal(SIGKILL));
   ASSERT_TRUE(gw_[0]->wait_exit(5s));
@@ -406,15 +415,10 @@ TEST_F(Fleet, ALiveHoldersLeaseIsRenewedSoAGrantSlowerThanTheLeaseIsNeverTakenOv
   // The provider holds A's grant for 4 s, more than twice the 1.5 s lease: without renewal
   // the lease would lapse and B would send a second grant with the same refresh token.
   ASSERT_TRUE(op_->set_token_endpoint_mode(TokenEndpointMode::ok, 4000));
-  const int requests_before = op_->stats()->raw.at("token_endpoint").at("requests").to_number<int>();
+  const int requests_before = token_requests();
   std::optional<Response> on_a;
   std::thread holder([&] { on_a = call(0, "/app/page", cookie); });
-  bool in_flight = false;
-  for (int i = 0; i < 300 && !in_flight; ++i) {
-    auto s = op_->stats();
-    in_flight = s && s->raw.at("token_endpoint").at("requests").to_number<int>() > requests_before;
-    if (!in_flight) std::this_thread::sleep_for(10ms);
-  }
+  const bool in_flight = token_request_arrived(requests_before);
   auto on_b = call(1, "/app/page", cookie);  // waits on A's (renewed) lease, then reads A's tokens
   holder.join();
   ASSERT_TRUE(op_->set_token_endpoint_mode(TokenEndpointMode::ok, 0));
