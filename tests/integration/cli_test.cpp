@@ -4,6 +4,7 @@
 
 #include "auth/test_signer.hpp"
 #include "common.hpp"
+#include "support/paths.hpp"
 
 namespace it {
 namespace {
@@ -41,7 +42,7 @@ TEST(Cli, CheckConfigAcceptsValidFile) {
 }
 
 TEST(Cli, CheckConfigAcceptsReferenceConfig) {
-  auto r = run_authgate({"--check-config", std::string(AUTHGATE_SOURCE_DIR) + "/config/gateway.yaml"});
+  auto r = run_authgate({"--check-config", support::source_dir() + "/config/gateway.yaml"});
   ASSERT_FALSE(r.timed_out);
   EXPECT_EQ(r.exit_code, 0) << "stdout: " << r.out << "\nstderr: " << r.err;
 }

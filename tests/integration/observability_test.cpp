@@ -6,13 +6,14 @@
 
 #include "auth/test_signer.hpp"
 #include "common.hpp"
+#include "support/paths.hpp"
 
 namespace it {
 namespace {
 
 namespace ts = authgate::auth::test;
 
-std::string source(const std::string& rel) { return std::string(AUTHGATE_SOURCE_DIR) + "/" + rel; }
+std::string source(const std::string& rel) { return support::source_dir() + "/" + rel; }
 
 TEST(Observability, DashboardAndAlertRulesUseExportedMetricNames) {
   UpstreamServer up(support::handlers::echo());
@@ -42,7 +43,7 @@ TEST(Observability, DashboardAndAlertRulesUseExportedMetricNames) {
   // Names without a series yet (sessions, introspection, ...) are accepted when
   // gateway/metrics/metrics.cpp registers them; anything else fails.
   const std::string cmd = "python3 " + source("scripts/check_observability.py") + " --repo " +
-                          std::string(AUTHGATE_SOURCE_DIR) + " --metrics " + scrape + " > " +
+                          support::source_dir() + " --metrics " + scrape + " > " +
                           gw.dir().file("check.log") + " 2>&1";
   const int rc = std::system(cmd.c_str());
   std::remove(jwks.c_str());

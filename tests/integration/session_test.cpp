@@ -24,6 +24,7 @@
 #include "session/cookie_codec.hpp"
 #include "support/browser.hpp"
 #include "support/oidc_provider.hpp"
+#include "support/paths.hpp"
 
 namespace it {
 namespace {
@@ -887,7 +888,7 @@ TEST_F(Session, EveryMetricOfTheDashboardAndTheAlertRulesIsInALiveScrapeAfterMix
 
   const std::string scrape = gw_->dir().file("metrics.txt");
   std::ofstream(scrape) << gw_->metrics_text();
-  const std::string root = AUTHGATE_SOURCE_DIR;
+  const std::string root = support::source_dir();
   const std::string out_file = gw_->dir().file("check.log");
   const std::string cmd = "python3 " + root + "/scripts/check_observability.py --strict --repo " + root +
                           " --metrics " + scrape + " > " + out_file + " 2>&1";

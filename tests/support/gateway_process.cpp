@@ -16,10 +16,6 @@
 
 #include "support/json.hpp"
 
-#ifndef AUTHGATE_BINARY
-#error "AUTHGATE_BINARY must be defined to the authgate executable path"
-#endif
-
 namespace support {
 
 namespace {
@@ -90,8 +86,6 @@ pid_t spawn_process(const std::vector<std::string>& args, const std::string& out
   ::execve(argv[0], argv.data(), envp.data());
   ::_exit(127);
 }
-
-std::string authgate_binary() { return AUTHGATE_BINARY; }
 
 std::string GatewayConfig::render(std::uint16_t listen_port, std::uint16_t admin_port,
                                   const std::string& access_target) const {

@@ -1,7 +1,6 @@
 #include "support/json.hpp"
 
 #include <boost/json/parse.hpp>
-#include <boost/json/src.hpp>
 
 namespace support {
 

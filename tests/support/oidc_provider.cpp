@@ -21,15 +21,11 @@
 
 #include "support/json.hpp"
 
-#ifndef AUTHGATE_SOURCE_DIR
-#error "AUTHGATE_SOURCE_DIR must be defined to the source tree (for tests/oidc)"
-#endif
-
 namespace support {
 
 namespace {
 
-const std::string kOidcDir = std::string(AUTHGATE_SOURCE_DIR) + "/tests/oidc";
+std::string oidc_dir() { return source_dir() + "/tests/oidc"; }
 const std::string kNpmLock = "/tmp/authgate-oidc-npm-ci.lock";
 
 std::string read_file(const std::string& path) {
@@ -157,7 +153,7 @@ int run_bounded(const std::vector<std::string>& args, const std::string& out, co
 
 // "oidc-provider" as pinned in tests/oidc/package.json and as installed in node_modules.
 std::string pinned_version() {
-  auto pkg = parse_json_object(read_file(kOidcDir + "/package.json"));
+  auto pkg = parse_json_object(read_file(oidc_dir() + "/package.json"));
   if (!pkg) return {};
   auto* deps = pkg->if_contains("dependencies");
   if (!deps || !deps->is_object()) return {};
@@ -165,7 +161,7 @@ std::string pinned_version() {
 }
 
 std::string installed_version() {
-  auto pkg = parse_json_object(read_file(kOidcDir + "/node_modules/oidc-provider/package.json"));
+  auto pkg = parse_json_object(read_file(oidc_dir() + "/node_modules/oidc-provider/package.json"));
   return pkg ? json_string(*pkg, "version") : std::string();
 }
 
@@ -233,7 +229,7 @@ std::string OidcProvider::stderr_text() const {
 
 ::testing::AssertionResult OidcProvider::ensure_node_modules() {
   const std::string want = pinned_version();
-  if (want.empty()) return ::testing::AssertionFailure() << "cannot read " << kOidcDir << "/package.json";
+  if (want.empty()) return ::testing::AssertionFailure() << "cannot read " << oidc_dir() << "/package.json";
   if (installed_version() == want) return ::testing::AssertionSuccess();
 
   // One `npm ci` at a time across test processes; the others wait and re-check.
@@ -248,15 +244,15 @@ std::string OidcProvider::stderr_text() const {
   std::string npm = find_on_path("npm");
   if (npm.empty()) {
     return ::testing::AssertionFailure()
-           << kOidcDir << "/node_modules is missing and npm is not on PATH "
+           << oidc_dir() << "/node_modules is missing and npm is not on PATH "
            << "(run scripts/install-deps.sh test)";
   }
-  std::cerr << "[support] installing oidc-provider " << want << ": npm ci in " << kOidcDir << "\n";
+  std::cerr << "[support] installing oidc-provider " << want << ": npm ci in " << oidc_dir() << "\n";
   int code = run_bounded({npm, "ci", "--no-audit", "--no-fund"}, dir_.file("npm-ci.out"),
-                         dir_.file("npm-ci.err"), {}, kOidcDir, 300s);
+                         dir_.file("npm-ci.err"), {}, oidc_dir(), 300s);
   if (code != 0 || installed_version() != want) {
     return ::testing::AssertionFailure()
-           << "npm ci in " << kOidcDir << " failed ("
+           << "npm ci in " << oidc_dir() << " failed ("
            << (code == -2 ? std::string("timed out after 300 s") : "exit code " + std::to_string(code))
            << "):\n" << tail(read_file(dir_.file("npm-ci.err")), 3000);
   }
@@ -268,7 +264,7 @@ std::string OidcProvider::stderr_text() const {
   const std::string kid = "op-" + std::to_string(generation_) + "-" + random_hex(4);
   const std::string out = dir_.file("key-" + std::to_string(generation_) + ".json");
   const std::string err = dir_.file("key-" + std::to_string(generation_) + ".err");
-  int code = run_bounded({node_, kOidcDir + "/provider.mjs", "genkey", "--alg", opts_.alg, "--kid", kid},
+  int code = run_bounded({node_, oidc_dir() + "/provider.mjs", "genkey", "--alg", opts_.alg, "--kid", kid},
                          out, err, {}, {}, 30s);
   auto jwk = parse_json_object(read_file(out));
   if (code != 0 || !jwk || json_string(*jwk, "kid") != kid) {
@@ -286,7 +282,7 @@ std::string OidcProvider::stderr_text() const {
   ++run_;
   const std::string out = dir_.file("provider-" + std::to_string(run_) + ".out");
   const std::string err = dir_.file("provider-" + std::to_string(run_) + ".err");
-  std::vector<std::string> argv{node_,   kOidcDir + "/provider.mjs",
+  std::vector<std::string> argv{node_,   oidc_dir() + "/provider.mjs",
                                 "--port", std::to_string(port_),
                                 "--jwks", dir_.file("jwks.json"),
                                 "--alg",  opts_.alg,

@@ -23,6 +23,7 @@
 
 #include "support/http_client.hpp"
 #include "support/net.hpp"
+#include "support/paths.hpp"
 
 namespace support {
 
@@ -96,9 +97,6 @@ struct GatewayConfig {
   std::string render(std::uint16_t listen_port, std::uint16_t admin_port,
                      const std::string& access_target) const;
 };
-
-// The binary under test (compile definition AUTHGATE_BINARY).
-std::string authgate_binary();
 
 using EnvVars = std::vector<std::pair<std::string, std::string>>;
 

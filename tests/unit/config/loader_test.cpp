@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "config/loader.hpp"
+#include "support/paths.hpp"
 
 namespace cfg = authgate::config;
 using ::testing::ElementsAre;
@@ -27,7 +28,7 @@ namespace {
 using namespace std::chrono_literals;
 
 std::string source_path(std::string_view rel) {
-  return std::string(AUTHGATE_SOURCE_DIR) + "/" + std::string(rel);
+  return support::source_dir() + "/" + std::string(rel);
 }
 
 // The ConfigError lines for `yaml` (loaded as "t.yaml"); empty if it loaded.

@@ -7,6 +7,7 @@
 
 #include "config/loader.hpp"
 #include "routing/route_table.hpp"
+#include "support/paths.hpp"
 
 namespace {
 
@@ -232,7 +233,7 @@ TEST(RouteTable, AllConditionsMustHoldForARoute) {
 }
 
 TEST(RouteTable, ShippedGatewayYaml) {
-  const cfg::GatewayConfig c = cfg::load_file(std::string(AUTHGATE_SOURCE_DIR) + "/config/gateway.yaml");
+  const cfg::GatewayConfig c = cfg::load_file(support::source_dir() + "/config/gateway.yaml");
   ASSERT_EQ(c.routes.size(), 2u);
   const RouteTable table(c.routes);
   EXPECT_EQ(table.match("api.example.com", "GET", "/orders/7"), 0);
