@@ -392,7 +392,7 @@ boost::asio::awaitable<AccessDecision> Authenticator::complete(const config::Rou
     a = attempt(route, token, now_unix, Pass::after_refetch);
   }
   if (a.need == Need::introspection) {
-    idp::IntrospectionResult r = co_await a.issuer->introspector->introspect(token, now_unix);
+    idp::IntrospectionResult r = co_await a.issuer->introspector->introspect(token);
     if (r.ec) co_return denial(r.ec, a.issuer->cfg->name);
     co_return check_introspected(route, *a.issuer, std::move(r.claims), now_unix);
   }
