@@ -61,6 +61,26 @@ bool parse_size(std::string_view text, std::uint64_t& out) {
 
 namespace {
 
+// What a duration key can mean: the gateway counts some keys in whole seconds
+// (token times, cookie Max-Age, Retry-After, session times), so a value that is
+// not a whole number of seconds would be cut silently; others have a floor below
+// which the key would quietly do nothing. Both are config errors instead.
+struct Resolution {
+  Duration unit{1};         // the value must be a multiple of this
+  Duration min{1};          // and at least this
+  std::string_view why;     // said in the error
+};
+
+std::string duration_text(Duration d) {
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + "s";
+  return std::to_string(d.count()) + "ms";
+}
+
+std::string unit_name(Duration unit) { return unit.count() == 1000 ? "seconds" : duration_text(unit) + " steps"; }
+
+// Keys counted in whole seconds (at least 1s).
+Resolution whole_seconds(std::string_view why) { return Resolution{Duration(1000), Duration(1000), why}; }
+
 // Collects "file:line:col: path: message" lines.
 class Reader {
  public:
@@ -165,16 +185,22 @@ class Reader {
   }
 
   void duration(const YAML::Node& map, std::string_view key, const std::string& path,
-                Duration& out) {
+                Duration& out, const Resolution& res = {}) {
     auto n = map[std::string(key)];
     if (!n) return;
     std::string s;
     if (!scalar(n, join(path, key), s)) return;
     Duration d{};
+    const std::string why = res.why.empty() ? "" : " (" + std::string(res.why) + ")";
     if (!parse_duration(s, d)) {
       error(n, join(path, key), "invalid duration \"" + s + "\" (write e.g. 250ms, 30s, 5m)");
     } else if (d.count() == 0) {
       error(n, join(path, key), "must be greater than zero");
+    } else if (d < res.min) {
+      error(n, join(path, key), "\"" + s + "\" is too short: must be at least " + duration_text(res.min) + why);
+    } else if (d.count() % res.unit.count() != 0) {
+      error(n, join(path, key), "\"" + s + "\" is not a whole number of " + unit_name(res.unit) + why +
+                                    "; it would be cut to " + duration_text(d - d % res.unit));
     } else {
       out = d;
     }
@@ -422,7 +448,7 @@ void read_issuers(Reader& r, const YAML::Node& n, std::vector<Issuer>& out) {
       }
       (alg.starts_with("HS") ? hmac_alg : asym_alg) = true;
     }
-    r.duration(in, "leeway", path, is.leeway);
+    r.duration(in, "leeway", path, is.leeway, whole_seconds("token times exp, nbf and iat are whole seconds"));
     r.string(in, "jwks_file", path, is.jwks_file);
     r.string(in, "jwks", path, is.jwks);
     r.string(in, "jwks_uri", path, is.jwks_uri);
@@ -590,8 +616,9 @@ void read_sessions(Reader& r, const YAML::Node& n, const std::vector<Issuer>& is
     r.string(c, "same_site", cp, s.cookie.same_site);
     if (s.cookie.same_site != "Lax" && s.cookie.same_site != "Strict")
       r.error(c["same_site"], cp + ".same_site", "must be Lax or Strict (None would send the cookie cross-site)");
-    r.duration(c, "idle_timeout", cp, s.cookie.idle_timeout);
-    r.duration(c, "absolute_timeout", cp, s.cookie.absolute_timeout);
+    const auto session_times = whole_seconds("session times and the cookie's Max-Age are whole seconds");
+    r.duration(c, "idle_timeout", cp, s.cookie.idle_timeout, session_times);
+    r.duration(c, "absolute_timeout", cp, s.cookie.absolute_timeout, session_times);
   }
   if (s.cookie.name.empty()) s.cookie.name = s.cookie.secure ? "__Host-authgate" : "authgate";
   if (s.cookie.name.starts_with("__Host-") && !s.cookie.secure)
@@ -599,13 +626,16 @@ void read_sessions(Reader& r, const YAML::Node& n, const std::vector<Issuer>& is
   if (read_secret(r, n, path, "cookie_secret_env", "cookie_secret_file", s.cookie_secret) &&
       s.cookie_secret.size() < 32)
     r.error(n, path, "the cookie secret must be at least 32 bytes");
-  for (auto [key, field] : {std::pair{"refresh_before_expiry", &s.refresh_before_expiry},
-                            std::pair{"refresh_retry_interval", &s.refresh_retry_interval},
-                            std::pair{"expires_in_fallback", &s.expires_in_fallback},
-                            std::pair{"login_timeout", &s.login_timeout},
-                            std::pair{"refresh_lock_lease", &s.refresh_lock_lease},
-                            std::pair{"refresh_lock_wait", &s.refresh_lock_wait}})
-    r.duration(n, key, path, *field);
+  r.duration(n, "refresh_before_expiry", path, s.refresh_before_expiry,
+             whole_seconds("access token lifetimes (expires_in, exp) are whole seconds"));
+  r.duration(n, "refresh_retry_interval", path, s.refresh_retry_interval);
+  r.duration(n, "expires_in_fallback", path, s.expires_in_fallback,
+             whole_seconds("it stands in for expires_in, a whole number of seconds"));
+  r.duration(n, "login_timeout", path, s.login_timeout,
+             whole_seconds("the login cookie's Max-Age and the pending login's times are whole seconds"));
+  r.duration(n, "refresh_lock_lease", path, s.refresh_lock_lease,
+             Resolution{Duration(1), Duration(30), "the lease is renewed every third of its length, at most every 10ms"});
+  r.duration(n, "refresh_lock_wait", path, s.refresh_lock_wait);
   r.string(n, "store", path, s.store);
   if (s.store != "memory" && s.store != "redis")
     r.error(n["store"], path + ".store", "must be memory or redis, not \"" + s.store + "\"");
@@ -679,7 +709,7 @@ void read_revocation(Reader& r, const YAML::Node& n, std::optional<Revocation>& 
   if (v.store != "memory" && v.store != "redis")
     r.error(n["store"], path + ".store", "must be memory or redis, not \"" + v.store + "\"");
   r.duration(n, "sync_interval", path, v.sync_interval);
-  r.duration(n, "sub_ttl", path, v.sub_ttl);
+  r.duration(n, "sub_ttl", path, v.sub_ttl, whole_seconds("deny-list times and iat are whole seconds"));
   r.size(n, "max_entries", path, v.max_entries, 1);
   if (n["admin_token_env"] || n["admin_token_file"]) {
     if (read_secret(r, n, path, "admin_token_env", "admin_token_file", v.admin_token) && v.admin_token.size() < 16)
@@ -933,7 +963,7 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name)
       r.duration(n, "websocket_idle", "timeouts", t.websocket_idle);
       r.duration(n, "linger", "timeouts", t.linger);
       r.duration(n, "drain_force_close", "timeouts", t.drain_force_close);
-      r.duration(n, "retry_after", "timeouts", t.retry_after);
+      r.duration(n, "retry_after", "timeouts", t.retry_after, whole_seconds("Retry-After is sent in whole seconds"));
       r.duration(n, "idp_request", "timeouts", t.idp_request);
     }
     if (auto n = root["upstreams"]) read_upstreams(r, n, cfg.upstreams);
