@@ -81,21 +81,65 @@ std::string unit_name(Duration unit) { return unit.count() == 1000 ? "seconds" :
 // Keys counted in whole seconds (at least 1s).
 Resolution whole_seconds(std::string_view why) { return Resolution{Duration(1000), Duration(1000), why}; }
 
-// Collects "file:line:col: path: message" lines.
+bool read_secret_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return true;
+}
+
+bool readable_file(const std::string& path) { return ::access(path.c_str(), R_OK) == 0; }
+
+// Stands in for a secret that --skip-secrets did not read: long enough for every
+// length check (cookie secret, admin token, HS512 key), so the rest is checked as usual.
+constexpr std::string_view kSkippedSecret =
+    "authgate-check-config-skip-secrets-placeholder-0123456789abcdef";
+
+// Collects "file:line:col: path: message" lines (and, with skip_secrets, notes).
 class Reader {
  public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
+  explicit Reader(std::string file, bool skip_secrets = false)
+      : file_(std::move(file)), skip_secrets_(skip_secrets) {}
 
   void error(const YAML::Node& at, const std::string& path, const std::string& message) {
-    auto mark = at.Mark();
-    int line = mark.line >= 0 ? mark.line + 1 : 0;
-    int col = mark.column >= 0 ? mark.column + 1 : 0;
-    std::ostringstream os;
-    os << file_ << ':' << line << ':' << col << ": " << path << ": " << message;
-    errors_.push_back(os.str());
+    errors_.push_back(located(at, path, message));
+  }
+  void note(const YAML::Node& at, const std::string& path, const std::string& message) {
+    notes_.push_back(located(at, path, "note: " + message));
   }
 
   std::vector<std::string>& errors() { return errors_; }
+  std::vector<std::string>& notes() { return notes_; }
+
+  // A secret that is not there: an error, or with skip_secrets a note, and then
+  // the placeholder in `out` (true: go on as if it had been read).
+  bool missing_secret(const YAML::Node& at, const std::string& path, const std::string& message,
+                      std::string* out) {
+    if (!skip_secrets_) {
+      error(at, path, message);
+      return false;
+    }
+    note(at, path, message + "; not checked (--skip-secrets)");
+    if (out) *out = std::string(kSkippedSecret);
+    return true;
+  }
+  // The value of the environment variable `var` holding a secret.
+  bool env_secret(const YAML::Node& at, const std::string& path, const std::string& var, std::string& out) {
+    const char* v = std::getenv(var.c_str());
+    if (v && *v) {
+      out = v;
+      return true;
+    }
+    return missing_secret(at, path, "environment variable " + var + " is not set", &out);
+  }
+  // The contents of the file `file` holding a secret.
+  bool file_secret(const YAML::Node& at, const std::string& path, const std::string& file, std::string& out) {
+    if (read_secret_file(file, out)) return true;
+    return missing_secret(at, path, "cannot read file \"" + file + "\"", &out);
+  }
 
   // A map whose keys must all be in `allowed`.
   bool expect_map(const YAML::Node& n, const std::string& path,
@@ -246,8 +290,19 @@ class Reader {
   }
 
  private:
+  std::string located(const YAML::Node& at, const std::string& path, const std::string& message) const {
+    auto mark = at.Mark();
+    int line = mark.line >= 0 ? mark.line + 1 : 0;
+    int col = mark.column >= 0 ? mark.column + 1 : 0;
+    std::ostringstream os;
+    os << file_ << ':' << line << ':' << col << ": " << path << ": " << message;
+    return os.str();
+  }
+
   std::string file_;
+  bool skip_secrets_;
   std::vector<std::string> errors_;
+  std::vector<std::string> notes_;
 };
 
 bool valid_cidr(const std::string& text) {
@@ -266,8 +321,6 @@ bool valid_cidr(const std::string& text) {
          bits <= static_cast<unsigned>(max_bits);
 }
 
-bool readable_file(const std::string& path) { return ::access(path.c_str(), R_OK) == 0; }
-
 bool is_token_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) ||
          std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
@@ -283,8 +336,8 @@ void read_listen(Reader& r, const YAML::Node& n, ListenConfig& out) {
         auto f = tls[key];
         std::string path = std::string("listen.tls.") + key;
         if (!f) r.error(tls, path, "is required");
-        else if (r.scalar(f, path, *field) && !readable_file(*field))
-          r.error(f, path, "cannot read file \"" + *field + "\"");
+        else if (r.scalar(f, path, *field) && !readable_file(*field))  // the key is a secret; the pair is deployed together
+          r.missing_secret(f, path, "cannot read file \"" + *field + "\"", nullptr);
       }
       out.tls = t;
     }
@@ -375,16 +428,6 @@ void read_upstreams(Reader& r, const YAML::Node& n, std::vector<Upstream>& out) 
 const char* const kAlgorithms[] = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256",
                                    "ES384", "ES512", "EdDSA", "HS256", "HS384", "HS512"};
 
-bool read_secret_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return true;
-}
-
 void read_introspection(Reader& r, const YAML::Node& n, const std::string& path, Issuer& is) {
   if (!r.expect_map(n, path, {"endpoint", "client_id", "client_secret_env", "client_secret_file",
                               "cache_ttl", "negative_ttl"}))
@@ -399,11 +442,9 @@ void read_introspection(Reader& r, const YAML::Node& n, const std::string& path,
   if (env.empty() == file.empty()) {
     r.error(n, path, "needs exactly one of client_secret_env or client_secret_file");
   } else if (!env.empty()) {
-    const char* v = std::getenv(env.c_str());
-    if (!v || !*v) r.error(n["client_secret_env"], path + ".client_secret_env", "environment variable " + env + " is not set");
-    else in.client_secret = v;
-  } else if (!read_secret_file(file, in.client_secret)) {
-    r.error(n["client_secret_file"], path + ".client_secret_file", "cannot read file \"" + file + "\"");
+    r.env_secret(n["client_secret_env"], path + ".client_secret_env", env, in.client_secret);
+  } else {
+    r.file_secret(n["client_secret_file"], path + ".client_secret_file", file, in.client_secret);
   }
   r.duration(n, "cache_ttl", path, in.cache_ttl);
   r.duration(n, "negative_ttl", path, in.negative_ttl);
@@ -463,13 +504,10 @@ void read_issuers(Reader& r, const YAML::Node& n, std::vector<Issuer>& out) {
     } else if (!is.jwks_file.empty() && !readable_file(is.jwks_file)) {
       r.error(in["jwks_file"], path + ".jwks_file", "cannot read file \"" + is.jwks_file + "\"");
     } else if (!secret_env.empty()) {
-      const char* v = std::getenv(secret_env.c_str());
-      if (!v || !*v) r.error(in["secret_env"], path + ".secret_env", "environment variable " + secret_env + " is not set");
-      else is.secret = v;
+      r.env_secret(in["secret_env"], path + ".secret_env", secret_env, is.secret);
       is.secret_source = "env:" + secret_env;
     } else if (!secret_file.empty()) {
-      if (!read_secret_file(secret_file, is.secret))
-        r.error(in["secret_file"], path + ".secret_file", "cannot read file \"" + secret_file + "\"");
+      r.file_secret(in["secret_file"], path + ".secret_file", secret_file, is.secret);
       is.secret_source = "file:" + secret_file;
     }
     const bool has_secret = !secret_env.empty() || !secret_file.empty();
@@ -542,18 +580,8 @@ bool read_secret(Reader& r, const YAML::Node& n, const std::string& path, const 
     r.error(n, path, std::string("needs exactly one of ") + env_key + " or " + file_key);
     return false;
   }
-  if (!env.empty()) {
-    const char* v = std::getenv(env.c_str());
-    if (!v || !*v) {
-      r.error(n[env_key], Reader::join(path, env_key), "environment variable " + env + " is not set");
-      return false;
-    }
-    out = v;
-  } else if (!read_secret_file(file, out)) {
-    r.error(n[file_key], Reader::join(path, file_key), "cannot read file \"" + file + "\"");
-    return false;
-  }
-  return true;
+  if (!env.empty()) return r.env_secret(n[env_key], Reader::join(path, env_key), env, out);
+  return r.file_secret(n[file_key], Reader::join(path, file_key), file, out);
 }
 
 // A same-origin path: "/" then anything but a second "/" or "\" (no //host).
@@ -896,7 +924,13 @@ void read_routes(Reader& r, const YAML::Node& n, const std::vector<Upstream>& up
 }  // namespace
 
 GatewayConfig load_string(std::string_view yaml, const std::string& source_name) {
-  Reader r(source_name);
+  std::vector<std::string> notes;
+  return load_string(yaml, source_name, LoadOptions{}, notes);
+}
+
+GatewayConfig load_string(std::string_view yaml, const std::string& source_name, const LoadOptions& options,
+                          std::vector<std::string>& notes) {
+  Reader r(source_name, options.skip_secrets);
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml));
@@ -1013,16 +1047,22 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name)
        << ": (document): " << e.msg;
     r.errors().push_back(os.str());
   }
+  notes = std::move(r.notes());
   if (!r.errors().empty()) throw ConfigError(std::move(r.errors()));
   return cfg;
 }
 
 GatewayConfig load_file(const std::string& path) {
+  std::vector<std::string> notes;
+  return load_file(path, LoadOptions{}, notes);
+}
+
+GatewayConfig load_file(const std::string& path, const LoadOptions& options, std::vector<std::string>& notes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError({path + ":0:0: (file): cannot open"});
   std::ostringstream ss;
   ss << in.rdbuf();
-  return load_string(ss.str(), path);
+  return load_string(ss.str(), path, options, notes);
 }
 
 }  // namespace authgate::config
