@@ -909,6 +909,37 @@ void read_routes(Reader& r, const YAML::Node& n, const std::vector<Upstream>& up
       if (std::none_of(issuers.begin(), issuers.end(), [&](const Issuer& i) { return i.name == name; }))
         r.error(rn["issuers"][k], path + ".issuers[" + std::to_string(k) + "]", "unknown issuer \"" + name + "\"");
     }
+    // Two issuers entries may share one issuer URL (the same IdP, told apart by
+    // audience or policy per route), but a route must not accept both: the token
+    // names only the URL, so which entry checks it would depend on list order.
+    if (route.auth != AuthMode::none) {
+      const bool listed = !route.issuers.empty();
+      std::vector<std::pair<const Issuer*, std::size_t>> accepted;  // issuer, index in the route's list
+      if (listed) {
+        for (std::size_t k = 0; k < route.issuers.size(); ++k)
+          for (const auto& is : issuers)
+            if (is.name == route.issuers[k]) accepted.emplace_back(&is, k);
+      } else {
+        for (const auto& is : issuers) accepted.emplace_back(&is, 0);
+      }
+      for (std::size_t b = 0; b < accepted.size(); ++b) {
+        const Issuer& second = *accepted[b].first;
+        const auto first = std::find_if(accepted.begin(), accepted.begin() + static_cast<std::ptrdiff_t>(b),
+                                        [&](const auto& a) { return a.first->issuer == second.issuer; });
+        if (second.issuer.empty() || first == accepted.begin() + static_cast<std::ptrdiff_t>(b)) continue;
+        if (first->first == &second) continue;  // the same name listed twice
+        const std::string both = "issuers \"" + first->first->name + "\" and \"" + second.name +
+                                 "\" have the same issuer URL \"" + second.issuer + "\"";
+        if (listed)
+          r.error(rn["issuers"][accepted[b].second], path + ".issuers[" + std::to_string(accepted[b].second) + "]",
+                  both + ": a route accepts at most one issuers entry per issuer URL (tell audiences apart "
+                         "with require.claims, or use one route per entry)");
+        else
+          r.error(rn["auth"], path + ".auth",
+                  "accepts every issuer, and " + both +
+                      ": list this route's issuers (at most one entry per issuer URL)");
+      }
+    }
     if (auto q = rn["require"]) read_requirement(r, q, path + ".require", route.require);
     if (auto f = rn["forward"]) read_forward(r, f, path + ".forward", route.forward);
     if ((route.auth == AuthMode::bearer || route.auth == AuthMode::any) && issuers.empty())

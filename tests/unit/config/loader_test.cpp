@@ -931,6 +931,32 @@ TEST(ConfigErrors, IssuerErrors) {
           "scopes_any, claims)"));
 }
 
+// Two issuers entries may share one issuer URL (the same IdP, different audiences
+// per route), but a route accepts at most one entry per URL: which entry checks a
+// token must not depend on list order.
+TEST(ConfigErrors, RouteAcceptsAtMostOneIssuersEntryPerIssuerUrl) {
+  const std::string issuers =
+      "issuers:\n"                                                                                      // 4
+      "  - {name: orders, issuer: https://idp.test, audiences: [orders-api], jwks_file: /dev/null}\n"    // 5
+      "  - {name: billing, issuer: https://idp.test, audiences: [billing-api], jwks_file: /dev/null}\n"  // 6
+      "  - {name: other, issuer: https://other.test, audiences: [orders-api], jwks_file: /dev/null}\n"   // 7
+      "routes:\n"                                                                                       // 8
+      "  - {name: orders, upstream: orders, auth: bearer, issuers: [orders, other, orders]}\n"          // 9
+      "  - {name: billing, upstream: orders, auth: bearer, issuers: [billing]}\n"                       // 10
+      "  - {name: public, upstream: orders}\n";                                                         // 11
+  ASSERT_TRUE(load_ok(with_orders(issuers))) << "sharing a URL is fine while each route accepts one of them";
+  EXPECT_THAT(
+      load_errors(with_orders(issuers +
+                              "  - {name: both, upstream: orders, auth: bearer, issuers: [other, billing, orders]}\n"  // 12
+                              "  - {name: all, upstream: orders, auth: bearer}\n")),  // 13
+      ElementsAre("t.yaml:12:76: routes[3].issuers[2]: issuers \"billing\" and \"orders\" have the same issuer URL "
+                  "\"https://idp.test\": a route accepts at most one issuers entry per issuer URL (tell audiences "
+                  "apart with require.claims, or use one route per entry)",
+                  "t.yaml:13:41: routes[4].auth: accepts every issuer, and issuers \"orders\" and \"billing\" have "
+                  "the same issuer URL \"https://idp.test\": list this route's issuers (at most one entry per "
+                  "issuer URL)"));
+}
+
 TEST(ConfigErrors, RemoteKeySourceErrors) {
   ::setenv("AUTHGATE_TEST_OP_SECRET", "s3cret", 1);
   const std::string doc = with_orders(
