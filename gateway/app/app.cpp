@@ -94,7 +94,7 @@ struct App::Impl {
     health.waiting_for = [this] {
       std::vector<std::string> waiting;
       if (auto rt = state.runtime.load())
-        for (auto& name : rt->authenticator.issuers_not_ready(unix_now())) waiting.push_back("issuer:" + name);
+        for (auto& name : rt->authenticator.issuers_not_ready()) waiting.push_back("issuer:" + name);
       if (services.redis && !services.redis->was_up()) waiting.push_back("redis:" + services.redis->address());
       if (services.revocations && !services.revocations->synced()) waiting.push_back("revocation");
       return waiting;

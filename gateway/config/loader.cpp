@@ -61,21 +61,85 @@ bool parse_size(std::string_view text, std::uint64_t& out) {
 
 namespace {
 
-// Collects "file:line:col: path: message" lines.
+// What a duration key can mean: the gateway counts some keys in whole seconds
+// (token times, cookie Max-Age, Retry-After, session times), so a value that is
+// not a whole number of seconds would be cut silently; others have a floor below
+// which the key would quietly do nothing. Both are config errors instead.
+struct Resolution {
+  Duration unit{1};         // the value must be a multiple of this
+  Duration min{1};          // and at least this
+  std::string_view why;     // said in the error
+};
+
+std::string duration_text(Duration d) {
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + "s";
+  return std::to_string(d.count()) + "ms";
+}
+
+std::string unit_name(Duration unit) { return unit.count() == 1000 ? "seconds" : duration_text(unit) + " steps"; }
+
+// Keys counted in whole seconds (at least 1s).
+Resolution whole_seconds(std::string_view why) { return Resolution{Duration(1000), Duration(1000), why}; }
+
+bool read_secret_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return true;
+}
+
+bool readable_file(const std::string& path) { return ::access(path.c_str(), R_OK) == 0; }
+
+// Stands in for a secret that --skip-secrets did not read: long enough for every
+// length check (cookie secret, admin token, HS512 key), so the rest is checked as usual.
+constexpr std::string_view kSkippedSecret =
+    "authgate-check-config-skip-secrets-placeholder-0123456789abcdef";
+
+// Collects "file:line:col: path: message" lines (and, with skip_secrets, notes).
 class Reader {
  public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
+  explicit Reader(std::string file, bool skip_secrets = false)
+      : file_(std::move(file)), skip_secrets_(skip_secrets) {}
 
   void error(const YAML::Node& at, const std::string& path, const std::string& message) {
-    auto mark = at.Mark();
-    int line = mark.line >= 0 ? mark.line + 1 : 0;
-    int col = mark.column >= 0 ? mark.column + 1 : 0;
-    std::ostringstream os;
-    os << file_ << ':' << line << ':' << col << ": " << path << ": " << message;
-    errors_.push_back(os.str());
+    errors_.push_back(located(at, path, message));
+  }
+  void note(const YAML::Node& at, const std::string& path, const std::string& message) {
+    notes_.push_back(located(at, path, "note: " + message));
   }
 
   std::vector<std::string>& errors() { return errors_; }
+  std::vector<std::string>& notes() { return notes_; }
+
+  // A secret that is not there: an error, or with skip_secrets a note, and then
+  // the placeholder in `out` (true: go on as if it had been read).
+  bool missing_secret(const YAML::Node& at, const std::string& path, const std::string& message,
+                      std::string* out) {
+    if (!skip_secrets_) {
+      error(at, path, message);
+      return false;
+    }
+    note(at, path, message + "; not checked (--skip-secrets)");
+    if (out) *out = std::string(kSkippedSecret);
+    return true;
+  }
+  // The value of the environment variable `var` holding a secret.
+  bool env_secret(const YAML::Node& at, const std::string& path, const std::string& var, std::string& out) {
+    const char* v = std::getenv(var.c_str());
+    if (v && *v) {
+      out = v;
+      return true;
+    }
+    return missing_secret(at, path, "environment variable " + var + " is not set", &out);
+  }
+  // The contents of the file `file` holding a secret.
+  bool file_secret(const YAML::Node& at, const std::string& path, const std::string& file, std::string& out) {
+    if (read_secret_file(file, out)) return true;
+    return missing_secret(at, path, "cannot read file \"" + file + "\"", &out);
+  }
 
   // A map whose keys must all be in `allowed`.
   bool expect_map(const YAML::Node& n, const std::string& path,
@@ -165,16 +229,22 @@ class Reader {
   }
 
   void duration(const YAML::Node& map, std::string_view key, const std::string& path,
-                Duration& out) {
+                Duration& out, const Resolution& res = {}) {
     auto n = map[std::string(key)];
     if (!n) return;
     std::string s;
     if (!scalar(n, join(path, key), s)) return;
     Duration d{};
+    const std::string why = res.why.empty() ? "" : " (" + std::string(res.why) + ")";
     if (!parse_duration(s, d)) {
       error(n, join(path, key), "invalid duration \"" + s + "\" (write e.g. 250ms, 30s, 5m)");
     } else if (d.count() == 0) {
       error(n, join(path, key), "must be greater than zero");
+    } else if (d < res.min) {
+      error(n, join(path, key), "\"" + s + "\" is too short: must be at least " + duration_text(res.min) + why);
+    } else if (d.count() % res.unit.count() != 0) {
+      error(n, join(path, key), "\"" + s + "\" is not a whole number of " + unit_name(res.unit) + why +
+                                    "; it would be cut to " + duration_text(d - d % res.unit));
     } else {
       out = d;
     }
@@ -220,8 +290,19 @@ class Reader {
   }
 
  private:
+  std::string located(const YAML::Node& at, const std::string& path, const std::string& message) const {
+    auto mark = at.Mark();
+    int line = mark.line >= 0 ? mark.line + 1 : 0;
+    int col = mark.column >= 0 ? mark.column + 1 : 0;
+    std::ostringstream os;
+    os << file_ << ':' << line << ':' << col << ": " << path << ": " << message;
+    return os.str();
+  }
+
   std::string file_;
+  bool skip_secrets_;
   std::vector<std::string> errors_;
+  std::vector<std::string> notes_;
 };
 
 bool valid_cidr(const std::string& text) {
@@ -240,8 +321,6 @@ bool valid_cidr(const std::string& text) {
          bits <= static_cast<unsigned>(max_bits);
 }
 
-bool readable_file(const std::string& path) { return ::access(path.c_str(), R_OK) == 0; }
-
 bool is_token_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) ||
          std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
@@ -257,8 +336,8 @@ void read_listen(Reader& r, const YAML::Node& n, ListenConfig& out) {
         auto f = tls[key];
         std::string path = std::string("listen.tls.") + key;
         if (!f) r.error(tls, path, "is required");
-        else if (r.scalar(f, path, *field) && !readable_file(*field))
-          r.error(f, path, "cannot read file \"" + *field + "\"");
+        else if (r.scalar(f, path, *field) && !readable_file(*field))  // the key is a secret; the pair is deployed together
+          r.missing_secret(f, path, "cannot read file \"" + *field + "\"", nullptr);
       }
       out.tls = t;
     }
@@ -349,16 +428,6 @@ void read_upstreams(Reader& r, const YAML::Node& n, std::vector<Upstream>& out) 
 const char* const kAlgorithms[] = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256",
                                    "ES384", "ES512", "EdDSA", "HS256", "HS384", "HS512"};
 
-bool read_secret_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return true;
-}
-
 void read_introspection(Reader& r, const YAML::Node& n, const std::string& path, Issuer& is) {
   if (!r.expect_map(n, path, {"endpoint", "client_id", "client_secret_env", "client_secret_file",
                               "cache_ttl", "negative_ttl"}))
@@ -373,11 +442,9 @@ void read_introspection(Reader& r, const YAML::Node& n, const std::string& path,
   if (env.empty() == file.empty()) {
     r.error(n, path, "needs exactly one of client_secret_env or client_secret_file");
   } else if (!env.empty()) {
-    const char* v = std::getenv(env.c_str());
-    if (!v || !*v) r.error(n["client_secret_env"], path + ".client_secret_env", "environment variable " + env + " is not set");
-    else in.client_secret = v;
-  } else if (!read_secret_file(file, in.client_secret)) {
-    r.error(n["client_secret_file"], path + ".client_secret_file", "cannot read file \"" + file + "\"");
+    r.env_secret(n["client_secret_env"], path + ".client_secret_env", env, in.client_secret);
+  } else {
+    r.file_secret(n["client_secret_file"], path + ".client_secret_file", file, in.client_secret);
   }
   r.duration(n, "cache_ttl", path, in.cache_ttl);
   r.duration(n, "negative_ttl", path, in.negative_ttl);
@@ -422,7 +489,7 @@ void read_issuers(Reader& r, const YAML::Node& n, std::vector<Issuer>& out) {
       }
       (alg.starts_with("HS") ? hmac_alg : asym_alg) = true;
     }
-    r.duration(in, "leeway", path, is.leeway);
+    r.duration(in, "leeway", path, is.leeway, whole_seconds("token times exp, nbf and iat are whole seconds"));
     r.string(in, "jwks_file", path, is.jwks_file);
     r.string(in, "jwks", path, is.jwks);
     r.string(in, "jwks_uri", path, is.jwks_uri);
@@ -437,13 +504,10 @@ void read_issuers(Reader& r, const YAML::Node& n, std::vector<Issuer>& out) {
     } else if (!is.jwks_file.empty() && !readable_file(is.jwks_file)) {
       r.error(in["jwks_file"], path + ".jwks_file", "cannot read file \"" + is.jwks_file + "\"");
     } else if (!secret_env.empty()) {
-      const char* v = std::getenv(secret_env.c_str());
-      if (!v || !*v) r.error(in["secret_env"], path + ".secret_env", "environment variable " + secret_env + " is not set");
-      else is.secret = v;
+      r.env_secret(in["secret_env"], path + ".secret_env", secret_env, is.secret);
       is.secret_source = "env:" + secret_env;
     } else if (!secret_file.empty()) {
-      if (!read_secret_file(secret_file, is.secret))
-        r.error(in["secret_file"], path + ".secret_file", "cannot read file \"" + secret_file + "\"");
+      r.file_secret(in["secret_file"], path + ".secret_file", secret_file, is.secret);
       is.secret_source = "file:" + secret_file;
     }
     const bool has_secret = !secret_env.empty() || !secret_file.empty();
@@ -516,18 +580,8 @@ bool read_secret(Reader& r, const YAML::Node& n, const std::string& path, const 
     r.error(n, path, std::string("needs exactly one of ") + env_key + " or " + file_key);
     return false;
   }
-  if (!env.empty()) {
-    const char* v = std::getenv(env.c_str());
-    if (!v || !*v) {
-      r.error(n[env_key], Reader::join(path, env_key), "environment variable " + env + " is not set");
-      return false;
-    }
-    out = v;
-  } else if (!read_secret_file(file, out)) {
-    r.error(n[file_key], Reader::join(path, file_key), "cannot read file \"" + file + "\"");
-    return false;
-  }
-  return true;
+  if (!env.empty()) return r.env_secret(n[env_key], Reader::join(path, env_key), env, out);
+  return r.file_secret(n[file_key], Reader::join(path, file_key), file, out);
 }
 
 // A same-origin path: "/" then anything but a second "/" or "\" (no //host).
@@ -590,8 +644,9 @@ void read_sessions(Reader& r, const YAML::Node& n, const std::vector<Issuer>& is
     r.string(c, "same_site", cp, s.cookie.same_site);
     if (s.cookie.same_site != "Lax" && s.cookie.same_site != "Strict")
       r.error(c["same_site"], cp + ".same_site", "must be Lax or Strict (None would send the cookie cross-site)");
-    r.duration(c, "idle_timeout", cp, s.cookie.idle_timeout);
-    r.duration(c, "absolute_timeout", cp, s.cookie.absolute_timeout);
+    const auto session_times = whole_seconds("session times and the cookie's Max-Age are whole seconds");
+    r.duration(c, "idle_timeout", cp, s.cookie.idle_timeout, session_times);
+    r.duration(c, "absolute_timeout", cp, s.cookie.absolute_timeout, session_times);
   }
   if (s.cookie.name.empty()) s.cookie.name = s.cookie.secure ? "__Host-authgate" : "authgate";
   if (s.cookie.name.starts_with("__Host-") && !s.cookie.secure)
@@ -599,13 +654,16 @@ void read_sessions(Reader& r, const YAML::Node& n, const std::vector<Issuer>& is
   if (read_secret(r, n, path, "cookie_secret_env", "cookie_secret_file", s.cookie_secret) &&
       s.cookie_secret.size() < 32)
     r.error(n, path, "the cookie secret must be at least 32 bytes");
-  for (auto [key, field] : {std::pair{"refresh_before_expiry", &s.refresh_before_expiry},
-                            std::pair{"refresh_retry_interval", &s.refresh_retry_interval},
-                            std::pair{"expires_in_fallback", &s.expires_in_fallback},
-                            std::pair{"login_timeout", &s.login_timeout},
-                            std::pair{"refresh_lock_lease", &s.refresh_lock_lease},
-                            std::pair{"refresh_lock_wait", &s.refresh_lock_wait}})
-    r.duration(n, key, path, *field);
+  r.duration(n, "refresh_before_expiry", path, s.refresh_before_expiry,
+             whole_seconds("access token lifetimes (expires_in, exp) are whole seconds"));
+  r.duration(n, "refresh_retry_interval", path, s.refresh_retry_interval);
+  r.duration(n, "expires_in_fallback", path, s.expires_in_fallback,
+             whole_seconds("it stands in for expires_in, a whole number of seconds"));
+  r.duration(n, "login_timeout", path, s.login_timeout,
+             whole_seconds("the login cookie's Max-Age and the pending login's times are whole seconds"));
+  r.duration(n, "refresh_lock_lease", path, s.refresh_lock_lease,
+             Resolution{Duration(1), Duration(30), "the lease is renewed every third of its length, at most every 10ms"});
+  r.duration(n, "refresh_lock_wait", path, s.refresh_lock_wait);
   r.string(n, "store", path, s.store);
   if (s.store != "memory" && s.store != "redis")
     r.error(n["store"], path + ".store", "must be memory or redis, not \"" + s.store + "\"");
@@ -679,7 +737,7 @@ void read_revocation(Reader& r, const YAML::Node& n, std::optional<Revocation>& 
   if (v.store != "memory" && v.store != "redis")
     r.error(n["store"], path + ".store", "must be memory or redis, not \"" + v.store + "\"");
   r.duration(n, "sync_interval", path, v.sync_interval);
-  r.duration(n, "sub_ttl", path, v.sub_ttl);
+  r.duration(n, "sub_ttl", path, v.sub_ttl, whole_seconds("deny-list times and iat are whole seconds"));
   r.size(n, "max_entries", path, v.max_entries, 1);
   if (n["admin_token_env"] || n["admin_token_file"]) {
     if (read_secret(r, n, path, "admin_token_env", "admin_token_file", v.admin_token) && v.admin_token.size() < 16)
@@ -851,6 +909,37 @@ void read_routes(Reader& r, const YAML::Node& n, const std::vector<Upstream>& up
       if (std::none_of(issuers.begin(), issuers.end(), [&](const Issuer& i) { return i.name == name; }))
         r.error(rn["issuers"][k], path + ".issuers[" + std::to_string(k) + "]", "unknown issuer \"" + name + "\"");
     }
+    // Two issuers entries may share one issuer URL (the same IdP, told apart by
+    // audience or policy per route), but a route must not accept both: the token
+    // names only the URL, so which entry checks it would depend on list order.
+    if (route.auth != AuthMode::none) {
+      const bool listed = !route.issuers.empty();
+      std::vector<std::pair<const Issuer*, std::size_t>> accepted;  // issuer, index in the route's list
+      if (listed) {
+        for (std::size_t k = 0; k < route.issuers.size(); ++k)
+          for (const auto& is : issuers)
+            if (is.name == route.issuers[k]) accepted.emplace_back(&is, k);
+      } else {
+        for (const auto& is : issuers) accepted.emplace_back(&is, 0);
+      }
+      for (std::size_t b = 0; b < accepted.size(); ++b) {
+        const Issuer& second = *accepted[b].first;
+        const auto first = std::find_if(accepted.begin(), accepted.begin() + static_cast<std::ptrdiff_t>(b),
+                                        [&](const auto& a) { return a.first->issuer == second.issuer; });
+        if (second.issuer.empty() || first == accepted.begin() + static_cast<std::ptrdiff_t>(b)) continue;
+        if (first->first == &second) continue;  // the same name listed twice
+        const std::string both = "issuers \"" + first->first->name + "\" and \"" + second.name +
+                                 "\" have the same issuer URL \"" + second.issuer + "\"";
+        if (listed)
+          r.error(rn["issuers"][accepted[b].second], path + ".issuers[" + std::to_string(accepted[b].second) + "]",
+                  both + ": a route accepts at most one issuers entry per issuer URL (tell audiences apart "
+                         "with require.claims, or use one route per entry)");
+        else
+          r.error(rn["auth"], path + ".auth",
+                  "accepts every issuer, and " + both +
+                      ": list this route's issuers (at most one entry per issuer URL)");
+      }
+    }
     if (auto q = rn["require"]) read_requirement(r, q, path + ".require", route.require);
     if (auto f = rn["forward"]) read_forward(r, f, path + ".forward", route.forward);
     if ((route.auth == AuthMode::bearer || route.auth == AuthMode::any) && issuers.empty())
@@ -866,7 +955,13 @@ void read_routes(Reader& r, const YAML::Node& n, const std::vector<Upstream>& up
 }  // namespace
 
 GatewayConfig load_string(std::string_view yaml, const std::string& source_name) {
-  Reader r(source_name);
+  std::vector<std::string> notes;
+  return load_string(yaml, source_name, LoadOptions{}, notes);
+}
+
+GatewayConfig load_string(std::string_view yaml, const std::string& source_name, const LoadOptions& options,
+                          std::vector<std::string>& notes) {
+  Reader r(source_name, options.skip_secrets);
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml));
@@ -933,7 +1028,7 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name)
       r.duration(n, "websocket_idle", "timeouts", t.websocket_idle);
       r.duration(n, "linger", "timeouts", t.linger);
       r.duration(n, "drain_force_close", "timeouts", t.drain_force_close);
-      r.duration(n, "retry_after", "timeouts", t.retry_after);
+      r.duration(n, "retry_after", "timeouts", t.retry_after, whole_seconds("Retry-After is sent in whole seconds"));
       r.duration(n, "idp_request", "timeouts", t.idp_request);
     }
     if (auto n = root["upstreams"]) read_upstreams(r, n, cfg.upstreams);
@@ -983,16 +1078,22 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name)
        << ": (document): " << e.msg;
     r.errors().push_back(os.str());
   }
+  notes = std::move(r.notes());
   if (!r.errors().empty()) throw ConfigError(std::move(r.errors()));
   return cfg;
 }
 
 GatewayConfig load_file(const std::string& path) {
+  std::vector<std::string> notes;
+  return load_file(path, LoadOptions{}, notes);
+}
+
+GatewayConfig load_file(const std::string& path, const LoadOptions& options, std::vector<std::string>& notes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError({path + ":0:0: (file): cannot open"});
   std::ostringstream ss;
   ss << in.rdbuf();
-  return load_string(ss.str(), path);
+  return load_string(ss.str(), path, options, notes);
 }
 
 }  // namespace authgate::config

@@ -35,6 +35,22 @@ GatewayConfig load_file(const std::string& path);
 // Same, from text; `source_name` is what errors call the file.
 GatewayConfig load_string(std::string_view yaml, const std::string& source_name);
 
+struct LoadOptions {
+  // `authgate --check-config --skip-secrets` (validating a file where the
+  // production secrets are not): a secret that cannot be read (a *_env variable
+  // unset or empty, a secret *_file or listen.tls cert_file/key_file unreadable)
+  // is a note instead of an error, and a placeholder stands in for it so that
+  // everything else (syntax, keys, types, cross-references, lengths of the
+  // secrets that are there) is still checked. Never for running the gateway.
+  bool skip_secrets = false;
+};
+
+// With options; `notes` receives "file:line:column: key.path: note: ..." lines
+// (with skip_secrets: one per secret not read), also when ConfigError is thrown.
+GatewayConfig load_file(const std::string& path, const LoadOptions& options, std::vector<std::string>& notes);
+GatewayConfig load_string(std::string_view yaml, const std::string& source_name, const LoadOptions& options,
+                          std::vector<std::string>& notes);
+
 // Parsers for the scalar syntaxes, exposed for tests. Return false on bad input.
 bool parse_duration(std::string_view text, Duration& out);
 bool parse_size(std::string_view text, std::uint64_t& out);

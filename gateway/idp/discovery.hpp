@@ -6,6 +6,7 @@
 //   if (auto ec = parse_provider_metadata(body, "https://idp.example.com", md)) fail(ec);
 //   auto delay = jwks_refresh_delay(cache_max_age(response.cache_control), min, max);
 //   auto retry = jwks_retry_delay(failures, base, min, random_unit);
+//   if (keys_too_stale(fetched_at, now, max_stale)) drop(keys);
 #pragma once
 
 #include <chrono>
@@ -49,5 +50,12 @@ std::chrono::milliseconds jwks_refresh_delay(std::optional<std::chrono::seconds>
 // [0.8, 1.2) taken from `random_unit` in [0, 1).
 std::chrono::milliseconds jwks_retry_delay(unsigned failures, std::chrono::milliseconds base,
                                            std::chrono::milliseconds cap, double random_unit);
+
+// Keys fetched at `fetched` (a monotonic clock, ms) are too stale to use at
+// `now` once more than `max_stale` has passed: max_stale counts to the millisecond.
+inline bool keys_too_stale(std::chrono::milliseconds fetched, std::chrono::milliseconds now,
+                           std::chrono::milliseconds max_stale) {
+  return now - fetched > max_stale;
+}
 
 }  // namespace authgate::idp

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 
 #include "auth/auth_errc.hpp"
 #include "auth/jwt.hpp"
@@ -16,13 +17,15 @@ using auth::auth_errc;
 
 namespace {
 
-std::int64_t seconds(config::Duration d) {
-  return std::chrono::duration_cast<std::chrono::seconds>(d).count();
+// A NumericDate (whole seconds) in milliseconds, saturated instead of overflowing.
+std::chrono::milliseconds from_seconds(std::int64_t s) {
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max() / 1000;
+  return std::chrono::milliseconds(std::clamp(s, -kMax, kMax) * 1000);
 }
 
 }  // namespace
 
-IntrospectionResult parse_introspection(std::string_view body, std::int64_t now,
+IntrospectionResult parse_introspection(std::string_view body, std::chrono::milliseconds now,
                                         const config::Introspection& cfg) {
   IntrospectionResult r;
   boost::system::error_code jec;
@@ -33,14 +36,14 @@ IntrospectionResult parse_introspection(std::string_view body, std::int64_t now,
     return r;
   }
   const auto& obj = doc.get_object();
-  r.cache_until = now + std::max<std::int64_t>(1, seconds(cfg.negative_ttl));
+  r.cache_for = cfg.negative_ttl;
   r.ec = auth_errc::introspection_inactive;
   if (!active->get_bool()) return r;
   std::int64_t exp = 0;
   const auto* exp_v = obj.if_contains("exp");
-  if (exp_v && (!auth::numeric_date(*exp_v, exp) || exp <= now)) return r;
+  if (exp_v && (!auth::numeric_date(*exp_v, exp) || from_seconds(exp) <= now)) return r;
   std::int64_t nbf = 0;
-  if (const auto* v = obj.if_contains("nbf"); v && (!auth::numeric_date(*v, nbf) || nbf > now)) return r;
+  if (const auto* v = obj.if_contains("nbf"); v && (!auth::numeric_date(*v, nbf) || from_seconds(nbf) > now)) return r;
   if (const auto* v = obj.if_contains("token_type")) {
     // A refresh token (or a DPoP-bound one) is never a bearer access token.
     if (!v->is_string() || !(common::iequals(v->get_string(), "bearer") ||
@@ -48,8 +51,8 @@ IntrospectionResult parse_introspection(std::string_view body, std::int64_t now,
       return r;
   }
   r.ec = {};
-  r.cache_until = now + seconds(cfg.cache_ttl);
-  if (exp_v) r.cache_until = std::min(r.cache_until, exp);
+  r.cache_for = cfg.cache_ttl;
+  if (exp_v) r.cache_for = std::min(r.cache_for, from_seconds(exp) - now);  // > 0: exp is ahead
   r.claims = std::make_shared<const boost::json::object>(obj);
   return r;
 }

@@ -17,6 +17,16 @@ namespace authgate::idp {
 
 using auth::auth_errc;
 
+namespace {
+
+// The cache's clock: monotonic, in milliseconds.
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
 Introspector::Introspector(const config::Issuer& issuer, const config::GatewayConfig& gateway,
                            std::shared_ptr<RemoteIssuer> remote, metrics::Metrics& metrics)
     : cfg_(issuer),
@@ -30,17 +40,17 @@ Introspector::Introspector(const config::Issuer& issuer, const config::GatewayCo
 
 Introspector::~Introspector() = default;
 
-boost::asio::awaitable<IntrospectionResult> Introspector::introspect(const std::string& token, std::int64_t now) {
-  if (auto hit = cache_.find(token, now)) {
+boost::asio::awaitable<IntrospectionResult> Introspector::introspect(const std::string& token) {
+  if (auto hit = cache_.find(token, steady_ms())) {
     metrics_.introspection_cache_hit.Increment();
     co_return *hit;
   }
   metrics_.introspection_cache_miss.Increment();
-  const auto work = [this, &token, now] { return call(token, now); };
+  const auto work = [this, &token] { return call(token); };
   co_return co_await flights_.run(token, work);
 }
 
-boost::asio::awaitable<IntrospectionResult> Introspector::call(const std::string& token, std::int64_t now) {
+boost::asio::awaitable<IntrospectionResult> Introspector::call(const std::string& token) {
   auto endpoint = remote_->introspection_endpoint();
   if (!endpoint) {  // discovery has not answered yet: wait for (or start) a fetch
     co_await remote_->refetch();
@@ -66,13 +76,19 @@ boost::asio::awaitable<IntrospectionResult> Introspector::call(const std::string
     label = idp_error_label(res.ec);
     spdlog::warn("issuer {}: introspection call failed: {}{}", cfg_.name, res.ec.message(), describe(res));
   } else {
-    result = parse_introspection(res.body, now, *cfg_.introspection);
+    const auto now_unix = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    result = parse_introspection(res.body, now_unix, *cfg_.introspection);
     label = !result.ec ? "active" : result.ec == auth_errc::introspection_inactive ? "inactive" : "invalid";
     if (result.ec == auth_errc::introspection_failed)
       spdlog::warn("issuer {}: introspection answer is not an RFC 7662 response", cfg_.name);
   }
   metrics_.introspection_requests.Add({{"issuer", cfg_.name}, {"result", std::string(label)}}).Increment();
-  if (result.cache_until > now) cache_.insert(token, result, result.cache_until, now);
+  // The answer lives exactly cache_for from its arrival (never rounded to seconds).
+  if (result.cache_for.count() > 0) {
+    const std::int64_t now = steady_ms();
+    cache_.insert(token, result, now + result.cache_for.count(), now);
+  }
   co_return result;
 }
 

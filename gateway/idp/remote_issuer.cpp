@@ -72,6 +72,7 @@ void RemoteIssuer::adopt(const RemoteIssuer& previous) {
   keys_.store(previous.keys_.load());
   metadata_.store(previous.metadata_.load());
   keys_fetched_unix_.store(previous.keys_fetched_unix_.load());
+  keys_fetched_ms_.store(previous.keys_fetched_ms_.load());
   if (auto k = keys_.load()) keys_gauge_->Set(static_cast<double>(k->size()));
   metadata_stale_ = false;
 }
@@ -88,16 +89,16 @@ void RemoteIssuer::stop() {
   });
 }
 
-auth::KeySetPtr RemoteIssuer::keys(std::int64_t now_unix) const {
+auth::KeySetPtr RemoteIssuer::keys() const {
   auto k = keys_.load();
-  if (k && now_unix - keys_fetched_unix_.load(std::memory_order_relaxed) >
-               std::chrono::duration_cast<std::chrono::seconds>(cfg_.max_stale).count())
+  if (k && keys_too_stale(std::chrono::milliseconds(keys_fetched_ms_.load(std::memory_order_relaxed)),
+                          std::chrono::milliseconds(steady_ms()), cfg_.max_stale))
     return nullptr;  // stale beyond max_stale: no keys rather than keys the IdP may have revoked
   return k;
 }
 
-bool RemoteIssuer::ready(std::int64_t now_unix) const {
-  return (!remote_keys_ || keys(now_unix)) && (!needs_discovery_ || metadata_.load());
+bool RemoteIssuer::ready() const {
+  return (!remote_keys_ || keys()) && (!needs_discovery_ || metadata_.load());
 }
 
 std::optional<common::HttpUrl> RemoteIssuer::introspection_endpoint() const {
@@ -108,7 +109,7 @@ std::optional<common::HttpUrl> RemoteIssuer::introspection_endpoint() const {
   return common::parse_http_url(md->introspection_endpoint);
 }
 
-RemoteIssuer::Status RemoteIssuer::status(std::int64_t now_unix) const {
+RemoteIssuer::Status RemoteIssuer::status() const {
   Status st;
   if (remote_keys_ && !cfg_.jwks_uri.empty()) {
     st.source = "jwks_uri " + cfg_.jwks_uri;
@@ -119,7 +120,7 @@ RemoteIssuer::Status RemoteIssuer::status(std::int64_t now_unix) const {
   }
   if (auto k = keys_.load())
     for (const auto& key : k->keys()) st.kids.push_back(key.kid().value_or(""));
-  st.ready = ready(now_unix);
+  st.ready = ready();
   st.keys_fetched_unix = keys_fetched_unix_.load();
   st.next_refresh_unix = next_refresh_unix_;
   st.consecutive_failures = failures_;
@@ -209,6 +210,7 @@ asio::awaitable<bool> RemoteIssuer::fetch_cycle() {
       auto keys = auth::KeySet::from_jwks_json(r.body, key_options_, &skipped);
       if (keys) {
         const auto now = unix_now();
+        keys_fetched_ms_.store(steady_ms());  // before the keys: a reader never sees new keys as stale
         keys_.store(*keys);
         keys_fetched_unix_.store(now);
         keys_gauge_->Set(static_cast<double>((*keys)->size()));
@@ -238,7 +240,7 @@ asio::awaitable<bool> RemoteIssuer::fetch_cycle() {
     failures_ = 0;
   } else {
     ++failures_;
-    if (keys_.load() && !keys(unix_now())) {
+    if (keys_.load() && !keys()) {
       keys_gauge_->Set(0);
       spdlog::error("issuer {}: the last good keys are older than max_stale; tokens get 503 until a fetch succeeds",
                     name_);

@@ -6,7 +6,7 @@
 //   auto ri = std::make_shared<RemoteIssuer>(issuer_cfg, gateway_cfg, control_executor, metrics);
 //   ri->adopt(previous_runtime_issuer);   // on reload: keep serving the keys we had
 //   ri->start();                          // first fetch now, then refresh in the background
-//   auth::KeySetPtr keys = ri->keys(now_unix);   // null: none loaded, or staler than max_stale
+//   auth::KeySetPtr keys = ri->keys();   // null: none loaded, or staler than max_stale
 //   co_await ri->refetch();   // unknown kid / no keys: joins a fetch in flight, or starts one
 //                             // unless another request started one within jwks_refetch_interval
 //   ri->stop();               // from the owner's destructor
@@ -55,11 +55,12 @@ class RemoteIssuer : public std::enable_shared_from_this<RemoteIssuer> {
   void stop();
 
   const std::string& name() const { return name_; }
-  auth::KeySetPtr keys(std::int64_t now_unix) const;
+  // max_stale is measured on the steady clock, to the millisecond.
+  auth::KeySetPtr keys() const;
   std::shared_ptr<const ProviderMetadata> metadata() const { return metadata_.load(); }
   // Keys loaded (when this issuer's keys are remote) and metadata read (when
   // discovery is needed).
-  bool ready(std::int64_t now_unix) const;
+  bool ready() const;
   // Wait for fresh keys/metadata (see the class comment). Resumes on the caller's executor.
   boost::asio::awaitable<void> refetch();
   // The introspection endpoint: configured, or from discovery (null until then).
@@ -77,14 +78,14 @@ class RemoteIssuer : public std::enable_shared_from_this<RemoteIssuer> {
   struct Status {
     std::string source;             // "discovery <url> -> jwks_uri <url>", "jwks_uri <url>", ...
     std::vector<std::string> kids;  // of the current key set; "" for a key without kid
-    bool ready = false;             // ready(now)
+    bool ready = false;             // ready()
     std::int64_t keys_fetched_unix = 0;  // last successful JWKS fetch (0: never)
     std::int64_t next_refresh_unix = 0;  // next background cycle (0: none scheduled)
     unsigned consecutive_failures = 0;
     std::string last_error;              // "<result label>: <message>" of the last failed fetch
     std::int64_t last_error_unix = 0;
   };
-  Status status(std::int64_t now_unix) const;
+  Status status() const;
 
  private:
   boost::asio::awaitable<bool> fetch_cycle();  // on the control executor
@@ -106,7 +107,8 @@ class RemoteIssuer : public std::enable_shared_from_this<RemoteIssuer> {
 
   common::Snapshot<const auth::KeySet> keys_;
   common::Snapshot<const ProviderMetadata> metadata_;
-  std::atomic<std::int64_t> keys_fetched_unix_{0};
+  std::atomic<std::int64_t> keys_fetched_unix_{0};  // for the status page and metrics
+  std::atomic<std::int64_t> keys_fetched_ms_{0};    // steady clock, ms: the max_stale clock
   std::atomic<std::int64_t> last_refetch_ms_{INT64_MIN / 2};  // steady clock, ms; request-triggered only
   std::atomic<bool> stopped_{false};
   SingleFlight<bool> flight_;

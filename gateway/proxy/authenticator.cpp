@@ -113,7 +113,7 @@ struct Authenticator::IssuerRuntime {
   std::shared_ptr<idp::RemoteIssuer> remote;    // jwks_uri / discovery / introspection
   std::unique_ptr<idp::Introspector> introspector;
 
-  auth::KeySetPtr keys(std::int64_t now) const { return static_keys ? static_keys : remote->keys(now); }
+  auth::KeySetPtr keys() const { return static_keys ? static_keys : remote->keys(); }
   bool accepted_by(const config::Route& route) const {
     return route.issuers.empty() ||
            std::find(route.issuers.begin(), route.issuers.end(), cfg->name) != route.issuers.end();
@@ -194,14 +194,14 @@ void Authenticator::start() {
   if (sessions_) sessions_->start();
 }
 
-std::vector<std::string> Authenticator::issuers_not_ready(std::int64_t now_unix) const {
+std::vector<std::string> Authenticator::issuers_not_ready() const {
   std::vector<std::string> names;
   for (const auto& ir : issuers_)
-    if (ir.remote && !ir.remote->ready(now_unix)) names.push_back(ir.cfg->name);
+    if (ir.remote && !ir.remote->ready()) names.push_back(ir.cfg->name);
   return names;
 }
 
-std::vector<Authenticator::IssuerState> Authenticator::issuer_states(std::int64_t now_unix) const {
+std::vector<Authenticator::IssuerState> Authenticator::issuer_states() const {
   std::vector<IssuerState> out;
   for (const auto& ir : issuers_) {
     IssuerState st;
@@ -214,7 +214,7 @@ std::vector<Authenticator::IssuerState> Authenticator::issuer_states(std::int64_
       st.usable = true;
     }
     if (ir.remote) {
-      auto rs = ir.remote->status(now_unix);
+      auto rs = ir.remote->status();
       st.remote = true;
       if (!ir.static_keys) {
         st.key_source = rs.source;
@@ -280,7 +280,7 @@ Authenticator::Attempt Authenticator::attempt(const config::Route& route, std::s
     // that dropped the key sends the token through full verification again).
     auto hit = cache_.find(a.token, now);
     const IssuerRuntime* ir = hit ? &issuers_[hit->issuer] : nullptr;
-    const bool usable = ir && ir->accepted_by(route) && hit->keys == ir->keys(now);
+    const bool usable = ir && ir->accepted_by(route) && hit->keys == ir->keys();
     if (pass == Pass::first) (usable ? metrics_.token_cache_hit : metrics_.token_cache_miss).Increment();
     if (usable) {
       a.d.issuer = ir->cfg->name;
@@ -319,7 +319,7 @@ Authenticator::Attempt Authenticator::attempt(const config::Route& route, std::s
     a.need = Need::introspection;
     return a;
   }
-  const auth::KeySetPtr keys = a.issuer->keys(now);
+  const auth::KeySetPtr keys = a.issuer->keys();
   if (!keys) {
     if (pass == Pass::after_refetch) return deny(auth_errc::jwks_unavailable);
     a.need = Need::keys;
@@ -392,7 +392,7 @@ boost::asio::awaitable<AccessDecision> Authenticator::complete(const config::Rou
     a = attempt(route, token, now_unix, Pass::after_refetch);
   }
   if (a.need == Need::introspection) {
-    idp::IntrospectionResult r = co_await a.issuer->introspector->introspect(token, now_unix);
+    idp::IntrospectionResult r = co_await a.issuer->introspector->introspect(token);
     if (r.ec) co_return denial(r.ec, a.issuer->cfg->name);
     co_return check_introspected(route, *a.issuer, std::move(r.claims), now_unix);
   }

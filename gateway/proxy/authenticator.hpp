@@ -107,7 +107,7 @@ class Authenticator {
                         std::span<const std::string> identity_headers) const;
 
   // Issuers whose keys (or discovery metadata) have not loaded: /readyz names them.
-  std::vector<std::string> issuers_not_ready(std::int64_t now_unix) const;
+  std::vector<std::string> issuers_not_ready() const;
 
   // Each issuer as the status page shows it. Call on the control executor
   // (remote issuers fetch there; see idp::RemoteIssuer::status).
@@ -124,7 +124,7 @@ class Authenticator {
     std::int64_t last_error_unix = 0;
     std::string introspection_endpoint;  // configured or discovered; "" otherwise
   };
-  std::vector<IssuerState> issuer_states(std::int64_t now_unix) const;
+  std::vector<IssuerState> issuer_states() const;
 
  private:
   struct IssuerRuntime;

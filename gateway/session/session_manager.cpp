@@ -35,8 +35,15 @@ using auth::auth_errc;
 
 namespace {
 
+// For the keys the loader accepts in whole seconds only (session times are Unix seconds).
 std::int64_t seconds(config::Duration d) {
   return std::chrono::duration_cast<std::chrono::seconds>(d).count();
+}
+
+// The refresh backoff's clock: monotonic, in milliseconds (refresh_retry_interval counts to the ms).
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 // The origin ("scheme://host[:port]") of an absolute URL, "" when it is not one.
@@ -302,15 +309,15 @@ asio::awaitable<LocalReply> SessionManager::callback(const std::string& query, c
   // The id_token: signature with the issuer's keys, iss, aud = client_id, azp, exp, nonce.
   auth::ParsedJwt id;
   std::error_code ec = auth::parse_jwt(tokens.id_token, auth::kDefaultMaxTokenBytes, id);
-  auth::KeySetPtr keys = issuer_->keys(now);
+  auth::KeySetPtr keys = issuer_->keys();
   if (!ec && !keys) {
     co_await issuer_->refetch();
-    keys = issuer_->keys(now);
+    keys = issuer_->keys();
   }
   if (!ec) ec = keys ? auth::verify(id, *keys, id_policy_, now) : std::error_code(auth_errc::jwks_unavailable);
   if (ec == auth_errc::kid_unknown) {  // the IdP rotated its keys: one (rate-limited, shared) refetch
     co_await issuer_->refetch();
-    keys = issuer_->keys(now);
+    keys = issuer_->keys();
     ec = keys ? auth::verify(id, *keys, id_policy_, now) : std::error_code(auth_errc::jwks_unavailable);
   }
   if (!ec && (!id.claims().contains("nonce") || claim_string(id.claims(), "nonce") != login_state->nonce))
@@ -448,7 +455,7 @@ asio::awaitable<SessionAccess> SessionManager::access(const http::Fields& reques
     co_return a;
   }
   const bool refresh_due = due(*s, now);
-  if (refresh_due && refresh_failed_.find(*id, now)) {
+  if (refresh_due && refresh_failed_.find(*id, steady_ms())) {
     // A refresh failed moments ago (IdP down): do not call again before
     // refresh_retry_interval; use the old token while it is valid.
     if (now >= s->access_expires_at) {
@@ -465,7 +472,8 @@ asio::awaitable<SessionAccess> SessionManager::access(const http::Fields& reques
     if (!out.ec && out.session) {
       s = std::move(out.session);
     } else {
-      refresh_failed_.insert(*id, true, now + std::max<std::int64_t>(1, seconds(cfg_.refresh_retry_interval)), now);
+      const std::int64_t failed_at = steady_ms();
+      refresh_failed_.insert(*id, true, failed_at + cfg_.refresh_retry_interval.count(), failed_at);
       if (now >= s->access_expires_at) {
         a.ec = auth_errc::refresh_unavailable;  // IdP down and the token has expired: keep the session
         co_return a;

@@ -143,7 +143,7 @@ class SessionManager {
   auth::VerifyPolicy id_policy_;
   std::shared_ptr<SessionStore> store_;
   idp::SingleFlight<RefreshOutcome> refreshes_;
-  common::ExpiringCache<bool> refresh_failed_;  // sessions whose refresh failed lately (backoff)
+  common::ExpiringCache<bool> refresh_failed_;  // sessions whose refresh failed lately (backoff); steady ms
   metrics::Metrics& metrics_;
   boost::asio::any_io_executor control_;
   std::shared_ptr<bool> running_ = std::make_shared<bool>(false);

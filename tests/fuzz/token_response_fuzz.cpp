@@ -20,8 +20,8 @@
 //   introspection: introspection_failed exactly when the body is not an object
 //     with a boolean "active"; success only for active true, exp (if any) ahead,
 //     nbf (if any) not ahead and a Bearer/access_token token_type (if any), then
-//     the claims are the object and cache_until is in (now, now + cache_ttl];
-//     inactive answers are cached for negative_ttl;
+//     the claims are the object and cache_for is in (0, cache_ttl] and never
+//     beyond exp; inactive answers are cached for negative_ttl;
 //   discovery: success only for a JSON object whose issuer is the expected one;
 //     every endpoint it returns is an http(s) URL (https for the https issuer)
 //     equal to the document's member; errors are idp_errc::invalid_document;
@@ -44,6 +44,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -139,9 +140,8 @@ bool same_members(const json::object& a, const json::object& b) { return same(js
 
 void check_introspection(std::string_view text, const json::value& ref, bool ref_ok) {
   config::Introspection cfg;  // defaults: cache_ttl 5m, negative_ttl 10s
-  const std::int64_t ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg.cache_ttl).count();
-  const std::int64_t negative = std::chrono::duration_cast<std::chrono::seconds>(cfg.negative_ttl).count();
-  const idp::IntrospectionResult r = idp::parse_introspection(text, kNow, cfg);
+  const auto now = std::chrono::milliseconds(kNow * 1000 + 517);  // mid-second: nothing may round
+  const idp::IntrospectionResult r = idp::parse_introspection(text, now, cfg);
 
   const json::value* active = ref_ok && ref.is_object() ? ref.get_object().if_contains("active") : nullptr;
   const bool well_formed = active && active->is_bool();
@@ -153,7 +153,7 @@ void check_introspection(std::string_view text, const json::value& ref, bool ref
   const json::object& o = ref.get_object();
   if (r.ec) {
     FUZZ_CHECK(r.ec == auth::auth_errc::introspection_inactive && !r.claims);
-    FUZZ_CHECK(r.cache_until == kNow + std::max<std::int64_t>(1, negative));
+    FUZZ_CHECK(r.cache_for == cfg.negative_ttl);
     return;
   }
   FUZZ_CHECK(active->get_bool());
@@ -166,7 +166,9 @@ void check_introspection(std::string_view text, const json::value& ref, bool ref
     FUZZ_CHECK(v->is_string() && (common::iequals(v->get_string(), "bearer") ||
                                   common::iequals(v->get_string(), "access_token")));
   }
-  FUZZ_CHECK(r.cache_until > kNow && r.cache_until <= kNow + ttl);
+  FUZZ_CHECK(r.cache_for.count() > 0 && r.cache_for <= cfg.cache_ttl);
+  if (o.if_contains("exp") && exp < std::numeric_limits<std::int64_t>::max() / 1000)
+    FUZZ_CHECK(now + r.cache_for <= std::chrono::seconds(exp));  // never beyond exp
 }
 
 void check_discovery(std::string_view text, const json::value& ref, bool ref_ok, std::string_view issuer) {
@@ -225,7 +227,7 @@ extern "C" int AuthgateFuzzExpectValid(const std::uint8_t* data, std::size_t siz
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   if (std::holds_alternative<session::TokenSet>(session::parse_token_response(text, false))) return 1;
   if (session::parse_token_error(text)) return 1;
-  if (!idp::parse_introspection(text, kNow, config::Introspection{}).ec) return 1;
+  if (!idp::parse_introspection(text, std::chrono::seconds(kNow), config::Introspection{}).ec) return 1;
   idp::ProviderMetadata md;
   return !idp::parse_provider_metadata(text, "https://idp.example.com", md) ||
          !idp::parse_provider_metadata(text, "http://127.0.0.1:8080/realms/test", md);

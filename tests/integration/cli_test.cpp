@@ -1,5 +1,6 @@
 // Command line: --version, --check-config, refusing to run a bad file, and
 // `authgate token inspect`.
+#include <algorithm>
 #include <regex>
 
 #include "auth/test_signer.hpp"
@@ -95,6 +96,84 @@ TEST(Cli, CheckConfigMissingFileFails) {
   ASSERT_FALSE(r.timed_out);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_FALSE((r.out + r.err).empty());
+}
+
+// config/compose.yaml takes five secrets from the environment (the compose
+// file's demo values). A CI job that validates it has none of them.
+TEST(Cli, CheckConfigWithoutSecretsFailsAsBefore) {
+  const std::string compose = std::string(AUTHGATE_SOURCE_DIR) + "/config/compose.yaml";
+  auto r = support::run_authgate_with_empty_environment({"--check-config", compose});
+  ASSERT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("issuers[1].secret_env: environment variable AUTHGATE_DEMO_SECRET is not set"),
+            std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("note:"), std::string::npos) << r.err;
+}
+
+TEST(Cli, CheckConfigSkipSecretsPassesComposeYamlWithAnEmptyEnvironment) {
+  const std::string compose = std::string(AUTHGATE_SOURCE_DIR) + "/config/compose.yaml";
+  auto r = support::run_authgate_with_empty_environment({"--check-config", compose, "--skip-secrets"});
+  ASSERT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 0) << "stdout: " << r.out << "\nstderr: " << r.err;
+  EXPECT_NE(r.out.find(": ok ("), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("5 secret(s) not checked"), std::string::npos) << r.out;
+  // One note per secret, each with file:line:column and the key.
+  const std::regex note(R"(compose\.yaml:\d+:\d+: ([a-z_.\[\]0-9]+): note: environment variable (\w+) is not set; )"
+                        R"(not checked \(--skip-secrets\))");
+  std::vector<std::string> keys;
+  for (auto it = std::sregex_iterator(r.err.begin(), r.err.end(), note); it != std::sregex_iterator(); ++it)
+    keys.push_back((*it)[1].str() + "=" + (*it)[2].str());
+  std::sort(keys.begin(), keys.end());
+  const std::vector<std::string> expected{
+      "issuers[0].introspection.client_secret_env=AUTHGATE_DEMO_OP_SECRET",
+      "issuers[1].secret_env=AUTHGATE_DEMO_SECRET",
+      "revocation.admin_token_env=AUTHGATE_DEMO_ADMIN_TOKEN",
+      "sessions.client.client_secret_env=AUTHGATE_DEMO_OP_SECRET",
+      "sessions.cookie_secret_env=AUTHGATE_DEMO_COOKIE_SECRET",
+  };
+  EXPECT_EQ(keys, expected) << r.err;
+}
+
+// Everything but the secrets is still checked, and a secret file that is
+// missing is a note too; a secret that is there is still validated.
+TEST(Cli, CheckConfigSkipSecretsStillReportsEveryOtherError) {
+  TempDir dir;
+  dir.write("short", "too-short");
+  std::string yaml = valid_yaml() +
+                     "issuers:\n"
+                     "  - name: h\n"
+                     "    issuer: https://idp.test\n"
+                     "    audiences: [a]\n"
+                     "    algorithms: [HS256]\n"
+                     "    secret_file: " + dir.file("missing-secret") + "\n"
+                     "revocation:\n"
+                     "  admin_token_file: " + dir.file("short") + "\n"
+                     "limits:\n"
+                     "  max_body_byte: 1MiB\n";
+  dir.write("ci.yaml", yaml);
+  auto r = run_authgate({"--check-config", dir.file("ci.yaml"), "--skip-secrets"});
+  ASSERT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("limits.max_body_byte: unknown key"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("revocation: the admin token must be at least 16 bytes"), std::string::npos) << r.err;
+  EXPECT_TRUE(std::regex_search(r.err, std::regex(R"(ci\.yaml:\d+:18: issuers\[0\]\.secret_file: note: cannot read )"
+                                                  R"(file ".*missing-secret"; not checked \(--skip-secrets\))")))
+      << r.err;
+  // Without the unknown key and the short token: it passes.
+  yaml = yaml.substr(0, yaml.find("revocation:"));
+  dir.write("ci2.yaml", yaml);
+  r = run_authgate({"--check-config", dir.file("ci2.yaml"), "--skip-secrets"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("1 secret(s) not checked"), std::string::npos) << r.out;
+}
+
+TEST(Cli, SkipSecretsIsOnlyForCheckConfig) {
+  TempDir dir;
+  dir.write("good.yaml", valid_yaml());
+  auto r = run_authgate({"--config", dir.file("good.yaml"), "--skip-secrets"}, 10s);
+  ASSERT_FALSE(r.timed_out) << "authgate ran with --skip-secrets";
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("--skip-secrets only goes with --check-config"), std::string::npos) << r.err;
 }
 
 TEST(Cli, RunRefusesInvalidConfig) {

@@ -21,8 +21,7 @@ namespace ts = authgate::auth::test;
 using support::eventually;
 
 // Sleeps until just after the next whole unix second, so that a short burst of
-// requests that follows falls into one second (the gateway's cache clock ticks
-// in whole seconds: a "1s" TTL may otherwise last only a few milliseconds).
+// requests that follows falls into one second (an answer's exp is whole seconds).
 void align_to_second() {
   const auto now = std::chrono::system_clock::now();
   const auto next = std::chrono::ceil<std::chrono::seconds>(now + 1ms);
@@ -326,7 +325,6 @@ TEST_F(Introspection, InactiveTokenIs401AndNegativelyCachedForNegativeTtl) {
   start();  // negative_ttl: 1s
   const std::string t = "revoked-token";
   idp_.script(t, R"({"active":false})");
-  align_to_second();
   for (int i = 0; i < 5; ++i) {
     auto r = call(t);
     ASSERT_EQ(status_of(r), 401) << describe(r);
@@ -360,6 +358,60 @@ TEST_F(Introspection, ActiveAnswerIsCachedOnlyUntilItsExp) {
   ASSERT_EQ(status_of(r), 200) << describe(r);
   EXPECT_EQ(idp_.calls(), 2) << "exp passed: asked again although cache_ttl is 5m";
   EXPECT_EQ(up_->last_request()->headers.get("X-User-Id"), "bob") << "the new answer is used";
+}
+
+// cache_ttl is kept to the millisecond from the moment the answer arrives: with
+// 1500ms an answer lives 1.5 s, not "the rest of this second plus one".
+TEST_F(Introspection, CacheTtlOf1500msKeepsAnAnswerOneAndAHalfSeconds) {
+  Options o;
+  o.cache_ttl = "1500ms";
+  start(o);
+  const std::string t = "lives-1500ms";
+  idp_.script(t, active("alice"));
+  const auto sent0 = Clock::now();
+  ASSERT_EQ(status_of(call(t)), 200);
+  const auto got0 = Clock::now();
+  ASSERT_EQ(idp_.calls_for(t), 1);
+  // Poll until a request makes the gateway ask the IdP again. The answer went into
+  // the cache between sent0 and got0; it expired after the last hit was sent and
+  // before the miss came back.
+  auto last_hit_sent = got0;
+  std::optional<Clock::time_point> miss_got;
+  while (!miss_got && Clock::now() - got0 < 3s) {
+    const auto sent = Clock::now();
+    ASSERT_EQ(status_of(call(t)), 200);
+    const auto got = Clock::now();
+    if (idp_.calls_for(t) > 1) miss_got = got;
+    else last_hit_sent = sent;
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_TRUE(miss_got) << "still cached 3 s later";
+  const double lived_at_least = std::chrono::duration<double>(last_hit_sent - got0).count();
+  const double lived_at_most = std::chrono::duration<double>(*miss_got - sent0).count();
+  EXPECT_GE(lived_at_least, 1.45) << "expired early (lived " << lived_at_least << " .. " << lived_at_most << " s)";
+  EXPECT_LE(lived_at_most, 1.55) << "expired late (lived " << lived_at_least << " .. " << lived_at_most << " s)";
+  EXPECT_EQ(idp_.calls_for(t), 2);
+}
+
+// A TTL below one second still caches (it used to be cut to 0: every request
+// went to the IdP).
+TEST_F(Introspection, CacheTtlBelowOneSecondStillCaches) {
+  Options o;
+  o.cache_ttl = "900ms";
+  o.negative_ttl = "900ms";
+  start(o);
+  const std::string active_token = "lives-900ms";
+  const std::string inactive_token = "inactive-900ms";
+  idp_.script(active_token, active("alice"));
+  idp_.script(inactive_token, R"({"active":false})");
+  const auto t0 = Clock::now();
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_EQ(status_of(call(active_token)), 200);
+    ASSERT_EQ(status_of(call(inactive_token)), 401);
+  }
+  ASSERT_LT(seconds_since(t0), 0.8) << "too slow to tell (the machine is overloaded)";
+  EXPECT_EQ(idp_.calls_for(active_token), 1) << "10 requests within cache_ttl 900ms: one call";
+  EXPECT_EQ(idp_.calls_for(inactive_token), 1) << "10 requests within negative_ttl 900ms: one call";
 }
 
 TEST_F(Introspection, EndpointAnswering500Is503AndNotCached) {

@@ -171,10 +171,10 @@ void TempDir::write(const std::string& name, const std::string& text) const {
 
 // ---- run_authgate ----------------------------------------------------------
 
-CommandResult run_authgate(const std::vector<std::string>& args, Clock::duration timeout) {
+namespace {
+
+CommandResult run_to_completion(const std::vector<std::string>& argv, Clock::duration timeout) {
   TempDir dir;
-  std::vector<std::string> argv{authgate_binary()};
-  argv.insert(argv.end(), args.begin(), args.end());
   CommandResult result;
   pid_t pid = spawn_process(argv, dir.file("stdout"), dir.file("stderr"));
   if (pid < 0) return result;
@@ -195,6 +195,24 @@ CommandResult run_authgate(const std::vector<std::string>& args, Clock::duration
   result.out = read_file(dir.file("stdout"));
   result.err = read_file(dir.file("stderr"));
   return result;
+}
+
+}  // namespace
+
+CommandResult run_authgate(const std::vector<std::string>& args, Clock::duration timeout) {
+  std::vector<std::string> argv{authgate_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_to_completion(argv, timeout);
+}
+
+CommandResult run_authgate_with_empty_environment(const std::vector<std::string>& args, Clock::duration timeout) {
+  std::vector<std::string> argv{"/usr/bin/env", "-i"};
+  // Sanitizer builds keep their options (scripts/sanitize.sh): they are not configuration.
+  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"})
+    if (const char* v = std::getenv(name)) argv.push_back(std::string(name) + "=" + v);
+  argv.push_back(authgate_binary());
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_to_completion(argv, timeout);
 }
 
 // ---- GatewayProcess --------------------------------------------------------

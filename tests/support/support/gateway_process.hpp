@@ -120,6 +120,9 @@ struct CommandResult {
 
 // Runs authgate with `args` to completion (killed after `timeout`).
 CommandResult run_authgate(const std::vector<std::string>& args, Clock::duration timeout = 10s);
+// Same, with no environment variable at all (`env -i`): a CI job without secrets.
+CommandResult run_authgate_with_empty_environment(const std::vector<std::string>& args,
+                                                  Clock::duration timeout = 10s);
 
 // A fresh temp directory, removed on destruction (kept if the test failed).
 class TempDir {

@@ -932,6 +932,32 @@ TEST(ConfigErrors, IssuerErrors) {
           "scopes_any, claims)"));
 }
 
+// Two issuers entries may share one issuer URL (the same IdP, different audiences
+// per route), but a route accepts at most one entry per URL: which entry checks a
+// token must not depend on list order.
+TEST(ConfigErrors, RouteAcceptsAtMostOneIssuersEntryPerIssuerUrl) {
+  const std::string issuers =
+      "issuers:\n"                                                                                      // 4
+      "  - {name: orders, issuer: https://idp.test, audiences: [orders-api], jwks_file: /dev/null}\n"    // 5
+      "  - {name: billing, issuer: https://idp.test, audiences: [billing-api], jwks_file: /dev/null}\n"  // 6
+      "  - {name: other, issuer: https://other.test, audiences: [orders-api], jwks_file: /dev/null}\n"   // 7
+      "routes:\n"                                                                                       // 8
+      "  - {name: orders, upstream: orders, auth: bearer, issuers: [orders, other, orders]}\n"          // 9
+      "  - {name: billing, upstream: orders, auth: bearer, issuers: [billing]}\n"                       // 10
+      "  - {name: public, upstream: orders}\n";                                                         // 11
+  ASSERT_TRUE(load_ok(with_orders(issuers))) << "sharing a URL is fine while each route accepts one of them";
+  EXPECT_THAT(
+      load_errors(with_orders(issuers +
+                              "  - {name: both, upstream: orders, auth: bearer, issuers: [other, billing, orders]}\n"  // 12
+                              "  - {name: all, upstream: orders, auth: bearer}\n")),  // 13
+      ElementsAre("t.yaml:12:76: routes[3].issuers[2]: issuers \"billing\" and \"orders\" have the same issuer URL "
+                  "\"https://idp.test\": a route accepts at most one issuers entry per issuer URL (tell audiences "
+                  "apart with require.claims, or use one route per entry)",
+                  "t.yaml:13:41: routes[4].auth: accepts every issuer, and issuers \"orders\" and \"billing\" have "
+                  "the same issuer URL \"https://idp.test\": list this route's issuers (at most one entry per "
+                  "issuer URL)"));
+}
+
 TEST(ConfigErrors, RemoteKeySourceErrors) {
   ::setenv("AUTHGATE_TEST_OP_SECRET", "s3cret", 1);
   const std::string doc = with_orders(
@@ -1072,6 +1098,79 @@ TEST(ConfigErrors, SecretEnvMustBeSet) {
                                       "    secret_env: AUTHGATE_TEST_UNSET_SECRET\n")),  // 9
               ElementsAre("t.yaml:9:17: issuers[0].secret_env: environment variable "
                           "AUTHGATE_TEST_UNSET_SECRET is not set"));
+}
+
+// --check-config --skip-secrets: each secret that is not there is a note (same
+// file:line:column: key format), a placeholder stands in for it, and every
+// other check still runs, also on the secrets that are there.
+TEST(ConfigLoad, SkipSecretsReportsMissingSecretsAsNotes) {
+  ::unsetenv("AUTHGATE_TEST_SKIP_A");
+  ::unsetenv("AUTHGATE_TEST_SKIP_B");
+  ::setenv("AUTHGATE_TEST_SKIP_SHORT", "short", 1);
+  const std::string doc = with_orders(
+      "issuers:\n"                                                       // 4
+      "  - name: h\n"                                                    // 5
+      "    issuer: https://idp.test\n"                                   // 6
+      "    audiences: [a]\n"                                             // 7
+      "    algorithms: [HS256]\n"                                        // 8
+      "    secret_env: AUTHGATE_TEST_SKIP_A\n"                           // 9  value at 17
+      "    introspection:\n"                                             // 10
+      "      client_id: gw\n"                                            // 11
+      "      client_secret_file: /nonexistent/authgate/secret\n"         // 12 value at 27
+      "redis:\n"                                                         // 13
+      "  password_env: AUTHGATE_TEST_SKIP_B\n");                         // 14 value at 17
+  cfg::LoadOptions skip;
+  skip.skip_secrets = true;
+  std::vector<std::string> notes;
+  const auto c = cfg::load_string(doc, "t.yaml", skip, notes);
+  EXPECT_THAT(notes, ElementsAre("t.yaml:9:17: issuers[0].secret_env: note: environment variable "
+                                 "AUTHGATE_TEST_SKIP_A is not set; not checked (--skip-secrets)",
+                                 "t.yaml:12:27: issuers[0].introspection.client_secret_file: note: cannot read file "
+                                 "\"/nonexistent/authgate/secret\"; not checked (--skip-secrets)",
+                                 "t.yaml:14:17: redis.password_env: note: environment variable AUTHGATE_TEST_SKIP_B "
+                                 "is not set; not checked (--skip-secrets)"));
+  // The placeholders keep the rest consistent: still an HMAC issuer, not a remote one.
+  EXPECT_FALSE(c.issuers.at(0).secret.empty());
+  EXPECT_FALSE(c.issuers.at(0).remote_keys());
+  EXPECT_EQ(c.issuers.at(0).secret_source, "env:AUTHGATE_TEST_SKIP_A");
+  EXPECT_FALSE(c.redis->password.empty());
+
+  // Without the option the same file fails exactly as before, with no notes.
+  notes.clear();
+  try {
+    cfg::load_string(doc, "t.yaml", cfg::LoadOptions{}, notes);
+    ADD_FAILURE() << "loaded without its secrets";
+  } catch (const cfg::ConfigError& e) {
+    EXPECT_THAT(e.errors(), ElementsAre("t.yaml:9:17: issuers[0].secret_env: environment variable "
+                                        "AUTHGATE_TEST_SKIP_A is not set",
+                                        "t.yaml:12:27: issuers[0].introspection.client_secret_file: cannot read "
+                                        "file \"/nonexistent/authgate/secret\"",
+                                        "t.yaml:14:17: redis.password_env: environment variable AUTHGATE_TEST_SKIP_B "
+                                        "is not set"));
+  }
+  EXPECT_THAT(notes, IsEmpty());
+
+  // Other errors are still errors, and a secret that is there is still checked.
+  const std::string bad = with_orders(
+      "revocation:\n"                                 // 4
+      "  admin_token_env: AUTHGATE_TEST_SKIP_SHORT\n"  // 5
+      "  sync_interval: soon\n"                        // 6 value at 18
+      "listen:\n"                                      // 7
+      "  tls: {cert_file: /nonexistent/c.pem, key_file: /nonexistent/k.pem}\n");  // 8
+  notes.clear();
+  try {
+    cfg::load_string(bad, "t.yaml", skip, notes);
+    ADD_FAILURE() << "loaded with errors";
+  } catch (const cfg::ConfigError& e) {
+    EXPECT_THAT(e.errors(), ElementsAre("t.yaml:6:18: revocation.sync_interval: invalid duration \"soon\" (write "
+                                        "e.g. 250ms, 30s, 5m)",
+                                        "t.yaml:5:3: revocation: the admin token must be at least 16 bytes"));
+  }
+  EXPECT_THAT(notes, ElementsAre("t.yaml:8:20: listen.tls.cert_file: note: cannot read file "
+                                 "\"/nonexistent/c.pem\"; not checked (--skip-secrets)",
+                                 "t.yaml:8:50: listen.tls.key_file: note: cannot read file \"/nonexistent/k.pem\"; "
+                                 "not checked (--skip-secrets)"))
+      << "notes are handed back with the errors";
 }
 
 TEST(ConfigErrors, YamlSyntaxError) {

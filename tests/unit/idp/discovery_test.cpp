@@ -18,6 +18,7 @@ using authgate::idp::cache_max_age;
 using authgate::idp::idp_errc;
 using authgate::idp::jwks_refresh_delay;
 using authgate::idp::jwks_retry_delay;
+using authgate::idp::keys_too_stale;
 using authgate::idp::parse_provider_metadata;
 using authgate::idp::ProviderMetadata;
 using std::chrono::milliseconds;
@@ -305,6 +306,20 @@ TEST(JwksRetryDelay, JitterBounds) {
 TEST(JwksRetryDelay, CapBelowBaseUsesBase) {
   EXPECT_NEAR(static_cast<double>(jwks_retry_delay(1, 5s, 1s, kMid).count()), 5000.0, 1.0);
   EXPECT_NEAR(static_cast<double>(jwks_retry_delay(5, 5s, 1s, kMid).count()), 5000.0, 1.0);
+}
+
+// max_stale counts milliseconds on the fetch's own (monotonic) clock: keys
+// fetched at .9 of a second with max_stale 1500ms serve exactly 1.5 s (the Unix
+// seconds used before made that anything from 1 to 2 s).
+TEST(JwksMaxStale, CountsMillisecondsFromTheFetch) {
+  const milliseconds fetched(10'900);
+  EXPECT_FALSE(keys_too_stale(fetched, fetched, 1500ms));
+  EXPECT_FALSE(keys_too_stale(fetched, fetched + 1500ms, 1500ms)) << "exactly max_stale old: still served";
+  EXPECT_TRUE(keys_too_stale(fetched, fetched + 1501ms, 1500ms));
+  EXPECT_FALSE(keys_too_stale(fetched, fetched + 999ms, 1s));
+  EXPECT_TRUE(keys_too_stale(fetched, fetched + 1001ms, 1s));
+  EXPECT_FALSE(keys_too_stale(fetched, fetched + 24h, 24h));
+  EXPECT_TRUE(keys_too_stale(fetched, fetched + 24h + 1ms, 24h));
 }
 
 }  // namespace
