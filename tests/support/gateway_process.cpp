@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "support/json.hpp"
+#include "support/metrics.hpp"
 
 #ifndef AUTHGATE_BINARY
 #error "AUTHGATE_BINARY must be defined to the authgate executable path"
@@ -330,6 +331,18 @@ std::string GatewayProcess::metrics_text(Clock::duration timeout) const {
   auto r = admin_get("/metrics", timeout);
   if (!r || r->status != 200) return {};
   return r->body;
+}
+
+double GatewayProcess::wait_for_metric(std::string_view name, const std::map<std::string, std::string>& labels,
+                                       double at_least, Clock::duration timeout) const {
+  double value = 0;
+  eventually(
+      [&] {
+        value = metric_value(parse_prometheus(metrics_text()), name, labels).value_or(0);
+        return value >= at_least;
+      },
+      timeout);
+  return value;
 }
 
 // ---- assertions ------------------------------------------------------------

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -176,6 +177,14 @@ class GatewayProcess {
   std::optional<Response> admin_get(std::string_view path, Clock::duration timeout = 5s) const;
   // GET /metrics body ("" on failure).
   std::string metrics_text(Clock::duration timeout = 5s) const;
+  // Polls /metrics (every 20 ms) until the metric `name` (summed over the samples whose
+  // labels include `labels`, 0 when there is none) is at least `at_least`, or `timeout`
+  // passes; answers the last value read. authgate bumps some counters after the response
+  // is written (authgate_http_requests_total, the request duration histogram, upstream
+  // body errors), so a test that has its reply may still scrape the old value. Keeps
+  // exact checks exact: EXPECT_EQ(gw.wait_for_metric("x_total", {{"code", "502"}}, 1), 1).
+  double wait_for_metric(std::string_view name, const std::map<std::string, std::string>& labels,
+                         double at_least, Clock::duration timeout = 5s) const;
 
  private:
   std::optional<long> proc_status_kib(const char* key) const;
