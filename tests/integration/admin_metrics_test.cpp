@@ -33,13 +33,14 @@ class Metrics : public ::testing::Test {
   void SetUp() override {
     GatewayConfig cfg;
     cfg.upstreams = {{"app", up_.url()},
-                     {"dead", "http://127.0.0.1:" + std::to_string(free_port())}};
+                     {"dead", "http://127.0.0.1:" + std::to_string(dead_.port())}};
     cfg.routes = {RouteSpec{"api", "app", "/api"}, RouteSpec{"broken", "dead", "/broken"}};
     gw_ = std::make_unique<GatewayProcess>(cfg);
     ASSERT_TRUE(gw_->start());
   }
 
   UpstreamServer up_{handlers::echo()};
+  PortReservation dead_;  // bound, never listening: connections to "dead" are refused
   std::unique_ptr<GatewayProcess> gw_;
 };
 

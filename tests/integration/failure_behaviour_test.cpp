@@ -145,7 +145,7 @@ TEST(FailureBehaviour, SighupWithBrokenYamlUnderLoadKeepsServingWithoutADroppedR
   }
   // Three broken files in a row while the requests run: a YAML syntax error, an unknown
   // key, and a route naming an unknown upstream.
-  const std::string good = cfg.render(gw.port(), gw.admin_port(), gw.access_log_path());
+  const std::string good = gw.render(cfg);
   std::string unknown_upstream = good;
   const auto at = unknown_upstream.find("upstream: \"app\"");
   ASSERT_NE(at, std::string::npos) << good;

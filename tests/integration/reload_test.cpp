@@ -63,7 +63,7 @@ TEST(Reload, SighupWithBadConfigKeepsOldConfig) {
   EXPECT_EQ(body_of(gw.port(), "/old/x"), "from-a");
 
   // Same file, but the route names an upstream that does not exist.
-  std::string bad = new_config(a, b).render(gw.port(), gw.admin_port(), gw.access_log_path());
+  std::string bad = gw.render(new_config(a, b));
   auto at = bad.find("upstream: \"b\"");
   ASSERT_NE(at, std::string::npos);
   bad.replace(at, std::string("upstream: \"b\"").size(), "upstream: \"ordrs\"");

@@ -29,8 +29,8 @@ void expect_counted_and_logged(const GatewayProcess& gw, const std::string& kind
 }
 
 TEST(UpstreamErrors, RefusedConnectionGets502) {
-  auto port = support::free_port();  // nobody listens here
-  GatewayProcess gw(config_for("http://127.0.0.1:" + std::to_string(port)));
+  const support::PortReservation nobody;  // bound, never listening: connections are refused
+  GatewayProcess gw(config_for("http://127.0.0.1:" + std::to_string(nobody.port())));
   ASSERT_TRUE(gw.start());
   auto start = Clock::now();
   auto r = support::http_get(gw.port(), "/api/x", {{"X-Request-Id", "refused-1"}});
