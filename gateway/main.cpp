@@ -21,7 +21,7 @@
 namespace {
 
 void usage(std::ostream& os) {
-  os << "usage: authgate --config FILE [--log-level LEVEL]\n"
+  os << "usage: authgate --config FILE [--log-level LEVEL] [--bound-addresses-file PATH]\n"
         "       authgate --check-config FILE [--skip-secrets]\n"
         "         validate only; --skip-secrets: secrets that are not there (*_env unset, secret\n"
         "         *_file or listen.tls files unreadable) are notes, not errors (CI without secrets)\n"
@@ -32,7 +32,10 @@ void usage(std::ostream& os) {
         "       authgate revoke (jti JTI [--exp UNIX] | sub SUB [--before UNIX] | list) [--admin URL]\n"
         "                       [--token-env NAME | --token-file FILE]\n"
         "         put a token on the deny-list of a running authgate (its admin port)\n"
-        "LEVEL: trace, debug, info, warn, error, critical, off\n";
+        "LEVEL: trace, debug, info, warn, error, critical, off\n"
+        "--bound-addresses-file PATH: once every listener is bound, write (atomically) the\n"
+        "  addresses they got, as {\"proxy\":\"127.0.0.1:41234\",\"admin\":\"127.0.0.1:41235\"}\n"
+        "  (for listen.address / admin.address with port 0: the kernel picks a free port)\n";
 }
 
 }  // namespace
@@ -60,6 +63,7 @@ int main(int argc, char** argv) {
   std::optional<std::string> check_path;
   std::optional<std::string> log_level;
   bool skip_secrets = false;
+  std::optional<std::string> bound_addresses_file;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     auto value = [&]() -> std::optional<std::string> {
@@ -84,6 +88,9 @@ int main(int argc, char** argv) {
       log_level = value();
       static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "critical", "off"};
       if (!log_level || !levels.count(*log_level)) return usage(std::cerr), 2;
+    } else if (a == "--bound-addresses-file") {
+      bound_addresses_file = value();
+      if (!bound_addresses_file || bound_addresses_file->empty()) return usage(std::cerr), 2;
     } else {
       std::cerr << "authgate: unknown argument \"" << a << "\"\n";
       usage(std::cerr);
@@ -127,7 +134,7 @@ int main(int argc, char** argv) {
 
   std::signal(SIGPIPE, SIG_IGN);
   try {
-    authgate::app::App app(path, std::move(cfg), log_level);
+    authgate::app::App app(path, std::move(cfg), log_level, bound_addresses_file.value_or(""));
     return app.run();
   } catch (const std::exception& e) {
     spdlog::critical("start-up failed: {}", e.what());

@@ -11,7 +11,11 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <thread>
+#include <unistd.h>
 
 #include "admin/admin_server.hpp"
 #include "app/status_snapshot.hpp"
@@ -28,6 +32,26 @@ using tcp = asio::ip::tcp;
 
 void apply_log_level(const std::string& level) {
   spdlog::set_level(spdlog::level::from_str(level));
+}
+
+void write_bound_addresses(const std::string& path, const std::string& proxy, const std::string& admin) {
+  // Same directory as the target, so rename() is atomic: a reader sees no file or the whole one.
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << "{\"proxy\":\"" << proxy << "\",\"admin\":\"" << admin << "\"}\n";
+    out.close();
+    if (!out) {
+      std::remove(tmp.c_str());
+      throw std::runtime_error("cannot write " + tmp + " (--bound-addresses-file)");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + ec.message());
+  }
 }
 
 namespace {
@@ -53,9 +77,10 @@ std::string to_string(const tcp::endpoint& ep) {
 }  // namespace
 
 struct App::Impl {
-  Impl(std::string path, config::GatewayConfig cfg, std::optional<std::string> level)
+  Impl(std::string path, config::GatewayConfig cfg, std::optional<std::string> level, std::string bound_file)
       : config_path(std::move(path)),
         log_level_override(std::move(level)),
+        bound_addresses_file(std::move(bound_file)),
         metrics(kVersion),
         state(metrics),
         initial(std::move(cfg)) {}
@@ -79,10 +104,12 @@ struct App::Impl {
     state.runtime.store(first);
     first->authenticator.start();
 
+    // Port 0: the first worker's bind picks the port; the others (SO_REUSEPORT) bind that one.
     auto endpoint = resolve_endpoint(initial.listen.address);
     workers[0]->listen(endpoint);
     endpoint = workers[0]->local_endpoint();  // the real port when 0 was asked for
     for (std::size_t i = 1; i < workers.size(); ++i) workers[i]->listen(endpoint);
+    bound_proxy = endpoint;
 
     admin = std::make_unique<admin::AdminServer>(control, health, metrics, [this] {
       auto rt = state.runtime.load();
@@ -121,12 +148,17 @@ struct App::Impl {
     });
     if (services.revocations) admin->set_revocations(services.revocations);
     admin->listen(resolve_endpoint(initial.admin.address));
+    bound_admin = admin->local_endpoint();
+    // Every listener is bound (and listening: connections queue until the threads run).
+    // Written before the threads start, so a failure here leaves nothing to join.
+    if (!bound_addresses_file.empty())
+      write_bound_addresses(bound_addresses_file, to_string(bound_proxy), to_string(bound_admin));
 
     for (auto& w : workers) threads.emplace_back([&w] { w->run(); });
     health.listeners_up = true;
     spdlog::info("authgate {} listening on {} ({}), admin on {}, {} worker(s)", kVersion,
-                 to_string(endpoint), state.server_tls ? "https" : "http",
-                 to_string(admin->local_endpoint()), workers.size());
+                 to_string(bound_proxy), state.server_tls ? "https" : "http", to_string(bound_admin),
+                 workers.size());
 
     asio::co_spawn(control, handle_signals(), asio::detached);
     asio::co_spawn(control, flush_logs(), asio::detached);
@@ -210,9 +242,14 @@ struct App::Impl {
     try {
       std::string fp;
       auto cfg = load_config(config_path, fp);
+      // A port matches what is bound when it is 0 (any port) or the port the listener got:
+      // a config that names port 0, or the port picked for it, needs no re-bind.
+      auto same_port = [](std::uint16_t wanted, const tcp::endpoint& bound) {
+        return wanted == 0 || wanted == bound.port();
+      };
       if (cfg.listen.address.host != old->cfg.listen.address.host ||
-          cfg.listen.address.port != old->cfg.listen.address.port ||
-          cfg.admin.address.port != old->cfg.admin.address.port ||
+          !same_port(cfg.listen.address.port, bound_proxy) ||
+          !same_port(cfg.admin.address.port, bound_admin) ||
           cfg.admin.address.host != old->cfg.admin.address.host ||
           cfg.workers != old->cfg.workers || cfg.listen.tls.has_value() != old->cfg.listen.tls.has_value())
         spdlog::warn("reload: listen, admin, workers and listen.tls changes need a restart; keeping the old ones");
@@ -244,6 +281,9 @@ struct App::Impl {
 
   std::string config_path;
   std::optional<std::string> log_level_override;
+  std::string bound_addresses_file;  // --bound-addresses-file; empty: none
+  tcp::endpoint bound_proxy;         // what the listeners got (the real port when 0 was asked for)
+  tcp::endpoint bound_admin;
   metrics::Metrics metrics;
   proxy::GatewayState state;
   admin::Health health;
@@ -257,8 +297,10 @@ struct App::Impl {
   std::int64_t started_unix = unix_now();
 };
 
-App::App(std::string config_path, config::GatewayConfig cfg, std::optional<std::string> log_level)
-    : impl_(std::make_unique<Impl>(std::move(config_path), std::move(cfg), std::move(log_level))) {}
+App::App(std::string config_path, config::GatewayConfig cfg, std::optional<std::string> log_level,
+         std::string bound_addresses_file)
+    : impl_(std::make_unique<Impl>(std::move(config_path), std::move(cfg), std::move(log_level),
+                                   std::move(bound_addresses_file))) {}
 
 App::~App() = default;
 

@@ -66,7 +66,10 @@ TEST(FailureBehaviour, UpstreamStallingMidBodyIsCutAtUpstreamResponseAndCounted)
   EXPECT_LT(took, 3.0) << "cut at timeouts.upstream_response (700ms)";
   EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
   EXPECT_EQ(got.size(), got.find("\r\n\r\n") + 4 + 10) << "exactly the 10 bytes that arrived, then the close: " << got;
-  EXPECT_TRUE(eventually([&] { return upstream_errors(gw, "response_timeout") == 1; }, 3s)) << gw.metrics_text();
+  // Counted once the relay gave up, around the time the client connection is cut.
+  EXPECT_EQ(gw.wait_for_metric("authgate_upstream_errors_total", {{"upstream", "app"}, {"kind", "response_timeout"}}, 1),
+            1)
+      << gw.metrics_text();
   EXPECT_TRUE(eventually([&] { return app_log(gw).find("upstream app body failed") != std::string::npos; }, 3s))
       << app_log(gw);
   EXPECT_TRUE(fresh_connection_works(gw, up));
@@ -142,7 +145,7 @@ TEST(FailureBehaviour, SighupWithBrokenYamlUnderLoadKeepsServingWithoutADroppedR
   }
   // Three broken files in a row while the requests run: a YAML syntax error, an unknown
   // key, and a route naming an unknown upstream.
-  const std::string good = cfg.render(gw.port(), gw.admin_port(), gw.access_log_path());
+  const std::string good = gw.render(cfg);
   std::string unknown_upstream = good;
   const auto at = unknown_upstream.find("upstream: \"app\"");
   ASSERT_NE(at, std::string::npos) << good;
@@ -153,9 +156,9 @@ TEST(FailureBehaviour, SighupWithBrokenYamlUnderLoadKeepsServingWithoutADroppedR
     support::sleep_for(300ms);
     gw.write_config_text(broken[i]);
     ASSERT_TRUE(gw.signal(SIGHUP));
-    all_counted = all_counted && eventually([&] {
-      return metric_or_zero(gw, "authgate_config_reloads_total", {{"result", "failure"}}) == static_cast<double>(i + 1);
-    }, 5s);
+    const double want = static_cast<double>(i + 1);
+    all_counted = all_counted &&
+                  gw.wait_for_metric("authgate_config_reloads_total", {{"result", "failure"}}, want) == want;
   }
   support::sleep_for(300ms);
   stop = true;
@@ -194,8 +197,7 @@ TEST(FailureBehaviour, AccessLogOnAFullDiskIsCountedAndNotFatal) {
     ++ok;
   }
   EXPECT_EQ(ok, 1000);
-  EXPECT_TRUE(eventually([&] { return metric_or_zero(gw, "authgate_log_write_errors_total") >= 2; }, 5s))
-      << gw.metrics_text();
+  EXPECT_GE(gw.wait_for_metric("authgate_log_write_errors_total", {}, 2), 2) << gw.metrics_text();
   const std::string err = app_log(gw);
   EXPECT_NE(err.find("access log /dev/full: write failed (No space left on device)"), std::string::npos) << err;
   // One report per 10 s at most, however many writes failed.

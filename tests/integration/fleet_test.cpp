@@ -60,6 +60,19 @@ class Fleet : public ::testing::Test {
     ASSERT_TRUE(redis_->start());
     op_ = std::make_unique<OidcProvider>();
     up_ = std::make_unique<UpstreamServer>(support::handlers::echo());
+    // The gateways' ports are reserved first (A's is the public_url and the provider's
+    // redirect_uri), then the provider starts (its issuer URL names the port it picked),
+    // then the gateways' config is written with both.
+    instances_ = setup.instances;
+    for (int i = 0; i < instances_; ++i) {
+      gw_[i] = std::make_unique<GatewayProcess>(GatewayConfig{});  // the config is written below
+      gw_[i]->reserve_port();
+    }
+    public_url_ = url(0);
+    op_->options().redirect_uris = {public_url_ + "/oauth2/callback"};
+    op_->options().access_token_ttl_s = setup.at_ttl_s;
+    ASSERT_TRUE(op_->start());
+
     GatewayConfig cfg;
     cfg.upstreams.push_back({"app", up_->url()});
     cfg.routes.push_back(RouteSpec{"app", "app", "/app"}
@@ -77,9 +90,6 @@ class Fleet : public ::testing::Test {
     cfg.env.push_back({"COOKIE_SECRET", kCookieSecret});
     cfg.env.push_back({"ADMIN_TOKEN", kAdminToken});
     if (!setup.redis.password.empty()) cfg.env.push_back({"REDIS_PASSWORD", setup.redis.password});
-    instances_ = setup.instances;
-    for (int i = 0; i < instances_; ++i) gw_[i] = std::make_unique<GatewayProcess>(cfg);
-    public_url_ = url(0);
     cfg.extra_yaml = "sessions:\n"
                      "  client:\n"
                      "    issuer: op\n"
@@ -105,9 +115,6 @@ class Fleet : public ::testing::Test {
                      "  sync_interval: 300ms\n"
                      "  admin_token_env: ADMIN_TOKEN\n";
     for (int i = 0; i < instances_; ++i) gw_[i]->write_config(cfg);
-    op_->options().redirect_uris = {public_url_ + "/oauth2/callback"};
-    op_->options().access_token_ttl_s = setup.at_ttl_s;
-    ASSERT_TRUE(op_->start());
     for (int i = 0; i < instances_; ++i) ASSERT_TRUE(gw_[i]->start());
   }
 

@@ -1,5 +1,11 @@
 // Checks the harness itself (client <-> test upstream, no authgate involved), so
 // a failing gateway test can be trusted to be about the gateway.
+#include <arpa/inet.h>
+#include <gtest/gtest-spi.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <atomic>
 
 #include "common.hpp"
@@ -141,6 +147,63 @@ TEST(Harness, ConfigRendering) {
   EXPECT_NE(y.find("path: {exact: \"/exact\"}"), std::string::npos) << y;
   EXPECT_NE(y.find("methods: [GET, HEAD]"), std::string::npos) << y;
   EXPECT_NE(y.find("max_idle: \"4\""), std::string::npos) << y;
+}
+
+// A listening socket on 127.0.0.1:port with the given options; invalid when bind or
+// listen failed.
+Fd listener_on(std::uint16_t port, bool reuseaddr, bool reuseport) {
+  Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  int one = 1;
+  if (reuseaddr) ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (reuseport) ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd.get(), 64) != 0) return {};
+  return fd;
+}
+
+TEST(Harness, PortReservationRefusesConnectionsAndSharesOnlyAsAsked) {
+  {
+    PortReservation nobody;
+    int err = 0;
+    EXPECT_FALSE(connect_loopback(nobody.port(), Deadline::in(1s), &err).valid());
+    EXPECT_EQ(err, ECONNREFUSED);
+    EXPECT_FALSE(listener_on(nobody.port(), true, true).valid()) << "Share::none shares with nobody";
+  }
+  {
+    PortReservation r(PortReservation::Share::reuseport);
+    EXPECT_FALSE(listener_on(r.port(), true, false).valid()) << "SO_REUSEADDR alone must not share it";
+    Fd a = listener_on(r.port(), true, true);  // as authgate's workers bind
+    Fd b = listener_on(r.port(), true, true);
+    ASSERT_TRUE(a.valid() && b.valid());
+    // Every connection lands on a listener (the reservation never listens).
+    for (int i = 0; i < 20; ++i) {
+      Fd c = connect_loopback(r.port(), Deadline::in(1s));
+      ASSERT_TRUE(c.valid()) << i;
+      pollfd p[2] = {{a.get(), POLLIN, 0}, {b.get(), POLLIN, 0}};
+      ASSERT_EQ(::poll(p, 2, 1000) > 0, true) << i;
+      Fd accepted(::accept((p[0].revents & POLLIN) ? a.get() : b.get(), nullptr, nullptr));
+      EXPECT_TRUE(accepted.valid()) << i;
+    }
+  }
+  {
+    PortReservation r(PortReservation::Share::reuseaddr);
+    EXPECT_FALSE(listener_on(r.port(), false, false).valid()) << "a plain bind must not share it";
+    EXPECT_TRUE(listener_on(r.port(), true, false).valid()) << "as node and redis-server bind";
+  }
+}
+
+TEST(Harness, GatewayPortsAreKnownAfterStartOrAfterReservePort) {
+  GatewayProcess gw(GatewayConfig{});
+  EXPECT_NONFATAL_FAILURE(gw.port(), "before start()");
+  EXPECT_NONFATAL_FAILURE(gw.admin_port(), "before start()");
+  EXPECT_EQ(gw.config_port(), 0);
+  gw.reserve_port();
+  EXPECT_NE(gw.port(), 0);
+  EXPECT_EQ(gw.config_port(), gw.port());
+  EXPECT_NE(gw.render(GatewayConfig{}).find("127.0.0.1:" + std::to_string(gw.port())), std::string::npos);
 }
 
 }  // namespace

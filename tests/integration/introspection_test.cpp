@@ -442,7 +442,8 @@ TEST_F(Introspection, InvalidJsonAnswerIs503AndNotCached) {
 
 TEST_F(Introspection, EndpointDownIs503AndNotCached) {
   Options o;
-  o.endpoint = "http://127.0.0.1:" + std::to_string(support::free_port()) + "/introspect";
+  const support::PortReservation nobody;  // bound, never listening: connections are refused
+  o.endpoint = "http://127.0.0.1:" + std::to_string(nobody.port()) + "/introspect";
   start(o);
   expect_unavailable_twice("idp-down", "connect_error");
   EXPECT_EQ(idp_.calls(), 0);

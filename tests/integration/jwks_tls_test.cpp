@@ -269,7 +269,7 @@ class JwksTls : public ::testing::Test {
  protected:
   void SetUp() override {
     // B's config is written below, once the certificate exists; the placeholder
-    // only gives B its temp dir and ports.
+    // only gives B its temp dir (its ports: 0, picked at start).
     b_ = std::make_unique<GatewayProcess>(GatewayConfig{});
     cert_ = b_->dir().file("cert.pem");
     key_ = b_->dir().file("key.pem");
@@ -278,9 +278,9 @@ class JwksTls : public ::testing::Test {
                             " >/dev/null 2>&1";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl could not mint a test certificate";
     b_->write_config_text(
-        "listen:\n  address: 127.0.0.1:" + std::to_string(b_->port()) + "\n"
+        "listen:\n  address: 127.0.0.1:" + std::to_string(b_->config_port()) + "\n"
         "  tls: {cert_file: " + cert_ + ", key_file: " + key_ + "}\n"
-        "admin:\n  address: 127.0.0.1:" + std::to_string(b_->admin_port()) + "\n"
+        "admin:\n  address: 127.0.0.1:" + std::to_string(b_->config_admin_port()) + "\n"
         "workers: 1\n"
         "upstreams:\n  - name: idp\n    url: " + idp_.url() + "\n"
         "routes:\n  - name: all\n    match: {path: {prefix: /}}\n    upstream: idp\n    auth: none\n"

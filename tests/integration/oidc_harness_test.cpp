@@ -165,9 +165,11 @@ TEST_F(OidcHarness, Es256SigningOption) {
 
 // ---- code flow, refresh rotation, test hooks ---------------------------------------
 
-// A redirect_uri on a port nobody listens on: the browser stops before fetching it.
+// A redirect_uri on a port nobody listens on: the browser stops before fetching it. The
+// port is held (bound, never listening) for the whole test program, so nothing else gets it.
 std::string unused_callback(const std::string& path = "/cb") {
-  return "http://127.0.0.1:" + std::to_string(support::free_port()) + path;
+  static const support::PortReservation nobody;
+  return "http://127.0.0.1:" + std::to_string(nobody.port()) + path;
 }
 
 bool json_bool(const boost::json::object& o, const char* key) {
@@ -390,7 +392,7 @@ TEST_F(OidcHarness, PkceIsRequiredAndTheLoginAccountCanBeChosenOrDenied) {
   }
   {  // An unregistered redirect_uri is not redirected to at all.
     BrowserSession b;
-    auto l = authorize(op, b, request_for(unused_callback()));
+    auto l = authorize(op, b, request_for(unused_callback("/not-registered")));
     EXPECT_TRUE(l.nav.stopped_at.empty()) << l.nav.describe();
     EXPECT_EQ(l.nav.status(), 400) << l.nav.describe();
   }

@@ -47,8 +47,7 @@ TEST(Reload, SighupWithGoodConfigSwitchesRoutes) {
   EXPECT_TRUE(eventually([&] { return body_of(gw.port(), "/new/x") == "from-b"; }, 5s))
       << "new route not active 5 s after SIGHUP";
   EXPECT_EQ(body_of(gw.port(), "/old/x"), "404");
-  EXPECT_TRUE(eventually([&] { return metric_or_zero(gw, kReloads, {{"result", "success"}}) == 1; }, 3s))
-      << gw.metrics_text();
+  EXPECT_EQ(gw.wait_for_metric(kReloads, {{"result", "success"}}, 1, 3s), 1) << gw.metrics_text();
   EXPECT_EQ(metric_or_zero(gw, kReloads, {{"result", "failure"}}), 0);
   EXPECT_TRUE(gw.running());
   auto ready = gw.admin_get("/readyz");
@@ -64,14 +63,13 @@ TEST(Reload, SighupWithBadConfigKeepsOldConfig) {
   EXPECT_EQ(body_of(gw.port(), "/old/x"), "from-a");
 
   // Same file, but the route names an upstream that does not exist.
-  std::string bad = new_config(a, b).render(gw.port(), gw.admin_port(), gw.access_log_path());
+  std::string bad = gw.render(new_config(a, b));
   auto at = bad.find("upstream: \"b\"");
   ASSERT_NE(at, std::string::npos);
   bad.replace(at, std::string("upstream: \"b\"").size(), "upstream: \"ordrs\"");
   gw.write_config_text(bad);
   ASSERT_TRUE(gw.signal(SIGHUP));
-  EXPECT_TRUE(eventually([&] { return metric_or_zero(gw, kReloads, {{"result", "failure"}}) == 1; }, 5s))
-      << gw.metrics_text();
+  EXPECT_EQ(gw.wait_for_metric(kReloads, {{"result", "failure"}}, 1), 1) << gw.metrics_text();
   EXPECT_EQ(metric_or_zero(gw, kReloads, {{"result", "success"}}), 0);
   EXPECT_TRUE(gw.running());
   EXPECT_EQ(body_of(gw.port(), "/old/x"), "from-a");
@@ -84,7 +82,7 @@ TEST(Reload, SighupWithBadConfigKeepsOldConfig) {
   gw.write_config(new_config(a, b));
   ASSERT_TRUE(gw.signal(SIGHUP));
   EXPECT_TRUE(eventually([&] { return body_of(gw.port(), "/new/x") == "from-b"; }, 5s));
-  EXPECT_TRUE(eventually([&] { return metric_or_zero(gw, kReloads, {{"result", "success"}}) == 1; }, 3s));
+  EXPECT_EQ(gw.wait_for_metric(kReloads, {{"result", "success"}}, 1, 3s), 1);
   EXPECT_EQ(metric_or_zero(gw, kReloads, {{"result", "failure"}}), 1);
 }
 
@@ -95,7 +93,7 @@ TEST(Reload, SighupWithSyntaxErrorKeepsOldConfig) {
   ASSERT_TRUE(gw.start());
   gw.write_config_text("listen: [unclosed\n  : :\n");
   ASSERT_TRUE(gw.signal(SIGHUP));
-  EXPECT_TRUE(eventually([&] { return metric_or_zero(gw, kReloads, {{"result", "failure"}}) == 1; }, 5s));
+  EXPECT_EQ(gw.wait_for_metric(kReloads, {{"result", "failure"}}, 1), 1);
   EXPECT_TRUE(gw.running());
   EXPECT_EQ(body_of(gw.port(), "/old/x"), "from-a");
 }
@@ -116,7 +114,7 @@ TEST(Reload, InFlightRequestFinishesOnOldConfig) {
   ASSERT_TRUE(a.wait_for_requests(1, 3s));
   gw.write_config(after);
   ASSERT_TRUE(gw.signal(SIGHUP));
-  EXPECT_TRUE(eventually([&] { return metric_or_zero(gw, kReloads, {{"result", "success"}}) == 1; }, 5s));
+  EXPECT_EQ(gw.wait_for_metric(kReloads, {{"result", "success"}}, 1), 1);
   EXPECT_EQ(body_of(gw.port(), "/svc/fast"), "from-b");
   ASSERT_EQ(inflight.wait_for(5s), std::future_status::ready);
   EXPECT_EQ(inflight.get(), "from-a");

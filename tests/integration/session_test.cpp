@@ -69,11 +69,22 @@ class Session : public ::testing::Test {
     if (auto why = OidcProvider::skip_reason()) GTEST_SKIP() << *why;
   }
 
-  // Provider, echo upstream and gateway; the gateway's port is picked first (the
-  // provider must know the callback URL), then the config is rewritten with it.
+  // Provider, echo upstream and gateway. The gateway's port is reserved first (the
+  // provider must know the callback URL, the gateway's public_url names it), then the
+  // provider starts (it picks its own port: its issuer URL is known once it runs), then
+  // the gateway's config is written with both.
   void start(const SessionSetup& setup = {}) {
     op_ = std::make_unique<OidcProvider>();
     up_ = std::make_unique<UpstreamServer>(support::handlers::echo());
+    gw_ = std::make_unique<GatewayProcess>(GatewayConfig{});  // the config is written below
+    gw_->reserve_port();
+    gw_url_ = "http://127.0.0.1:" + std::to_string(gw_->port());
+
+    op_->options().redirect_uris = {gw_url_ + "/oauth2/callback"};
+    op_->options().post_logout_redirect_uris = {gw_url_ + "/public/bye"};
+    op_->options().access_token_ttl_s = setup.at_ttl_s;
+    ASSERT_TRUE(op_->start());
+
     GatewayConfig cfg;
     cfg.upstreams.push_back({"app", up_->url()});
     cfg.routes.push_back(RouteSpec{"app", "app", "/app"}
@@ -95,8 +106,6 @@ class Session : public ::testing::Test {
                           "      client_secret_env: OP_SECRET\n";
     cfg.env.push_back({"OP_SECRET", op_->client_secret(OidcClient::gateway)});
     cfg.env.push_back({"COOKIE_SECRET", kCookieSecret});
-    gw_ = std::make_unique<GatewayProcess>(cfg);
-    gw_url_ = "http://127.0.0.1:" + std::to_string(gw_->port());
     cfg.extra_yaml = "sessions:\n"
                      "  client:\n"
                      "    issuer: op\n"
@@ -110,11 +119,6 @@ class Session : public ::testing::Test {
                      "  refresh_before_expiry: " + setup.refresh_before_expiry + "\n"
                      "  post_logout_redirect_uri: " + gw_url_ + "/public/bye\n" + setup.sessions_extra;
     gw_->write_config(cfg);
-
-    op_->options().redirect_uris = {gw_url_ + "/oauth2/callback"};
-    op_->options().post_logout_redirect_uris = {gw_url_ + "/public/bye"};
-    op_->options().access_token_ttl_s = setup.at_ttl_s;
-    ASSERT_TRUE(op_->start());
     ASSERT_TRUE(gw_->start());
   }
 

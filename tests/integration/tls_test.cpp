@@ -32,7 +32,7 @@ class Tls : public ::testing::Test {
                             " >/dev/null 2>&1";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl could not mint a test certificate";
     b_->write_config_text(yaml_proxy(
-        b_->port(), b_->admin_port(), "  tls: {cert_file: " + cert_ + ", key_file: " + key_ + "}\n",
+        b_->config_port(), b_->config_admin_port(), "  tls: {cert_file: " + cert_ + ", key_file: " + key_ + "}\n",
         "  - name: next\n    url: " + up_->url() + "\n"));
     ASSERT_TRUE(b_->start());
   }
@@ -41,7 +41,7 @@ class Tls : public ::testing::Test {
   std::unique_ptr<GatewayProcess> front(const std::string& server_name) {
     auto a = std::make_unique<GatewayProcess>(one_route(*up_));
     a->write_config_text(yaml_proxy(
-        a->port(), a->admin_port(), "",
+        a->config_port(), a->config_admin_port(), "",
         "  - name: next\n    url: https://127.0.0.1:" + std::to_string(b_->port()) +
             "\n    tls: {ca_file: " + cert_ + ", server_name: " + server_name + "}\n"));
     EXPECT_TRUE(a->start());

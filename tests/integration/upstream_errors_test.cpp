@@ -17,17 +17,20 @@ GatewayConfig config_for(const std::string& url) {
 }
 
 // One failed request: counted once under its kind and logged with it (README, "Failure behaviour").
+// The upstream error is counted before the reply is written; the request (requests_total)
+// after it, so that one is waited for: the client may have its 502 before it is counted.
 void expect_counted_and_logged(const GatewayProcess& gw, const std::string& kind) {
   EXPECT_EQ(metric_or_zero(gw, "authgate_upstream_errors_total", {{"upstream", "app"}, {"kind", kind}}), 1) << kind;
-  EXPECT_EQ(metric_or_zero(gw, "authgate_http_requests_total", {{"route", "api"}, {"code", kind == "connect_timeout" || kind == "response_timeout" ? "504" : "502"}}), 1)
+  const std::string code = kind == "connect_timeout" || kind == "response_timeout" ? "504" : "502";
+  EXPECT_EQ(gw.wait_for_metric("authgate_http_requests_total", {{"route", "api"}, {"code", code}}, 1), 1)
       << gw.metrics_text();
   const std::string log = gw.stdout_text() + gw.stderr_text();
   EXPECT_NE(log.find("to upstream app failed: " + kind), std::string::npos) << log;
 }
 
 TEST(UpstreamErrors, RefusedConnectionGets502) {
-  auto port = support::free_port();  // nobody listens here
-  GatewayProcess gw(config_for("http://127.0.0.1:" + std::to_string(port)));
+  const support::PortReservation nobody;  // bound, never listening: connections are refused
+  GatewayProcess gw(config_for("http://127.0.0.1:" + std::to_string(nobody.port())));
   ASSERT_TRUE(gw.start());
   auto start = Clock::now();
   auto r = support::http_get(gw.port(), "/api/x", {{"X-Request-Id", "refused-1"}});

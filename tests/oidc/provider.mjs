@@ -14,7 +14,10 @@
 //       client's redirect_uris (default http://127.0.0.1/cb) and post_logout_redirect_uris
 //       (default none). Redirect URIs match exactly (port included).
 //       --at-ttl: lifetime of every access token (JWT and opaque), seconds.
-//       Prints "READY <issuer>" on stdout once listening; exits 0 on SIGTERM / SIGINT.
+//       --port 0: the kernel picks a free port (the integration harness does this; the
+//       issuer, http://127.0.0.1:<that port>, is built once the server listens).
+//       Prints "READY <issuer> <host>:<port>" on stdout once listening (the real port);
+//       exits 0 on SIGTERM / SIGINT.
 //   node provider.mjs genkey --alg RS256|PS256|ES256 --kid KID
 //       Prints one private JWK (with kid, alg, use "sig") as JSON on stdout.
 //
@@ -91,6 +94,7 @@
 //     "end_session": n, "server_errors": n }
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 
 const ALGS = {
@@ -188,7 +192,8 @@ async function serve(argv) {
     },
   });
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) fail('--port (or OIDC_PORT) must be 1..65535');
+  if (values.port === undefined || values.port === '' || !Number.isInteger(port) || port < 0 || port > 65535)
+    fail('--port (or OIDC_PORT) must be 0..65535 (0: any free port)');
   if (!values.jwks) fail('--jwks (or OIDC_JWKS_FILE) is required');
   if (!values.secret) fail('--secret (or OIDC_CLIENT_SECRET) is required');
   const alg = checkAlg(values.alg);
@@ -207,7 +212,26 @@ async function serve(argv) {
   const { default: Provider, errors } = await import('oidc-provider');
 
   const host = values.host;
-  const issuer = values.issuer || `http://127.0.0.1:${port}`;
+  // Listen first: with --port 0 the issuer (which names the port) is known only then.
+  // Until the provider is attached below (before READY), requests get a 503.
+  const notYet = (req, res) => {
+    res.writeHead(503, { 'Retry-After': '1', 'Content-Type': 'application/json' });
+    res.end('{"error":"temporarily_unavailable"}\n');
+  };
+  const server = createServer(notYet);
+  await new Promise((resolve) => {
+    const onError = (err) => {
+      process.stderr.write(`provider.mjs: listen on ${host}:${port} failed: ${err.code || err.message}\n`);
+      process.exit(3);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const boundPort = server.address().port;
+  const issuer = values.issuer || `http://127.0.0.1:${boundPort}`;
   if (!URL.canParse(issuer)) fail(`--issuer is not an absolute URI: ${issuer}`);
   const testEndpoints = host === '127.0.0.1' || host === '::1' || host === 'localhost';
   const scope = 'orders:read orders:write';
@@ -250,7 +274,7 @@ async function serve(argv) {
     // ID tokens carry the granted scopes' claims (name, email, ...) even when an access
     // token for userinfo is issued too (oidc-provider's default then leaves them out).
     conformIdTokenClaims: false,
-    cookies: { keys: [`cookie-key-${port}-${process.pid}`] },
+    cookies: { keys: [`cookie-key-${boundPort}-${process.pid}`] },
     claims: {
       openid: ['sub'],
       profile: ['name'],
@@ -529,12 +553,9 @@ async function serve(argv) {
     return undefined;
   });
 
-  const server = provider.listen(port, host);
-  server.on('error', (err) => {
-    process.stderr.write(`provider.mjs: listen on ${host}:${port} failed: ${err.code || err.message}\n`);
-    process.exit(3);
-  });
-  server.on('listening', () => process.stdout.write(`READY ${issuer}\n`));
+  server.off('request', notYet);
+  server.on('request', provider.callback());
+  process.stdout.write(`READY ${issuer} ${host}:${boundPort}\n`);
 
   const stop = () => {
     for (const release of [...hanging]) release();

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "support/json.hpp"
+#include "support/metrics.hpp"
 
 namespace support {
 
@@ -218,10 +219,6 @@ CommandResult run_authgate_with_empty_environment(const std::vector<std::string>
 // ---- GatewayProcess --------------------------------------------------------
 
 GatewayProcess::GatewayProcess(GatewayConfig cfg) : cfg_(std::move(cfg)) {
-  listen_port_ = free_port();
-  do {
-    admin_port_ = free_port();
-  } while (admin_port_ == listen_port_);
   config_path_ = dir_.file("gateway.yaml");
   write_config(cfg_);
 }
@@ -247,18 +244,76 @@ GatewayProcess::~GatewayProcess() {
   }
 }
 
+void GatewayProcess::reserve_port() {
+  if (reservation_) return;
+  if (pid_ > 0) ADD_FAILURE() << "reserve_port() after start(): authgate has bound its port already";
+  // Held until this object dies, also after authgate has exited: the port stays this test's.
+  reservation_.emplace(PortReservation::Share::reuseport);
+  write_config(cfg_);
+}
+
+std::uint16_t GatewayProcess::port() const {
+  if (listen_port_ != 0) return listen_port_;
+  if (reservation_) return reservation_->port();
+  ADD_FAILURE() << "GatewayProcess::port() before start(): the port is picked at start "
+                   "(call reserve_port() first to know it earlier)";
+  return 0;
+}
+
+std::uint16_t GatewayProcess::admin_port() const {
+  if (admin_port_ == 0) ADD_FAILURE() << "GatewayProcess::admin_port() before start(): the port is picked at start";
+  return admin_port_;
+}
+
+std::string GatewayProcess::render(const GatewayConfig& cfg) const {
+  return cfg.render(config_port(), config_admin_port(),
+                    cfg.access_log.empty() ? access_log_path() : cfg.access_log);
+}
+
 void GatewayProcess::write_config(const GatewayConfig& cfg) {
   cfg_ = cfg;
-  write_config_text(cfg.render(listen_port_, admin_port_,
-                               cfg.access_log.empty() ? access_log_path() : cfg.access_log));
+  write_config_text(render(cfg));
 }
 
 void GatewayProcess::write_config_text(const std::string& yaml) { dir_.write("gateway.yaml", yaml); }
 
+namespace {
+// "127.0.0.1:41234" -> 41234; "[::1]:8080" -> 8080; 0 when there is no port.
+std::uint16_t port_of(std::string_view address) {
+  const auto colon = address.rfind(':');
+  if (colon == std::string_view::npos) return 0;
+  unsigned v = 0;
+  for (char c : address.substr(colon + 1)) {
+    if (c < '0' || c > '9' || v > 65535) return 0;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  return v <= 65535 ? static_cast<std::uint16_t>(v) : 0;
+}
+}  // namespace
+
+bool GatewayProcess::read_bound_addresses() {
+  // authgate renames a complete file into place: it is absent or whole.
+  auto doc = parse_json_object(read_file(bound_addresses_path()));
+  if (!doc) return false;
+  auto text = [&](const char* key) -> std::string {
+    auto* v = doc->if_contains(key);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  const std::uint16_t proxy = port_of(text("proxy"));
+  const std::uint16_t admin = port_of(text("admin"));
+  if (proxy == 0 || admin == 0) return false;
+  listen_port_ = proxy;
+  admin_port_ = admin;
+  return true;
+}
+
 ::testing::AssertionResult GatewayProcess::start(Clock::duration ready_timeout,
                                                  const std::vector<std::string>& extra_args) {
   if (pid_ > 0) return ::testing::AssertionFailure() << "already started";
-  std::vector<std::string> argv{authgate_binary(), "--config", config_path_};
+  std::error_code ignored;
+  std::filesystem::remove(bound_addresses_path(), ignored);
+  std::vector<std::string> argv{authgate_binary(), "--config", config_path_, "--bound-addresses-file",
+                                bound_addresses_path()};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   pid_ = spawn_process(argv, dir_.file("stdout.log"), dir_.file("stderr.log"), cfg_.env);
   if (pid_ < 0) return ::testing::AssertionFailure() << "fork failed: " << std::strerror(errno);
@@ -270,6 +325,15 @@ void GatewayProcess::write_config_text(const std::string& yaml) { dir_.write("ga
              << "authgate exited with code " << exit_code_ << " before becoming ready\nconfig:\n"
              << read_file(config_path_) << "stderr:\n" << tail(stderr_text(), 4000)
              << "\nstdout:\n" << tail(stdout_text(), 2000);
+    }
+    if (admin_port_ == 0 && !read_bound_addresses()) {
+      last = "no " + bound_addresses_path() + " yet";
+      sleep_for(20ms);
+      continue;
+    }
+    if (reservation_ && listen_port_ != reservation_->port()) {
+      return ::testing::AssertionFailure() << "authgate bound port " << listen_port_ << ", not the reserved "
+                                           << reservation_->port() << "\n" << read_file(bound_addresses_path());
     }
     auto r = admin_get(cfg_.wait_for_ready ? "/readyz" : "/healthz", 500ms);
     if (r && r->status == 200) {
@@ -342,6 +406,18 @@ std::string GatewayProcess::metrics_text(Clock::duration timeout) const {
   auto r = admin_get("/metrics", timeout);
   if (!r || r->status != 200) return {};
   return r->body;
+}
+
+double GatewayProcess::wait_for_metric(std::string_view name, const std::map<std::string, std::string>& labels,
+                                       double at_least, Clock::duration timeout) const {
+  double value = 0;
+  eventually(
+      [&] {
+        value = metric_value(parse_prometheus(metrics_text()), name, labels).value_or(0);
+        return value >= at_least;
+      },
+      timeout);
+  return value;
 }
 
 // ---- assertions ------------------------------------------------------------

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstring>
 #include <stdexcept>
 #include <thread>
 
@@ -45,6 +46,22 @@ std::uint16_t free_port() {
   std::uint16_t port = 0;
   Fd fd = listen_loopback(0, 1, &port);
   return port;
+}
+
+PortReservation::PortReservation(Share share, std::uint16_t port) {
+  fd_.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd_.valid()) throw std::runtime_error("socket() failed");
+  int one = 1;
+  // Only the one option asked for: with SO_REUSEADDR set, any process could bind the port
+  // while nothing listens; with SO_REUSEPORT, any process of this user that sets it too.
+  if (share == Share::reuseport) ::setsockopt(fd_.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (share == Share::reuseaddr) ::setsockopt(fd_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  auto a = loopback(port);
+  if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+    throw std::runtime_error("bind(127.0.0.1:" + std::to_string(port) + ") failed: " + std::strerror(errno));
+  socklen_t len = sizeof a;
+  ::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&a), &len);
+  port_ = ntohs(a.sin_port);
 }
 
 Fd listen_loopback(std::uint16_t port, int backlog, std::uint16_t* bound) {

@@ -191,14 +191,13 @@ std::string json_string(const boost::json::object& o, std::string_view key) {
 OidcProvider::OidcProvider(OidcProviderOptions opts)
     : opts_(std::move(opts)),
       node_(find_on_path("node")),
-      port_(free_port()),
       gateway_secret_("gw-" + random_hex(16)),
       cli_secret_("cli-" + random_hex(16)) {}
 
 OidcProvider::~OidcProvider() {
   stop();
   if (run_ > 0 && ::testing::Test::HasFailure()) {
-    std::cerr << "[support] oidc provider (run " << run_ << ", " << issuer() << ") stderr:\n"
+    std::cerr << "[support] oidc provider (run " << run_ << ", port " << port_ << ") stderr:\n"
               << tail(stderr_text(), 4000) << "\n[support] oidc provider stdout:\n"
               << tail(stdout_text(), 2000) << "\n";
   }
@@ -210,6 +209,19 @@ std::optional<std::string> OidcProvider::skip_reason() {
            "(scripts/install-deps.sh test installs it)";
   }
   return std::nullopt;
+}
+
+std::uint16_t OidcProvider::port() const {
+  if (port_ == 0) ADD_FAILURE() << "OidcProvider::port() before start(): the provider picks its port at start";
+  return port_;
+}
+
+std::string OidcProvider::issuer() const {
+  if (port_ == 0) {
+    ADD_FAILURE() << "OidcProvider::issuer() before start(): it names the port the provider picks at start";
+    return {};
+  }
+  return "http://127.0.0.1:" + std::to_string(port_);
 }
 
 std::string OidcProvider::client_id(OidcClient c) const {
@@ -300,10 +312,28 @@ std::string OidcProvider::stderr_text() const {
   reaped_ = false;
   exit_code_ = -1;
   if (pid_ < 0) return ::testing::AssertionFailure() << "fork failed: " << std::strerror(errno);
-  const std::string ready = "READY " + issuer() + "\n";
   auto deadline = Deadline::in(ready_timeout);
   while (!deadline.expired()) {
-    if (read_file(out).find(ready) != std::string::npos) return ::testing::AssertionSuccess();
+    // "READY <issuer> <host>:<port>\n" (oidc-provider prints its warnings on stderr).
+    const std::string text = read_file(out);
+    std::size_t at = text.rfind("READY ", 0) == 0 ? 0 : text.find("\nREADY ");
+    if (at != std::string::npos && at != 0) ++at;  // past the '\n'
+    const std::size_t eol = at == std::string::npos ? at : text.find('\n', at);
+    if (eol != std::string::npos) {  // the whole line is there
+      const std::string line = text.substr(at, eol - at);
+      const auto colon = line.rfind(':');
+      const int got = colon == std::string::npos ? 0 : std::atoi(line.c_str() + colon + 1);
+      if (got <= 0 || got > 65535)
+        return ::testing::AssertionFailure() << "oidc provider: no port in its READY line: " << line;
+      if (port_ != 0 && got != port_)
+        return ::testing::AssertionFailure() << "oidc provider restarted on port " << got << ", not " << port_;
+      port_ = static_cast<std::uint16_t>(got);
+      const std::string expected = "READY " + issuer() + " ";
+      if (line.rfind(expected, 0) != 0)
+        return ::testing::AssertionFailure() << "oidc provider: READY line \"" << line << "\", expected issuer "
+                                             << issuer();
+      return ::testing::AssertionSuccess();
+    }
     if (!running()) {
       return ::testing::AssertionFailure()
              << "oidc provider exited with code " << exit_code_ << " before READY\nstderr:\n"
@@ -323,19 +353,19 @@ std::string OidcProvider::stderr_text() const {
   if (auto r = generate_key(&jwk); !r) return r;
   jwks_ = {jwk};
   kids_ = {json_string(*parse_json_object(jwk), "kid")};
-  // free_port() can race with another process taking the port: retry on a new one.
-  for (int attempt = 1;; ++attempt) {
-    auto r = write_jwks_and_spawn(ready_timeout);
-    if (r || attempt == 3 || stderr_text().find("EADDRINUSE") == std::string::npos) return r;
-    port_ = free_port();
-  }
+  // Port 0 the first time (the provider reports the port it got); the same port later.
+  return write_jwks_and_spawn(ready_timeout);
 }
 
 ::testing::AssertionResult OidcProvider::restart_with_rotated_key(Clock::duration ready_timeout) {
-  if (jwks_.empty()) return ::testing::AssertionFailure() << "not started";
-  if (!stop()) {
+  if (jwks_.empty() || port_ == 0) return ::testing::AssertionFailure() << "not started";
+  if (!stop_provider(/*hold_port=*/true)) {
     return ::testing::AssertionFailure() << "oidc provider did not exit cleanly on SIGTERM (code "
                                          << exit_code_ << ")\nstderr:\n" << tail(stderr_text(), 3000);
+  }
+  if (!port_hold_) {
+    return ::testing::AssertionFailure() << "port " << port_
+                                         << " was taken by another process while the provider restarted";
   }
   std::string jwk;
   if (auto r = generate_key(&jwk); !r) return r;
@@ -356,20 +386,40 @@ bool OidcProvider::running() {
   return true;
 }
 
-bool OidcProvider::stop() {
+bool OidcProvider::stop() { return stop_provider(/*hold_port=*/false); }
+
+bool OidcProvider::stop_provider(bool hold_port) {
   if (pid_ <= 0) return false;
+  // Binds the port once the provider's listener is gone (EADDRINUSE until then): with
+  // the 1 ms polling below, no other process gets a useful window to take it.
+  auto try_hold = [&] {
+    if (!hold_port || port_hold_ || port_ == 0) return;
+    try {
+      port_hold_.emplace(PortReservation::Share::reuseaddr, port_);
+    } catch (const std::exception&) {
+    }
+  };
   if (!reaped_) {
     ::kill(pid_, SIGTERM);
-    if (auto code = wait_pid(pid_, 5s)) {
-      exit_code_ = *code;
-    } else {
-      ::kill(pid_, SIGKILL);
+    const auto deadline = Deadline::in(5s);
+    bool killed = false;
+    for (;;) {
+      try_hold();
       int status = 0;
-      ::waitpid(pid_, &status, 0);
-      exit_code_ = decode_exit_status(status);
+      const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+      if (r == pid_ || r < 0) {
+        exit_code_ = r == pid_ ? decode_exit_status(status) : -1;
+        break;
+      }
+      if (!killed && deadline.expired()) {
+        ::kill(pid_, SIGKILL);
+        killed = true;
+      }
+      sleep_for(1ms);
     }
     reaped_ = true;
   }
+  try_hold();
   return exit_code_ == 0;
 }
 

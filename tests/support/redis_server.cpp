@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
@@ -25,8 +26,19 @@ bool reap(pid_t pid, Clock::duration timeout) {
 }
 }  // namespace
 
-RedisServer::RedisServer(RedisServerOptions options)
-    : options_(std::move(options)), port_(free_port()), plain_port_(options_.tls_cert_file.empty() ? port_ : free_port()) {}
+RedisServer::RedisServer(RedisServerOptions options) : options_(std::move(options)) { reserve_ports(); }
+
+void RedisServer::reserve_ports() {
+  hold_.emplace(PortReservation::Share::reuseaddr);
+  port_ = hold_->port();
+  if (options_.tls_cert_file.empty()) {
+    plain_hold_.reset();
+    plain_port_ = port_;
+  } else {
+    plain_hold_.emplace(PortReservation::Share::reuseaddr);
+    plain_port_ = plain_hold_->port();
+  }
+}
 
 RedisServer::~RedisServer() { kill(); }
 
@@ -38,6 +50,19 @@ std::optional<std::string> RedisServer::skip_reason() {
 
 ::testing::AssertionResult RedisServer::start(Clock::duration ready_timeout) {
   if (pid_ > 0) return ::testing::AssertionFailure() << "redis-server already running";
+  for (int attempt = 1;; ++attempt) {
+    bool bind_failed = false;
+    auto r = spawn(ready_timeout, bind_failed);
+    if (r) served_ = true;
+    if (r || !bind_failed || served_ || attempt == 3) return r;
+    std::cerr << "[support] redis-server: port " << port_ << " or " << plain_port_
+              << " was taken; retrying on fresh ports\n";
+    std::ofstream(dir_.file("redis.log"), std::ios::trunc);  // this attempt's log only
+    reserve_ports();
+  }
+}
+
+::testing::AssertionResult RedisServer::spawn(Clock::duration ready_timeout, bool& bind_failed) {
   std::vector<std::string> argv{kRedisServer, "--bind", "127.0.0.1", "--port", std::to_string(plain_port_),
                                 "--dir", dir_.path(), "--dbfilename", "dump.rdb", "--save", "",
                                 "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no",
@@ -57,6 +82,8 @@ std::optional<std::string> RedisServer::skip_reason() {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      // "Could not create server TCP listening socket 127.0.0.1:N: bind: Address already in use"
+      bind_failed = log().find("Address already in use") != std::string::npos;
       return ::testing::AssertionFailure() << "redis-server exited: " << log();
     }
     std::this_thread::sleep_for(20ms);

@@ -1,7 +1,16 @@
 // Runs the authgate binary for one test: writes a YAML config into a fresh
-// temp dir (ports picked by binding 127.0.0.1:0), spawns the process with
-// stdout/stderr captured to files, waits for admin /readyz, sends signals,
-// waits for exit, and kills it on destruction.
+// temp dir, spawns the process with stdout/stderr captured to files, waits for
+// admin /readyz, sends signals, waits for exit, and kills it on destruction.
+//
+// Ports: the config names port 0 for the proxy and the admin listener, authgate
+// binds whatever the kernel picks and reports it through --bound-addresses-file,
+// and start() reads the file: port() and admin_port() are known once start()
+// succeeded. No port is chosen first and bound later, so no other process can take
+// it in between (ctest -j). A test that needs the proxy port before start() (a
+// public_url, an OP's redirect_uris) calls reserve_port() first: the harness then
+// holds that port with a bound, never listening SO_REUSEPORT socket for the
+// object's lifetime, the config names it, and authgate's workers (SO_REUSEPORT,
+// same user) bind it next to the reservation; connections go to the listeners only.
 //
 // Usage:
 //   support::GatewayConfig cfg;
@@ -10,12 +19,19 @@
 //   support::GatewayProcess gw(cfg);
 //   ASSERT_TRUE(gw.start());
 //   auto r = support::http_get(gw.port(), "/api/x");
+//
+//   support::GatewayProcess gw2(cfg);
+//   gw2.reserve_port();                  // port() before start()
+//   cfg.extra_yaml = "sessions:\n  public_url: http://127.0.0.1:" + std::to_string(gw2.port()) + ...;
+//   gw2.write_config(cfg);
+//   ASSERT_TRUE(gw2.start());
 #pragma once
 
 #include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -146,19 +162,33 @@ class GatewayProcess {
   GatewayProcess(const GatewayProcess&) = delete;
   GatewayProcess& operator=(const GatewayProcess&) = delete;
 
-  // Spawns and waits (bounded) for /readyz 200 and a connectable listener.
+  // Spawns with --bound-addresses-file and waits (bounded) for that file, /readyz 200
+  // and a connectable listener.
   ::testing::AssertionResult start(Clock::duration ready_timeout = 10s,
                                    const std::vector<std::string>& extra_args = {});
 
-  std::uint16_t port() const { return listen_port_; }
-  std::uint16_t admin_port() const { return admin_port_; }
+  // Holds a proxy port from now on (see above) and rewrites the config file with it, so
+  // port() is known before start(). Call it before write_config() and before start().
+  void reserve_port();
+
+  // The proxy and admin ports authgate bound (after start()). Before start(), port() is
+  // the reserved port; without reserve_port() both fail the test and answer 0.
+  std::uint16_t port() const;
+  std::uint16_t admin_port() const;
+  // The ports the config file names: 0 (authgate picks one), or the reserved proxy port.
+  // For tests that write their own YAML text (write_config_text()).
+  std::uint16_t config_port() const { return reservation_ ? reservation_->port() : 0; }
+  std::uint16_t config_admin_port() const { return 0; }
+  // The YAML write_config() writes for `cfg`: config_port(), config_admin_port(), access log.
+  std::string render(const GatewayConfig& cfg) const;
+  std::string bound_addresses_path() const { return dir_.file("bound-addresses.json"); }
   pid_t pid() const { return pid_; }
   const std::string& config_path() const { return config_path_; }
   std::string access_log_path() const { return dir_.file("access.log"); }
   const TempDir& dir() const { return dir_; }
   const GatewayConfig& config() const { return cfg_; }
 
-  // Rewrites the config file (same ports) - for SIGHUP tests.
+  // Rewrites the config file (same port specs: a reload re-binds nothing) - for SIGHUP tests.
   void write_config(const GatewayConfig& cfg);
   void write_config_text(const std::string& yaml);
 
@@ -177,13 +207,25 @@ class GatewayProcess {
   std::optional<Response> admin_get(std::string_view path, Clock::duration timeout = 5s) const;
   // GET /metrics body ("" on failure).
   std::string metrics_text(Clock::duration timeout = 5s) const;
+  // Polls /metrics (every 20 ms) until the metric `name` (summed over the samples whose
+  // labels include `labels`, 0 when there is none) is at least `at_least`, or `timeout`
+  // passes; answers the last value read. authgate bumps some counters after the response
+  // is written (authgate_http_requests_total, the request duration histogram, upstream
+  // body errors), so a test that has its reply may still scrape the old value. Keeps
+  // exact checks exact: EXPECT_EQ(gw.wait_for_metric("x_total", {{"code", "502"}}, 1), 1).
+  double wait_for_metric(std::string_view name, const std::map<std::string, std::string>& labels,
+                         double at_least, Clock::duration timeout = 5s) const;
 
  private:
   std::optional<long> proc_status_kib(const char* key) const;
 
+  // Reads bound_addresses_path(); true once it names both ports.
+  bool read_bound_addresses();
+
   GatewayConfig cfg_;
   TempDir dir_;
-  std::uint16_t listen_port_ = 0;
+  std::optional<PortReservation> reservation_;  // reserve_port()
+  std::uint16_t listen_port_ = 0;  // bound (from the file), 0 until start()
   std::uint16_t admin_port_ = 0;
   std::string config_path_;
   pid_t pid_ = -1;

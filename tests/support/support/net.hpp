@@ -2,8 +2,8 @@
 // bounded in time: callers pass a Deadline, nothing blocks forever.
 //
 // Usage:
-//   std::uint16_t port = support::free_port();
-//   support::Fd fd = support::connect_loopback(port, support::Deadline::in(2s));
+//   support::PortReservation nobody;   // a port nothing listens on, held until destroyed
+//   support::Fd fd = support::connect_loopback(nobody.port(), support::Deadline::in(2s));  // refused
 //   support::send_all(fd.get(), "GET / HTTP/1.1\r\n\r\n", support::Deadline::in(2s));
 #pragma once
 
@@ -56,8 +56,36 @@ class Fd {
   int fd_ = -1;
 };
 
-// A TCP port on 127.0.0.1 that was free a moment ago (bind :0, read, close).
+// A TCP port on 127.0.0.1 that was free a moment ago (bind :0, read, close). Racy: another
+// process may take it before the caller binds it. Prefer port 0 for servers that report
+// the port they got, a PortReservation for "nobody listens here" and for servers that can
+// share one, and retrying on a fresh port (RedisServer) where neither works.
 std::uint16_t free_port();
+
+// A TCP port on 127.0.0.1 held for this object's lifetime by a socket that is bound but
+// never listens: connections to it are refused (RST), and bind(0) / connect() elsewhere
+// never pick it, so no other test can be handed it. What may share the port:
+//   Share::none       nothing (the plain "nobody listens here" address)
+//   Share::reuseport  sockets of the same user that set SO_REUSEPORT too (authgate's
+//                     proxy workers); a listener among them gets every connection, this
+//                     socket none (only listening sockets join the SO_REUSEPORT group)
+//   Share::reuseaddr  sockets that set SO_REUSEADDR and bind the port explicitly (node,
+//                     redis-server), as long as this socket does not listen (Linux)
+class PortReservation {
+ public:
+  enum class Share { none, reuseport, reuseaddr };
+  // Binds 127.0.0.1:`port` (0: a free port); throws std::runtime_error when that fails.
+  explicit PortReservation(Share share = Share::none, std::uint16_t port = 0);
+  PortReservation(PortReservation&&) = default;
+  PortReservation& operator=(PortReservation&&) = default;
+  std::uint16_t port() const { return port_; }
+  bool held() const { return fd_.valid(); }
+  void release() { fd_.reset(); }
+
+ private:
+  Fd fd_;
+  std::uint16_t port_ = 0;
+};
 
 // Listening socket on 127.0.0.1:port (0 = any); returns the bound port via `bound`.
 Fd listen_loopback(std::uint16_t port, int backlog, std::uint16_t* bound);

@@ -3,6 +3,13 @@
 // Signing keys are generated per instance (node's crypto, via `provider.mjs genkey`) into
 // a temp dir; restart_with_rotated_key() restarts on the same port with [new, old] keys.
 //
+// Port: start() runs the provider with --port 0 and reads the port it got from its READY
+// line, so port() and issuer() are known once start() succeeded (nothing picks a port
+// that another process could take before the provider binds it). A restart must keep the
+// port (the issuer names it): stop() in restart_with_rotated_key() takes the port over
+// with a bound, non-listening SO_REUSEADDR socket as soon as the old listener is gone, and
+// holds it from then on; node binds with SO_REUSEADDR next to it (see PortReservation).
+//
 // What the provider offers (see tests/oidc/provider.mjs):
 //   clients      "authgate" (the gateway: introspects every token; its session client:
 //                authorization_code with PKCE S256 required, refresh_token with rotation)
@@ -28,16 +35,17 @@
 // Usage:
 //   if (auto why = support::OidcProvider::skip_reason()) GTEST_SKIP() << *why;
 //   support::OidcProvider op;
-//   ASSERT_TRUE(op.start());
+//   ASSERT_TRUE(op.start());           // op.issuer() from here on
 //   std::string jwt = op.client_credentials_token("https://orders.test", "orders:read");
 //   ASSERT_FALSE(jwt.empty()) << op.last_error();
 //   std::string opaque = op.client_credentials_token("", "orders:read");
 //   auto info = op.introspect(opaque);  // {"active":true,...}
 //   ASSERT_TRUE(op.restart_with_rotated_key());
 //
-// Session (code flow) usage, the gateway's callback URL known before start():
+// Session (code flow) usage, the gateway's callback URL known before start() (a
+// GatewayProcess with reserve_port()), the gateway's config written after it (issuer()):
 //   support::OidcProvider op;
-//   op.options().redirect_uris = {"http://127.0.0.1:" + std::to_string(gw_port) + "/oauth2/callback"};
+//   op.options().redirect_uris = {"http://127.0.0.1:" + std::to_string(gw.port()) + "/oauth2/callback"};
 //   op.options().access_token_ttl_s = 2;
 //   ASSERT_TRUE(op.start());
 //   ... support::BrowserSession b; b.follow_redirects(gateway_login_url) ...
@@ -166,8 +174,8 @@ class OidcProvider {
   static std::optional<std::string> skip_reason();
 
   // Installs tests/oidc/node_modules with `npm ci` when missing or stale (once, under a
-  // file lock, bounded), generates the first key, spawns the provider and waits for
-  // its "READY <issuer>" line.
+  // file lock, bounded), generates the first key, spawns the provider on port 0 and waits
+  // for its "READY <issuer> <host>:<port>" line.
   ::testing::AssertionResult start(Clock::duration ready_timeout = 15s);
   // Stops the provider and starts it again on the same port with a fresh key first and
   // the previous key second: new JWTs carry the new kid, the JWKS still lists the old one.
@@ -176,13 +184,14 @@ class OidcProvider {
   bool stop();
   bool running();
 
-  // Changes apply at the next start() / restart_with_rotated_key(). port() is fixed at
-  // construction, so URLs that depend on it can be set before start().
+  // Changes apply at the next start() / restart_with_rotated_key().
   OidcProviderOptions& options() { return opts_; }
   const OidcProviderOptions& options() const { return opts_; }
 
-  std::uint16_t port() const { return port_; }
-  std::string issuer() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // The provider's port and issuer, once start() succeeded (before: the test fails, 0 / "").
+  // The same after restart_with_rotated_key().
+  std::uint16_t port() const;
+  std::string issuer() const;
   std::string client_id(OidcClient c) const;
   std::string client_secret(OidcClient c) const;
   const std::string& current_kid() const { return kids_.front(); }  // signs new JWTs
@@ -246,6 +255,9 @@ class OidcProvider {
   ::testing::AssertionResult ensure_node_modules();
   ::testing::AssertionResult generate_key(std::string* jwk_out);
   ::testing::AssertionResult write_jwks_and_spawn(Clock::duration ready_timeout);
+  // SIGTERM (SIGKILL after 5 s); with `hold_port`, binds port_ (PortReservation, Share::
+  // reuseaddr) as soon as the provider's listener has closed, polling every millisecond.
+  bool stop_provider(bool hold_port);
   std::string endpoint_path(const char* metadata_name, const char* fallback);
   std::optional<Response> post_json(const std::string& path, const std::string& json);
   std::string path_of(std::string_view path_or_url) const;
@@ -253,7 +265,8 @@ class OidcProvider {
   OidcProviderOptions opts_;
   TempDir dir_;
   std::string node_;
-  std::uint16_t port_ = 0;
+  std::uint16_t port_ = 0;  // from the READY line; 0 before the first start()
+  std::optional<PortReservation> port_hold_;  // from the first restart on
   std::string gateway_secret_;
   std::string cli_secret_;
   std::vector<std::string> jwks_;  // private JWK texts, newest first (at most two)

@@ -3,6 +3,14 @@
 // stop(/*save=*/true) writes, which the next start() on the same port loads —
 // so a test can take Redis away and bring it back with its data.
 //
+// Ports: redis-server cannot listen on port 0 (--port 0 turns TCP off), so the port is
+// reserved at construction (PortReservation, Share::reuseaddr: a bound socket that never
+// listens; redis binds with SO_REUSEADDR next to it) and held for this object's lifetime:
+// bind(0) and connect() elsewhere never pick it, also while Redis is stopped. Should
+// another process bind it anyway (one that picked the number earlier with free_port()),
+// the first start() sees redis-server's "Address already in use" and retries on fresh
+// ports (at most 3 attempts). Later starts reuse the port: clients know it.
+//
 // Usage:
 //   support::RedisServer redis;
 //   ASSERT_TRUE(redis.start());
@@ -58,11 +66,19 @@ class RedisServer {
   std::string log() const;
 
  private:
+  // Spawns redis-server and waits for PING; `bind_failed` tells whether it exited because
+  // a port was taken.
+  ::testing::AssertionResult spawn(Clock::duration ready_timeout, bool& bind_failed);
+  void reserve_ports();
+
   RedisServerOptions options_;
   TempDir dir_;
-  std::uint16_t port_;
-  std::uint16_t plain_port_;  // == port_ without TLS
+  std::optional<PortReservation> hold_;        // port_
+  std::optional<PortReservation> plain_hold_;  // plain_port_, with TLS only
+  std::uint16_t port_ = 0;
+  std::uint16_t plain_port_ = 0;  // == port_ without TLS
   pid_t pid_ = -1;
+  bool served_ = false;  // a start() succeeded: the port is known to clients, keep it
 };
 
 }  // namespace support
