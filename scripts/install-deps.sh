@@ -18,6 +18,9 @@ build_pkgs=(
 tool_pkgs=(curl python3 python3-yaml nginx-light wrk haproxy openssl procps util-linux docker-compose redis-server)
 # chromium: the status page test renders the admin page headless (--dump-dom, --screenshot).
 tool_pkgs+=(chromium)
+# ccache and mold: the compiler cache and the linker of every build tree (cmake/build_speed.cmake;
+# the builds work without them, only slower).
+tool_pkgs+=(ccache mold)
 
 case "${1:-all}" in
   build) want=("${build_pkgs[@]}") ;;

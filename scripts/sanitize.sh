@@ -13,8 +13,9 @@
 # | SANITIZE_INTEGRATION_EXCLUDE | InBoundedMemory | ctest -E regex of integration tests left out |
 # | SANITIZE_BUILD_ONLY | 0                       | 1: configure and build, run nothing |
 # | SANITIZE_BUILD      | 1                       | 0: no build step, run the tests of the existing build dir |
-# | AUTHGATE_BUILD_LOCK | -                       | a lock file; every ninja step runs under flock on it |
+# | AUTHGATE_BUILD_LOCK | -                       | a lock file; the build runs under flock on it |
 # | JOBS                | 2                       | ninja -j |
+# | CTEST_JOBS          | 2                       | ctest -j |
 #
 # Every report of the sanitizer runtimes, from the test binaries and from the
 # authgate processes the integration tests start (they inherit the environment),
@@ -25,6 +26,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
+source scripts/lib/ccache_stats.sh
 
 mode=${1:-}
 shift || true
@@ -65,7 +67,7 @@ integration_exclude=${SANITIZE_INTEGRATION_EXCLUDE-InBoundedMemory}
 unit_exclude=${SANITIZE_UNIT-$default_unit_exclude}
 integration=${SANITIZE_INTEGRATION-$default_integration}
 
-# --- build: under the lock one step at a time, so other builds interleave ---
+# --- build ----------------------------------------------------------------------
 locked() {
   if [[ -n ${AUTHGATE_BUILD_LOCK:-} ]]; then
     flock "$AUTHGATE_BUILD_LOCK" "$@"
@@ -81,11 +83,12 @@ elif [[ ! -f $build_dir/build.ninja ]]; then
   locked cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=None -DAUTHGATE_SANITIZE="$sanitize" \
     -DAUTHGATE_BUILD_TESTS=ON -DAUTHGATE_BUILD_BENCHMARKS=OFF -DAUTHGATE_BUILD_FUZZ_REPLAY=OFF >/dev/null
 fi
-[[ ${SANITIZE_BUILD:-1} == 0 ]] || for step in authgate_boost authgate_auth authgate_config authgate_routing authgate_http authgate_net \
-    authgate_metrics authgate_idp authgate_session_core authgate_session authgate_proxy authgate \
-    authgate_test_support all; do
-  locked ninja -C "$build_dir" -j "${JOBS:-2}" "$step" || { echo "sanitize: build of $step failed" >&2; exit 1; }
-done
+if [[ ${SANITIZE_BUILD:-1} != 0 ]]; then
+  ccache_snapshot
+  # One ninja run over the whole tree: the long Beast translation units overlap with the rest.
+  locked ninja -C "$build_dir" -j "${JOBS:-2}" || { echo "sanitize: build failed" >&2; exit 1; }
+  ccache_report "sanitize($mode) build"
+fi
 built=$(date +%s)
 echo "sanitize($mode): build $((built - start)) s"
 [[ ${SANITIZE_BUILD_ONLY:-0} == 1 ]] && exit 0
@@ -108,7 +111,7 @@ fi
 # A test that fails is run once more: the sanitizers slow the gateway 2-15x, which can push
 # a timing-bound integration test over its bound (two did in one CI run, without a report).
 # A sanitizer report still fails the run whatever the test's result (the check below).
-args=(--output-on-failure --timeout 900 -j 1 --repeat until-pass:2)
+args=(--output-on-failure --timeout 900 -j "${CTEST_JOBS:-2}" --repeat until-pass:2)
 status=0
 unit_args=(-LE integration)
 [[ -n $unit_exclude ]] && unit_args+=(-E "$unit_exclude")

@@ -3,38 +3,99 @@
 # end-to-end integration tests through the real binary over loopback), then a
 # bounded libFuzzer run of the fuzz targets (FUZZ_SECONDS=0 skips it), then the
 # test suite again under ASan+UBSan and under TSan (SANITIZE="" skips them).
+# Prints each phase's time and each build's ccache hit rate, and a table of the
+# phases at the end (load-tests/RESULTS.md, "CI budget").
+#
+#   scripts/test.sh                                   # everything (.ci/run)
+#   SANITIZE="" FUZZ_SECONDS=0 scripts/test.sh        # the quick local loop: build + ctest
+#   scripts/test.sh -R '^Session\.'                   # extra arguments go to the plain ctest
+#
+# | variable     | default     | meaning |
+# | CTEST_JOBS   | 2           | ctest -j of the plain and sanitizer runs (the harness takes ports race-free) |
+# | FUZZ_SECONDS | 30          | libFuzzer time per target (0: none) |
+# | FUZZ_OVERLAP | 1           | 1: fuzz at nice 19 beside the plain ctest; 0: after it |
+# | SANITIZE     | "asan tsan" | the sanitizer runs (scripts/sanitize.sh) |
+# | BUILD_DIR    | build       | the plain build tree |
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh test
-scripts/build.sh
 repo=$PWD
-cd "${BUILD_DIR:-build}"
-ctest --output-on-failure --timeout 600 -j 1 "$@"
+export CTEST_JOBS=${CTEST_JOBS:-2}
+
+phases=()
+status=0
+# run_phase NAME COMMAND...: runs one phase, records its time and result; a failing
+# phase fails the run at the end but does not stop the phases after it.
+run_phase() {
+  local name=$1 start=$SECONDS rc=0
+  shift
+  echo "=== $name"
+  "$@" || rc=$?
+  phases+=("$(printf '%-22s %5d s  %s' "$name" $((SECONDS - start)) "$([[ $rc == 0 ]] && echo ok || echo "FAILED ($rc)")")")
+  echo "=== $name: $((SECONDS - start)) s, exit $rc"
+  ((rc == 0)) || status=1
+}
+
+run_phase deps scripts/install-deps.sh test
+source scripts/lib/ccache_stats.sh
+ccache_ensure_size 8
+run_phase build scripts/build.sh
+if [[ ${phases[-1]} == *FAILED* ]]; then
+  printf '%s\n' "${phases[@]}"
+  exit 1
+fi
+# --- fuzzing (tests/fuzz/run.sh): clang++ + libFuzzer + ASan/UBSan, 30 s per target
+# (8 targets; the longer local runs are in tests/fuzz/README.md). Exits non-zero on a
+# crash; the reproducer is under build-fuzz/artifacts/. FUZZ_SECONDS=0 skips it.
+# It runs beside the plain ctest, at nice 19: the tests wait on sockets, timers and
+# child processes most of the time (ctest -j2 keeps about 1.2 of the 2 cores busy),
+# and the fuzzers take what is left without slowing the tests. Its output is
+# printed when it ends. FUZZ_OVERLAP=0 runs it after the ctest instead.
+fuzz_log=$repo/${BUILD_DIR:-build}/fuzz-phase.log
+fuzz_pid=
+if [[ ${FUZZ_SECONDS:-30} != 0 && ${FUZZ_OVERLAP:-1} == 1 ]]; then
+  FUZZ_SECONDS=${FUZZ_SECONDS:-30} nice -n 19 tests/fuzz/run.sh >"$fuzz_log" 2>&1 &
+  fuzz_pid=$!
+  fuzz_start=$SECONDS
+fi
+
+run_phase ctest bash -c 'cd "${BUILD_DIR:-build}" && ctest --output-on-failure --timeout 600 -j "$CTEST_JOBS" "$@"' ctest "$@"
 
 # --- the docker-compose stack: the file is valid and every file it mounts exists
 # (no Docker engine runs here; the metric names are checked by the Observability test).
-(cd "$repo" && docker-compose -f docker-compose.yml config -q && python3 scripts/check_observability.py --compose-only)
-# The image is never run here: check that its runtime stage has a package for every shared library.
-# ... and that the config it mounts loads with the environment the stack gives it.
-(cd "$repo" && BUILD_DIR="${BUILD_DIR:-build}" scripts/check_docker_runtime.sh &&
-  BUILD_DIR="${BUILD_DIR:-build}" python3 scripts/check_compose_config.py)
+# The image is never run here: check that its runtime stage has a package for every
+# shared library, and that the config it mounts loads with the environment the stack gives it.
+compose_checks() {
+  docker-compose -f docker-compose.yml config -q &&
+    python3 scripts/check_observability.py --compose-only &&
+    BUILD_DIR="${BUILD_DIR:-build}" scripts/check_docker_runtime.sh &&
+    BUILD_DIR="${BUILD_DIR:-build}" python3 scripts/check_compose_config.py
+}
+run_phase compose compose_checks
 
-# --- fuzzing (tests/fuzz/run.sh): clang++ + libFuzzer + ASan/UBSan, 30 s per target
-# (8 targets: 4 minutes, about 6 with the build; the longer local runs are in
-# tests/fuzz/README.md). Exits non-zero on a crash; the reproducer is under
-# build-fuzz/artifacts/. FUZZ_SECONDS=0 skips it.
-if [[ ${FUZZ_SECONDS:-30} != 0 ]]; then
-  FUZZ_SECONDS=${FUZZ_SECONDS:-30} "$repo/tests/fuzz/run.sh"
+if [[ -n $fuzz_pid ]]; then
+  # The overlapped fuzz run: its time is what it added after the ctest and compose phases.
+  wait_fuzz() {
+    local rc=0
+    wait "$fuzz_pid" || rc=$?
+    cat "$fuzz_log"
+    echo "(fuzz ran beside the ctest and compose phases: $((SECONDS - fuzz_start)) s in all)"
+    return $rc
+  }
+  run_phase "fuzz (overlapped)" wait_fuzz
+elif [[ ${FUZZ_SECONDS:-30} != 0 ]]; then
+  run_phase fuzz env FUZZ_SECONDS="${FUZZ_SECONDS:-30}" tests/fuzz/run.sh
 fi
 
 # --- sanitizers (scripts/sanitize.sh): the project again under ASan+UBSan (build-asan/:
 # every unit and integration test) and under TSan (build-tsan/: every unit test and the
 # integration suites that share caches, key sets, config snapshots and the Redis client
-# between threads). Measured on this 2-core machine (load-tests/RESULTS.md, "CI budget"). SANITIZE="asan" (or "tsan",
-# or "") runs fewer. Both run even when the first fails.
-sanitize_status=0
+# between threads). SANITIZE="asan" (or "tsan", or "") runs fewer. Both run even when
+# the first fails.
 [[ ${SANITIZE-} == 0 ]] && SANITIZE=""   # the old spelling of "none"
 for mode in ${SANITIZE-asan tsan}; do
-  "$repo/scripts/sanitize.sh" "$mode" || sanitize_status=1
+  run_phase "$mode" scripts/sanitize.sh "$mode"
 done
-exit $sanitize_status
+
+echo "=== phases (total $SECONDS s)"
+printf '%s\n' "${phases[@]}"
+exit $status

@@ -21,6 +21,7 @@
 # runs, never committed); the seed corpus in the repository is only read.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/lib/ccache_stats.sh
 
 seconds=${FUZZ_SECONDS:-60}
 targets=(${FUZZ_TARGETS:-jwt_fuzz jwt_claims_fuzz json_fuzz base64url_fuzz config_fuzz request_fuzz cookie_fuzz token_response_fuzz})
@@ -44,7 +45,9 @@ build() {
   if [[ ! -f $build_dir/build.ninja ]]; then
     cmake -S tests/fuzz -B "$build_dir" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=None >/dev/null
   fi
+  ccache_snapshot
   ninja -C "$build_dir" -j "${JOBS:-2}" "${targets[@]}"
+  ccache_report "fuzz build"
 }
 if [[ -n ${AUTHGATE_BUILD_LOCK:-} ]]; then
   exec 9>"$AUTHGATE_BUILD_LOCK"

@@ -101,7 +101,7 @@ TEST(Cli, CheckConfigMissingFileFails) {
 // config/compose.yaml takes five secrets from the environment (the compose
 // file's demo values). A CI job that validates it has none of them.
 TEST(Cli, CheckConfigWithoutSecretsFailsAsBefore) {
-  const std::string compose = std::string(AUTHGATE_SOURCE_DIR) + "/config/compose.yaml";
+  const std::string compose = support::source_dir() + "/config/compose.yaml";
   auto r = support::run_authgate_with_empty_environment({"--check-config", compose});
   ASSERT_FALSE(r.timed_out);
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
@@ -111,7 +111,7 @@ TEST(Cli, CheckConfigWithoutSecretsFailsAsBefore) {
 }
 
 TEST(Cli, CheckConfigSkipSecretsPassesComposeYamlWithAnEmptyEnvironment) {
-  const std::string compose = std::string(AUTHGATE_SOURCE_DIR) + "/config/compose.yaml";
+  const std::string compose = support::source_dir() + "/config/compose.yaml";
   auto r = support::run_authgate_with_empty_environment({"--check-config", compose, "--skip-secrets"});
   ASSERT_FALSE(r.timed_out);
   EXPECT_EQ(r.exit_code, 0) << "stdout: " << r.out << "\nstderr: " << r.err;
