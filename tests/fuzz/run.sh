@@ -15,6 +15,7 @@
 # | FUZZ_BUILD_DIR       | build-fuzz             | CMake build dir (standalone tests/fuzz/CMakeLists.txt) |
 # | FUZZ_CXX             | clang++-14 or clang++  | the compiler (needs libFuzzer: Debian libclang-rt-14-dev) |
 # | FUZZ_FLAGS           | -                      | extra libFuzzer flags, e.g. "-jobs=2 -workers=2" |
+# | FUZZ_INPUT_TIMEOUT   | 5                      | libFuzzer -timeout: seconds one input may take (a hang) |
 # | AUTHGATE_BUILD_LOCK  | -                      | a lock file; the build step runs under flock on it |
 # | JOBS                 | 2                      | ninja -j |
 # New inputs that libFuzzer finds go to build-fuzz/corpus/<name>/ (kept between
@@ -80,7 +81,7 @@ for t in "${targets[@]}"; do
   log=$build_dir/$t.log
   echo "fuzz: $t for ${seconds}s (log: $log)"
   # shellcheck disable=SC2086  # FUZZ_FLAGS is a list of flags
-  if "$build_dir/$t" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 -print_final_stats=1 \
+  if "$build_dir/$t" -max_total_time="$seconds" -timeout="${FUZZ_INPUT_TIMEOUT:-5}" -rss_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="$artifacts/" "${dict[@]}" ${FUZZ_FLAGS:-} "$work" "$seeds" >"$log" 2>&1; then
     { grep -E ' cov: ' "$log" | tail -n 1
       grep -E '^Done [0-9]+ runs|stat::(average_exec_per_sec|new_units_added|peak_rss_mb)' "$log"
