@@ -170,6 +170,7 @@ Authenticator::Authenticator(const config::GatewayConfig& cfg, metrics::Metrics&
     if (ic.introspection) ir.introspector = std::make_unique<idp::Introspector>(ic, cfg, ir.remote, metrics);
     issuers_.push_back(std::move(ir));
   }
+  if (revocations_) revocations_->keep_for_leeway(Services::max_leeway_seconds(cfg));
   if (cfg.sessions) {
     const auto it = std::find_if(issuers_.begin(), issuers_.end(),
                                  [&](const IssuerRuntime& ir) { return ir.cfg->name == cfg.sessions->client.issuer; });
@@ -178,7 +179,7 @@ Authenticator::Authenticator(const config::GatewayConfig& cfg, metrics::Metrics&
                                "\" needs discovery (an http(s) issuer URL)");
     sessions_ = std::make_unique<session::SessionManager>(*cfg.sessions, it->remote, it->policy, metrics,
                                                           control, previous ? previous->sessions_.get() : nullptr,
-                                                          services.redis);
+                                                          services.redis, services.revocations);
   }
 }
 
@@ -248,7 +249,8 @@ AccessDecision Authenticator::allow_claims(const config::Route& route, const Iss
       const auto n = v->to_number<std::int64_t>(ec);
       if (!ec) iat = n;
     }
-    if (revocations_->check(string_claim("jti"), string_claim("sub"), iat, now))
+    // The issuer's leeway: the token verifies that long past its exp, so its entry applies as long.
+    if (revocations_->check(string_claim("jti"), string_claim("sub"), iat, now, issuer.policy.leeway_seconds))
       return denial(auth_errc::token_revoked, issuer.cfg->name);
   }
   const auto scopes = auth::extract_scopes(*claims, issuer.cfg->scope_claim);

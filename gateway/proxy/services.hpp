@@ -10,6 +10,9 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <memory>
 
 #include "config/config.hpp"
@@ -29,8 +32,18 @@ struct Services {
   static Services create(const config::GatewayConfig& cfg, metrics::Metrics& metrics) {
     Services s;
     if (cfg.redis) s.redis = std::make_shared<redis::RedisClient>(*cfg.redis, metrics);
-    if (cfg.revocation) s.revocations = std::make_shared<revocation::RevocationService>(*cfg.revocation, s.redis, metrics);
+    if (cfg.revocation) {
+      s.revocations = std::make_shared<revocation::RevocationService>(*cfg.revocation, s.redis, metrics);
+      s.revocations->keep_for_leeway(max_leeway_seconds(cfg));  // before the first sync; each reload sets it again
+    }
     return s;
+  }
+  // The largest issuers[].leeway: how long past its `until` a deny-list entry still matters.
+  static std::int64_t max_leeway_seconds(const config::GatewayConfig& cfg) {
+    std::int64_t m = 0;
+    for (const auto& ic : cfg.issuers)
+      m = std::max<std::int64_t>(m, std::chrono::duration_cast<std::chrono::seconds>(ic.leeway).count());
+    return m;
   }
   void start(boost::asio::any_io_executor control) const {
     if (redis) redis->start();

@@ -58,13 +58,16 @@ void DenyList::add(const DenyEntry& e) {
 }
 
 std::optional<DenyEntry::Kind> DenyList::check(std::string_view jti, std::string_view sub,
-                                               std::optional<std::int64_t> iat, std::int64_t now) const {
+                                               std::optional<std::int64_t> iat, std::int64_t now,
+                                               std::int64_t leeway) const {
+  leeway = std::max<std::int64_t>(leeway, 0);  // a negative leeway is none (auth/jwt_verifier.hpp)
   if (!jti.empty() && !jti_.empty()) {
-    if (auto it = jti_.find(std::string(jti)); it != jti_.end() && now <= it->second) return DenyEntry::Kind::jti;
+    if (auto it = jti_.find(std::string(jti)); it != jti_.end() && now - leeway <= it->second)
+      return DenyEntry::Kind::jti;
   }
   if (!sub.empty() && !sub_.empty()) {
-    if (auto it = sub_.find(std::string(sub)); it != sub_.end() && now <= it->second.second &&
-                                               (!iat || *iat < it->second.first))
+    if (auto it = sub_.find(std::string(sub)); it != sub_.end() && now - leeway <= it->second.second &&
+                                               (!iat || *iat <= it->second.first))
       return DenyEntry::Kind::sub;
   }
   return std::nullopt;

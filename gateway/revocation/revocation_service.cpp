@@ -79,10 +79,11 @@ void RevocationService::publish(std::shared_ptr<const DenyList> list) {
 }
 
 std::optional<DenyEntry::Kind> RevocationService::check(std::string_view jti, std::string_view sub,
-                                                        std::optional<std::int64_t> iat, std::int64_t now) const {
+                                                        std::optional<std::int64_t> iat, std::int64_t now,
+                                                        std::int64_t leeway) const {
   const auto list = list_.load();
   if (list->size() == 0) return std::nullopt;
-  auto kind = list->check(jti, sub, iat, now);
+  auto kind = list->check(jti, sub, iat, now, leeway);
   if (kind) metrics_.revocations.Add({{"kind", std::string(kind_name(*kind))}}).Increment();
   return kind;
 }
@@ -104,7 +105,7 @@ asio::awaitable<std::error_code> RevocationService::revoke(const DenyEntry& entr
   {
     std::lock_guard lock(write_mu_);
     auto next = std::make_shared<DenyList>(*list_.load());
-    next->prune(now);
+    next->prune(now - grace_.load());
     if (!redis_ && next->size() >= cfg_.max_entries) co_return revocation_errc::list_full;
     next->add(entry);
     if (redis_) pending_.push_back(entry);
@@ -141,6 +142,7 @@ asio::awaitable<void> RevocationService::sync(std::int64_t now) {
   }
   auto list = std::make_shared<DenyList>();
   std::vector<std::string> expired{"HDEL", hash_key_};
+  const std::int64_t kept_until = now - grace_.load();  // entries still refuse tokens within the leeway
   const auto& el = all.value.elements;
   for (std::size_t i = 0; i + 1 < el.size(); i += 2) {
     auto e = DenyEntry::from_field(el[i].str, el[i + 1].str);
@@ -148,14 +150,14 @@ asio::awaitable<void> RevocationService::sync(std::int64_t now) {
       spdlog::warn("revocation: ignoring a malformed deny-list field in Redis");
       continue;
     }
-    if (e->until < now) expired.push_back(el[i].str);
+    if (e->until < kept_until) expired.push_back(el[i].str);
     else list->add(*e);
   }
   if (expired.size() > 2) co_await redis_->exec(expired);  // any instance may tidy up; HDEL is idempotent
   {
     std::lock_guard lock(write_mu_);
     for (const auto& e : pending_)
-      if (e.until >= now) list->add(e);
+      if (e.until >= kept_until) list->add(e);
     publish(std::move(list));
   }
   synced_.store(true);

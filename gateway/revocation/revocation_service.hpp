@@ -3,7 +3,8 @@
 // Usage:
 //   RevocationService revocations(*cfg.revocation, redis /* null for store: memory */, metrics);
 //   revocations.start(control_executor);              // redis: the sync loop
-//   request path:  if (auto kind = revocations.check(jti, sub, iat, now)) -> 401 invalid_token, reason revoked
+//   revocations.keep_for_leeway(max_issuer_leeway_s);  // start-up and each reload
+//   request path:  if (auto kind = revocations.check(jti, sub, iat, now, issuer_leeway_s)) -> 401 invalid_token, reason revoked
 //   admin:         std::error_code ec = co_await revocations.revoke(entry, now);
 //
 // Rules:
@@ -18,6 +19,9 @@
 //   So the fleet refuses a revoked token within sync_interval (default 2 s).
 //   Expired entries are dropped from the hash by the instance that notices.
 // - At most max_entries live entries: beyond, revoke() answers list_full.
+// - An entry applies until its `until` plus the leeway of the token's issuer
+//   (revocation/deny_list.hpp), so entries are dropped (here and, by the sync,
+//   from Redis) only past until + keep_for_leeway().
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -57,7 +61,9 @@ class RevocationService {
   void stop();
 
   std::optional<DenyEntry::Kind> check(std::string_view jti, std::string_view sub, std::optional<std::int64_t> iat,
-                                       std::int64_t now) const;
+                                       std::int64_t now, std::int64_t leeway) const;
+  // The largest issuer leeway (seconds): entries are kept that much past their `until`.
+  void keep_for_leeway(std::int64_t seconds) { grace_.store(seconds); }
   // GCC 12: `entry` must be a named object of the caller.
   boost::asio::awaitable<std::error_code> revoke(const DenyEntry& entry, std::int64_t now);
   std::vector<DenyEntry> entries() const;
@@ -79,7 +85,8 @@ class RevocationService {
   common::Snapshot<const DenyList> list_;
   std::mutex write_mu_;  // serialises writers of list_ (copy, change, publish) and guards pending_
   std::vector<DenyEntry> pending_;  // redis: revoke()s published here since the running sync read Redis
-  std::atomic<bool> synced_{false};  // redis: one sync has published the list from Redis
+  std::atomic<bool> synced_{false};
+  std::atomic<std::int64_t> grace_{0};  // keep_for_leeway()  // redis: one sync has published the list from Redis
   std::string hash_key_, version_key_;
   std::string version_seen_;  // the sync loop's (control thread)
   std::shared_ptr<bool> running_ = std::make_shared<bool>(false);

@@ -119,6 +119,7 @@ std::string encode_session(const Session& s) {
   o["idt"] = s.id_token;
   o["scope"] = s.scope;
   o["exp"] = s.access_expires_at;
+  o["life"] = s.access_lifetime;
   o["created"] = s.created_at;
   o["seen"] = s.last_seen_at;
   return boost::json::serialize(o);
@@ -137,6 +138,7 @@ std::optional<Session> decode_session(std::string_view json) {
   s.id_token = get_string(*o, "idt");
   s.scope = get_string(*o, "scope");
   s.access_expires_at = get_int(*o, "exp");
+  s.access_lifetime = get_int(*o, "life");  // 0 in records written before it existed
   s.created_at = get_int(*o, "created");
   s.last_seen_at = get_int(*o, "seen");
   return s;

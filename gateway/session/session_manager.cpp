@@ -20,11 +20,13 @@
 #include "common/url.hpp"
 #include "idp/http_client.hpp"
 #include "idp/remote_issuer.hpp"
+#include "revocation/revocation_service.hpp"
 #include "session/cookie_codec.hpp"
 #include "session/memory_session_store.hpp"
 #include "session/redis_session_store.hpp"
 #include "session/pkce.hpp"
 #include "session/redirect.hpp"
+#include "session/refresh_policy.hpp"
 #include "session/token_response.hpp"
 
 namespace authgate::session {
@@ -72,11 +74,14 @@ std::string claim_string(const boost::json::object& claims, std::string_view nam
 SessionManager::SessionManager(const config::Sessions& cfg, std::shared_ptr<idp::RemoteIssuer> issuer,
                                auth::VerifyPolicy id_token_policy,
                                metrics::Metrics& metrics, asio::any_io_executor control,
-                               const SessionManager* previous, std::shared_ptr<redis::RedisClient> redis)
+                               const SessionManager* previous, std::shared_ptr<redis::RedisClient> redis,
+                               std::shared_ptr<revocation::RevocationService> revocations)
     : cfg_(cfg),
       issuer_name_(cfg.client.issuer),
       issuer_(std::move(issuer)),
       id_policy_(std::move(id_token_policy)),
+      refresh_shared_(previous ? previous->refresh_shared_ : std::make_shared<RefreshShared>()),
+      revocations_(std::move(revocations)),
       refresh_failed_(cfg.max_sessions),
       metrics_(metrics),
       control_(std::move(control)),
@@ -168,7 +173,31 @@ LocalReply SessionManager::store_unavailable_page() const {
 }
 
 bool SessionManager::due(const Session& s, std::int64_t now) const {
-  return s.access_expires_at - now <= seconds(cfg_.refresh_before_expiry);
+  return refresh_due(s, seconds(cfg_.refresh_before_expiry), now);
+}
+
+void SessionManager::note_lifetime(std::int64_t lifetime) {
+  const RefreshMargin m = refresh_margin(seconds(cfg_.refresh_before_expiry), lifetime);
+  if (m.clamped && !refresh_shared_->clamp_logged.exchange(true))
+    spdlog::warn("sessions: issuer {} gives access tokens of {}s, not more than refresh_before_expiry ({}s) allows: "
+                 "they are refreshed {}s before expiry instead (half their lifetime); logged once",
+                 issuer_name_, lifetime, seconds(cfg_.refresh_before_expiry), m.seconds);
+}
+
+// The same rule as for tokens (revocation/deny_list.hpp): a login at or before
+// the subject's cut-off second is revoked. No leeway: the login time is authgate's own clock.
+bool SessionManager::revoked(const Session& s, std::int64_t now) const {
+  if (!revocations_ || s.sub.empty()) return false;
+  const std::optional<std::int64_t> login = s.created_at;
+  return revocations_->check({}, s.sub, login, now, 0) == revocation::DenyEntry::Kind::sub;
+}
+
+asio::awaitable<void> SessionManager::end_revoked(const Session& s) {
+  spdlog::info("session of sub {} ended: the subject was revoked after its login", s.sub);
+  const std::string id = s.id;
+  if (const std::error_code ec = co_await store_->erase(id))  // still refused at every request while the entry lives
+    spdlog::warn("session of sub {}: erasing the revoked session failed ({})", s.sub, ec.message());
+  metrics_.sessions_active.Set(static_cast<double>(store_->size()));
 }
 
 std::optional<std::string> SessionManager::session_id(const http::Fields& request) const {
@@ -343,7 +372,9 @@ asio::awaitable<LocalReply> SessionManager::callback(const std::string& query, c
   s.refresh_token = tokens.refresh_token;
   s.id_token = tokens.id_token;
   s.scope = tokens.scope;
-  s.access_expires_at = now + tokens.expires_in.value_or(seconds(cfg_.expires_in_fallback));
+  s.access_lifetime = tokens.expires_in.value_or(seconds(cfg_.expires_in_fallback));
+  s.access_expires_at = now + s.access_lifetime;
+  note_lifetime(s.access_lifetime);
   if (!tokens.expires_in)
     spdlog::info("login: token response without expires_in; assuming {}s", seconds(cfg_.expires_in_fallback));
   s.created_at = now;
@@ -416,6 +447,10 @@ asio::awaitable<LocalReply> SessionManager::session_info(const http::Fields& req
     }
     s = std::move(loaded.session);
   }
+  if (s && revoked(*s, now)) {
+    co_await end_revoked(*s);
+    s.reset();
+  }
   if (!s) {
     r.status = 401;
     r.body = "{\"authenticated\":false}\n";
@@ -447,6 +482,11 @@ asio::awaitable<SessionAccess> SessionManager::access(const http::Fields& reques
   }
   if (!s) {
     a.ec = auth_errc::session_missing;
+    co_return a;
+  }
+  if (revoked(*s, now)) {  // before any refresh: a revoked subject gets no fresh token
+    co_await end_revoked(*s);
+    a.ec = auth_errc::session_ended;
     co_return a;
   }
   const bool safe = method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE";
@@ -486,8 +526,11 @@ asio::awaitable<SessionAccess> SessionManager::access(const http::Fields& reques
 }
 
 asio::awaitable<RefreshOutcome> SessionManager::refresh(const std::string& id, std::int64_t now) {
+  // A named copy: the flight outlives this manager's replacement (reload)
+  // while its leader (a request of this manager) runs.
+  const std::shared_ptr<RefreshShared> shared = refresh_shared_;
   const auto work = [this, &id, now] { return run_refresh(id, now); };
-  co_return co_await refreshes_.run(id, work);
+  co_return co_await shared->flights.run(id, work);
 }
 
 asio::awaitable<RefreshOutcome> SessionManager::run_refresh(const std::string& id, std::int64_t now) {
@@ -651,7 +694,9 @@ asio::awaitable<RefreshOutcome> SessionManager::grant(Session& s, std::int64_t n
   if (!tokens.refresh_token.empty()) s.refresh_token = tokens.refresh_token;
   if (!tokens.id_token.empty()) s.id_token = tokens.id_token;
   if (!tokens.scope.empty()) s.scope = tokens.scope;
-  s.access_expires_at = now + tokens.expires_in.value_or(seconds(cfg_.expires_in_fallback));
+  s.access_lifetime = tokens.expires_in.value_or(seconds(cfg_.expires_in_fallback));
+  s.access_expires_at = now + s.access_lifetime;
+  note_lifetime(s.access_lifetime);
   // update(), not save(): a session logged out meanwhile is not brought back.
   if (const std::error_code ec = co_await store_->update(s)) {
     if (ec == auth_errc::session_missing) {

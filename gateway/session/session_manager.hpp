@@ -18,9 +18,15 @@
 //                       cookie cleared, 302 to end_session_endpoint or logout_path
 //   GET session         JSON facts for single-page apps (sub, name, email, expiry), or 401
 //
-// Refresh: when the access token expires within refresh_before_expiry, ONE
-// refresh_token grant per session runs (SingleFlight keyed by session id);
-// every concurrent request of that session waits for it and uses its result.
+// Refresh: when the access token expires within refresh_before_expiry (at most
+// half the token's lifetime: session/refresh_policy.hpp), ONE refresh_token grant
+// per session runs (SingleFlight keyed by session id); every concurrent request
+// of that session waits for it and uses its result. The single flight is
+// RefreshShared, handed from manager to manager on reload like the store: a
+// request on the new config joins a grant started on the old one, so one
+// rotating refresh token is never redeemed twice by this process.
+// Revocation: a session whose subject was revoked (`revoke sub`) at or after its
+// login ends at its next request, before any refresh (revocation/deny_list.hpp).
 // With a shared store (Redis) the fleet runs one grant per session too: the
 // instance that takes the session's lease (SET NX PX, renewed while the grant
 // is in flight, released by compare-and-delete) calls the IdP; the others poll
@@ -35,6 +41,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -59,6 +66,9 @@ class RemoteIssuer;
 namespace authgate::redis {
 class RedisClient;
 }
+namespace authgate::revocation {
+class RevocationService;
+}
 
 namespace authgate::session {
 
@@ -82,16 +92,26 @@ struct RefreshOutcome {
   std::optional<Session> session;
 };
 
+// What outlives a reload, shared by the old and the new manager (and the
+// requests still running on the old one): the refresh single flight and the
+// once-per-process log of the refresh margin clamp.
+struct RefreshShared {
+  idp::SingleFlight<RefreshOutcome> flights;
+  std::atomic<bool> clamp_logged{false};
+};
+
 class SessionManager {
  public:
-  // `previous` (reload) hands over its store, so sessions survive SIGHUP.
-  // The IdP exchanges use the issuer's client options (timeouts.idp_request,
-  // limits.max_idp_response_bytes, its TLS settings). `redis` is required
-  // for store: redis.
+  // `previous` (reload) hands over its store, so sessions survive SIGHUP, and
+  // its refresh single flight (RefreshShared). The IdP exchanges use the
+  // issuer's client options (timeouts.idp_request, limits.max_idp_response_bytes,
+  // its TLS settings). `redis` is required for store: redis. `revocations`
+  // (a revocation: block) ends the sessions of revoked subjects.
   SessionManager(const config::Sessions& cfg, std::shared_ptr<idp::RemoteIssuer> issuer,
                  auth::VerifyPolicy id_token_policy,
                  metrics::Metrics& metrics, boost::asio::any_io_executor control,
-                 const SessionManager* previous, std::shared_ptr<redis::RedisClient> redis = nullptr);
+                 const SessionManager* previous, std::shared_ptr<redis::RedisClient> redis = nullptr,
+                 std::shared_ptr<revocation::RevocationService> revocations = nullptr);
   ~SessionManager();
 
   void start();  // the store sweeper on the control executor
@@ -106,7 +126,7 @@ class SessionManager {
   std::string login_location(std::string_view target) const;
   const std::string& cookie_name() const { return cfg_.cookie.name; }
   SessionStore& store() const { return *store_; }
-  std::uint64_t refresh_grants_started() const { return refreshes_.runs(); }
+  std::uint64_t refresh_grants_started() const { return refresh_shared_->flights.runs(); }
 
  private:
   boost::asio::awaitable<LocalReply> login(const std::string& query, std::int64_t now);
@@ -125,6 +145,11 @@ class SessionManager {
   };
   boost::asio::awaitable<void> renew_lease(std::shared_ptr<LeaseState> lease);
   bool due(const Session& s, std::int64_t now) const;
+  // Logs (once per process) that tokens of `lifetime` seconds clamp refresh_before_expiry.
+  void note_lifetime(std::int64_t lifetime);
+  // The subject was revoked at or after this session's login: the session is erased.
+  bool revoked(const Session& s, std::int64_t now) const;
+  boost::asio::awaitable<void> end_revoked(const Session& s);
   boost::asio::awaitable<void> sweep_loop();
 
   std::optional<std::string> session_id(const http::Fields& request) const;
@@ -142,7 +167,8 @@ class SessionManager {
   std::shared_ptr<idp::RemoteIssuer> issuer_;
   auth::VerifyPolicy id_policy_;
   std::shared_ptr<SessionStore> store_;
-  idp::SingleFlight<RefreshOutcome> refreshes_;
+  std::shared_ptr<RefreshShared> refresh_shared_;  // from `previous` on reload
+  std::shared_ptr<revocation::RevocationService> revocations_;
   common::ExpiringCache<bool> refresh_failed_;  // sessions whose refresh failed lately (backoff); steady ms
   metrics::Metrics& metrics_;
   boost::asio::any_io_executor control_;

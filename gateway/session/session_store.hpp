@@ -57,6 +57,7 @@ struct Session {
   std::string sub, name, email;  // from the id_token, for /oauth2/session and headers
   std::string access_token, refresh_token, id_token, scope;
   std::int64_t access_expires_at = 0;  // unix seconds
+  std::int64_t access_lifetime = 0;    // expires_in of the grant that gave access_token (seconds; 0: unknown)
   std::int64_t created_at = 0;         // absolute expiry counts from here
   std::int64_t last_seen_at = 0;       // idle expiry counts from here
 };

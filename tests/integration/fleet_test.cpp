@@ -490,6 +490,39 @@ TEST_F(Fleet, AJtiRevokedThroughAIsRefusedByBWithinTheSyncInterval) {
   EXPECT_NE(list.out.find(jti), std::string::npos) << list.out;
 }
 
+// The attack (issue 13), with the Redis deny-list: `authgate revoke sub` through A; the
+// subject's session, used on B once its token is due, used to refresh there and get a
+// fresh token (iat after the cut-off) past the deny-list. B ends the session instead: 401,
+// no refresh grant, and the session is gone from Redis for A too.
+TEST_F(Fleet, ASubRevokedThroughAEndsItsSessionOnBWithoutARefreshGrant) {
+  ASSERT_NO_FATAL_FAILURE(start(FleetSetup{.at_ttl_s = 6, .refresh_before_expiry = "1s"}));
+  const std::string cookie = login();
+  ASSERT_FALSE(cookie.empty());
+  const std::int64_t exp = access_expires_at(0, cookie);
+  ASSERT_GT(exp, 0);
+
+  support::TempDir dir;
+  dir.write("admin-token", std::string(kAdminToken) + "\n");
+  auto cli = support::run_authgate({"revoke", "sub", "alice", "--admin",
+                                    "http://127.0.0.1:" + std::to_string(gw_[0]->admin_port()), "--token-file",
+                                    dir.file("admin-token")});
+  ASSERT_EQ(cli.exit_code, 0) << cli.out << cli.err;
+  const std::int64_t revoked_at = now_s();
+  EXPECT_EQ(gw_[1]->wait_for_metric("authgate_revocation_entries", {}, 1, 3s), 1) << "B never read the entry";
+  const int requests_before = token_requests();
+  ASSERT_GE(requests_before, 0) << op_->last_error();
+  // Due for refresh, in a later second than the revocation: a refreshed token would pass.
+  sleep_until_unix(std::max(static_cast<double>(exp - 1) + 0.1, static_cast<double>(revoked_at + 1) + 0.1));
+  ASSERT_LT(unix_now(), static_cast<double>(exp)) << "too slow: the token expired";
+
+  auto on_b = call(1, "/app/after-revoke", cookie);
+  EXPECT_TRUE(IsLocalError(on_b, 401));
+  EXPECT_FALSE(up_->saw_target_containing("/app/after-revoke")) << "nothing reaches the upstream";
+  EXPECT_EQ(token_requests(), requests_before) << "a revoked subject's session refreshed; " << stats_text();
+  EXPECT_GE(metric_or_zero(*gw_[1], "authgate_revoked_tokens_total", {{"kind", "sub"}}), 1);
+  EXPECT_EQ(status_of(call(0, "/oauth2/session", cookie)), 401) << "the session is still in Redis";
+}
+
 // ---- Redis frozen: command timeouts, then recovery ----------------------------------
 
 TEST_F(Fleet, AFrozenRedisTimesOutAt503AndTheInstancesRecoverWhenItThaws) {
@@ -606,10 +639,11 @@ class Revocation : public ::testing::Test {
     ASSERT_TRUE(gw_->start());
   }
 
-  static std::string token(const std::string& sub, const std::string& jti, std::int64_t iat) {
+  static std::string token(const std::string& sub, const std::string& jti, std::int64_t iat,
+                           std::int64_t exp = now_s() + 600) {
     const std::string payload = R"({"iss":"https://idp.test","aud":"orders-api","sub":")" + sub + R"(","jti":")" +
                                 jti + R"(","iat":)" + std::to_string(iat) + R"(,"exp":)" +
-                                std::to_string(now_s() + 600) + "}";
+                                std::to_string(exp) + "}";
     return ts::mint_hmac("HS256", kSecret, R"({"alg":"HS256","typ":"at+jwt"})", payload);
   }
 
@@ -655,6 +689,37 @@ TEST_F(Revocation, ASubIsRefusedForTokensIssuedBeforeTheCutOffOnly) {
   EXPECT_EQ(status_of(get(new_token)), 200);
   EXPECT_EQ(status_of(get(other)), 200);
   EXPECT_EQ(metric_or_zero(*gw_, "authgate_revoked_tokens_total", {{"kind", "sub"}}), 1);
+}
+
+// The attack (issue 13): a token verifies until exp + its issuer's leeway (30 s by
+// default), but its jti entry ended at exp, so a revoked token was accepted again for
+// the leeway after its exp.
+TEST_F(Revocation, ARevokedJtiIsStillRefusedDuringTheIssuersLeewayAfterItsExp) {
+  const std::int64_t exp = now_s() + 1;
+  const std::string t = token("alice", "jti-leeway", now_s() - 10, exp);
+  const std::string control = token("alice", "jti-control", now_s() - 10, exp);
+  auto r = admin("POST", R"({"jti":"jti-leeway","exp":)" + std::to_string(exp) + "}");
+  ASSERT_EQ(status_of(r), 201) << describe(r);
+  EXPECT_EQ(status_of(get(t)), 401);
+  sleep_until_unix(static_cast<double>(exp) + 1.2);  // past exp, within the 30 s leeway
+  EXPECT_EQ(status_of(get(control)), 200) << "the leeway lets an unrevoked token through";
+  auto denied = get(t);
+  EXPECT_EQ(status_of(denied), 401) << describe(denied);
+  EXPECT_EQ(metric_or_zero(*gw_, "authgate_revoked_tokens_total", {{"kind", "jti"}}), 2);
+}
+
+// The attack (issue 13): iat has whole seconds, and a sub entry refused only iat < before,
+// so a token issued in the second of the revocation (possibly just before it) passed.
+// The rule is iat <= before.
+TEST_F(Revocation, ASubRevocationRefusesATokenIssuedInTheSameSecond) {
+  const std::int64_t cut = now_s();
+  const std::string same_second = token("dave", "d-1", cut);
+  const std::string next_second = token("dave", "d-2", cut + 1);
+  auto r = admin("POST", R"({"sub":"dave","before":)" + std::to_string(cut) + "}");
+  ASSERT_EQ(status_of(r), 201) << describe(r);
+  auto denied = get(same_second);
+  EXPECT_EQ(status_of(denied), 401) << describe(denied);
+  EXPECT_EQ(status_of(get(next_second)), 200);
 }
 
 TEST_F(Revocation, TheAdminEndpointRefusesAMissingOrWrongToken) {

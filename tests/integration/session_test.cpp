@@ -12,10 +12,13 @@
 // afterwards and the refresh grant answers 400 invalid_grant ("refresh token not found").
 #include <boost/json/serialize.hpp>
 
+#include <signal.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <latch>
 #include <set>
 #include <thread>
@@ -41,6 +44,7 @@ using support::query_param;
 constexpr const char* kCookieSecret = "session-test-cookie-secret-0123456789-abcdefghij";  // >= 32 bytes
 constexpr const char* kNavigation = "text/html,application/xhtml+xml,*/*;q=0.8";
 constexpr const char* kXhr = "application/json";
+constexpr const char* kAdminToken = "session-test-admin-token-0123456789";
 
 struct SessionSetup {
   int at_ttl_s = 600;                         // the provider's --at-ttl
@@ -49,6 +53,7 @@ struct SessionSetup {
   std::string sessions_extra;                 // more lines of the sessions: block, e.g. "  refresh_retry_interval: 1s\n"
   std::vector<std::pair<std::string, std::string>> timeouts;  // GatewayConfig::timeouts
   bool introspection = false;                 // the issuer also introspects opaque tokens
+  bool revocation = false;                    // a revocation: block (memory), admin token kAdminToken
 };
 
 SessionSetup short_tokens(int at_ttl_s, std::string refresh_before_expiry) {
@@ -118,8 +123,24 @@ class Session : public ::testing::Test {
                      "  cookie_secret_env: COOKIE_SECRET\n"
                      "  refresh_before_expiry: " + setup.refresh_before_expiry + "\n"
                      "  post_logout_redirect_uri: " + gw_url_ + "/public/bye\n" + setup.sessions_extra;
+    if (setup.revocation) {
+      cfg.extra_yaml += "revocation:\n"
+                        "  store: memory\n"
+                        "  admin_token_env: ADMIN_TOKEN\n";
+      cfg.env.push_back({"ADMIN_TOKEN", kAdminToken});
+    }
+    cfg_ = cfg;
     gw_->write_config(cfg);
     ASSERT_TRUE(gw_->start());
+  }
+
+  // POST /revocations on the admin port (needs SessionSetup::revocation).
+  std::optional<Response> revoke(const std::string& json) {
+    return support::http_request(
+        gw_->admin_port(),
+        support::make_request("POST", "/revocations",
+                              {{"Content-Type", "application/json"}, {"Authorization", std::string("Bearer ") + kAdminToken}},
+                              json));
   }
 
   std::string host() const { return "127.0.0.1:" + std::to_string(gw_->port()); }
@@ -176,6 +197,7 @@ class Session : public ::testing::Test {
   std::unique_ptr<UpstreamServer> up_;
   std::unique_ptr<GatewayProcess> gw_;
   std::string gw_url_;
+  GatewayConfig cfg_;  // what start() wrote (a reload test writes a changed copy)
 };
 
 // ---- 1. headless login ----------------------------------------------------------------
@@ -407,7 +429,7 @@ TEST_F(Session, LoginAfterTheIdpRotatedItsSigningKey) {
 // ---- 4. IdP down ------------------------------------------------------------------------
 
 TEST_F(Session, IdpDownForwardsWhileTheTokenIsValidThen503AndKeepsTheSession) {
-  // refresh_before_expiry beyond the token's whole life: every request finds a refresh due.
+  // refresh_before_expiry beyond the token's whole life: clamped to half of it (2 s).
   ASSERT_NO_FATAL_FAILURE(start(short_tokens(4, "30s")));
   BrowserSession b;
   // Ends on a route without auth: no refresh (and no 503) during the login.
@@ -419,6 +441,7 @@ TEST_F(Session, IdpDownForwardsWhileTheTokenIsValidThen503AndKeepsTheSession) {
   const std::int64_t exp = access_expires_at(*cookie);
   ASSERT_GT(exp, 0);
   ASSERT_TRUE(op_->set_token_endpoint_mode(TokenEndpointMode::unavailable)) << op_->last_error();
+  sleep_until_unix(static_cast<double>(exp - 2) + 0.1);  // due (within half its 4 s life), still valid
 
   // Refresh due, IdP answers 503, the token is still valid: forwarded with it.
   auto r1 = call("GET", "/app/while-valid", cookie, kXhr);
@@ -769,10 +792,10 @@ const TokenEndpointFault kTokenEndpointFaults[] = {
 };
 
 // Refresh: every request finds a refresh due (refresh_before_expiry beyond the token's
-// life); each fault fails one refresh, the still-valid access token is used, the session
+// life, clamped to half of it: 12 s, waited out first); each fault fails one refresh, the still-valid access token is used, the session
 // is kept, the failure is counted and logged; then the endpoint recovers.
 TEST_F(Session, TokenEndpointFaultsDuringRefreshKeepTheSessionAndAreCounted) {
-  SessionSetup setup = short_tokens(60, "120s");
+  SessionSetup setup = short_tokens(24, "120s");
   setup.sessions_extra = "  refresh_retry_interval: 1s\n";
   setup.timeouts = {{"idp_request", "1s"}};
   ASSERT_NO_FATAL_FAILURE(start(setup));
@@ -781,6 +804,9 @@ TEST_F(Session, TokenEndpointFaultsDuringRefreshKeepTheSessionAndAreCounted) {
   ASSERT_EQ(nav.status(), 200) << nav.describe();
   const auto cookie = session_cookie(b);
   ASSERT_TRUE(cookie);
+  const std::int64_t exp = access_expires_at(*cookie);
+  ASSERT_GT(exp, 0);
+  sleep_until_unix(static_cast<double>(exp - 12) + 0.1);  // due for the next 12 s
 
   std::string token;
   for (const auto& f : kTokenEndpointFaults) {
@@ -818,6 +844,164 @@ TEST_F(Session, TokenEndpointFaultsDuringRefreshKeepTheSessionAndAreCounted) {
   EXPECT_NE(bearer_of(*up_->last_request()), token);
   EXPECT_EQ(metric("authgate_refresh_grants_total", {{"result", "success"}}), 1);
   EXPECT_TRUE(gw_->running());
+}
+
+// ---- 6. second security pass (issue 13): reloads, short-lived tokens, revoked subjects ----
+
+// The attack: a SIGHUP replaces the session manager while one of its refresh grants is
+// in flight; a request on the new config used to start a second grant for the same
+// session (the single flight belonged to the replaced manager, the store is shared), so
+// the rotating refresh token was redeemed twice and oidc-provider revoked the whole grant
+// (the user is logged out). The flight now outlives the reload: exactly one grant.
+TEST_F(Session, ASighupDuringASlowRefreshGrantDoesNotRedeemTheRotatingRefreshTokenTwice) {
+  ASSERT_NO_FATAL_FAILURE(start(short_tokens(4, "1s")));
+  BrowserSession b;
+  login(b);
+  const auto cookie = session_cookie(b);
+  ASSERT_TRUE(cookie);
+  const std::string login_token = bearer_of(*up_->last_request());
+  const std::int64_t exp = access_expires_at(*cookie);
+  ASSERT_GT(exp, 0);
+  sleep_until_unix(static_cast<double>(exp - 1) + 0.1);  // due, still valid
+  ASSERT_TRUE(op_->reset_stats()) << op_->last_error();
+  ASSERT_TRUE(op_->set_token_endpoint_mode(TokenEndpointMode::ok, 3000)) << op_->last_error();
+
+  // A request on the old config starts the grant; the provider holds it 3 s.
+  auto on_old = std::async(std::launch::async, [&] { return call("GET", "/app/old-config", cookie, kXhr); });
+  ASSERT_TRUE(support::eventually([&] {
+    auto st = op_->stats();
+    return st && st->token_endpoint_requests >= 1;
+  }, 5s)) << stats_text();
+
+  // Reload (a new route shows the new config is live) while the grant is in flight.
+  GatewayConfig changed = cfg_;
+  changed.routes.push_back(RouteSpec{"reloaded", "app", "/reloaded"}.with("auth", "none"));
+  gw_->write_config(changed);
+  ASSERT_TRUE(gw_->signal(SIGHUP));
+  ASSERT_EQ(gw_->wait_for_metric("authgate_config_reloads_total", {{"result", "success"}}, 1, 5s), 1)
+      << gw_->metrics_text();
+  ASSERT_EQ(status_of(call("GET", "/reloaded/x", std::nullopt, kXhr)), 200) << "the new config serves";
+
+  // The same session on the new config, while the old config's grant is still held.
+  auto s = op_->stats();
+  ASSERT_TRUE(s) << op_->last_error();
+  ASSERT_EQ(s->grant("refresh_token").total(), 0) << "the grant finished before the reload; " << stats_text();
+  auto on_new = call("GET", "/app/new-config", cookie, kXhr);
+  ASSERT_EQ(on_old.wait_for(15s), std::future_status::ready);
+  auto old_r = on_old.get();
+  EXPECT_EQ(status_of(old_r), 200) << describe(old_r);
+  EXPECT_EQ(status_of(on_new), 200) << describe(on_new);
+
+  s = op_->stats();
+  ASSERT_TRUE(s) << op_->last_error();
+  EXPECT_EQ(s->token_endpoint_requests, 1) << stats_text();
+  EXPECT_EQ(s->grant("refresh_token").success, 1) << stats_text();
+  EXPECT_EQ(s->grant("refresh_token").error, 0) << stats_text();
+  EXPECT_EQ(s->refresh_token_reuse, 0) << stats_text();
+  EXPECT_EQ(s->grants_revoked, 0) << stats_text();
+  EXPECT_EQ(metric("authgate_refresh_grants_total", {{"result", "success"}}), 1);
+  EXPECT_EQ(metric("authgate_refresh_grants_total", {{"result", "invalid_grant"}}), 0);
+
+  // Both requests went upstream with the one new access token; the session lives on.
+  std::set<std::string> tokens;
+  for (const auto& r : up_->requests())
+    if (r.target == "/app/old-config" || r.target == "/app/new-config") tokens.insert(bearer_of(r));
+  ASSERT_EQ(tokens.size(), 1u);
+  EXPECT_NE(*tokens.begin(), login_token);
+  ASSERT_TRUE(op_->set_token_endpoint_mode(TokenEndpointMode::ok, 0)) << op_->last_error();
+  EXPECT_TRUE(session_info(*cookie)) << "the session ended";
+}
+
+// The attack (a costly misconfiguration an IdP can cause alone): refresh_before_expiry
+// (30 s here) not shorter than the access tokens' lifetime (10 s) made every token due
+// from the moment it arrived, so every request ran a refresh grant. The margin is clamped
+// to half the lifetime (5 s), and that is logged once.
+TEST_F(Session, AccessTokensShorterThanTheRefreshMarginDoNotMakeEveryRequestARefreshGrant) {
+  ASSERT_NO_FATAL_FAILURE(start(short_tokens(10, "30s")));
+  BrowserSession b;
+  login(b);
+  const auto cookie = session_cookie(b);
+  ASSERT_TRUE(cookie);
+  const std::int64_t exp = access_expires_at(*cookie);
+  ASSERT_GT(exp, 0);
+  ASSERT_TRUE(op_->reset_stats()) << op_->last_error();
+
+  for (int i = 0; i < 5; ++i) {
+    auto r = call("GET", "/app/fresh-" + std::to_string(i), cookie, kXhr);
+    ASSERT_EQ(status_of(r), 200) << describe(r);
+  }
+  ASSERT_LT(unix_now(), static_cast<double>(exp - 5)) << "too slow: the token became due during the requests";
+  auto s = op_->stats();
+  ASSERT_TRUE(s) << op_->last_error();
+  EXPECT_EQ(s->grant("refresh_token").total(), 0) << "a fresh token was refreshed; " << stats_text();
+
+  // From half its lifetime on the token is due: one grant, and the new token is fresh again.
+  sleep_until_unix(static_cast<double>(exp - 5) + 0.2);
+  for (int i = 0; i < 3; ++i) {
+    auto r = call("GET", "/app/due-" + std::to_string(i), cookie, kXhr);
+    ASSERT_EQ(status_of(r), 200) << describe(r);
+  }
+  s = op_->stats();
+  ASSERT_TRUE(s) << op_->last_error();
+  EXPECT_EQ(s->grant("refresh_token").success, 1) << stats_text();
+  EXPECT_EQ(s->grant("refresh_token").total(), 1) << stats_text();
+  EXPECT_EQ(metric("authgate_refresh_grants_total", {{"result", "success"}}), 1);
+
+  // Logged once (at the login; not again at the refresh).
+  const std::string needle = "they are refreshed 5s before expiry instead";
+  std::string logs;
+  ASSERT_TRUE(support::eventually([&] {
+    logs = gw_->stdout_text() + gw_->stderr_text();
+    return logs.find(needle) != std::string::npos;
+  }, 3s)) << "the clamp is not logged";
+  EXPECT_EQ(logs.find(needle), logs.rfind(needle)) << "logged more than once";
+}
+
+// The attack: `revoke sub` refused the subject's tokens, but a browser session of that
+// subject went on: its next due refresh minted a fresh access token (iat after the
+// cut-off) that passed the deny-list. Now the session's login time is compared with the
+// subject's revocation time at its next request: the session ends (302 to the login for
+// a navigation, 401 otherwise) and no refresh grant happens.
+TEST_F(Session, RevokingTheSubEndsItsBrowserSessionsAndNoRefreshMintsAFreshToken) {
+  SessionSetup setup = short_tokens(6, "1s");
+  setup.revocation = true;
+  ASSERT_NO_FATAL_FAILURE(start(setup));
+  BrowserSession nav_browser, xhr_browser;
+  login(nav_browser);
+  login(xhr_browser);
+  const auto nav_cookie = session_cookie(nav_browser);
+  const auto xhr_cookie = session_cookie(xhr_browser);
+  ASSERT_TRUE(nav_cookie && xhr_cookie);
+  const std::int64_t exp = std::min(access_expires_at(*nav_cookie), access_expires_at(*xhr_cookie));
+  ASSERT_GT(exp, 0);
+
+  auto r = revoke(R"({"sub":"alice"})");
+  ASSERT_EQ(status_of(r), 201) << describe(r);
+  const std::int64_t revoked_at = now_s();
+  ASSERT_TRUE(op_->reset_stats()) << op_->last_error();
+  // Due for refresh, in a later second than the revocation: a refreshed token would pass.
+  sleep_until_unix(std::max(static_cast<double>(exp - 1) + 0.1, static_cast<double>(revoked_at + 1) + 0.1));
+  ASSERT_LT(unix_now(), static_cast<double>(exp)) << "too slow: the tokens expired";
+
+  auto nav = call("GET", "/app/after-revoke?q=1", nav_cookie, kNavigation);
+  ASSERT_EQ(status_of(nav), 302) << describe(nav);
+  EXPECT_EQ(nav->header("Location").value_or("").rfind("/oauth2/login?", 0), 0u) << describe(nav);
+  auto xhr = call("GET", "/app/after-revoke-xhr", xhr_cookie, kXhr);
+  EXPECT_TRUE(IsLocalError(xhr, 401));
+  EXPECT_FALSE(up_->saw_target_containing("/app/after-revoke")) << "nothing reaches the upstream";
+  auto s = op_->stats();
+  ASSERT_TRUE(s) << op_->last_error();
+  EXPECT_EQ(s->grant("refresh_token").total(), 0) << "a revoked subject's session refreshed; " << stats_text();
+  EXPECT_EQ(s->token_endpoint_requests, 0) << stats_text();
+  EXPECT_EQ(metric("authgate_refresh_grants_total", {{"result", "success"}}), 0);
+  EXPECT_GE(metric("authgate_revoked_tokens_total", {{"kind", "sub"}}), 2);
+
+  // The sessions are gone (also for /oauth2/session), ...
+  EXPECT_EQ(status_of(call("GET", "/oauth2/session", nav_cookie, kXhr)), 401);
+  EXPECT_EQ(status_of(call("GET", "/oauth2/session", xhr_cookie, kXhr)), 401);
+  // ... and a login after the revocation's second works.
+  BrowserSession again;
+  login(again);
 }
 
 // Code exchange: each fault ends the login with an error page (no redirect loop, no

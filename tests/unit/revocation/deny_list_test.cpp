@@ -1,6 +1,6 @@
 // Unit tests for revocation/deny_list: check() on jti and sub entries at their
-// boundaries (jti: refused while now <= until; sub: refused when iat < before,
-// or without an iat), add() merging, prune(), the Redis hash field form, the
+// boundaries (jti: refused while now <= until + the issuer's leeway; sub:
+// refused when iat <= before, or without an iat), add() merging, prune(), the Redis hash field form, the
 // admin API's JSON (every accepted form and one test per rejection) and the
 // JSON the API answers.
 #include <gmock/gmock.h>
@@ -72,10 +72,13 @@ TEST(DenyListCheck, SubWithIatBeforeTheCutOffIsRevoked) {
   EXPECT_EQ(l.check("j", "alice", 999, 2000), Kind::sub);
 }
 
-TEST(DenyListCheck, SubWithIatAtTheCutOffIsNotRevoked) {
+// iat has whole seconds: a token issued in the second of the revocation may
+// have been issued before it, so it is refused (the rule is iat <= before).
+TEST(DenyListCheck, SubTokenIssuedInTheSameSecondAsTheRevocationIsRevoked) {
   DenyList l;
   l.add(DenyEntry::sub("alice", 1000, 90000));
-  EXPECT_EQ(l.check("j", "alice", 1000, 2000), kNotRevoked);  // the rule is iat < before
+  EXPECT_EQ(l.check("j", "alice", 1000, 1000), Kind::sub);
+  EXPECT_EQ(l.check("j", "alice", 1000, 2000), Kind::sub);
 }
 
 TEST(DenyListCheck, SubWithIatAfterTheCutOffIsNotRevoked) {
@@ -95,6 +98,25 @@ TEST(DenyListCheck, SubEntryEndsAfterItsUntil) {
   l.add(DenyEntry::sub("alice", 1000, 90000));
   EXPECT_EQ(l.check("j", "alice", 999, 90000), Kind::sub);
   EXPECT_EQ(l.check("j", "alice", 999, 90001), kNotRevoked);
+}
+
+// A token verifies until exp + its issuer's leeway: its jti entry (until = exp)
+// must refuse it that long too.
+TEST(DenyListCheck, RevokedJtiIsStillRefusedDuringTheIssuersLeewayAfterExp) {
+  DenyList l;
+  l.add(DenyEntry::jti("j1", 1000));
+  EXPECT_EQ(l.check("j1", "alice", 900, 1001, 30), Kind::jti);
+  EXPECT_EQ(l.check("j1", "alice", 900, 1030, 30), Kind::jti);
+  EXPECT_EQ(l.check("j1", "alice", 900, 1031, 30), kNotRevoked);  // the token no longer verifies either
+  EXPECT_EQ(l.check("j1", "alice", 900, 1001, 0), kNotRevoked);
+  EXPECT_EQ(l.check("j1", "alice", 900, 1001, -5), kNotRevoked);  // a negative leeway is none
+}
+
+TEST(DenyListCheck, RevokedSubIsStillRefusedDuringTheIssuersLeewayAfterTheEntrysUntil) {
+  DenyList l;
+  l.add(DenyEntry::sub("alice", 1000, 90000));
+  EXPECT_EQ(l.check("j", "alice", 999, 90030, 30), Kind::sub);
+  EXPECT_EQ(l.check("j", "alice", 999, 90031, 30), kNotRevoked);
 }
 
 TEST(DenyListCheck, UnrelatedSubIsNotRevoked) {
@@ -150,7 +172,8 @@ TEST(DenyListAdd, SubKeepsTheLaterBefore) {
   EXPECT_EQ(l.entries()[0].before, 3000);
   EXPECT_EQ(l.entries()[0].until, 95000);
   EXPECT_EQ(l.check("j", "alice", 2500, 4000), Kind::sub);
-  EXPECT_EQ(l.check("j", "alice", 3000, 4000), kNotRevoked);
+  EXPECT_EQ(l.check("j", "alice", 3000, 4000), Kind::sub);  // same second: refused
+  EXPECT_EQ(l.check("j", "alice", 3001, 4000), kNotRevoked);
 }
 
 TEST(DenyListAdd, SubWithALaterBeforeNeverShortensUntil) {

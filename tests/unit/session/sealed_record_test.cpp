@@ -244,6 +244,7 @@ TEST(SessionRecord, RoundTripsEveryField) {
   s.id_token = "eyJ.idt.sig";
   s.scope = "openid profile email offline_access";
   s.access_expires_at = 1767225600;
+  s.access_lifetime = 300;
   s.created_at = 1767220000;
   s.last_seen_at = 1767225000;
   const auto d = sr::decode_session(sr::encode_session(s));
@@ -257,8 +258,18 @@ TEST(SessionRecord, RoundTripsEveryField) {
   EXPECT_EQ(d->id_token, s.id_token);
   EXPECT_EQ(d->scope, s.scope);
   EXPECT_EQ(d->access_expires_at, s.access_expires_at);
+  EXPECT_EQ(d->access_lifetime, s.access_lifetime);
   EXPECT_EQ(d->created_at, s.created_at);
   EXPECT_EQ(d->last_seen_at, s.last_seen_at);
+}
+
+// Records stored before the lifetime was kept decode with lifetime 0 (unknown):
+// their refresh margin stays as configured (session/refresh_policy.hpp).
+TEST(SessionRecord, ARecordWithoutTheLifetimeDecodesWithAnUnknownLifetime) {
+  const auto d = sr::decode_session("{\"id\":\"x\",\"created\":1,\"exp\":500}");
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->access_lifetime, 0);
+  EXPECT_EQ(d->access_expires_at, 500);
 }
 
 TEST(SessionRecord, DecodeRefusesNonJson) {
