@@ -22,6 +22,7 @@
 #include "metrics/metrics.hpp"
 #include "policy/policy.hpp"
 #include "proxy/authenticator.hpp"
+#include "routing/host.hpp"
 #include "routing/path.hpp"
 #include "routing/route_table.hpp"
 #include "version.hpp"
@@ -343,7 +344,15 @@ int token_inspect(std::span<const std::string> args, std::ostream& out, std::ost
       out << "the path \"" << *path << "\" is refused before routing: " << pec.message() << " (HTTP 400)\n";
       return kExitRejected;
     }
-    routing::RouteTable table(cfg.routes);
+    if (host) {
+      routing::HostParts parts;
+      std::error_code hec;
+      if (!routing::validate_host(*host, parts, hec)) {
+        out << "the host \"" << *host << "\" is refused before routing: " << hec.message() << " (HTTP 400)\n";
+        return kExitRejected;
+      }
+    }
+    routing::RouteTable table(cfg.routes, cfg.routing.case_insensitive_paths);
     const int idx = table.match(host.value_or(""), *method, canon.path);
     if (idx < 0) {
       out << "no route matches " << *method << " " << canon.path << (host ? " (host " + *host + ")" : "")

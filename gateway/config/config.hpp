@@ -198,6 +198,14 @@ struct IdentityConfig {
   std::vector<std::string> strip_headers{"X-Remote-User", "X-Forwarded-User"};
 };
 
+// How requests are matched to routes (beyond each route's own match:).
+struct RoutingConfig {
+  // Exact and prefix paths (and regexes) match with ASCII case folded, on the
+  // canonical path; the path sent upstream keeps its case. For upstreams that
+  // route case-insensitively (Express by default, ASP.NET Core, IIS, Spring).
+  bool case_insensitive_paths = false;
+};
+
 // Browser sessions (backend-for-frontend): authgate runs the authorization
 // code flow with PKCE, keeps the tokens server-side behind an opaque cookie
 // and refreshes them.
@@ -299,6 +307,7 @@ struct GatewayConfig {
   std::vector<Upstream> upstreams;
   std::vector<Route> routes;
   IdentityConfig identity;
+  RoutingConfig routing;
   std::optional<Sessions> sessions;
   std::optional<RedisConfig> redis;
   std::optional<Revocation> revocation;

@@ -979,8 +979,8 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name,
       throw ConfigError(std::move(r.errors()));
     }
     r.expect_map(root, "",
-                 {"listen", "admin", "workers", "limits", "timeouts", "issuers", "upstreams", "routes", "identity", "sessions",
-                  "redis", "revocation", "log"});
+                 {"listen", "admin", "workers", "limits", "timeouts", "issuers", "upstreams", "routes", "routing",
+                  "identity", "sessions", "redis", "revocation", "log"});
     if (auto n = root["listen"]) read_listen(r, n, cfg.listen);
     if (auto n = root["admin"]; n && r.expect_map(n, "admin", {"address"}))
       r.endpoint(n, "address", "admin", cfg.admin.address);
@@ -1057,6 +1057,8 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name,
                   "auth: session and any need a sessions: block");
       }
     }
+    if (auto n = root["routing"]; n && r.expect_map(n, "routing", {"case_insensitive_paths"}))
+      r.boolean(n, "case_insensitive_paths", "routing", cfg.routing.case_insensitive_paths);
     if (auto n = root["identity"]; n && r.expect_map(n, "identity", {"strip_prefixes", "strip_headers"})) {
       if (n["strip_prefixes"]) cfg.identity.strip_prefixes.clear();
       if (n["strip_headers"]) cfg.identity.strip_headers.clear();

@@ -99,6 +99,10 @@ Metrics::Metrics(const std::string& version)
                    .Name("authgate_redis_up")
                    .Help("1 while at least one Redis connection is ready, else 0 (absent without a redis: block)")
                    .Register(registry)),
+      requests_rejected(BuildCounter()
+                            .Name("authgate_requests_rejected_total")
+                            .Help("Requests refused with 400 before routing, by reason (bad_host, invalid_utf8, bad_path)")
+                            .Register(registry)),
       redis_command_duration(BuildHistogram()
                                  .Name("authgate_redis_command_duration_seconds")
                                  .Help("Redis command latency, submit to reply")
@@ -148,6 +152,8 @@ Metrics::Metrics(const std::string& version)
       .Set(1);
   const char* phases[] = {"header_read", "body_read", "keepalive_idle", "tls_handshake"};  // TimeoutPhase order
   for (int i = 0; i < 4; ++i) timeout_counters_[i] = &timeouts.Add({{"phase", phases[i]}});
+  const char* reasons[] = {"bad_host", "invalid_utf8", "bad_path"};  // RejectReason order
+  for (int i = 0; i < 3; ++i) rejected_counters_[i] = &requests_rejected.Add({{"reason", reasons[i]}});
 }
 
 const prometheus::Histogram::BucketBoundaries& Metrics::latency_buckets() {

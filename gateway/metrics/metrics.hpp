@@ -26,6 +26,11 @@ namespace authgate::metrics {
 // Client-side timeout phases, each its own authgate_timeouts_total{phase} series.
 enum class TimeoutPhase { header_read, body_read, keepalive_idle, tls_handshake };
 
+// Requests refused with 400 before routing, each its own
+// authgate_requests_rejected_total{reason} series: an invalid Host header, a path
+// that is not well-formed UTF-8, any other path canonicalisation failure.
+enum class RejectReason { bad_host, invalid_utf8, bad_path };
+
 class Metrics {
  public:
   explicit Metrics(const std::string& version);
@@ -61,6 +66,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& revocation_syncs;       // result
   prometheus::Family<prometheus::Counter>& revocations;            // kind: jti, sub
   prometheus::Family<prometheus::Gauge>& redis_up;                 // no labels; a child only with a redis: block
+  prometheus::Family<prometheus::Counter>& requests_rejected;      // reason (RejectReason)
   prometheus::Histogram& redis_command_duration;
   prometheus::Gauge& revocation_entries;
   prometheus::Counter& logouts;
@@ -77,9 +83,11 @@ class Metrics {
 
   // Resolved once in the constructor: the failure paths only increment.
   prometheus::Counter& timeout(TimeoutPhase p) { return *timeout_counters_[static_cast<int>(p)]; }
+  prometheus::Counter& rejected(RejectReason r) { return *rejected_counters_[static_cast<int>(r)]; }
 
  private:
   std::array<prometheus::Counter*, 4> timeout_counters_{};
+  std::array<prometheus::Counter*, 3> rejected_counters_{};
 };
 
 // GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, CONNECT, TRACE or "other".

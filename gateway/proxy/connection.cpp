@@ -27,6 +27,7 @@
 #include "session/session_manager.hpp"
 #include "proxy/access_log.hpp"
 #include "proxy/worker.hpp"
+#include "routing/host.hpp"
 #include "routing/path.hpp"
 
 namespace authgate::proxy {
@@ -288,11 +289,31 @@ class ClientSession {
       co_return false;
     }
 
+    // The Host routing matches and the upstream (X-Forwarded-Host) sees must be a
+    // host name or IPv6 literal with an optional port (routing/host.hpp). An absent
+    // Host (HTTP/1.0) matches only routes without a host.
+    if (auto host = req.find(bhttp::field::host); host != req.end()) {
+      routing::HostParts parts;
+      std::error_code hec;
+      if (!routing::validate_host(host->value(), parts, hec)) {
+        rs.path = std::string(req.target().substr(0, req.target().find('?')));  // never log the query
+        spdlog::debug("rejecting Host of {} from {}: {}", rs.request_id, client_ip_, hec.message());
+        worker_.state().metrics.rejected(metrics::RejectReason::bad_host).Increment();
+        co_await reply_local(*rt, rs, 400, "bad_host", can_keep());
+        co_return can_keep();
+      }
+    }
+
     routing::CanonicalTarget target;
     std::error_code pec;
-    if (!routing::canonicalize_target(req.target(), target, pec)) {
+    routing::utf8_fault utf8 = routing::utf8_fault::none;
+    if (!routing::canonicalize_target(req.target(), target, pec, &utf8)) {
       rs.path = std::string(req.target().substr(0, req.target().find('?')));  // never log the query
-      spdlog::debug("rejecting path of {}: {}", rs.request_id, pec.message());
+      spdlog::debug("rejecting path of {} from {}: {}{}{}", rs.request_id, client_ip_, pec.message(),
+                    utf8 == routing::utf8_fault::none ? "" : ": ", utf8 == routing::utf8_fault::none ? "" : routing::utf8_fault_name(utf8));
+      worker_.state().metrics.rejected(pec == routing::path_errc::invalid_utf8 ? metrics::RejectReason::invalid_utf8
+                                                                                : metrics::RejectReason::bad_path)
+          .Increment();
       co_await reply_local(*rt, rs, 400, "bad_path", can_keep());
       co_return can_keep();
     }

@@ -50,7 +50,7 @@ Runtime::Runtime(config::GatewayConfig c, metrics::Metrics& metrics,
                  const std::vector<boost::asio::any_io_executor>& workers,
                  boost::asio::any_io_executor control, const Runtime* previous, const Services& services)
     : cfg(std::move(c)),
-      table(cfg.routes),
+      table(cfg.routes, cfg.routing.case_insensitive_paths),
       authenticator(cfg, metrics, std::move(control), previous ? &previous->authenticator : nullptr, services),
       identity_headers(identity_header_names(cfg)),
       metrics_(metrics) {

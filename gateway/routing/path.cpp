@@ -20,6 +20,7 @@ class PathCategory : public std::error_category {
       case path_errc::fragment: return "fragment in request target";
       case path_errc::above_root: return "dot-segments climb above the root";
       case path_errc::semicolon: return "semicolon (path parameter) in path";
+      case path_errc::invalid_utf8: return "path is not well-formed UTF-8";
     }
     return "unknown path error";
   }
@@ -39,6 +40,59 @@ bool is_unreserved(unsigned char c) {
 
 }  // namespace
 
+const char* utf8_fault_name(utf8_fault f) {
+  switch (f) {
+    case utf8_fault::none: return "none";
+    case utf8_fault::unexpected_continuation: return "unexpected_continuation";
+    case utf8_fault::overlong: return "overlong";
+    case utf8_fault::surrogate: return "surrogate";
+    case utf8_fault::above_max: return "above_max";
+    case utf8_fault::invalid_byte: return "invalid_byte";
+    case utf8_fault::truncated: return "truncated";
+  }
+  return "unknown";
+}
+
+// Unicode table 3-7 (well-formed UTF-8 byte sequences), with the reason each
+// ill-formed byte breaks it.
+utf8_fault Utf8Check::feed(unsigned char b) {
+  if (need_ > 0) {
+    if (b < 0x80 || b > 0xBF) return utf8_fault::truncated;  // not a continuation byte
+    if (b < lo_) return below_;
+    if (b > hi_) return above_;
+    --need_;
+    lo_ = 0x80;
+    hi_ = 0xBF;
+    return utf8_fault::none;
+  }
+  if (b < 0x80) return utf8_fault::none;
+  if (b < 0xC0) return utf8_fault::unexpected_continuation;
+  if (b < 0xC2) return utf8_fault::overlong;  // C0, C1: two-byte forms of ASCII
+  if (b < 0xE0) {
+    need_ = 1;
+  } else if (b < 0xF0) {
+    need_ = 2;
+    if (b == 0xE0) lo_ = 0xA0, below_ = utf8_fault::overlong;   // E0 80..9F: below U+0800
+    if (b == 0xED) hi_ = 0x9F, above_ = utf8_fault::surrogate;  // ED A0..BF: U+D800..U+DFFF
+  } else if (b < 0xF5) {
+    need_ = 3;
+    if (b == 0xF0) lo_ = 0x90, below_ = utf8_fault::overlong;   // F0 80..8F: below U+10000
+    if (b == 0xF4) hi_ = 0x8F, above_ = utf8_fault::above_max;  // F4 90..BF: above U+10FFFF
+  } else if (b < 0xF8) {
+    return utf8_fault::above_max;  // F5..F7 would start U+140000 and up
+  } else {
+    return utf8_fault::invalid_byte;
+  }
+  return utf8_fault::none;
+}
+
+utf8_fault check_utf8(std::string_view bytes) {
+  Utf8Check u;
+  for (char c : bytes)
+    if (const auto f = u.feed(static_cast<unsigned char>(c)); f != utf8_fault::none) return f;
+  return u.finish();
+}
+
 const std::error_category& path_category() {
   static const PathCategory category;
   return category;
@@ -46,10 +100,17 @@ const std::error_category& path_category() {
 
 std::error_code make_error_code(path_errc e) { return {static_cast<int>(e), path_category()}; }
 
-bool canonicalize_target(std::string_view target, CanonicalTarget& out, std::error_code& ec) {
+bool canonicalize_target(std::string_view target, CanonicalTarget& out, std::error_code& ec,
+                         utf8_fault* fault) {
   auto fail = [&](path_errc e) {
     ec = e;
     return false;
+  };
+  // Step 6, on every byte value of the path as an upstream would decode it.
+  Utf8Check utf8;
+  auto bad_utf8 = [&](utf8_fault f) {
+    if (fault) *fault = f;
+    return fail(path_errc::invalid_utf8);
   };
   if (target.empty() || target.front() != '/') return fail(path_errc::not_origin_form);
   if (target.find('#') != std::string_view::npos) return fail(path_errc::fragment);
@@ -73,6 +134,7 @@ bool canonicalize_target(std::string_view target, CanonicalTarget& out, std::err
       if (v == '/' || v == '\\') return fail(path_errc::encoded_separator);
       if (v == 0) return fail(path_errc::encoded_nul);
       if (v == ';') return fail(path_errc::semicolon);
+      if (const auto f = utf8.feed(v); f != utf8_fault::none) return bad_utf8(f);
       if (is_unreserved(v)) {
         decoded.push_back(static_cast<char>(v));
       } else {
@@ -89,9 +151,11 @@ bool canonicalize_target(std::string_view target, CanonicalTarget& out, std::err
     } else if (c <= 0x20 || c == 0x7F) {
       return fail(path_errc::control_character);
     } else {
+      if (const auto f = utf8.feed(c); f != utf8_fault::none) return bad_utf8(f);
       decoded.push_back(static_cast<char>(c));
     }
   }
+  if (const auto f = utf8.finish(); f != utf8_fault::none) return bad_utf8(f);
 
   // Pass 2: segments. Empty segments (repeated slashes) are merged, "." dropped,
   // ".." pops. A trailing "/", "/." or "/.." leaves the result ending in "/".

@@ -13,7 +13,11 @@
 //   3. an escaped "/", "\" or NUL, a raw "\", a ";" (raw or escaped) and raw control
 //      bytes are rejected;
 //   4. repeated slashes are merged;
-//   5. dot-segments are removed (RFC 3986 5.2.4); climbing above the root is rejected.
+//   5. dot-segments are removed (RFC 3986 5.2.4); climbing above the root is rejected;
+//   6. the path's bytes, escapes decoded, must be well-formed UTF-8 (Unicode 15, table 3-7):
+//      overlong forms (%C0%AE for "."), surrogates (%ED%A0%80), truncated sequences and
+//      code points above U+10FFFF are rejected, escaped or raw (lenient decoders turn
+//      them into ".", "/" or "\").
 // The query is passed through unchanged.
 #pragma once
 
@@ -33,7 +37,39 @@ enum class path_errc {
   fragment,             // "#" in the request target
   above_root,           // "/.." climbs above "/"
   semicolon,            // ";" path parameters: some servers drop them, so "/admin;x" could be "/admin"
+  invalid_utf8,         // decoded bytes are not well-formed UTF-8 (utf8_fault says why)
 };
+
+// Why a byte sequence is not well-formed UTF-8 (none: it is).
+enum class utf8_fault {
+  none = 0,
+  unexpected_continuation,  // 0x80..0xBF where a character should start
+  overlong,                 // C0, C1; E0 80..9F; F0 80..8F: a shorter form exists ("%C0%AE" is ".")
+  surrogate,                // ED A0..BF: U+D800..U+DFFF
+  above_max,                // F4 90..BF, F5..F7: above U+10FFFF
+  invalid_byte,             // F8..FF: never in UTF-8
+  truncated,                // a lead byte not followed by enough continuation bytes
+};
+const char* utf8_fault_name(utf8_fault f);  // "overlong", ...
+
+// Incremental well-formedness check, one byte at a time, without allocating.
+//   Utf8Check u; for (b : bytes) if (auto f = u.feed(b); f != utf8_fault::none) reject;
+//   if (auto f = u.finish(); ...) reject;
+class Utf8Check {
+ public:
+  utf8_fault feed(unsigned char b);
+  utf8_fault finish() const { return need_ ? utf8_fault::truncated : utf8_fault::none; }
+
+ private:
+  int need_ = 0;                 // continuation bytes still expected
+  unsigned char lo_ = 0x80;      // range of the next continuation byte
+  unsigned char hi_ = 0xBF;
+  utf8_fault below_ = utf8_fault::none;  // what a byte below lo_ / above hi_ means
+  utf8_fault above_ = utf8_fault::none;
+};
+
+// The first fault of `bytes` as UTF-8 (utf8_fault::none when well-formed).
+utf8_fault check_utf8(std::string_view bytes);
 
 const std::error_category& path_category();
 std::error_code make_error_code(path_errc e);
@@ -45,8 +81,10 @@ struct CanonicalTarget {
   std::string target() const { return has_query ? path + "?" + query : path; }
 };
 
-// Returns false and sets `ec` on rejection.
-bool canonicalize_target(std::string_view target, CanonicalTarget& out, std::error_code& ec);
+// Returns false and sets `ec` on rejection. With `fault`, an invalid_utf8
+// rejection also says which UTF-8 rule the path broke.
+bool canonicalize_target(std::string_view target, CanonicalTarget& out, std::error_code& ec,
+                         utf8_fault* fault = nullptr);
 
 }  // namespace authgate::routing
 

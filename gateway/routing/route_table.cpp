@@ -38,12 +38,25 @@ bool prefix_matches(std::string_view prefix, std::string_view path) {
   return path[prefix.size()] == '/';
 }
 
-RouteTable::RouteTable(const std::vector<config::Route>& routes) {
+bool prefix_matches_icase(std::string_view prefix, std::string_view path) {
+  if (path.size() < prefix.size() || !iequals(path.substr(0, prefix.size()), prefix)) return false;
+  if (prefix.ends_with('/') || path.size() == prefix.size()) return true;
+  return path[prefix.size()] == '/';
+}
+
+RouteTable::RouteTable(const std::vector<config::Route>& routes, bool case_insensitive_paths)
+    : case_insensitive_(case_insensitive_paths) {
   entries_.reserve(routes.size());
   for (const auto& r : routes) {
-    Entry e{&r, nullptr};
-    if (r.match.path_kind == config::PathMatch::regex)
-      e.regex = std::make_unique<std::regex>(r.match.path, std::regex::ECMAScript);
+    Entry e{&r, nullptr, {}};
+    if (r.match.path_kind == config::PathMatch::regex) {
+      auto flags = std::regex::ECMAScript;
+      if (case_insensitive_) flags |= std::regex::icase;
+      e.regex = std::make_unique<std::regex>(r.match.path, flags);
+    } else if (case_insensitive_) {
+      e.folded_path = r.match.path;
+      for (char& c : e.folded_path) c = common::ascii_lower(c);
+    }
     entries_.push_back(std::move(e));
   }
 }
@@ -59,8 +72,12 @@ int RouteTable::match(std::string_view host, std::string_view method,
       continue;
     bool path_ok = false;
     switch (m.path_kind) {
-      case config::PathMatch::exact: path_ok = path == m.path; break;
-      case config::PathMatch::prefix: path_ok = prefix_matches(m.path, path); break;
+      case config::PathMatch::exact:
+        path_ok = case_insensitive_ ? iequals(path, e.folded_path) : path == m.path;
+        break;
+      case config::PathMatch::prefix:
+        path_ok = case_insensitive_ ? prefix_matches_icase(e.folded_path, path) : prefix_matches(m.path, path);
+        break;
       case config::PathMatch::regex:
         path_ok = std::regex_match(path.begin(), path.end(), *e.regex);
         break;

@@ -10,6 +10,10 @@
 //   prefix: segment-aware, "/api" matches "/api" and "/api/x" but not "/apix";
 //           a prefix ending in "/" matches only below it;
 //   regex:  ECMAScript, must match the whole path.
+// With case_insensitive_paths (routing.case_insensitive_paths), exact and prefix
+// paths compare with ASCII case folded (the patterns are folded once here, the
+// request path is compared without a copy) and regexes get std::regex::icase;
+// the path forwarded upstream is not changed.
 // Host matching: case-insensitive, the port is ignored; "*.example.com" matches
 // any name ending in ".example.com" (not "example.com" itself).
 #pragma once
@@ -26,7 +30,7 @@ namespace authgate::routing {
 
 class RouteTable {
  public:
-  explicit RouteTable(const std::vector<config::Route>& routes);
+  explicit RouteTable(const std::vector<config::Route>& routes, bool case_insensitive_paths = false);
 
   // Returns the index of the matching route in the config's list, or -1.
   // `host` is the Host header as received (a port suffix is ignored).
@@ -36,12 +40,16 @@ class RouteTable {
   struct Entry {
     const config::Route* route;
     std::unique_ptr<std::regex> regex;
+    std::string folded_path;  // case_insensitive_paths: the exact/prefix path, ASCII lower-case
   };
   std::vector<Entry> entries_;
+  bool case_insensitive_ = false;
 };
 
 // Exposed for tests.
 bool host_matches(std::string_view pattern, std::string_view host);
 bool prefix_matches(std::string_view prefix, std::string_view path);
+// The same with ASCII case folded on both sides.
+bool prefix_matches_icase(std::string_view prefix, std::string_view path);
 
 }  // namespace authgate::routing

@@ -151,6 +151,10 @@ def request_seeds() -> None:
         for _, text in literal_runs(ROOT / "tests/unit/routing" / test):
             if text.startswith(b"/") and len(text) < 512:
                 put_test(d, head("GET", text))
+    # Host values of the Host validation tests (routing/host.hpp), on a routed path.
+    for _, text in literal_runs(ROOT / "tests/unit/routing/host_test.cpp"):
+        if text and not text.startswith(b"/") and b"\r" not in text and b"\n" not in text and len(text) < 300:
+            put_test(d, head("GET", b"/v2/items", text))
     scopes = b"X-Fuzz-Scope: orders:read orders:write admin items:read\r\nX-Fuzz-Verified: true\r\n" \
              b"X-Fuzz-Groups: staff,ops\r\n"
     put(d, "valid-admin", head("GET", b"/admin", b"admin.example.com:8443", scopes))
@@ -167,6 +171,17 @@ def request_seeds() -> None:
     put(d, "bad-encoded-slash", head("GET", b"/orders%2F..%2Fadmin"))
     put(d, "bad-semicolon", head("GET", b"/admin;x=1"))
     put(d, "bad-absolute-form", head("GET", b"http://api.example.com/orders"))
+    put(d, "valid-utf8-escaped", head("GET", b"/public/caf%C3%A9/%F0%9F%98%80/%F4%8F%BF%BF"))
+    put(d, "valid-utf8-raw", head("GET", b"/public/caf\xc3\xa9/\xe2\x82\xac"))
+    put(d, "valid-host-ipv6-v4-tail", head("GET", b"/public", b"[::ffff:192.0.2.1]:443"))
+    put(d, "bad-utf8-overlong-dot", head("GET", b"/public/%C0%AE%C0%AE/admin"))
+    put(d, "bad-utf8-surrogate", head("GET", b"/public/%ED%A0%80"))
+    put(d, "bad-utf8-above-max", head("GET", b"/public/%F4%90%80%80"))
+    put(d, "bad-utf8-truncated", head("GET", b"/public/caf%C3/x"))
+    put(d, "bad-utf8-raw-ff", head("GET", b"/public/\xff\xc0\xae"))
+    put(d, "bad-host-userinfo", head("GET", b"/admin", b"admin.example.com:@evil.com"))
+    put(d, "bad-host-query", head("GET", b"/v2/items", b"evil.com?.example.com"))
+    put(d, "bad-host-ip-future", head("GET", b"/v6/x", b"[v1.fe80::1]"))
     put(d, "bad-huge-cl", head("POST", b"/orders", extra=b"Content-Length: 99999999999\r\n"))
     put(d, "bad-big-header", head("GET", b"/orders", extra=b"X-Pad: " + b"a" * 2100 + b"\r\n"))
     # Request line and fields each under 2KiB, together over it (Beast limits them separately).

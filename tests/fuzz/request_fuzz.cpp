@@ -1,7 +1,8 @@
 // libFuzzer target: a request head through the proxy's decision steps, as
 // proxy/connection.cpp runs them: the byte-level head checks and Beast's parser
 // with the limits of a fixed config (http/request_head.hpp), the framing checks
-// (http/header_hygiene.hpp), path canonicalisation (routing/path.hpp), the route
+// (http/header_hygiene.hpp), Host validation (routing/host.hpp), path
+// canonicalisation with its UTF-8 check (routing/path.hpp), the route
 // table (routing/route_table.hpp) and the route's policy (policy/policy.hpp) on
 // claims taken from the request's X-Fuzz-Scope / X-Fuzz-Verified / X-Fuzz-Groups
 // headers (a stand-in for a verified token, which jwt_fuzz covers).
@@ -19,6 +20,14 @@
 //   - the query is the text after the first "?", unchanged;
 //   - canonicalising the canonical target again gives the same path and query;
 //   - a rejection is a path_errc;
+//   - UTF-8 (checked against an independent decoder that computes code points):
+//     an accepted path's bytes, escapes decoded, are well-formed UTF-8; an
+//     invalid_utf8 rejection is of a path whose bytes are not; a path whose bytes
+//     are not is never accepted;
+//   host: validate_host() accepts exactly the values an independent check accepts
+//   (a name of 1..255 unreserved characters, or "[...]" that inet_pton reads as an
+//   IPv6 address, then nothing or ":" and 1..5 digits up to 65535); an accepted
+//   value is its host and port parts put back together; a rejection is a host_errc;
 //   routing: the matched route's host, method and path conditions hold when
 //   checked independently here, and no earlier route's do;
 //   policy: evaluate() agrees with an independent evaluation of scopes_all,
@@ -30,8 +39,11 @@
 #include "http/header_hygiene.hpp"
 #include "http/request_head.hpp"
 #include "policy/policy.hpp"
+#include "routing/host.hpp"
 #include "routing/path.hpp"
 #include "routing/route_table.hpp"
+
+#include <arpa/inet.h>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/json/array.hpp>
@@ -157,6 +169,97 @@ void check_canonical(std::string_view raw_target, const routing::CanonicalTarget
   std::error_code ec;
   FUZZ_CHECK(routing::canonicalize_target(c.target(), again, ec));
   FUZZ_CHECK(again.path == c.path && again.query == c.query && again.has_query == c.has_query);
+}
+
+// The bytes an upstream decoding the path once would see: every "%XX" with two hex
+// digits decoded, anything else as it is.
+std::string decode_escapes(std::string_view p) {
+  auto hexval = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    if (p[i] == '%' && i + 2 < p.size() && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hexval(p[i + 1]) * 16 + hexval(p[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(p[i]);
+    }
+  }
+  return out;
+}
+
+// Well-formed UTF-8 by decoding code points: shortest form, no surrogate, at most U+10FFFF.
+bool reference_utf8_ok(std::string_view b) {
+  std::size_t i = 0;
+  while (i < b.size()) {
+    const auto c = static_cast<unsigned char>(b[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    std::uint32_t cp = 0;
+    if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1F;
+    else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0F;
+    else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07;
+    else return false;
+    if (i + len > b.size()) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto d = static_cast<unsigned char>(b[i + k]);
+      if ((d & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    const std::uint32_t min = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
+    if (cp < min || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return false;
+    i += len;
+  }
+  return true;
+}
+
+// The Host grammar of routing/host.hpp, checked another way.
+bool reference_host_ok(std::string_view v) {
+  std::string_view rest;
+  if (v.starts_with('[')) {
+    const auto close = v.find(']');
+    if (close == std::string_view::npos || close - 1 >= 64) return false;
+    char buf[64] = {};
+    v.substr(1, close - 1).copy(buf, close - 1);
+    if (std::string_view(buf, close - 1).find('\0') != std::string_view::npos) return false;
+    unsigned char addr[16];
+    if (inet_pton(AF_INET6, buf, addr) != 1) return false;
+    rest = v.substr(close + 1);
+  } else {
+    const auto colon = v.find(':');
+    const std::string_view name = v.substr(0, colon);
+    if (name.empty() || name.size() > 255) return false;
+    for (char c : name)
+      if (!unreserved(static_cast<unsigned char>(c))) return false;
+    rest = colon == std::string_view::npos ? std::string_view() : v.substr(colon);
+  }
+  if (rest.empty()) return true;
+  if (rest.front() != ':' || rest.size() < 2 || rest.size() > 6) return false;
+  unsigned port = 0;
+  for (char c : rest.substr(1)) {
+    if (c < '0' || c > '9') return false;
+    port = port * 10 + static_cast<unsigned>(c - '0');
+  }
+  return port <= 65535;
+}
+
+void check_host(std::string_view value, bool accepted, const routing::HostParts& parts, const std::error_code& ec) {
+  FUZZ_CHECK(accepted == reference_host_ok(value));
+  if (accepted) {
+    FUZZ_CHECK(!ec);
+    FUZZ_CHECK(parts.ip_literal == parts.host.starts_with('['));
+    const std::string joined = std::string(parts.host) + (parts.port.empty() ? "" : ":" + std::string(parts.port));
+    FUZZ_CHECK(joined == value);
+  } else {
+    FUZZ_CHECK(ec.category() == routing::host_category());
+  }
 }
 
 // Independent route conditions (route_table.hpp's documented rules).
@@ -319,13 +422,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   if (http::framing_error(req) != nullptr) return 0;  // 400
 
+  // What proxy/connection.cpp does next: the Host (when present), then the path.
+  if (const auto h = req.find(bhttp::field::host); h != req.end()) {
+    routing::HostParts parts;
+    std::error_code hec;
+    const bool ok = routing::validate_host(h->value(), parts, hec);
+    check_host(h->value(), ok, parts, hec);
+    if (!ok) return 0;  // 400 bad_host
+  }
+
   const std::string_view target = req.target();
   routing::CanonicalTarget canonical;
   std::error_code pec;
+  const bool path_utf8_ok = reference_utf8_ok(decode_escapes(target.substr(0, target.find('?'))));
   if (!routing::canonicalize_target(target, canonical, pec)) {
     FUZZ_CHECK(pec.category() == routing::path_category());
+    if (pec == routing::path_errc::invalid_utf8) FUZZ_CHECK(!path_utf8_ok);
     return 0;  // 400 bad_path
   }
+  FUZZ_CHECK(path_utf8_ok);
   check_canonical(target, canonical);
 
   const std::string_view host = req[bhttp::field::host];
@@ -353,6 +468,11 @@ extern "C" int AuthgateFuzzExpectValid(const std::uint8_t* data, std::size_t siz
   boost::beast::error_code ec;
   parser.put(boost::asio::const_buffer(bytes.data(), bytes.size()), ec);
   if (ec || !parser.is_header_done() || http::framing_error(parser.get())) return 0;
+  if (const auto h = parser.get().find(bhttp::field::host); h != parser.get().end()) {
+    routing::HostParts parts;
+    std::error_code hec;
+    if (!routing::validate_host(h->value(), parts, hec)) return 0;
+  }
   routing::CanonicalTarget c;
   std::error_code pec;
   if (!routing::canonicalize_target(parser.get().target(), c, pec)) return 0;

@@ -393,13 +393,29 @@ TEST(ConfigLoad, ErrorWhatIsTheFirstLine) {
 // ---------------------------------------------------------------------------
 // One test per kind of error, each with the exact text.
 
+TEST(ConfigLoad, RoutingCaseInsensitivePaths) {
+  auto d = load_ok("{}\n");
+  ASSERT_TRUE(d.has_value());
+  EXPECT_FALSE(d->routing.case_insensitive_paths) << "byte-exact by default";
+  auto c = load_ok("routing:\n  case_insensitive_paths: true\n");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_TRUE(c->routing.case_insensitive_paths);
+}
+
+TEST(ConfigErrors, RoutingKeysAndValuesAreChecked) {
+  EXPECT_THAT(load_errors("routing:\n  case_insensitive_paths: yes\n"),
+              ElementsAre("t.yaml:2:27: routing.case_insensitive_paths: must be true or false, not \"yes\""));
+  EXPECT_THAT(load_errors("routing:\n  case_insensitive: true\n"),
+              ElementsAre("t.yaml:2:3: routing.case_insensitive: unknown key (expected one of: case_insensitive_paths)"));
+}
+
 TEST(ConfigErrors, UnknownTopLevelKey) {
   EXPECT_THAT(load_errors("listen:\n"                      // 1
                           "  address: 127.0.0.1:8080\n"    // 2
                           "listn:\n"                       // 3  key at col 1
                           "  address: 127.0.0.1:8081\n"),  // 4
               ElementsAre("t.yaml:3:1: listn: unknown key (expected one of: listen, admin, "
-                          "workers, limits, timeouts, issuers, upstreams, routes, identity, sessions, redis, revocation, log)"));
+                          "workers, limits, timeouts, issuers, upstreams, routes, routing, identity, sessions, redis, revocation, log)"));
 }
 
 TEST(ConfigErrors, UnknownNestedKey) {
@@ -1204,7 +1220,7 @@ TEST(ConfigErrors, SeveralErrorsAreReportedTogether) {
                           "  level: loud\n"             // 13 value col 10
                           "bogus: 1\n"),                // 14 key col 1
               ElementsAre("t.yaml:14:1: bogus: unknown key (expected one of: listen, admin, "
-                          "workers, limits, timeouts, issuers, upstreams, routes, identity, sessions, redis, revocation, log)",
+                          "workers, limits, timeouts, issuers, upstreams, routes, routing, identity, sessions, redis, revocation, log)",
                           "t.yaml:2:12: listen.address: must be host:port, not \"8080\"",
                           "t.yaml:3:10: workers: must be a whole number from 0 (one per core) to 256",
                           "t.yaml:5:10: timeouts.drain: invalid duration \"forever\" (write e.g. "

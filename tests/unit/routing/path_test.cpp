@@ -141,6 +141,38 @@ const PathCase kCases[] = {
     bad("semicolon_param", "/admin;x", path_errc::semicolon),
     bad("semicolon_segment", "/public/..;/admin", path_errc::semicolon),
     bad("encoded_semicolon", "/admin%3bx", path_errc::semicolon),
+
+    // Well-formed UTF-8, escaped or raw, passes (the edges of each range of Unicode table 3-7).
+    ok("utf8_two_byte_escaped", "/caf%C3%A9", "/caf%C3%A9"),
+    ok("utf8_smallest_two_byte", "/%C2%80", "/%C2%80"),
+    ok("utf8_three_byte_e0_lowest", "/%E0%A0%80", "/%E0%A0%80"),
+    ok("utf8_last_before_surrogates", "/%ED%9F%BF", "/%ED%9F%BF"),
+    ok("utf8_first_after_surrogates", "/%EE%80%80", "/%EE%80%80"),
+    ok("utf8_four_byte_f0_lowest", "/%F0%90%80%80", "/%F0%90%80%80"),
+    ok("utf8_max_code_point", "/%F4%8F%BF%BF", "/%F4%8F%BF%BF"),
+    ok("utf8_raw_emoji", "/\xF0\x9F\x98\x80", "/\xF0\x9F\x98\x80"),
+    ok("utf8_mixed_raw_and_escaped", "/\xC3%A9", "/\xC3%A9"),
+    ok("utf8_invalid_bytes_in_query_pass", "/a?x=%C0%AE\xff", "/a?x=%C0%AE\xff"),
+
+    // Not well-formed UTF-8 (the utf8_fault of each is checked in Utf8Path.* below).
+    bad("utf8_overlong_dot", "/%C0%AE%C0%AE/admin", path_errc::invalid_utf8),
+    bad("utf8_overlong_slash", "/a%C0%AFb", path_errc::invalid_utf8),
+    bad("utf8_overlong_backslash", "/a%C1%9Cb", path_errc::invalid_utf8),
+    bad("utf8_overlong_three_byte_dot", "/%E0%80%AE", path_errc::invalid_utf8),
+    bad("utf8_overlong_four_byte_slash", "/%F0%80%80%AF", path_errc::invalid_utf8),
+    bad("utf8_surrogate_high", "/%ED%A0%80", path_errc::invalid_utf8),
+    bad("utf8_surrogate_low", "/%ED%BF%BF", path_errc::invalid_utf8),
+    bad("utf8_above_max_f4", "/%F4%90%80%80", path_errc::invalid_utf8),
+    bad("utf8_above_max_f5", "/%F5%80%80%80", path_errc::invalid_utf8),
+    bad("utf8_five_byte_lead", "/%F8%88%80%80%80", path_errc::invalid_utf8),
+    bad("utf8_byte_ff", "/%FF", path_errc::invalid_utf8),
+    bad("utf8_lone_continuation", "/%80", path_errc::invalid_utf8),
+    bad("utf8_truncated_at_end", "/caf%C3", path_errc::invalid_utf8),
+    bad("utf8_truncated_before_slash", "/%E2%82/x", path_errc::invalid_utf8),
+    bad("utf8_truncated_by_ascii_escape", "/%C3%41", path_errc::invalid_utf8),
+    bad("utf8_raw_overlong_dot", "/\xC0\xAE\xC0\xAE/admin", path_errc::invalid_utf8),
+    bad("utf8_raw_byte_ff", "/a\xFF" "b", path_errc::invalid_utf8),
+    bad("utf8_raw_lead_escaped_overlong_tail", "/\xE0%80%AE", path_errc::invalid_utf8),
 };
 // clang-format on
 
@@ -222,6 +254,104 @@ TEST(CanonicalizeTargetParts, ReusedOutputIsOverwritten) {
   EXPECT_EQ(out.target(), "/b");
 }
 
+// One test per UTF-8 rejection reason: the attack, through canonicalize_target (400
+// before routing), and the reason it names.
+struct Utf8Outcome {
+  bool accepted;
+  std::error_code ec;
+  authgate::routing::utf8_fault fault;
+};
+Utf8Outcome canonicalize_utf8(std::string_view target) {
+  CanonicalTarget out;
+  Utf8Outcome r{false, {}, authgate::routing::utf8_fault::none};
+  r.accepted = canonicalize_target(target, out, r.ec, &r.fault);
+  return r;
+}
+using authgate::routing::utf8_fault;
+
+TEST(Utf8Path, OverlongDotDotIsRejectedNotDecodedToAParentSegment) {
+  // %C0%AE is a two-byte "." that lenient decoders accept: "/%C0%AE%C0%AE/admin" is "/../admin".
+  for (std::string_view t : {"/public/%C0%AE%C0%AE/admin", "/%c0%ae", "/%E0%80%AE", "/%F0%80%80%AE", "/\xC0\xAE"}) {
+    const auto r = canonicalize_utf8(t);
+    EXPECT_FALSE(r.accepted) << t;
+    EXPECT_EQ(r.ec, path_errc::invalid_utf8) << t;
+    EXPECT_EQ(r.fault, utf8_fault::overlong) << t;
+  }
+}
+
+TEST(Utf8Path, OverlongSlashAndBackslashAreRejected) {
+  for (std::string_view t : {"/a%C0%AFb", "/a%C1%9Cb", "/a%E0%80%AFb"}) {
+    const auto r = canonicalize_utf8(t);
+    EXPECT_EQ(r.ec, path_errc::invalid_utf8) << t;
+    EXPECT_EQ(r.fault, utf8_fault::overlong) << t;
+  }
+}
+
+TEST(Utf8Path, SurrogateIsRejected) {
+  for (std::string_view t : {"/%ED%A0%80", "/%ED%BF%BF", "/%ED%A0%BD%ED%B8%80", "/\xED\xA0\x80"}) {
+    const auto r = canonicalize_utf8(t);
+    EXPECT_EQ(r.ec, path_errc::invalid_utf8) << t;
+    EXPECT_EQ(r.fault, utf8_fault::surrogate) << t;
+  }
+}
+
+TEST(Utf8Path, CodePointAboveU10FFFFIsRejected) {
+  for (std::string_view t : {"/%F4%90%80%80", "/%F5%80%80%80", "/%F7%BF%BF%BF", "/\xF4\x90\x80\x80"}) {
+    const auto r = canonicalize_utf8(t);
+    EXPECT_EQ(r.ec, path_errc::invalid_utf8) << t;
+    EXPECT_EQ(r.fault, utf8_fault::above_max) << t;
+  }
+}
+
+TEST(Utf8Path, TruncatedSequenceIsRejected) {
+  // At the end, before "/", before an ASCII byte (escaped or raw), before another lead byte.
+  for (std::string_view t : {"/caf%C3", "/%E2%82/x", "/%C3%41", "/%C3a", "/%F0%9F%98", "/%C3%C3%A9", "/\xC3"}) {
+    const auto r = canonicalize_utf8(t);
+    EXPECT_EQ(r.ec, path_errc::invalid_utf8) << t;
+    EXPECT_EQ(r.fault, utf8_fault::truncated) << t;
+  }
+}
+
+TEST(Utf8Path, LoneContinuationByteIsRejected) {
+  for (std::string_view t : {"/%80", "/a%BFb", "/%C3%A9%A9", "/\x80"}) {
+    const auto r = canonicalize_utf8(t);
+    EXPECT_EQ(r.ec, path_errc::invalid_utf8) << t;
+    EXPECT_EQ(r.fault, utf8_fault::unexpected_continuation) << t;
+  }
+}
+
+TEST(Utf8Path, BytesThatNeverOccurInUtf8AreRejected) {
+  for (std::string_view t : {"/%F8%88%80%80%80", "/%FC%84%80%80%80%80", "/%FE", "/%FF", "/a\xFF" "b"}) {
+    const auto r = canonicalize_utf8(t);
+    EXPECT_EQ(r.ec, path_errc::invalid_utf8) << t;
+    EXPECT_EQ(r.fault, utf8_fault::invalid_byte) << t;
+  }
+}
+
+TEST(Utf8Path, WellFormedPathsNameNoFault) {
+  for (std::string_view t : {"/caf%C3%A9", "/%F4%8F%BF%BF", "/\xE2\x82\xAC", "/plain"}) {
+    const auto r = canonicalize_utf8(t);
+    EXPECT_TRUE(r.accepted) << t << ": " << r.ec.message();
+    EXPECT_EQ(r.fault, utf8_fault::none) << t;
+  }
+}
+
+TEST(Utf8Check, WholeStringsAgainstTable37) {
+  using authgate::routing::check_utf8;
+  EXPECT_EQ(check_utf8(""), utf8_fault::none);
+  EXPECT_EQ(check_utf8("ascii /.."), utf8_fault::none);
+  EXPECT_EQ(check_utf8("\xC2\x80\xDF\xBF\xE0\xA0\x80\xEF\xBF\xBF\xF0\x90\x80\x80\xF4\x8F\xBF\xBF"), utf8_fault::none);
+  EXPECT_EQ(check_utf8("\xC0\x80"), utf8_fault::overlong);  // "modified UTF-8" NUL
+  EXPECT_EQ(check_utf8("\xE0\x9F\xBF"), utf8_fault::overlong);
+  EXPECT_EQ(check_utf8("\xF0\x8F\xBF\xBF"), utf8_fault::overlong);
+  EXPECT_EQ(check_utf8("\xED\xA0\x80"), utf8_fault::surrogate);
+  EXPECT_EQ(check_utf8("\xF4\x90\x80\x80"), utf8_fault::above_max);
+  EXPECT_EQ(check_utf8("\xE2\x82"), utf8_fault::truncated);
+  EXPECT_EQ(check_utf8("\x80"), utf8_fault::unexpected_continuation);
+  EXPECT_EQ(check_utf8("\xFF"), utf8_fault::invalid_byte);
+  EXPECT_STREQ(authgate::routing::utf8_fault_name(utf8_fault::surrogate), "surrogate");
+}
+
 TEST(PathCategory, Name) { EXPECT_STREQ(path_category().name(), "authgate.path"); }
 
 TEST(PathCategory, EveryCodeHasADistinctMessage) {
@@ -229,7 +359,7 @@ TEST(PathCategory, EveryCodeHasADistinctMessage) {
                            path_errc::encoded_separator, path_errc::encoded_nul,
                            path_errc::backslash,         path_errc::control_character,
                            path_errc::fragment,          path_errc::above_root,
-                           path_errc::semicolon};
+                           path_errc::semicolon,         path_errc::invalid_utf8};
   std::set<std::string> messages;
   for (path_errc e : all) {
     const std::error_code ec = e;  // via is_error_code_enum + make_error_code

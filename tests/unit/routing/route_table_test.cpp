@@ -232,6 +232,42 @@ TEST(RouteTable, AllConditionsMustHoldForARoute) {
   EXPECT_EQ(table.match("admin.example.com", "GET", "/adminx"), 1);       // path differs
 }
 
+// routing.case_insensitive_paths: an upstream that ignores case serves /api/ADMIN/users as
+// /api/admin/users, so the /api/admin route (listed first) must take it, not /api.
+TEST(RouteTable, MixedCaseAdminPathIsMatchedByTheAdminRouteWhenCaseInsensitive) {
+  const std::vector<cfg::Route> routes{prefix("admin", "/api/admin"), prefix("api", "/api")};
+  const RouteTable exact(routes);
+  EXPECT_EQ(exact.match("h", "GET", "/api/ADMIN/users"), 1) << "byte-exact (the default): the broad route";
+  const RouteTable folded(routes, /*case_insensitive_paths=*/true);
+  EXPECT_EQ(folded.match("h", "GET", "/api/ADMIN/users"), 0);
+  EXPECT_EQ(folded.match("h", "GET", "/API/Admin"), 0);
+  EXPECT_EQ(folded.match("h", "GET", "/api/admin/users"), 0);
+  EXPECT_EQ(folded.match("h", "GET", "/Api/orders"), 1);
+  EXPECT_EQ(folded.match("h", "GET", "/api/ADMINx"), 1) << "still segment-aware";
+  EXPECT_EQ(folded.match("h", "GET", "/apix"), -1);
+}
+
+TEST(RouteTable, CaseInsensitiveExactRegexAndUpperCasePatterns) {
+  const std::vector<cfg::Route> routes{route("exact", cfg::PathMatch::exact, "/Health"),
+                                       route("re", cfg::PathMatch::regex, "/v[0-9]+/items"),
+                                       prefix("upper", "/ADMIN/")};
+  const RouteTable folded(routes, true);
+  EXPECT_EQ(folded.match("h", "GET", "/health"), 0);
+  EXPECT_EQ(folded.match("h", "GET", "/HEALTH"), 0);
+  EXPECT_EQ(folded.match("h", "GET", "/healthz"), -1);
+  EXPECT_EQ(folded.match("h", "GET", "/V2/ITEMS"), 1);
+  EXPECT_EQ(folded.match("h", "GET", "/admin/x"), 2);
+  EXPECT_EQ(folded.match("h", "GET", "/admin"), -1) << "a prefix ending in / matches only below it";
+  const RouteTable exact(routes);
+  EXPECT_EQ(exact.match("h", "GET", "/health"), -1);
+  EXPECT_EQ(exact.match("h", "GET", "/V2/ITEMS"), -1);
+  EXPECT_EQ(exact.match("h", "GET", "/admin/x"), -1);
+  // Only ASCII folds: escapes keep their (upper-case, canonical) hex and non-ASCII bytes are compared as they are.
+  const std::vector<cfg::Route> escaped{route("e", cfg::PathMatch::exact, "/caf%C3%A9")};
+  EXPECT_EQ(RouteTable(escaped, true).match("h", "GET", "/CAF%C3%A9"), 0);
+  EXPECT_EQ(RouteTable(escaped, true).match("h", "GET", "/caf%C3%89"), -1);
+}
+
 TEST(RouteTable, ShippedGatewayYaml) {
   const cfg::GatewayConfig c = cfg::load_file(support::source_dir() + "/config/gateway.yaml");
   ASSERT_EQ(c.routes.size(), 2u);
