@@ -262,6 +262,12 @@ struct RedisConfig {
   Duration command_timeout{1'000};  // one command's reply; the connection is dropped beyond
   Duration reconnect_min{100};      // backoff after a failure, doubling (with jitter) ...
   Duration reconnect_max{5'000};    // ... up to this
+  // Health from replies: a fresh connection is ready only once it answers PING; an idle
+  // connection sends PING after this long without a command ...
+  Duration health_check_interval{1'000};
+  // ... and a command or PING unanswered this long (at most command_timeout) reports Redis
+  // down (authgate_redis_up 0, /readyz degraded, commands fail at once) until a reply arrives.
+  Duration down_after{1'000};
   std::uint64_t max_reply_bytes = 4 * 1024 * 1024;  // a larger reply drops the connection
   std::optional<RedisTls> tls;
 

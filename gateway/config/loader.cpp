@@ -683,7 +683,8 @@ void read_redis(Reader& r, const YAML::Node& n, std::optional<RedisConfig>& out)
   const std::string path = "redis";
   if (!r.expect_map(n, path, {"address", "username", "password_env", "password_file", "db", "key_prefix",
                               "connections", "connect_timeout", "command_timeout", "reconnect_min",
-                              "reconnect_max", "max_reply_bytes", "tls"}))
+                              "reconnect_max", "health_check_interval", "down_after", "max_reply_bytes",
+                              "tls"}))
     return;
   RedisConfig c;
   std::string address;
@@ -711,7 +712,9 @@ void read_redis(Reader& r, const YAML::Node& n, std::optional<RedisConfig>& out)
   for (auto [key, field] : {std::pair{"connect_timeout", &c.connect_timeout},
                             std::pair{"command_timeout", &c.command_timeout},
                             std::pair{"reconnect_min", &c.reconnect_min},
-                            std::pair{"reconnect_max", &c.reconnect_max}})
+                            std::pair{"reconnect_max", &c.reconnect_max},
+                            std::pair{"health_check_interval", &c.health_check_interval},
+                            std::pair{"down_after", &c.down_after}})
     r.duration(n, key, path, *field);
   if (c.reconnect_max < c.reconnect_min)
     r.error(n["reconnect_max"] ? n["reconnect_max"] : n, path + ".reconnect_max", "must not be less than reconnect_min");
