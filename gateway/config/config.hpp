@@ -105,6 +105,11 @@ struct Introspection {
   std::string client_secret;  // resolved from client_secret_env / client_secret_file; never inline
   Duration cache_ttl{300'000};    // active results: until min(exp, cache_ttl)
   Duration negative_ttl{10'000};  // active=false results
+  // Inactive answers live in their own cache of this size, so a flood of random tokens
+  // (each one inactive) cannot evict active entries (0: inactive answers are not cached).
+  std::uint64_t negative_cache_entries = 10'000;
+  // Calls in flight to the endpoint for this issuer; a new token beyond it gets 503 + Retry-After.
+  std::uint64_t max_concurrent_calls = 32;
 };
 
 // TLS towards the IdP (discovery, JWKS, introspection).

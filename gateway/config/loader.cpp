@@ -430,7 +430,7 @@ const char* const kAlgorithms[] = {"RS256", "RS384", "RS512", "PS256", "PS384", 
 
 void read_introspection(Reader& r, const YAML::Node& n, const std::string& path, Issuer& is) {
   if (!r.expect_map(n, path, {"endpoint", "client_id", "client_secret_env", "client_secret_file",
-                              "cache_ttl", "negative_ttl"}))
+                              "cache_ttl", "negative_ttl", "negative_cache_entries", "max_concurrent_calls"}))
     return;
   Introspection in;
   r.string(n, "endpoint", path, in.endpoint);
@@ -448,6 +448,8 @@ void read_introspection(Reader& r, const YAML::Node& n, const std::string& path,
   }
   r.duration(n, "cache_ttl", path, in.cache_ttl);
   r.duration(n, "negative_ttl", path, in.negative_ttl);
+  r.size(n, "negative_cache_entries", path, in.negative_cache_entries);
+  r.size(n, "max_concurrent_calls", path, in.max_concurrent_calls, 1);
   is.introspection = std::move(in);
 }
 
