@@ -45,6 +45,7 @@ class AuthCategory : public std::error_category {
       case auth_errc::refresh_unavailable: return "the session's tokens cannot be refreshed now";
       case auth_errc::session_store_unavailable: return "the session store is unavailable";
       case auth_errc::token_revoked: return "the token has been revoked";
+      case auth_errc::introspection_busy: return "too many introspection calls in flight";
     }
     return "unknown authentication error";
   }
@@ -93,6 +94,7 @@ std::string_view reason(auth_errc e) {
     case auth_errc::refresh_unavailable: return "refresh_unavailable";
     case auth_errc::session_store_unavailable: return "session_store_unavailable";
     case auth_errc::token_revoked: return "revoked";
+    case auth_errc::introspection_busy: return "introspection_busy";
   }
   return "internal";
 }

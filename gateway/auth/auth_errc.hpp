@@ -58,11 +58,14 @@ enum class auth_errc {
   // --- Fleet mode ---
   session_store_unavailable,  // the session store (Redis) cannot be reached (503 + Retry-After)
   token_revoked,              // the token's jti, or its sub before a time, is on the deny-list (401)
+
+  // --- Floods ---
+  introspection_busy,  // introspection.max_concurrent_calls are in flight for the issuer (503 + Retry-After)
 };
 
 // First and last enumerators, for completeness loops in tests.
 inline constexpr auth_errc kAuthErrcFirst = auth_errc::token_missing;
-inline constexpr auth_errc kAuthErrcLast = auth_errc::token_revoked;
+inline constexpr auth_errc kAuthErrcLast = auth_errc::introspection_busy;
 
 const std::error_category& auth_category();
 std::error_code make_error_code(auth_errc e);

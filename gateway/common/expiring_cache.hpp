@@ -66,6 +66,14 @@ class ExpiringCache {
     if (s.order.size() > 2 * s.map.size() + 16) compact_order(s);
   }
 
+  void erase(std::string_view key) {
+    if (!enabled()) return;
+    const std::size_t h = std::hash<std::string_view>{}(key);
+    Shard& s = shard(h);
+    std::lock_guard lock(s.mu);
+    if (auto it = s.map.find(h); it != s.map.end() && it->second.key == key) s.map.erase(it);
+  }
+
   std::size_t size() {
     std::size_t n = 0;
     for (auto& s : shards_) {

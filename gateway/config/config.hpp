@@ -105,6 +105,11 @@ struct Introspection {
   std::string client_secret;  // resolved from client_secret_env / client_secret_file; never inline
   Duration cache_ttl{300'000};    // active results: until min(exp, cache_ttl)
   Duration negative_ttl{10'000};  // active=false results
+  // Inactive answers live in their own cache of this size, so a flood of random tokens
+  // (each one inactive) cannot evict active entries (0: inactive answers are not cached).
+  std::uint64_t negative_cache_entries = 10'000;
+  // Calls in flight to the endpoint for this issuer; a new token beyond it gets 503 + Retry-After.
+  std::uint64_t max_concurrent_calls = 32;
 };
 
 // TLS towards the IdP (discovery, JWKS, introspection).
@@ -270,6 +275,12 @@ struct RedisConfig {
   Duration command_timeout{1'000};  // one command's reply; the connection is dropped beyond
   Duration reconnect_min{100};      // backoff after a failure, doubling (with jitter) ...
   Duration reconnect_max{5'000};    // ... up to this
+  // Health from replies: a fresh connection is ready only once it answers PING; an idle
+  // connection sends PING after this long without a command ...
+  Duration health_check_interval{1'000};
+  // ... and a command or PING unanswered this long (at most command_timeout) reports Redis
+  // down (authgate_redis_up 0, /readyz degraded, commands fail at once) until a reply arrives.
+  Duration down_after{1'000};
   std::uint64_t max_reply_bytes = 4 * 1024 * 1024;  // a larger reply drops the connection
   std::optional<RedisTls> tls;
 

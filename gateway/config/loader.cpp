@@ -430,7 +430,7 @@ const char* const kAlgorithms[] = {"RS256", "RS384", "RS512", "PS256", "PS384", 
 
 void read_introspection(Reader& r, const YAML::Node& n, const std::string& path, Issuer& is) {
   if (!r.expect_map(n, path, {"endpoint", "client_id", "client_secret_env", "client_secret_file",
-                              "cache_ttl", "negative_ttl"}))
+                              "cache_ttl", "negative_ttl", "negative_cache_entries", "max_concurrent_calls"}))
     return;
   Introspection in;
   r.string(n, "endpoint", path, in.endpoint);
@@ -448,6 +448,8 @@ void read_introspection(Reader& r, const YAML::Node& n, const std::string& path,
   }
   r.duration(n, "cache_ttl", path, in.cache_ttl);
   r.duration(n, "negative_ttl", path, in.negative_ttl);
+  r.size(n, "negative_cache_entries", path, in.negative_cache_entries);
+  r.size(n, "max_concurrent_calls", path, in.max_concurrent_calls, 1);
   is.introspection = std::move(in);
 }
 
@@ -683,7 +685,8 @@ void read_redis(Reader& r, const YAML::Node& n, std::optional<RedisConfig>& out)
   const std::string path = "redis";
   if (!r.expect_map(n, path, {"address", "username", "password_env", "password_file", "db", "key_prefix",
                               "connections", "connect_timeout", "command_timeout", "reconnect_min",
-                              "reconnect_max", "max_reply_bytes", "tls"}))
+                              "reconnect_max", "health_check_interval", "down_after", "max_reply_bytes",
+                              "tls"}))
     return;
   RedisConfig c;
   std::string address;
@@ -711,7 +714,9 @@ void read_redis(Reader& r, const YAML::Node& n, std::optional<RedisConfig>& out)
   for (auto [key, field] : {std::pair{"connect_timeout", &c.connect_timeout},
                             std::pair{"command_timeout", &c.command_timeout},
                             std::pair{"reconnect_min", &c.reconnect_min},
-                            std::pair{"reconnect_max", &c.reconnect_max}})
+                            std::pair{"reconnect_max", &c.reconnect_max},
+                            std::pair{"health_check_interval", &c.health_check_interval},
+                            std::pair{"down_after", &c.down_after}})
     r.duration(n, key, path, *field);
   if (c.reconnect_max < c.reconnect_min)
     r.error(n["reconnect_max"] ? n["reconnect_max"] : n, path + ".reconnect_max", "must not be less than reconnect_min");

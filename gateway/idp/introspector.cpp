@@ -33,10 +33,12 @@ Introspector::Introspector(const config::Issuer& issuer, const config::GatewayCo
       remote_(std::move(remote)),
       authorization_(common::basic_credentials(issuer.introspection->client_id,
                                                issuer.introspection->client_secret)),
-      cache_(gateway.limits.introspection_cache_entries),
+      cache_(gateway.limits.introspection_cache_entries, issuer.introspection->negative_cache_entries),
       metrics_(metrics),
       duration_(&metrics.introspection_duration.Add({{"issuer", issuer.name}},
-                                                    metrics::Metrics::latency_buckets())) {}
+                                                    metrics::Metrics::latency_buckets())),
+      rejected_(&metrics.introspection_rejected.Add({{"issuer", issuer.name}})),
+      negative_entries_(&metrics.introspection_negative_entries.Add({{"issuer", issuer.name}})) {}
 
 Introspector::~Introspector() = default;
 
@@ -47,10 +49,38 @@ boost::asio::awaitable<IntrospectionResult> Introspector::introspect(const std::
   }
   metrics_.introspection_cache_miss.Increment();
   const auto work = [this, &token] { return call(token); };
-  co_return co_await flights_.run(token, work);
+  // Admitted under the single flight's lock: callers of a token already in flight share
+  // that call and are never refused; a new token needs a free slot.
+  const auto admit = [this] {
+    if (in_flight_.load() >= cfg_.introspection->max_concurrent_calls) return false;
+    in_flight_.fetch_add(1);
+    return true;
+  };
+  if (auto r = co_await flights_.run_if(token, work, admit)) co_return std::move(*r);
+  rejected_->Increment();
+  note_rejection();
+  IntrospectionResult busy;
+  busy.ec = auth_errc::introspection_busy;
+  co_return busy;
+}
+
+// One log line for the first refusal, then at most one every 10 s with the count.
+void Introspector::note_rejection() {
+  rejected_unlogged_.fetch_add(1);
+  const std::int64_t now = steady_ms();
+  std::int64_t last = last_reject_log_ms_.load();
+  if (last != 0 && now - last < 10'000) return;
+  if (!last_reject_log_ms_.compare_exchange_strong(last, now)) return;
+  spdlog::warn("issuer {}: {} introspection call(s) refused (503): introspection.max_concurrent_calls ({}) in flight",
+               cfg_.name, rejected_unlogged_.exchange(0), cfg_.introspection->max_concurrent_calls);
 }
 
 boost::asio::awaitable<IntrospectionResult> Introspector::call(const std::string& token) {
+  // The slot admit() took, released however this ends (shutdown destroys the frame too).
+  struct Slot {
+    std::atomic<std::uint64_t>& n;
+    ~Slot() { n.fetch_sub(1); }
+  } slot{in_flight_};
   auto endpoint = remote_->introspection_endpoint();
   if (!endpoint) {  // discovery has not answered yet: wait for (or start) a fetch
     co_await remote_->refetch();
@@ -86,8 +116,8 @@ boost::asio::awaitable<IntrospectionResult> Introspector::call(const std::string
   metrics_.introspection_requests.Add({{"issuer", cfg_.name}, {"result", std::string(label)}}).Increment();
   // The answer lives exactly cache_for from its arrival (never rounded to seconds).
   if (result.cache_for.count() > 0) {
-    const std::int64_t now = steady_ms();
-    cache_.insert(token, result, now + result.cache_for.count(), now);
+    cache_.store(token, result, steady_ms());
+    if (result.ec) negative_entries_->Set(static_cast<double>(cache_.negative_size()));
   }
   co_return result;
 }

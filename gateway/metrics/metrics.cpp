@@ -67,6 +67,14 @@ Metrics::Metrics(const std::string& version)
                                       .Name("authgate_introspection_cache_lookups_total")
                                       .Help("Introspection cache lookups by result (hit, miss)")
                                       .Register(registry)),
+      introspection_rejected(BuildCounter()
+                                 .Name("authgate_introspection_rejected_total")
+                                 .Help("Introspection calls refused (503) because max_concurrent_calls were in flight for the issuer")
+                                 .Register(registry)),
+      introspection_negative_entries(BuildGauge()
+                                         .Name("authgate_introspection_negative_cache_entries")
+                                         .Help("Inactive (active=false) introspection answers held in the issuer's negative cache")
+                                         .Register(registry)),
       logins(BuildCounter()
                  .Name("authgate_logins_total")
                  .Help("Browser logins (callback) by result (success, idp_error, bad_state, rejected, bad_response, bad_id_token, idp_unavailable, store_unavailable)")
@@ -97,7 +105,7 @@ Metrics::Metrics(const std::string& version)
                       .Register(registry)),
       redis_up(BuildGauge()
                    .Name("authgate_redis_up")
-                   .Help("1 while at least one Redis connection is ready, else 0 (absent without a redis: block)")
+                   .Help("1 while a Redis connection is ready (it answered PING) and no command has waited redis.down_after for its reply, else 0 (absent without a redis: block)")
                    .Register(registry)),
       requests_rejected(BuildCounter()
                             .Name("authgate_requests_rejected_total")
@@ -108,6 +116,10 @@ Metrics::Metrics(const std::string& version)
                                  .Help("Redis command latency, submit to reply")
                                  .Register(registry)
                                  .Add({}, latency_buckets())),
+      redis_unresponsive(BuildCounter()
+                             .Name("authgate_redis_unresponsive_total")
+                             .Help("Times Redis was reported down because a command or health PING had no reply within redis.down_after")
+                             .Register(registry)),
       revocation_entries(BuildGauge()
                              .Name("authgate_revocation_entries")
                              .Help("Entries on the deny-list this instance holds")

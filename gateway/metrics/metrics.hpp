@@ -58,6 +58,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& introspection_requests; // issuer, result
   prometheus::Family<prometheus::Histogram>& introspection_duration;  // issuer
   prometheus::Family<prometheus::Counter>& introspection_cache_lookups;  // result
+  prometheus::Family<prometheus::Counter>& introspection_rejected;  // issuer: over max_concurrent_calls
+  prometheus::Family<prometheus::Gauge>& introspection_negative_entries;  // issuer: inactive answers cached
   prometheus::Family<prometheus::Counter>& logins;                 // result
   prometheus::Family<prometheus::Counter>& refresh_grants;         // result
   prometheus::Family<prometheus::Histogram>& token_endpoint_duration;
@@ -68,6 +70,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& redis_up;                 // no labels; a child only with a redis: block
   prometheus::Family<prometheus::Counter>& requests_rejected;      // reason (RejectReason)
   prometheus::Histogram& redis_command_duration;
+  prometheus::Family<prometheus::Counter>& redis_unresponsive;     // no labels; a child only with a redis: block
   prometheus::Gauge& revocation_entries;
   prometheus::Counter& logouts;
   prometheus::Gauge& sessions_active;

@@ -76,6 +76,8 @@ AuthReply auth_reply(std::error_code ec, std::string_view required_scopes) {
     r = {503, base, "jwks_unavailable", {}};  // the gateway's fault, not the client's
   } else if (ec == auth_errc::introspection_failed) {
     r = {503, base, "introspection_unavailable", {}};
+  } else if (ec == auth_errc::introspection_busy) {
+    r = {503, base, "introspection_busy", {}};  // Retry-After: every local 503 has one
   } else if (ec == auth_errc::session_missing || ec == auth_errc::session_ended) {
     r = {401, "", "no_session", {}};  // a browser navigation gets a 302 to the login instead
   } else if (ec == auth_errc::csrf_rejected) {

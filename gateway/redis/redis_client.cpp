@@ -59,6 +59,8 @@ struct Request {
   Clock::time_point started;
   Clock::time_point deadline;
   bool done = false;
+  bool health_check = false;  // the client's own PING: no caller, not in the command metrics
+  bool flagged = false;       // has waited redis.down_after: counted in an unresponsive period
 };
 using RequestPtr = std::shared_ptr<Request>;
 
@@ -80,6 +82,7 @@ struct RedisClient::Impl {
   void complete(const RequestPtr& r, RedisResult result) {
     if (r->done) return;
     r->done = true;
+    if (r->health_check) return;
     metrics.redis_commands.Add({{"result", result_label(result.ec)}}).Increment();
     metrics.redis_command_duration.Observe(std::chrono::duration<double>(Clock::now() - r->started).count());
     asio::post(r->executor, [h = std::move(r->handler), res = std::move(result)]() mutable { std::move(h)(std::move(res)); });
@@ -99,12 +102,34 @@ struct RedisClient::Impl {
     // assignment recurses forever (docs/ARCHITECTURE.md, pitfalls).
     const auto now = Clock::now();
     auto r = std::make_shared<Request>(Request{std::move(wire), std::move(ex), std::move(h), now,
-                                               now + cfg.command_timeout, false});
+                                               now + cfg.command_timeout, false, false, false});
     asio::post(io, [this, r] { dispatch(r); });
   }
 
   void dispatch(const RequestPtr& r);
   void set_ready(bool ready);
+  void update_gauge() { up_gauge->Set(ready_count.load() > 0 && !unresponsive_flag.load() ? 1 : 0); }
+
+  // A command (or PING) has waited down_after: Redis is reported down, and commands
+  // fail at once, until any reply arrives (io thread).
+  void mark_unresponsive() {
+    if (unresponsive) return;
+    unresponsive = true;
+    unresponsive_flag.store(true);
+    unresponsive_counter->Increment();
+    spdlog::warn("redis {}: no reply within {} ms (redis.down_after); reporting Redis down until it answers",
+                 address, down_after().count());
+    update_gauge();
+  }
+  // A reply arrived (or a fresh connection answered PING): Redis answers again.
+  void mark_answered() {
+    if (!unresponsive) return;
+    unresponsive = false;
+    unresponsive_flag.store(false);
+    spdlog::info("redis {}: answering again", address);
+    update_gauge();
+  }
+  std::chrono::milliseconds down_after() const { return std::min(cfg.down_after, cfg.command_timeout); }
 
   const config::RedisConfig cfg;
   metrics::Metrics& metrics;
@@ -117,6 +142,9 @@ struct RedisClient::Impl {
   std::atomic<int> ready_count{0};
   std::atomic<bool> ever_ready{false};
   prometheus::Gauge* up_gauge = &metrics.redis_up.Add({});
+  prometheus::Counter* unresponsive_counter = &metrics.redis_unresponsive.Add({});
+  bool unresponsive = false;  // io thread
+  std::atomic<bool> unresponsive_flag{false};  // its copy for up() and the gauge
   bool stopping = false;  // io thread only
   std::mutex closing_mu;
   bool closed = false;  // under closing_mu
@@ -138,6 +166,7 @@ struct RedisClient::Impl::Connection {
   bool writing = false;
   bool ready = false;
   std::uint64_t generation = 0;
+  Clock::time_point last_sent{};  // the last command (or PING) written: idle time for health checks
   asio::steady_timer backoff;
   asio::steady_timer watchdog;
 
@@ -181,6 +210,9 @@ struct RedisClient::Impl::Connection {
 
   void send(const RequestPtr& r) {
     in_flight.push_back(r);
+    last_sent = Clock::now();
+    // An idle watchdog sleeps until the next health check: wake it for this command's deadlines.
+    if (in_flight.size() == 1) watchdog.cancel();
     out += r->wire;
     if (!writing) {
       writing = true;
@@ -204,13 +236,32 @@ struct RedisClient::Impl::Connection {
   }
 
   // Times out the oldest command; commands are answered in order, so the oldest
-  // has the earliest deadline.
+  // has the earliest deadline. Also the health check: a command waiting down_after
+  // reports Redis down, and an idle connection sends PING every health_check_interval.
   asio::awaitable<void> watch(std::uint64_t gen) {
+    const auto down_after = owner.down_after();
     while (gen == generation) {
-      watchdog.expires_at(in_flight.empty() ? Clock::now() + owner.cfg.command_timeout : in_flight.front()->deadline);
+      Clock::time_point wake;
+      if (in_flight.empty()) {
+        wake = last_sent + owner.cfg.health_check_interval;
+      } else {
+        const Request& oldest = *in_flight.front();
+        wake = oldest.flagged ? oldest.deadline : std::min(oldest.deadline, oldest.started + down_after);
+      }
+      watchdog.expires_at(wake);
       co_await watchdog.async_wait(asio::as_tuple(asio::use_awaitable));
       if (gen != generation) co_return;
-      if (!in_flight.empty() && in_flight.front()->deadline <= Clock::now()) {
+      const auto now = Clock::now();
+      if (in_flight.empty()) {
+        if (now >= last_sent + owner.cfg.health_check_interval) send_ping();
+        continue;
+      }
+      Request& oldest = *in_flight.front();
+      if (!oldest.flagged && now >= oldest.started + down_after) {
+        oldest.flagged = true;
+        owner.mark_unresponsive();
+      }
+      if (oldest.deadline <= now) {
         spdlog::warn("redis {}: no reply within {} ms; reconnecting", owner.address,
                      owner.cfg.command_timeout.count());
         fail(redis_errc::timeout);
@@ -219,7 +270,14 @@ struct RedisClient::Impl::Connection {
     }
   }
 
-  // One handshake round trip (AUTH, SELECT) before the connection is ready.
+  void send_ping() {
+    static const std::string ping = encode_command({"PING"});
+    const auto now = Clock::now();
+    send(std::make_shared<Request>(Request{ping, owner.io.get_executor(), Handler{}, now,
+                                           now + owner.cfg.command_timeout, false, true, false}));
+  }
+
+  // One handshake round trip (AUTH, SELECT, PING) before the connection is ready.
   asio::awaitable<std::error_code> handshake_command(const std::vector<std::string>& args, std::string& why) {
     const std::string wire = encode_command(args);
     if (auto ec = co_await write_all(wire)) {
@@ -317,6 +375,10 @@ struct RedisClient::Impl::Connection {
       const std::vector<std::string> select{"SELECT", std::to_string(cfg.db)};
       result = co_await handshake_command(select, why);
     }
+    if (!result) {  // health from replies: a frozen server accepts the connect but never answers
+      const std::vector<std::string> ping{"PING"};
+      result = co_await handshake_command(ping, why);
+    }
     if (timed_out && result != redis_errc::timeout) {  // the deadline closed the socket under AUTH/SELECT
       why = result ? "connect timed out (" + why + ")" : "connect timed out";
       result = redis_errc::timeout;
@@ -350,6 +412,7 @@ struct RedisClient::Impl::Connection {
         }
         RequestPtr r = std::move(in_flight.front());
         in_flight.pop_front();
+        owner.mark_answered();
         if (v.is_error()) owner.complete(r, RedisResult{make_error_code(redis_errc::server_error), std::move(v)});
         else owner.complete(r, RedisResult{{}, std::move(v)});
         v = RedisValue{};
@@ -372,7 +435,9 @@ struct RedisClient::Impl::Connection {
       if (!ec) {
         delay = owner.cfg.reconnect_min;
         ready = true;
+        last_sent = Clock::now();
         owner.set_ready(true);
+        owner.mark_answered();  // it answered PING just now
         if (!was_up || index == 0) spdlog::info("redis {}: connection {} ready", owner.address, index);
         was_up = true;
         const std::uint64_t gen = generation;
@@ -399,6 +464,10 @@ void RedisClient::Impl::dispatch(const RequestPtr& r) {
     complete(r, RedisResult{make_error_code(redis_errc::shutting_down), {}});
     return;
   }
+  if (unresponsive) {  // queueing behind a server that does not answer would only wait command_timeout
+    complete(r, RedisResult{make_error_code(redis_errc::unavailable), {}});
+    return;
+  }
   const std::size_t n = connections.size();
   for (std::size_t i = 0; i < n; ++i) {
     auto& c = *connections[(next + i) % n];
@@ -414,7 +483,7 @@ void RedisClient::Impl::dispatch(const RequestPtr& r) {
 void RedisClient::Impl::set_ready(bool ready) {
   const int now = ready_count.fetch_add(ready ? 1 : -1) + (ready ? 1 : -1);
   if (now > 0) ever_ready.store(true);
-  up_gauge->Set(now > 0 ? 1 : 0);
+  update_gauge();
 }
 
 RedisClient::RedisClient(const config::RedisConfig& cfg, metrics::Metrics& metrics)
@@ -460,7 +529,7 @@ asio::awaitable<RedisResult> RedisClient::exec(const std::vector<std::string>& a
       asio::use_awaitable);
 }
 
-bool RedisClient::up() const { return impl_->ready_count.load() > 0; }
+bool RedisClient::up() const { return impl_->ready_count.load() > 0 && !impl_->unresponsive_flag.load(); }
 bool RedisClient::was_up() const { return impl_->ever_ready.load(); }
 
 }  // namespace authgate::redis

@@ -22,6 +22,11 @@
 // - A broken connection fails its in-flight commands (connection_lost) and is
 //   re-established with exponential backoff from reconnect_min to reconnect_max
 //   (with jitter), AUTH and SELECT included.
+// - Health comes from replies: a connection is ready only once it has answered
+//   PING (after AUTH/SELECT); an idle one sends PING every health_check_interval;
+//   a command or PING unanswered for down_after (at most command_timeout) makes
+//   up() false and exec() answer unavailable at once, until any reply arrives.
+//   (A frozen Redis still completes TCP connects in the kernel's backlog.)
 // - The caller resumes on its own executor. GCC 12: `args` must be a named
 //   object that outlives the co_await (see docs/ARCHITECTURE.md).
 #pragma once
@@ -62,7 +67,7 @@ class RedisClient {
 
   boost::asio::awaitable<RedisResult> exec(const std::vector<std::string>& args);
 
-  bool up() const;                 // at least one connection is ready
+  bool up() const;                 // a connection is ready and no command has waited down_after
   bool was_up() const;             // up() has been true at least once since start
   std::string key(std::string_view suffix) const { return prefix_ + std::string(suffix); }
   const std::string& address() const { return address_; }  // host:port or unix:/path, for logs

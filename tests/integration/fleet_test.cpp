@@ -546,6 +546,79 @@ TEST_F(Fleet, AFrozenRedisTimesOutAt503AndTheInstancesRecoverWhenItThaws) {
   EXPECT_EQ(status, 200) << "the dropped connection is re-made and the session is intact";
 }
 
+// ---- Redis frozen: health comes from replies, not from connects ------------------------
+
+// A stopped (SIGSTOP) or hung Redis still completes TCP connects in the kernel. The client
+// must not call that "up": a fresh connection is ready only once it answers PING, idle
+// connections are PINGed every health_check_interval, and a command unanswered for down_after
+// reports Redis down until a reply arrives.
+TEST_F(Fleet, AFrozenRedisThatStillAcceptsConnectsIsReportedDownNotUp) {
+  FleetSetup setup;
+  setup.instances = 1;
+  setup.redis_extra = "  health_check_interval: 200ms\n  down_after: 300ms\n";
+  ASSERT_NO_FATAL_FAILURE(start(setup));
+  const std::string cookie = login();
+  ASSERT_FALSE(cookie.empty());
+  GatewayProcess& gw = *gw_[0];
+  ASSERT_EQ(gw.wait_for_metric("authgate_redis_up", {}, 1), 1);
+
+  const pid_t pid = redis_->pid();
+  struct Thaw {  // SIGCONT whatever happens below
+    pid_t pid;
+    bool done = false;
+    void operator()() {
+      if (!done) ::kill(pid, SIGCONT);
+      done = true;
+    }
+    ~Thaw() { (*this)(); }
+  } thaw{pid};
+  ASSERT_EQ(::kill(pid, SIGSTOP), 0);  // connects still complete (the kernel's backlog); nothing answers
+
+  // Down within down_after of the first unanswered PING or deny-list read (each within 300ms).
+  const auto t0 = Clock::now();
+  double up = 1;
+  while (Clock::now() - t0 < 10s && (up = metric_or_zero(gw, "authgate_redis_up")) != 0)
+    std::this_thread::sleep_for(20ms);
+  ASSERT_EQ(up, 0) << "still up " << seconds_since(t0) << " s after SIGSTOP";
+  EXPECT_LT(seconds_since(t0), 5.0);
+
+  // And it stays down while Redis is frozen, although reconnects keep completing their TCP
+  // connect (reconnect_min 50ms): sampled for longer than command_timeout + connect_timeout.
+  std::string flaps;
+  const auto t1 = Clock::now();
+  while (Clock::now() - t1 < 2500ms) {
+    if (metric_or_zero(gw, "authgate_redis_up") != 0) flaps += "redis_up 1 at " + std::to_string(seconds_since(t1)) + " s\n";
+    auto ready = gw.admin_get("/readyz");
+    if (!ready || ready->status != 200 || ready->body.find("\"degraded\"") == std::string::npos ||
+        ready->body.find("redis:" + redis_->address()) == std::string::npos)
+      flaps += "readyz " + describe(ready) + "\n";
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(flaps, "") << "a frozen Redis must never be reported up or ready";
+
+  // Session requests fail at once rather than queueing behind the frozen server.
+  auto r = call(0, "/app/page", cookie);
+  EXPECT_EQ(status_of(r), 503) << describe(r);
+  if (r) EXPECT_TRUE(r->header("Retry-After")) << describe(r);
+  EXPECT_GE(metric_or_zero(gw, "authgate_redis_commands_total", {{"result", "unavailable"}}), 1);
+  EXPECT_GE(metric_or_zero(gw, "authgate_redis_unresponsive_total"), 1);
+  const std::string log = gw.stdout_text() + gw.stderr_text();
+  EXPECT_NE(log.find("no reply within 300 ms (redis.down_after); reporting Redis down"), std::string::npos) << log;
+
+  thaw();
+  EXPECT_EQ(gw.wait_for_metric("authgate_redis_up", {}, 1, 10s), 1) << "recovers once Redis answers again";
+  auto ready = gw.admin_get("/readyz");
+  EXPECT_EQ(status_of(ready), 200);
+  if (ready) EXPECT_EQ(ready->body, "{\"status\":\"ready\"}\n");
+  int status = 0;
+  const auto deadline = Clock::now() + 10s;
+  while (Clock::now() < deadline && (status = status_of(call(0, "/app/page", cookie))) != 200)
+    std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(status, 200) << "the session is intact";
+  const std::string after = gw.stdout_text() + gw.stderr_text();
+  EXPECT_NE(after.find("answering again"), std::string::npos) << after;
+}
+
 // ---- Redis over TLS and over a unix socket -------------------------------------------------
 
 TEST_F(Fleet, SessionsWorkWithRedisOverTls) {

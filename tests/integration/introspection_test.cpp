@@ -107,6 +107,12 @@ class FakeIntrospection {
   void script(const std::string& token, std::string json) { script(token, Answer{200, std::move(json)}); }
 
   int calls() const { return calls_.load(); }
+  // While held, every call waits (at most 30 s) before it is answered: a slow IdP whose
+  // concurrency the test can read. max_in_flight(): the most calls waiting at once.
+  void hold() { held_ = true; }
+  void release() { held_ = false; }
+  int in_flight() const { return in_flight_.load(); }
+  int max_in_flight() const { return max_in_flight_.load(); }
   int calls_for(const std::string& token) const {
     std::lock_guard lock(mu_);
     auto it = per_token_.find(token);
@@ -183,6 +189,12 @@ class FakeIntrospection {
       return;
     }
     if (a.delay.count() > 0) c.sleep(a.delay);
+    const int now_in_flight = ++in_flight_;
+    for (int seen = max_in_flight_.load(); seen < now_in_flight && !max_in_flight_.compare_exchange_weak(seen, now_in_flight);) {
+    }
+    const auto held_until = Clock::now() + 30s;
+    while (held_ && !c.stopping() && Clock::now() < held_until) c.sleep(10ms);
+    --in_flight_;
     if (c.stopping()) return;
     c.respond(a.status, a.body, {{"Cache-Control", "no-store"}}, "application/json");
   }
@@ -194,6 +206,9 @@ class FakeIntrospection {
   std::map<std::string, int> per_token_;
   std::vector<std::string> problems_;
   std::atomic<int> calls_{0};
+  std::atomic<bool> held_{false};
+  std::atomic<int> in_flight_{0};
+  std::atomic<int> max_in_flight_{0};
   support::UpstreamServer server_;  // last: its threads use the members above
 };
 
@@ -205,6 +220,7 @@ struct Options {
   std::string endpoint;                           // "" -> the fake's /introspect
   std::string cache_ttl = "5m";
   std::string negative_ttl = "1s";
+  std::string extra;  // more lines of the introspection: block ("      key: value\n")
   std::vector<std::pair<std::string, std::string>> timeouts{{"idp_request", "500ms"}};
 };
 
@@ -235,7 +251,7 @@ class Introspection : public ::testing::Test {
                        "      client_id: gw\n"
                        "      client_secret_env: INTRO_SECRET\n"
                        "      cache_ttl: " + o.cache_ttl + "\n"
-                       "      negative_ttl: " + o.negative_ttl + "\n";
+                       "      negative_ttl: " + o.negative_ttl + "\n" + o.extra;
     cfg.env.push_back({"INTRO_SECRET", kSecret});
     gw_ = std::make_unique<GatewayProcess>(cfg);
     ASSERT_TRUE(gw_->start());
@@ -592,6 +608,66 @@ TEST_F(Introspection, EachRequestCountsAtMostOneTokenCacheLookup) {
   ASSERT_EQ(status_of(call(t)), 200);
   const double lookups = metric_or_zero(*gw_, "authgate_token_cache_lookups_total");
   EXPECT_LE(lookups, 2) << "2 requests, " << lookups << " token-cache lookups counted";
+}
+
+}  // namespace
+}  // namespace it
+
+namespace it {
+namespace {
+
+// A flood of new random opaque tokens: each one would cost an introspection call, so an
+// attacker could hold any number of calls open at a slow IdP. With max_concurrent_calls 2,
+// at most 2 calls are in flight; every other new token gets 503 + Retry-After at once.
+TEST_F(Introspection, AFloodOfRandomTokensAtASlowIdpIsCappedAtMaxConcurrentCalls) {
+  Options o;
+  o.timeouts = {{"idp_request", "20s"}};
+  o.extra = "      max_concurrent_calls: 2\n";
+  ASSERT_NO_FATAL_FAILURE(start(o));
+  idp_.hold();
+  constexpr int kTokens = 8;
+  std::vector<std::optional<Response>> replies(kTokens);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kTokens; ++i)
+    threads.emplace_back([&, i] { replies[i] = call("random-opaque-token-" + std::to_string(i) + "-x7Qm"); });
+  // The refused ones come back while the two admitted calls are still held at the IdP.
+  const double refused = gw_->wait_for_metric("authgate_introspection_rejected_total", {{"issuer", "idp"}},
+                                              kTokens - 2, 20s);
+  EXPECT_EQ(refused, kTokens - 2) << "in flight at the IdP: " << idp_.in_flight() << ", calls " << idp_.calls();
+  EXPECT_EQ(idp_.in_flight(), 2);
+  idp_.release();
+  for (auto& t : threads) t.join();
+
+  int busy = 0, inactive = 0;
+  for (const auto& r : replies) {
+    if (status_of(r) == 503) {
+      ++busy;
+      EXPECT_TRUE(IsLocalError(r, 503, "introspection_busy"));
+      EXPECT_EQ(r->header("Retry-After"), "5") << describe(r);
+      EXPECT_EQ(r->header("WWW-Authenticate"), "Bearer realm=\"authgate\"") << describe(r);
+    } else {
+      ++inactive;
+      EXPECT_EQ(status_of(r), 401) << describe(r);
+    }
+  }
+  EXPECT_EQ(busy, kTokens - 2);
+  EXPECT_EQ(inactive, 2);
+  EXPECT_EQ(idp_.calls(), 2) << "the refused tokens never reached the IdP";
+  EXPECT_LE(idp_.max_in_flight(), 2);
+  EXPECT_EQ(gw_->wait_for_metric("authgate_introspection_rejected_total", {{"issuer", "idp"}}, kTokens - 2), kTokens - 2);
+  EXPECT_EQ(gw_->wait_for_metric("authgate_auth_decisions_total", {{"reason", "introspection_busy"}}, kTokens - 2),
+            kTokens - 2);
+  EXPECT_FALSE(up_->saw_target_containing("/api/orders"));
+  const std::string log = gw_->stdout_text() + gw_->stderr_text();
+  EXPECT_NE(log.find("introspection call(s) refused (503): introspection.max_concurrent_calls (2) in flight"),
+            std::string::npos) << log;
+
+  // The slots are free again: a new token is introspected (not refused), and the
+  // inactive answers are in the negative cache.
+  idp_.script("good", active());
+  EXPECT_EQ(status_of(call("good")), 200);
+  EXPECT_EQ(idp_.calls(), 3);
+  EXPECT_GE(metric_or_zero(*gw_, "authgate_introspection_negative_cache_entries", {{"issuer", "idp"}}), 1);
 }
 
 }  // namespace

@@ -91,7 +91,8 @@ std::string every_duration(F v) {
                  "refresh_lock_lease", "refresh_lock_wait"})
     y += std::string("  ") + k + ": " + v(std::string("sessions.") + k) + "\n";
   y += "redis:\n";
-  for (auto k : {"connect_timeout", "command_timeout", "reconnect_min", "reconnect_max"})
+  for (auto k : {"connect_timeout", "command_timeout", "reconnect_min", "reconnect_max", "health_check_interval",
+                 "down_after"})
     y += std::string("  ") + k + ": " + v(std::string("redis.") + k) + "\n";
   y += "revocation:\n"
        "  store: redis\n"
@@ -148,6 +149,8 @@ TEST(DurationResolution, MillisecondKeysKeepTheirMilliseconds) {
   EXPECT_EQ(c->sessions->refresh_lock_lease, 1500ms);
   EXPECT_EQ(c->revocation->sync_interval, 1500ms);
   EXPECT_EQ(c->redis->command_timeout, 1500ms);
+  EXPECT_EQ(c->redis->health_check_interval, 1500ms);
+  EXPECT_EQ(c->redis->down_after, 1500ms);
   EXPECT_EQ(c->timeouts.header_read, 1500ms);
   EXPECT_EQ(c->timeouts.idp_request, 1500ms);
   EXPECT_EQ(in.leeway, 2s);
@@ -250,7 +253,7 @@ TEST(DurationResolution, EveryKeyIsCovered) {
     seen.push_back(key);
     return std::string("1m");
   });
-  EXPECT_EQ(seen.size(), 13u + 6u + 2u + 2u + 6u + 4u + 2u) << "a duration key was added: cover it here";
+  EXPECT_EQ(seen.size(), 13u + 6u + 2u + 2u + 6u + 6u + 2u) << "a duration key was added: cover it here";
   for (const auto& [key, why] : kWholeSecondKeys) {
     std::string generic = key;
     if (auto p = generic.find("[0]"); p != std::string::npos) generic.replace(p, 3, "[]");

@@ -74,7 +74,7 @@ std::string with_sessions(std::string_view rest) {
 
 constexpr std::string_view kRedisKeys =
     "address, username, password_env, password_file, db, key_prefix, connections, connect_timeout, "
-    "command_timeout, reconnect_min, reconnect_max, max_reply_bytes, tls";
+    "command_timeout, reconnect_min, reconnect_max, health_check_interval, down_after, max_reply_bytes, tls";
 
 }  // namespace
 
@@ -104,6 +104,8 @@ TEST(FleetConfig, RedisDefaults) {
   EXPECT_EQ(r.command_timeout, 1s);
   EXPECT_EQ(r.reconnect_min, 100ms);
   EXPECT_EQ(r.reconnect_max, 5s);
+  EXPECT_EQ(r.health_check_interval, 1s);
+  EXPECT_EQ(r.down_after, 1s);
   EXPECT_EQ(r.max_reply_bytes, 4u * 1024 * 1024);
   EXPECT_FALSE(r.tls.has_value());
 }
@@ -145,6 +147,8 @@ TEST(FleetConfig, RedisEveryKey) {
       "  command_timeout: 250ms\n"
       "  reconnect_min: 50ms\n"
       "  reconnect_max: 10s\n"
+      "  health_check_interval: 750ms\n"
+      "  down_after: 200ms\n"
       "  max_reply_bytes: 1MiB\n"
       "  tls: {ca_file: /etc/ssl/redis-ca.pem, server_name: redis.example, verify: false}\n");
   ASSERT_TRUE(c && c->redis);
@@ -161,6 +165,8 @@ TEST(FleetConfig, RedisEveryKey) {
   EXPECT_EQ(r.command_timeout, 250ms);
   EXPECT_EQ(r.reconnect_min, 50ms);
   EXPECT_EQ(r.reconnect_max, 10s);
+  EXPECT_EQ(r.health_check_interval, 750ms);
+  EXPECT_EQ(r.down_after, 200ms);
   EXPECT_EQ(r.max_reply_bytes, 1024u * 1024);
   ASSERT_TRUE(r.tls.has_value());
   EXPECT_EQ(r.tls->ca_file, "/etc/ssl/redis-ca.pem");

@@ -1044,9 +1044,39 @@ TEST(ConfigRemoteIssuers, DefaultsAndIntrospection) {
   EXPECT_EQ(is.introspection->client_secret, "s3cret");
   EXPECT_EQ(is.introspection->cache_ttl, std::chrono::minutes(5));
   EXPECT_EQ(is.introspection->negative_ttl, std::chrono::seconds(2));
+  EXPECT_EQ(is.introspection->negative_cache_entries, 10000u);
+  EXPECT_EQ(is.introspection->max_concurrent_calls, 32u);
   EXPECT_EQ(is.validation, cfg::Validation::jwt);
   EXPECT_EQ(loaded.limits.token_cache_entries, 100000u);
   EXPECT_EQ(loaded.timeouts.idp_request, std::chrono::seconds(5));
+}
+
+TEST(ConfigRemoteIssuers, IntrospectionFloodLimits) {
+  ::setenv("AUTHGATE_TEST_OP_SECRET", "s3cret", 1);
+  const auto loaded = cfg::load_string(with_orders(
+      "issuers:\n"
+      "  - name: op\n"
+      "    issuer: http://127.0.0.1:9000\n"
+      "    audiences: [a]\n"
+      "    introspection:\n"
+      "      client_id: gw\n"
+      "      client_secret_env: AUTHGATE_TEST_OP_SECRET\n"
+      "      negative_cache_entries: 0\n"
+      "      max_concurrent_calls: 4\n"), "t.yaml");
+  ASSERT_EQ(loaded.issuers.size(), 1u);
+  ASSERT_TRUE(loaded.issuers[0].introspection);
+  EXPECT_EQ(loaded.issuers[0].introspection->negative_cache_entries, 0u);
+  EXPECT_EQ(loaded.issuers[0].introspection->max_concurrent_calls, 4u);
+  EXPECT_THAT(load_errors(with_orders(
+                  "issuers:\n"                                         // 4
+                  "  - name: op\n"                                     // 5
+                  "    issuer: http://127.0.0.1:9000\n"                // 6
+                  "    audiences: [a]\n"                               // 7
+                  "    introspection:\n"                               // 8
+                  "      client_id: gw\n"                              // 9
+                  "      client_secret_env: AUTHGATE_TEST_OP_SECRET\n"  // 10
+                  "      max_concurrent_calls: 0\n")),                 // 11  value col 29
+              ElementsAre("t.yaml:11:29: issuers[0].introspection.max_concurrent_calls: must be at least 1"));
 }
 
 TEST(ConfigSessions, LoadsWithDefaultsAndMarksTheLoginIssuer) {
