@@ -198,6 +198,21 @@ struct IdentityConfig {
   std::vector<std::string> strip_headers{"X-Remote-User", "X-Forwarded-User"};
 };
 
+// Request headers that backends interpret, and what a trusted proxy may add.
+struct HeadersConfig {
+  // Removed on every route (auth: none too), in any case and with "_" for "-":
+  // headers that make common frameworks serve another target or method than
+  // the one routed and authorised (IIS/Symfony/Laminas URL rewrites, method
+  // overrides of Express, Spring, Rails, ASP.NET, ...).
+  std::vector<std::string> strip_rewrite_headers{"X-Original-URL", "X-Rewrite-URL", "X-HTTP-Method-Override",
+                                                 "X-HTTP-Method", "X-Method-Override"};
+  // From a peer in listen.trusted_proxies, the X-Forwarded-* names (or
+  // Forwarded) kept besides X-Forwarded-For, -Proto and -Host; every other
+  // X-Forwarded-* (e.g. a client's X-Forwarded-Email relayed by the load
+  // balancer) is removed. Name here only headers your proxy always sets.
+  std::vector<std::string> trusted_forwarded_headers;
+};
+
 // Browser sessions (backend-for-frontend): authgate runs the authorization
 // code flow with PKCE, keeps the tokens server-side behind an opaque cookie
 // and refreshes them.
@@ -299,6 +314,7 @@ struct GatewayConfig {
   std::vector<Upstream> upstreams;
   std::vector<Route> routes;
   IdentityConfig identity;
+  HeadersConfig headers;
   std::optional<Sessions> sessions;
   std::optional<RedisConfig> redis;
   std::optional<Revocation> revocation;
