@@ -41,6 +41,7 @@ void usage(std::ostream& os) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  authgate::app::install_app_logger();  // stderr, every message escaped (before anything logs)
   if (argc >= 2 && std::string_view(argv[1]) == "token") {
     if (argc < 3 || std::string_view(argv[2]) != "inspect") {
       std::cerr << "authgate: unknown token subcommand (expected \"token inspect\")\n";

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "admin/admin_server.hpp"
+#include "common/log_escape.hpp"
 #include "app/status_snapshot.hpp"
 #include "config/loader.hpp"
 #include "metrics/metrics.hpp"
@@ -32,6 +33,47 @@ using tcp = asio::ip::tcp;
 
 void apply_log_level(const std::string& level) {
   spdlog::set_level(spdlog::level::from_str(level));
+}
+
+namespace {
+
+// Passes every message, escaped, to the sink it wraps. This is the one place
+// the application log's text is made safe: every spdlog call goes through it,
+// whatever it formats (escaping at each call site would miss the next one).
+// The pattern's own parts (time, level) are the logger's; only the message is
+// escaped.
+class EscapingSink final : public spdlog::sinks::sink {
+ public:
+  explicit EscapingSink(std::shared_ptr<spdlog::sinks::sink> inner) : inner_(std::move(inner)) {}
+
+  void log(const spdlog::details::log_msg& msg) override {
+    const std::string_view payload(msg.payload.data(), msg.payload.size());
+    if (!common::needs_log_escaping(payload)) {
+      inner_->log(msg);
+      return;
+    }
+    const std::string escaped = common::log_escaped(payload);
+    spdlog::details::log_msg copy = msg;
+    copy.payload = spdlog::string_view_t(escaped.data(), escaped.size());
+    inner_->log(copy);
+  }
+  void flush() override { inner_->flush(); }
+  void set_pattern(const std::string& pattern) override { inner_->set_pattern(pattern); }
+  void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override {
+    inner_->set_formatter(std::move(formatter));
+  }
+
+ private:
+  std::shared_ptr<spdlog::sinks::sink> inner_;
+};
+
+}  // namespace
+
+void install_app_logger() {
+  auto sink = std::make_shared<EscapingSink>(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  auto logger = std::make_shared<spdlog::logger>("", std::move(sink));
+  logger->set_level(spdlog::default_logger()->level());
+  spdlog::set_default_logger(std::move(logger));
 }
 
 void write_bound_addresses(const std::string& path, const std::string& proxy, const std::string& admin) {

@@ -49,4 +49,12 @@ void write_bound_addresses(const std::string& path, const std::string& proxy, co
 // Applies a level name ("info", ...) to the default logger.
 void apply_log_level(const std::string& level);
 
+// Makes the default (application) logger write to stderr, as the README says,
+// never to stdout where the access log goes by default; and escapes every
+// message with common::log_escaped() on its way to the sink, so that no value
+// from a client or an IdP (a callback's error_description, a path, a header,
+// a kid) can forge a log line or reach the terminal as a control sequence.
+// Call first thing in main().
+void install_app_logger();
+
 }  // namespace authgate::app

@@ -211,6 +211,21 @@ struct RoutingConfig {
   bool case_insensitive_paths = false;
 };
 
+// Request headers that backends interpret, and what a trusted proxy may add.
+struct HeadersConfig {
+  // Removed on every route (auth: none too), in any case and with "_" for "-":
+  // headers that make common frameworks serve another target or method than
+  // the one routed and authorised (IIS/Symfony/Laminas URL rewrites, method
+  // overrides of Express, Spring, Rails, ASP.NET, ...).
+  std::vector<std::string> strip_rewrite_headers{"X-Original-URL", "X-Rewrite-URL", "X-HTTP-Method-Override",
+                                                 "X-HTTP-Method", "X-Method-Override"};
+  // From a peer in listen.trusted_proxies, the X-Forwarded-* names (or
+  // Forwarded) kept besides X-Forwarded-For, -Proto and -Host; every other
+  // X-Forwarded-* (e.g. a client's X-Forwarded-Email relayed by the load
+  // balancer) is removed. Name here only headers your proxy always sets.
+  std::vector<std::string> trusted_forwarded_headers;
+};
+
 // Browser sessions (backend-for-frontend): authgate runs the authorization
 // code flow with PKCE, keeps the tokens server-side behind an opaque cookie
 // and refreshes them.
@@ -319,6 +334,7 @@ struct GatewayConfig {
   std::vector<Route> routes;
   IdentityConfig identity;
   RoutingConfig routing;
+  HeadersConfig headers;
   std::optional<Sessions> sessions;
   std::optional<RedisConfig> redis;
   std::optional<Revocation> revocation;

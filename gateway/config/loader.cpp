@@ -2,6 +2,7 @@
 // every error with its position and key path, then validates cross-references.
 #include "config/loader.hpp"
 
+#include "common/ascii.hpp"
 #include "common/url.hpp"
 
 #include <arpa/inet.h>
@@ -780,6 +781,39 @@ void read_requirement(Reader& r, const YAML::Node& n, const std::string& path, R
   }
 }
 
+// headers: the rewrite/method-override names stripped on every route, and the
+// X-Forwarded-* names a trusted proxy may pass besides the chain.
+void read_headers(Reader& r, const YAML::Node& n, HeadersConfig& out) {
+  if (!r.expect_map(n, "headers", {"strip_rewrite_headers", "trusted_forwarded_headers"})) return;
+  r.string_list(n, "strip_rewrite_headers", "headers", out.strip_rewrite_headers);
+  r.string_list(n, "trusted_forwarded_headers", "headers", out.trusted_forwarded_headers);
+  // Items are checked by position; string_list skipped the empty ones, which are errors already.
+  auto each = [&](const char* key, auto&& check) {
+    const auto list = n[key];
+    if (!list || !list.IsSequence()) return;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      if (!list[i].IsScalar() || list[i].Scalar().empty()) continue;
+      const std::string name = list[i].Scalar();
+      const std::string path = std::string("headers.") + key + "[" + std::to_string(i) + "]";
+      if (!std::all_of(name.begin(), name.end(), is_token_char)) r.error(list[i], path, "not a header name");
+      else if (const char* why = check(name)) r.error(list[i], path, why);
+    }
+  };
+  each("strip_rewrite_headers", [](const std::string& name) -> const char* {
+    for (const char* framing : {"Host", "Content-Length", "Transfer-Encoding"})
+      if (common::header_name_equals(name, framing))
+        return "Host and the framing headers cannot be stripped (the upstream needs them)";
+    return nullptr;
+  });
+  each("trusted_forwarded_headers", [](const std::string& name) -> const char* {
+    if (name.find('_') != std::string::npos)
+      return "spellings with \"_\" are always removed (write the name with \"-\")";
+    if (!common::iequals(name, "Forwarded") && !common::header_name_starts_with(name, "X-Forwarded-"))
+      return "must be an X-Forwarded-* name or Forwarded (other headers pass through unchanged)";
+    return nullptr;
+  });
+}
+
 void read_forward(Reader& r, const YAML::Node& n, const std::string& path, Forward& out) {
   if (!r.expect_map(n, path, {"headers", "authorization"})) return;
   r.boolean(n, "authorization", path, out.authorization);
@@ -985,7 +1019,7 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name,
     }
     r.expect_map(root, "",
                  {"listen", "admin", "workers", "limits", "timeouts", "issuers", "upstreams", "routes", "routing",
-                  "identity", "sessions", "redis", "revocation", "log"});
+                  "identity", "headers", "sessions", "redis", "revocation", "log"});
     if (auto n = root["listen"]) read_listen(r, n, cfg.listen);
     if (auto n = root["admin"]; n && r.expect_map(n, "admin", {"address"}))
       r.endpoint(n, "address", "admin", cfg.admin.address);
@@ -1070,6 +1104,7 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name,
       r.string_list(n, "strip_prefixes", "identity", cfg.identity.strip_prefixes);
       r.string_list(n, "strip_headers", "identity", cfg.identity.strip_headers);
     }
+    if (auto n = root["headers"]) read_headers(r, n, cfg.headers);
     if (auto n = root["log"]; n && r.expect_map(n, "log", {"level", "access"})) {
       r.string(n, "level", "log", cfg.log.level);
       static const std::set<std::string> levels{"trace", "debug",    "info", "warn",

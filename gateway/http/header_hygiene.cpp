@@ -46,7 +46,36 @@ bool is_hop_by_hop(const Fields::value_type& f, bool keep_upgrade) {
   }
 }
 
-// Names listed in Connection: removed too, except framing and Host.
+// End-to-end headers that authgate reads, sets or vouches for: a Connection
+// header naming one of them does not remove it. Otherwise a client could
+// drop, by naming it in Connection, the X-Forwarded-* chain of a trusted proxy
+// (and have authgate start a new one with the wrong client and scheme), or
+// the Authorization header a route forwards (the CVE-2022-31813 class: Apache
+// httpd dropped its own X-Forwarded-* that way). The headers authgate sets
+// itself (X-Forwarded-*, X-Real-IP, X-Request-Id, identity headers, the
+// session's Authorization) are set after every removal, so a Connection token
+// cannot touch them either; protecting their names here keeps that true
+// whatever the order.
+bool connection_cannot_remove(const Fields::value_type& f, bool keep_upgrade) {
+  switch (f.name()) {
+    case bhttp::field::content_length:
+    case bhttp::field::transfer_encoding:
+    case bhttp::field::host:
+    case bhttp::field::authorization:
+    case bhttp::field::cookie:
+    case bhttp::field::forwarded:
+      return true;
+    case bhttp::field::upgrade:
+      return keep_upgrade;
+    default:
+      break;
+  }
+  const std::string_view name = f.name_string();
+  return common::header_name_starts_with(name, "X-Forwarded-") ||
+         common::header_name_equals(name, "X-Real-IP") || common::header_name_equals(name, "X-Request-Id");
+}
+
+// Names listed in Connection: removed too, except what connection_cannot_remove() protects.
 struct ConnectionListed {
   ConnectionListed(const Fields& fields, bool keep_upgrade) : keep_upgrade(keep_upgrade) {
     for (auto it = fields.find(bhttp::field::connection);
@@ -54,11 +83,7 @@ struct ConnectionListed {
       common::for_each_list_item(std::string_view(it->value()), [&](std::string_view v) { names.push_back(v); });
   }
   bool contains(const Fields::value_type& f) const {
-    if (names.empty()) return false;
-    const auto n = f.name();
-    if (n == bhttp::field::content_length || n == bhttp::field::transfer_encoding ||
-        n == bhttp::field::host || (keep_upgrade && n == bhttp::field::upgrade))
-      return false;
+    if (names.empty() || connection_cannot_remove(f, keep_upgrade)) return false;
     for (auto v : names)
       if (common::header_name_equals(v, f.name_string())) return true;
     return false;
@@ -78,6 +103,21 @@ bool is_identity_header(std::string_view name, const config::IdentityConfig& ide
 const config::IdentityConfig& default_identity() {
   static const config::IdentityConfig d;
   return d;
+}
+
+const config::HeadersConfig& default_headers() {
+  static const config::HeadersConfig d;
+  return d;
+}
+
+bool is_listed(std::string_view name, const std::vector<std::string>& list) {
+  return std::any_of(list.begin(), list.end(), [&](const std::string& h) { return common::header_name_equals(name, h); });
+}
+
+// The forwarding facts authgate keeps from a trusted proxy and appends to.
+bool is_forwarding_chain(std::string_view name) {
+  return common::iequals(name, "X-Forwarded-For") || common::iequals(name, "X-Forwarded-Proto") ||
+         common::iequals(name, "X-Forwarded-Host");
 }
 
 }  // namespace
@@ -124,10 +164,20 @@ void remove_identity_headers(Fields& fields, const config::IdentityConfig& ident
   });
 }
 
+bool is_rewrite_header(std::string_view name, const config::HeadersConfig& headers) {
+  return is_listed(name, headers.strip_rewrite_headers);
+}
+
 void prepare_upstream_request(Fields& fields, const ForwardContext& ctx) {
   // One pass decides every removal: hop-by-hop, Connection-listed, identity
-  // headers, and X-Forwarded-* spelled with "_" (a backend folding "_" into
-  // "-" must not be fed a forged chain, whatever the peer's trust).
+  // headers, target/method overrides, X-Real-IP, and forwarding headers:
+  // from an untrusted peer every X-Forwarded-* and Forwarded; from a trusted
+  // proxy all but the chain (-For, -Proto, -Host) and the allow-list; "_"
+  // spellings whatever the peer's trust (a backend folding "_" into "-" must
+  // not be fed a forged chain). Then authgate sets its own headers, after
+  // every removal, so no Connection token can remove them.
+  const auto& identity = ctx.identity ? *ctx.identity : default_identity();
+  const auto& headers = ctx.headers ? *ctx.headers : default_headers();
   std::string xff;
   bool has_proto = false;
   bool has_host = false;
@@ -136,13 +186,14 @@ void prepare_upstream_request(Fields& fields, const ForwardContext& ctx) {
     std::vector<Fields::const_iterator> doomed;
     for (auto it = fields.begin(); it != fields.end(); ++it) {
       const auto name = std::string_view(it->name_string());
-      bool drop = is_hop_by_hop(*it, ctx.upgrade) || listed.contains(*it);
+      bool drop = is_hop_by_hop(*it, ctx.upgrade) || listed.contains(*it) || is_rewrite_header(name, headers) ||
+                  common::header_name_equals(name, "X-Real-IP");
       if (!drop && (it->name() == bhttp::field::unknown || it->name() == bhttp::field::forwarded)) {
-        // Forwarding facts are only taken from trusted proxies; "_" spellings never.
         const bool forwarding =
             it->name() == bhttp::field::forwarded || common::header_name_starts_with(name, "x-forwarded-");
-        drop = is_identity_header(name, ctx.identity ? *ctx.identity : default_identity()) ||
-               (forwarding && (!ctx.peer_trusted || name.find('_') != std::string_view::npos));
+        drop = is_identity_header(name, identity) ||
+               (forwarding && (!ctx.peer_trusted || name.find('_') != std::string_view::npos ||
+                               !(is_forwarding_chain(name) || is_listed(name, headers.trusted_forwarded_headers))));
       }
       if (drop) {
         doomed.push_back(it);
@@ -160,6 +211,7 @@ void prepare_upstream_request(Fields& fields, const ForwardContext& ctx) {
   if (!xff.empty()) xff += ", ";
   xff += ctx.client_ip;
   fields.set("X-Forwarded-For", xff);
+  fields.set("X-Real-IP", ctx.client_ip);
   if (!ctx.peer_trusted || !has_proto) fields.set("X-Forwarded-Proto", ctx.scheme);
   if (!ctx.peer_trusted || !has_host) {
     auto host = fields.find(bhttp::field::host);

@@ -3,7 +3,7 @@
 //
 // Usage (per request, after the header is parsed and the route is chosen):
 //   if (auto why = framing_error(req)) reply 400;
-//   ForwardContext fwd{client_ip, peer_trusted, "https", request_id, false};
+//   ForwardContext fwd{client_ip, peer_trusted, "https", request_id, false, &cfg.identity, &cfg.headers};
 //   prepare_upstream_request(req, fwd);   // in place, before it is written upstream
 //   prepare_client_response(res, request_id);
 #pragma once
@@ -25,6 +25,7 @@ struct ForwardContext {
   std::string_view request_id;  // final id (kept or generated)
   bool upgrade = false;         // WebSocket upgrade: keep Connection: upgrade + Upgrade
   const config::IdentityConfig* identity = nullptr;  // null: the defaults
+  const config::HeadersConfig* headers = nullptr;    // null: the defaults
 };
 
 // Why a request's framing is unsafe to forward, or nullptr when it is fine:
@@ -33,7 +34,10 @@ struct ForwardContext {
 const char* framing_error(const Fields& request_fields);
 
 // Removes Connection and every header it names, Keep-Alive, TE, Trailer,
-// Proxy-*, and Upgrade (unless `keep_upgrade`).
+// Proxy-*, and Upgrade (unless `keep_upgrade`). A Connection header never
+// removes Host, the framing headers, Authorization, Cookie, X-Forwarded-*,
+// Forwarded, X-Real-IP or X-Request-Id: end-to-end headers authgate reads,
+// sets or vouches for (CVE-2022-31813 class).
 void remove_hop_by_hop(Fields& fields, bool keep_upgrade);
 
 // Removes client-supplied identity headers: names starting with one of
@@ -42,8 +46,14 @@ void remove_hop_by_hop(Fields& fields, bool keep_upgrade);
 // spelled with "_" for "-" (any case).
 void remove_identity_headers(Fields& fields, const config::IdentityConfig& identity = {});
 
-// The whole request-side transform: hop-by-hop, identity headers,
-// X-Forwarded-For/-Proto/-Host, X-Request-Id.
+// True for a name in `headers.strip_rewrite_headers` (any case, "_" for "-"):
+// X-Original-URL, X-HTTP-Method-Override, ... by default.
+bool is_rewrite_header(std::string_view name, const config::HeadersConfig& headers);
+
+// The whole request-side transform: hop-by-hop, identity headers, target and
+// method overrides, X-Forwarded-For/-Proto/-Host (from a trusted proxy: its
+// chain plus headers.trusted_forwarded_headers; every other X-Forwarded-* and
+// Forwarded go), X-Real-IP (the peer), X-Request-Id.
 void prepare_upstream_request(Fields& fields, const ForwardContext& ctx);
 
 // The response-side transform: hop-by-hop (keeps Upgrade on a 101) and X-Request-Id.

@@ -1,5 +1,7 @@
 #include "proxy/access_log.hpp"
 
+#include "common/log_escape.hpp"
+
 #include <prometheus/counter.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
@@ -13,26 +15,7 @@
 
 namespace authgate::proxy {
 
-void append_json_escaped(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xF];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-}
+void append_json_escaped(std::string& out, std::string_view s) { common::append_json_escaped(out, s); }
 
 namespace {
 

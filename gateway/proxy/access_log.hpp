@@ -1,5 +1,6 @@
 // One JSON line per request. Never carries a token or cookie value: only the
-// fields below, all of which the gateway itself derives.
+// fields below, all of which the gateway itself derives. Every line is valid
+// UTF-8 JSON whatever bytes the request carried (append_json_escaped).
 #pragma once
 
 #include <chrono>
@@ -48,7 +49,10 @@ std::shared_ptr<spdlog::logger> make_access_logger(const std::string& target,
                                                    std::chrono::seconds report_interval =
                                                        std::chrono::seconds(10));
 
-// JSON string escaping (quotes, backslash, control bytes as \u00XX).
+// JSON string escaping (common::append_json_escaped): quotes, backslash,
+// control characters as \u00XX, and every byte that is not well-formed UTF-8
+// as U+FFFD, so each access-log line is valid UTF-8 JSON whatever the request
+// carried (a raw path with bytes 0x80-0xFF, an overlong form, a surrogate).
 void append_json_escaped(std::string& out, std::string_view s);
 
 }  // namespace authgate::proxy

@@ -393,7 +393,7 @@ class ClientSession {
     upstream_req.target(target.target());
     http::ForwardContext fwd{client_ip_, rt.is_trusted_proxy(peer_),
                              stream_.is_tls() ? "https" : "http", rs.request_id, upgrade,
-                             &rt.cfg.identity};
+                             &rt.cfg.identity, &rt.cfg.headers};
     http::prepare_upstream_request(upstream_req.base(), fwd);
     rt.authenticator.forward_identity(upstream_req.base(), route_cfg, decision, rt.identity_headers);
     if (!up_cfg.host_header.empty()) upstream_req.set(bhttp::field::host, up_cfg.host_header);

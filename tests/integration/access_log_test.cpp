@@ -1,4 +1,6 @@
 // Access log: one JSON line per request with the documented fields.
+#include <boost/json/parse.hpp>
+
 #include <fstream>
 #include <sstream>
 
@@ -106,6 +108,60 @@ TEST(AccessLog, CanGoToStdout) {
   ASSERT_EQ(status_of(http_get(gw.port(), "/api/x", {{"X-Request-Id", "to-stdout"}})), 200);
   EXPECT_TRUE(eventually([&] { return entry_for(lines_of(gw.stdout_text()), "to-stdout").has_value(); }, 3s))
       << gw.stdout_text();
+}
+
+// Raw bytes 0x80-0xFF pass the HTTP parser in a request target; a path with
+// an overlong form, a surrogate, a byte above U+10FFFF or a stray byte used to
+// land in the access log as is, and a strict JSON-lines reader (one that
+// checks UTF-8, as boost::json::parse does) dropped or choked on the line.
+TEST(AccessLog, HostileBytesInTheRequestStillGiveValidUtf8JsonLines) {
+  UpstreamServer up(handlers::fixed(200, "ok"));
+  GatewayProcess gw(one_route(up));
+  ASSERT_TRUE(gw.start());
+  const std::string hostile = "caf\xC3\xA9/\xC0\xAE\xC0\xAF/\xED\xA0\x80/\xF4\x90\x80\x80/\xFF\xFE/\xE2\x82/"
+                              "\xC2\x85\xE2\x80\xA8/";  // (DEL and C0 bytes: the HTTP parser refuses them)
+  struct Case {
+    std::string id;
+    std::string raw;  // the whole request
+  };
+  auto req = [](const std::string& target, const std::string& id, const std::string& more = {}) {
+    return "GET " + target + " HTTP/1.1\r\nHost: test.local\r\nX-Request-Id: " + id +
+           "\r\nUser-Agent: \xFF\xC0\xAE\r\nX-Hostile: \xED\xA0\x80\r\n" + more + "\r\n";
+  };
+  const std::vector<Case> cases{
+      {"utf8-routed", req("/api/" + hostile, "utf8-routed")},             // routed (or refused as a path)
+      {"utf8-no-route", req("/elsewhere/" + hostile, "utf8-no-route")},   // 404
+      {"utf8-bad-path", req("/api/%2F/" + hostile, "utf8-bad-path")},     // 400: the raw target is logged
+      {"utf8-framing", req("/api/" + hostile, "utf8-framing", "Host: other.local\r\n")},  // 400 before routing
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.id);
+    auto r = http_request(gw.port(), c.raw);
+    ASSERT_TRUE(r);
+    EXPECT_GE(r->status, 200);
+  }
+
+  std::vector<std::string> lines;
+  EXPECT_TRUE(eventually([&] {
+    lines = lines_of(slurp(gw.access_log_path()));
+    return lines.size() >= cases.size();
+  }, 5s)) << "access log has " << lines.size() << " lines";
+  EXPECT_EQ(lines.size(), cases.size());
+  for (const auto& l : lines) {
+    boost::system::error_code ec;
+    const auto v = boost::json::parse(l, ec);  // strict: invalid UTF-8 is an error
+    EXPECT_FALSE(ec) << ec.message() << ": " << l;
+    EXPECT_TRUE(!ec && v.is_object()) << l;
+  }
+  for (const auto& c : cases) {
+    auto e = entry_for(lines, c.id);
+    ASSERT_TRUE(e) << c.id << " has no valid access-log line:\n" << slurp(gw.access_log_path());
+    const std::string path = str_field(*e, "path");
+    // Valid UTF-8 is kept, each invalid byte is U+FFFD, controls are escapes.
+    EXPECT_NE(path.find("caf\xC3\xA9/"), std::string::npos) << path;
+    EXPECT_NE(path.find("\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD/"), std::string::npos) << path;
+    EXPECT_NE(path.find("\xC2\x85\xE2\x80\xA8/"), std::string::npos) << path;  // escaped, decoded back by the parser
+  }
 }
 
 TEST(AccessLog, OffWritesNothing) {

@@ -1,7 +1,9 @@
 // Forwarding: routing, the canonical path, header hygiene, X-Forwarded-*,
 // X-Request-Id, local 404/400 replies and Expect: 100-continue.
+#include <fstream>
 #include <regex>
 
+#include "auth/test_signer.hpp"
 #include "common.hpp"
 
 namespace it {
@@ -165,6 +167,62 @@ TEST_F(Forwarding, ForwardedHeadersAreSetWithoutClientValues) {
   EXPECT_EQ(seen->headers.get("X-Forwarded-Host"), "shop.example") << seen->raw;
 }
 
+// Target and method overrides: IIS/Symfony/Laminas serve X-Original-URL and
+// X-Rewrite-URL instead of the routed path; Express (method-override), Spring,
+// Rails and ASP.NET run X-HTTP-Method-Override & co instead of the authorised
+// method. None of them may reach the app (auth: none routes included).
+TEST_F(Forwarding, RewriteAndMethodOverrideHeadersDoNotReachTheApp) {
+  auto r = get("/api/public", {{"X-Original-URL", "/admin/users"},
+                               {"X-Rewrite-URL", "/admin/users"},
+                               {"X-HTTP-Method-Override", "DELETE"},
+                               {"X-HTTP-Method", "DELETE"},
+                               {"X-Method-Override", "PUT"},
+                               {"x_original_url", "/admin/users"},
+                               {"X_HTTP_METHOD_OVERRIDE", "DELETE"},
+                               {"X-Keep-Me", "1"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << describe(r);
+  auto seen = up_.last_request();
+  ASSERT_TRUE(seen);
+  EXPECT_FALSE(seen->headers.any_name([](std::string_view n) {
+    return n == "x-original-url" || n == "x_original_url" || n == "x-rewrite-url" ||
+           n == "x-http-method-override" || n == "x_http_method_override" || n == "x-http-method" ||
+           n == "x-method-override";
+  })) << seen->raw;
+  EXPECT_EQ(seen->headers.get("X-Keep-Me"), "1");
+}
+
+TEST_F(Forwarding, ClientSuppliedXRealIpIsReplacedByThePeerAddress) {
+  auto r = get("/api/ip", {{"X-Real-IP", "10.0.0.1"}, {"X_Real_IP", "10.0.0.1"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << describe(r);
+  auto seen = up_.last_request();
+  ASSERT_TRUE(seen);
+  EXPECT_EQ(seen->headers.all("X-Real-IP"), std::vector<std::string>{"127.0.0.1"}) << seen->raw;
+  EXPECT_FALSE(seen->headers.has("X_Real_IP")) << seen->raw;
+}
+
+// From a peer that is not a trusted proxy, every X-Forwarded-* authgate does
+// not set, and Forwarded (RFC 7239), are removed: a client cannot hand the
+// app a prefix, port, scheme or e-mail of its choosing.
+TEST_F(Forwarding, UntrustedPeersOtherForwardedHeadersAndForwardedAreRemoved) {
+  auto r = get("/api/fwd", {{"X-Forwarded-Email", "admin@example.com"},
+                            {"X-Forwarded-Prefix", "/admin"},
+                            {"X-Forwarded-Port", "443"},
+                            {"X-Forwarded-Ssl", "on"},
+                            {"X-Forwarded-Groups", "admins"},
+                            {"Forwarded", "for=127.0.0.1;proto=https;host=admin.internal"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << describe(r);
+  auto seen = up_.last_request();
+  ASSERT_TRUE(seen);
+  EXPECT_FALSE(seen->headers.any_name([](std::string_view n) {
+    return n == "forwarded" || (n.starts_with("x-forwarded-") && n != "x-forwarded-for" &&
+                                n != "x-forwarded-proto" && n != "x-forwarded-host");
+  })) << seen->raw;
+  EXPECT_EQ(seen->headers.get("X-Forwarded-For"), "127.0.0.1") << seen->raw;
+}
+
 TEST_F(Forwarding, WellFormedRequestIdIsKept) {
   std::string id128(128, 'a');
   for (std::string id : {std::string("req_1.2:3-abc"), std::string("A"), id128}) {
@@ -276,6 +334,95 @@ TEST(ForwardingTrusted, ForwardedForIsAppendedForTrustedPeer) {
   for (const auto& v : seen->headers.all("X-Forwarded-For"))
     joined += (joined.empty() ? "" : ", ") + v;
   EXPECT_EQ(joined, "203.0.113.9, 127.0.0.1") << seen->raw;
+}
+
+// The load balancer (a trusted proxy) appends to the chain but relays the
+// client's own X-Forwarded-Email untouched: only the chain and the
+// allow-listed names it sets itself may pass.
+TEST(ForwardingTrusted, AClientsXForwardedEmailRelayedByTheLoadBalancerDoesNotReachTheApp) {
+  UpstreamServer up(echo());
+  auto cfg = one_route(up);
+  cfg.trusted_proxies = {"127.0.0.0/8"};
+  cfg.extra_yaml = "headers:\n  trusted_forwarded_headers: [X-Forwarded-Port]\n";
+  GatewayProcess gw(cfg);
+  ASSERT_TRUE(gw.start());
+  auto r = support::http_get(gw.port(), "/api/t",
+                             {{"X-Forwarded-For", "203.0.113.9"},
+                              {"X-Forwarded-Proto", "https"},
+                              {"X-Forwarded-Host", "public.example"},
+                              {"X-Forwarded-Port", "443"},
+                              {"X-Forwarded-Email", "admin@example.com"},
+                              {"X-Forwarded-Prefix", "/admin"},
+                              {"Forwarded", "for=10.0.0.1"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << describe(r);
+  auto seen = up.last_request();
+  ASSERT_TRUE(seen);
+  EXPECT_FALSE(seen->headers.has("X-Forwarded-Email")) << seen->raw;
+  EXPECT_FALSE(seen->headers.has("X-Forwarded-Prefix")) << seen->raw;
+  EXPECT_FALSE(seen->headers.has("Forwarded")) << seen->raw;
+  EXPECT_EQ(seen->headers.get("X-Forwarded-Port"), "443") << seen->raw;
+  EXPECT_EQ(seen->headers.get("X-Forwarded-For"), "203.0.113.9, 127.0.0.1") << seen->raw;
+  EXPECT_EQ(seen->headers.get("X-Forwarded-Proto"), "https") << seen->raw;
+  EXPECT_EQ(seen->headers.get("X-Forwarded-Host"), "public.example") << seen->raw;
+  EXPECT_EQ(seen->headers.get("X-Real-IP"), "127.0.0.1") << seen->raw;
+}
+
+// CVE-2022-31813 class, end to end: the client names the forwarding headers
+// (and the headers authgate sets or forwards) in Connection, hoping the
+// hop-by-hop removal drops the trusted proxy's chain, and with it the real
+// client address and scheme, or the token a route forwards.
+TEST(ForwardingTrusted, ConnectionNamingXForwardedForDoesNotDropTheTrustedChain) {
+  namespace ts = authgate::auth::test;
+  UpstreamServer up(echo());
+  GatewayConfig cfg;
+  cfg.upstreams.push_back({"app", up.url()});
+  cfg.routes.push_back(RouteSpec{"api", "app", "/api"}
+                           .with("auth", "bearer")
+                           .with("forward", "{headers: {X-User-Id: sub}, authorization: true}"));
+  cfg.routes.push_back(RouteSpec{"open", "app", "/open"});
+  cfg.trusted_proxies = {"127.0.0.0/8"};
+  const std::string jwks = "/tmp/authgate-fwd-jwks-" + std::to_string(::getpid()) + ".json";
+  std::ofstream(jwks) << ts::jwks_of({ts::rsa2048().public_jwk()});
+  cfg.issuers_yaml = "issuers:\n  - name: main\n    issuer: https://idp.test\n    audiences: [orders-api]\n"
+                     "    jwks_file: " + jwks + "\n";
+  GatewayProcess gw(cfg);
+  const bool started = static_cast<bool>(gw.start());
+  std::remove(jwks.c_str());
+  ASSERT_TRUE(started);
+  const std::string token = ts::mint(
+      ts::rsa2048(), "RS256", R"({"alg":"RS256","typ":"at+jwt","kid":"rsa-1"})",
+      R"({"iss":"https://idp.test","sub":"alice","aud":"orders-api","exp":)" + std::to_string(now_s() + 300) +
+          R"(,"iat":)" + std::to_string(now_s() - 5) + "}");
+  const std::vector<Header> chain{
+      {"Connection", "keep-alive, X-Forwarded-For, X-Forwarded-Proto, X-Forwarded-Host"},
+      {"Connection", "X-Real-IP, X-Request-Id, Authorization, X-User-Id, X-Drop-Me"},
+      {"X-Forwarded-For", "203.0.113.9"},
+      {"X-Forwarded-Proto", "https"},
+      {"X-Forwarded-Host", "public.example"},
+      {"X-Request-Id", "cve-31813"},
+      {"X-Drop-Me", "1"}};
+  for (const char* path : {"/open/x", "/api/x"}) {
+    SCOPED_TRACE(path);
+    auto headers = chain;
+    if (std::string_view(path) == "/api/x") headers.push_back({"Authorization", "Bearer " + token});
+    auto r = support::http_get(gw.port(), path, headers);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << describe(r);
+    auto seen = up.last_request();
+    ASSERT_TRUE(seen);
+    EXPECT_EQ(seen->headers.all("X-Forwarded-For"), std::vector<std::string>{"203.0.113.9, 127.0.0.1"})
+        << seen->raw;
+    EXPECT_EQ(seen->headers.get("X-Forwarded-Proto"), "https") << seen->raw;
+    EXPECT_EQ(seen->headers.get("X-Forwarded-Host"), "public.example") << seen->raw;
+    EXPECT_EQ(seen->headers.get("X-Real-IP"), "127.0.0.1") << seen->raw;
+    EXPECT_EQ(seen->headers.get("X-Request-Id"), "cve-31813") << seen->raw;
+    EXPECT_FALSE(seen->headers.has("X-Drop-Me")) << "other listed names still go:\n" << seen->raw;
+    if (std::string_view(path) == "/api/x") {
+      EXPECT_EQ(seen->headers.get("Authorization"), "Bearer " + token) << seen->raw;
+      EXPECT_EQ(seen->headers.get("X-User-Id"), "alice") << seen->raw;
+    }
+  }
 }
 
 TEST(ForwardingRoutes, FirstMatchWinsAndMethodsFilter) {

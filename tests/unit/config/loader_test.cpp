@@ -195,6 +195,8 @@ TEST(ShippedConfig, GatewayYamlRepeatsTheCompiledInDefaults) {
   EXPECT_EQ(c->workers, cfg::GatewayConfig{}.workers);
   EXPECT_EQ(c->log.level, cfg::LogConfig{}.level);
   EXPECT_EQ(c->log.access, cfg::LogConfig{}.access);
+  EXPECT_EQ(c->headers.strip_rewrite_headers, cfg::HeadersConfig{}.strip_rewrite_headers);
+  EXPECT_EQ(c->headers.trusted_forwarded_headers, cfg::HeadersConfig{}.trusted_forwarded_headers);
   // And the spelled-out values are the documented ones.
   EXPECT_EQ(c->limits.max_header_bytes, 16u * 1024);
   EXPECT_EQ(c->limits.max_body_bytes, 10u * 1024 * 1024);
@@ -415,7 +417,42 @@ TEST(ConfigErrors, UnknownTopLevelKey) {
                           "listn:\n"                       // 3  key at col 1
                           "  address: 127.0.0.1:8081\n"),  // 4
               ElementsAre("t.yaml:3:1: listn: unknown key (expected one of: listen, admin, "
-                          "workers, limits, timeouts, issuers, upstreams, routes, routing, identity, sessions, redis, revocation, log)"));
+                          "workers, limits, timeouts, issuers, upstreams, routes, routing, identity, headers, sessions, redis, revocation, log)"));
+}
+
+TEST(ConfigLoad, HeadersDefaultsAndOverrides) {
+  auto d = load_ok("{}\n");
+  ASSERT_TRUE(d);
+  EXPECT_THAT(d->headers.strip_rewrite_headers,
+              ElementsAre("X-Original-URL", "X-Rewrite-URL", "X-HTTP-Method-Override", "X-HTTP-Method",
+                          "X-Method-Override"));
+  EXPECT_TRUE(d->headers.trusted_forwarded_headers.empty());
+  auto c = load_ok("headers:\n"
+                   "  strip_rewrite_headers: [X-Original-URL, X-My-Override]\n"
+                   "  trusted_forwarded_headers: [X-Forwarded-Port, x-forwarded-prefix, Forwarded]\n");
+  ASSERT_TRUE(c);
+  EXPECT_THAT(c->headers.strip_rewrite_headers, ElementsAre("X-Original-URL", "X-My-Override"));
+  EXPECT_THAT(c->headers.trusted_forwarded_headers,
+              ElementsAre("X-Forwarded-Port", "x-forwarded-prefix", "Forwarded"));
+  auto off = load_ok("headers: {strip_rewrite_headers: []}\n");
+  ASSERT_TRUE(off);
+  EXPECT_TRUE(off->headers.strip_rewrite_headers.empty());
+}
+
+TEST(ConfigErrors, HeadersListsNameTheBadItem) {
+  EXPECT_THAT(load_errors("headers:\n"                                          // 1
+                          "  strip_rewrite_headers: [X-Original-URL, \"a b\", host]\n"  // 2
+                          "  trusted_forwarded_headers: [X-Forwarded-Port, X-Email, X_Forwarded_Prefix]\n"  // 3
+                          "  strip_everything: true\n"),                         // 4
+              ElementsAre("t.yaml:4:3: headers.strip_everything: unknown key (expected one of: "
+                          "strip_rewrite_headers, trusted_forwarded_headers)",
+                          "t.yaml:2:43: headers.strip_rewrite_headers[1]: not a header name",
+                          "t.yaml:2:50: headers.strip_rewrite_headers[2]: Host and the framing headers "
+                          "cannot be stripped (the upstream needs them)",
+                          "t.yaml:3:49: headers.trusted_forwarded_headers[1]: must be an X-Forwarded-* name "
+                          "or Forwarded (other headers pass through unchanged)",
+                          "t.yaml:3:58: headers.trusted_forwarded_headers[2]: spellings with \"_\" are always "
+                          "removed (write the name with \"-\")"));
 }
 
 TEST(ConfigErrors, UnknownNestedKey) {
@@ -1250,7 +1287,7 @@ TEST(ConfigErrors, SeveralErrorsAreReportedTogether) {
                           "  level: loud\n"             // 13 value col 10
                           "bogus: 1\n"),                // 14 key col 1
               ElementsAre("t.yaml:14:1: bogus: unknown key (expected one of: listen, admin, "
-                          "workers, limits, timeouts, issuers, upstreams, routes, routing, identity, sessions, redis, revocation, log)",
+                          "workers, limits, timeouts, issuers, upstreams, routes, routing, identity, headers, sessions, redis, revocation, log)",
                           "t.yaml:2:12: listen.address: must be host:port, not \"8080\"",
                           "t.yaml:3:10: workers: must be a whole number from 0 (one per core) to 256",
                           "t.yaml:5:10: timeouts.drain: invalid duration \"forever\" (write e.g. "

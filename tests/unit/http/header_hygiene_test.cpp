@@ -285,6 +285,7 @@ TEST(PrepareUpstreamRequest, UntrustedPeerGetsFreshForwardingHeaders) {
   prepare_upstream_request(f, ctx("203.0.113.7", false, "http", "rid-1"));
   EXPECT_THAT(dump(f), UnorderedElementsAre(Pair("host", "api.example.com"), Pair("accept", "*/*"),
                                             Pair("x-forwarded-for", "203.0.113.7"),
+                                            Pair("x-real-ip", "203.0.113.7"),
                                             Pair("x-forwarded-proto", "http"),
                                             Pair("x-forwarded-host", "api.example.com"),
                                             Pair("x-request-id", "rid-1")));
@@ -294,6 +295,7 @@ TEST(PrepareUpstreamRequest, UntrustedPeerWithoutHostGetsNoForwardedHost) {
   auto f = make({{"X-Forwarded-Host", "evil.example"}, {"X-Forwarded-For", "a, b"}});
   prepare_upstream_request(f, ctx("203.0.113.7", false, "https"));
   EXPECT_THAT(dump(f), UnorderedElementsAre(Pair("x-forwarded-for", "203.0.113.7"),
+                                            Pair("x-real-ip", "203.0.113.7"),
                                             Pair("x-forwarded-proto", "https"),
                                             Pair("x-request-id", "rid-1")));
 }
@@ -339,6 +341,7 @@ TEST(PrepareUpstreamRequest, UnderscoreForwardedHeadersAreDroppedWhateverTheTrus
     EXPECT_THAT(dump(f), UnorderedElementsAre(
                              Pair("host", "h"),
                              Pair("x-forwarded-for", trusted ? "1.1.1.1, 10.0.0.2" : "10.0.0.2"),
+                             Pair("x-real-ip", "10.0.0.2"),
                              Pair("x-forwarded-proto", "http"), Pair("x-forwarded-host", "h"),
                              Pair("x-request-id", "rid-1")));
   }
@@ -355,20 +358,170 @@ TEST(PrepareUpstreamRequest, UntrustedPeerCannotSupplyOtherForwardedHeaders) {
                  {"x-forwarded-server", "internal"}});
   prepare_upstream_request(f, ctx("203.0.113.7", false));
   EXPECT_THAT(dump(f), UnorderedElementsAre(Pair("host", "h"), Pair("x-forwarded-for", "203.0.113.7"),
+                                            Pair("x-real-ip", "203.0.113.7"),
                                             Pair("x-forwarded-proto", "http"),
                                             Pair("x-forwarded-host", "h"),
                                             Pair("x-request-id", "rid-1")));
 }
 
-TEST(PrepareUpstreamRequest, TrustedPeerKeepsOtherForwardedHeaders) {
+// A load balancer relays the client's own X-Forwarded-Email (or -User, -Groups,
+// -Prefix...) untouched: from a trusted proxy only the chain it appends to and
+// the names the operator says it sets may pass.
+TEST(PrepareUpstreamRequest, TrustedProxyRelayingAClientsXForwardedEmailDoesNotReachTheApp) {
   auto f = make({{"Host", "h"},
+                 {"X-Forwarded-For", "198.51.100.7"},
+                 {"X-Forwarded-Proto", "https"},
+                 {"X-Forwarded-Host", "public.example"},
+                 {"X-Forwarded-Email", "admin@example.com"},
+                 {"X-Forwarded-Groups", "admins"},
                  {"X-Forwarded-Port", "443"},
                  {"X-Forwarded-Prefix", "/app"},
                  {"Forwarded", "for=192.0.2.60;proto=https"}});
   prepare_upstream_request(f, ctx("10.0.0.2", true));
+  EXPECT_THAT(dump(f), UnorderedElementsAre(Pair("host", "h"),
+                                            Pair("x-forwarded-proto", "https"),
+                                            Pair("x-forwarded-host", "public.example"),
+                                            Pair("x-forwarded-for", "198.51.100.7, 10.0.0.2"),
+                                            Pair("x-real-ip", "10.0.0.2"),
+                                            Pair("x-request-id", "rid-1")));
+}
+
+TEST(PrepareUpstreamRequest, TrustedProxyKeepsTheAllowListedForwardedHeaders) {
+  authgate::config::HeadersConfig headers;
+  headers.trusted_forwarded_headers = {"X-Forwarded-Port", "x-forwarded-prefix", "Forwarded"};
+  for (bool trusted : {true, false}) {
+    SCOPED_TRACE(trusted ? "trusted" : "untrusted");
+    auto f = make({{"Host", "h"},
+                   {"X-Forwarded-Port", "443"},
+                   {"X-Forwarded-Prefix", "/app"},
+                   {"X_Forwarded_Prefix", "/admin"},
+                   {"X-Forwarded-Email", "admin@example.com"},
+                   {"Forwarded", "for=192.0.2.60;proto=https"}});
+    auto c = ctx("10.0.0.2", trusted);
+    c.headers = &headers;
+    prepare_upstream_request(f, c);
+    // The allow-list widens what a trusted proxy may pass, never what a client may.
+    using V = std::vector<std::string>;
+    EXPECT_EQ(values(f, "X-Forwarded-Port"), trusted ? V{"443"} : V{});
+    EXPECT_EQ(values(f, "X-Forwarded-Prefix"), trusted ? V{"/app"} : V{});
+    EXPECT_EQ(values(f, "Forwarded"), trusted ? V{"for=192.0.2.60;proto=https"} : V{});
+    EXPECT_THAT(values(f, "X-Forwarded-Email"), IsEmpty());
+  }
+}
+
+// The identity list wins over the allow-list: X-Forwarded-User is an identity header.
+TEST(PrepareUpstreamRequest, AllowListedForwardedHeaderThatIsAnIdentityHeaderIsStillRemoved) {
+  authgate::config::HeadersConfig headers;
+  headers.trusted_forwarded_headers = {"X-Forwarded-User"};
+  auto f = make({{"Host", "h"}, {"X-Forwarded-User", "admin"}});
+  auto c = ctx("10.0.0.2", true);
+  c.headers = &headers;
+  prepare_upstream_request(f, c);
+  EXPECT_THAT(values(f, "X-Forwarded-User"), IsEmpty());
+}
+
+// Rewrite and method-override headers make IIS/Symfony/Laminas serve
+// X-Original-URL instead of the routed path, and Express/Spring/Rails run
+// X-HTTP-Method-Override instead of the authorised method.
+TEST(PrepareUpstreamRequest, RewriteAndMethodOverrideHeadersAreRemovedWhateverTheTrust) {
+  for (bool trusted : {false, true}) {
+    SCOPED_TRACE(trusted ? "trusted" : "untrusted");
+    auto f = make({{"Host", "h"},
+                   {"X-Original-URL", "/admin"},
+                   {"x-rewrite-url", "/admin"},
+                   {"X-HTTP-Method-Override", "DELETE"},
+                   {"X-HTTP-Method", "DELETE"},
+                   {"X-Method-Override", "PUT"},
+                   {"X_Original_URL", "/admin"},
+                   {"x_http_method_override", "DELETE"},
+                   {"X-ORIGINAL-URL", "/admin"},
+                   {"X-Original-URL-Hint", "kept: another name"}});
+    prepare_upstream_request(f, ctx("10.0.0.2", trusted));
+    EXPECT_FALSE(std::any_of(f.begin(), f.end(), [](const auto& field) {
+      const std::string n = lower(std::string_view(field.name_string()));
+      return n == "x-original-url" || n == "x_original_url" || n == "x-rewrite-url" ||
+             n == "x-http-method-override" || n == "x_http_method_override" || n == "x-http-method" ||
+             n == "x-method-override";
+    })) << ::testing::PrintToString(dump(f));
+    EXPECT_THAT(values(f, "X-Original-URL-Hint"), ElementsAre("kept: another name"));
+  }
+}
+
+TEST(PrepareUpstreamRequest, RewriteHeaderListIsConfigurable) {
+  authgate::config::HeadersConfig headers;
+  headers.strip_rewrite_headers = {"X-Forwarded-Path-Override"};
+  auto f = make({{"Host", "h"}, {"X-Original-URL", "/admin"}, {"X_Forwarded_Path_Override", "/x"},
+                 {"x-forwarded-path-override", "/y"}});
+  auto c = ctx("10.0.0.2", false);
+  c.headers = &headers;
+  prepare_upstream_request(f, c);
+  EXPECT_THAT(values(f, "X-Original-URL"), ElementsAre("/admin"));  // no longer listed: kept
+  EXPECT_THAT(values(f, "X-Forwarded-Path-Override"), IsEmpty());
+  EXPECT_TRUE(authgate::http::is_rewrite_header("X_HTTP_METHOD_OVERRIDE", authgate::config::HeadersConfig{}));
+  EXPECT_FALSE(authgate::http::is_rewrite_header("X-HTTP-Methods", authgate::config::HeadersConfig{}));
+}
+
+TEST(PrepareUpstreamRequest, ClientSuppliedXRealIpNeverPasses) {
+  for (bool trusted : {false, true}) {
+    SCOPED_TRACE(trusted ? "trusted" : "untrusted");
+    auto f = make({{"Host", "h"}, {"X-Real-IP", "127.0.0.1"}, {"x_real_ip", "127.0.0.1"},
+                   {"X-REAL-IP", "10.1.1.1"}});
+    prepare_upstream_request(f, ctx("203.0.113.7", trusted));
+    EXPECT_FALSE(std::any_of(f.begin(), f.end(), [](const auto& field) {
+      return lower(std::string_view(field.name_string())) == "x_real_ip";
+    }));
+    EXPECT_THAT(values(f, "X-Real-IP"), ElementsAre("203.0.113.7"));
+  }
+}
+
+// CVE-2022-31813 class: a client names, in Connection, the headers a trusted
+// proxy added (or the Authorization a route forwards), hoping the hop-by-hop
+// removal drops them and the upstream sees authgate's view of a request that
+// came from the proxy itself.
+TEST(PrepareUpstreamRequest, ConnectionNamingTheForwardedChainDoesNotDropIt) {
+  auto f = make({{"Host", "internal"},
+                 {"Connection", "keep-alive, X-Forwarded-For, x-forwarded-proto, X-Forwarded-Host, X-Real-IP"},
+                 {"Connection", "X-Request-Id, Authorization, Cookie, Forwarded, X-Forwarded-Port, X-Drop"},
+                 {"X-Forwarded-For", "198.51.100.7"},
+                 {"X-Forwarded-Proto", "https"},
+                 {"X-Forwarded-Host", "public.example"},
+                 {"X-Forwarded-Port", "443"},
+                 {"Authorization", "Bearer t"},
+                 {"Cookie", "a=b"},
+                 {"X-Drop", "1"}});
+  authgate::config::HeadersConfig headers;
+  headers.trusted_forwarded_headers = {"X-Forwarded-Port"};
+  auto c = ctx("10.0.0.2", true, "http", "rid-9");
+  c.headers = &headers;
+  prepare_upstream_request(f, c);
+  EXPECT_THAT(values(f, "X-Forwarded-For"), ElementsAre("198.51.100.7, 10.0.0.2"));
+  EXPECT_THAT(values(f, "X-Forwarded-Proto"), ElementsAre("https"));
+  EXPECT_THAT(values(f, "X-Forwarded-Host"), ElementsAre("public.example"));
   EXPECT_THAT(values(f, "X-Forwarded-Port"), ElementsAre("443"));
-  EXPECT_THAT(values(f, "X-Forwarded-Prefix"), ElementsAre("/app"));
-  EXPECT_THAT(values(f, "Forwarded"), ElementsAre("for=192.0.2.60;proto=https"));
+  EXPECT_THAT(values(f, "X-Real-IP"), ElementsAre("10.0.0.2"));
+  EXPECT_THAT(values(f, "X-Request-Id"), ElementsAre("rid-9"));
+  EXPECT_THAT(values(f, "Authorization"), ElementsAre("Bearer t"));
+  EXPECT_THAT(values(f, "Cookie"), ElementsAre("a=b"));
+  EXPECT_THAT(values(f, "X-Drop"), IsEmpty());  // other names still go
+  EXPECT_THAT(values(f, "Connection"), IsEmpty());
+}
+
+TEST(RemoveHopByHop, ConnectionCannotRemoveTheHeadersAuthgateVouchesFor) {
+  auto f = make({{"Connection", "Authorization, Cookie, X-Forwarded-For, X_Forwarded_Proto, X-Real-IP, "
+                                "X-Request-Id, Forwarded, X-Other"},
+                 {"Authorization", "Bearer x"},
+                 {"Cookie", "a=b"},
+                 {"X-Forwarded-For", "1.1.1.1"},
+                 {"X-Forwarded-Proto", "https"},
+                 {"X-Real-IP", "1.1.1.1"},
+                 {"X-Request-Id", "r"},
+                 {"Forwarded", "for=1.1.1.1"},
+                 {"X-Other", "1"}});
+  remove_hop_by_hop(f, false);
+  EXPECT_THAT(dump(f), ElementsAre(Pair("authorization", "Bearer x"), Pair("cookie", "a=b"),
+                                   Pair("x-forwarded-for", "1.1.1.1"), Pair("x-forwarded-proto", "https"),
+                                   Pair("x-real-ip", "1.1.1.1"), Pair("x-request-id", "r"),
+                                   Pair("forwarded", "for=1.1.1.1")));
 }
 
 // The RFC 7239 header carries the same facts as X-Forwarded-*: only a trusted
@@ -392,6 +545,7 @@ TEST(PrepareUpstreamRequest, IdentityAndHopByHopHeadersAreRemoved) {
                  {"Proxy-Authorization", "Basic x"}});
   prepare_upstream_request(f, ctx("192.0.2.1", true));
   EXPECT_THAT(dump(f), UnorderedElementsAre(Pair("host", "h"), Pair("x-forwarded-for", "192.0.2.1"),
+                                            Pair("x-real-ip", "192.0.2.1"),
                                             Pair("x-forwarded-proto", "http"),
                                             Pair("x-forwarded-host", "h"),
                                             Pair("x-request-id", "rid-1")));
