@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "common/utf8.hpp"
+
 namespace authgate::common {
 
 namespace {
@@ -37,30 +39,6 @@ void append_x_escape(std::string& out, unsigned char c) {
 }
 
 }  // namespace
-
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
-  if (i >= s.size()) return 0;
-  const unsigned char c0 = byte_at(s, i);
-  if (c0 < 0x80) return 1;
-  auto cont = [&](std::size_t k, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
-    return i + k < s.size() && byte_at(s, i + k) >= lo && byte_at(s, i + k) <= hi;
-  };
-  if (c0 < 0xC2) return 0;  // a continuation byte, or an overlong 2-byte form (C0, C1)
-  if (c0 <= 0xDF) return cont(1) ? 2 : 0;
-  if (c0 <= 0xEF) {
-    // E0: A0..BF (no overlong forms); ED: 80..9F (no surrogates).
-    const unsigned char lo = c0 == 0xE0 ? 0xA0 : 0x80;
-    const unsigned char hi = c0 == 0xED ? 0x9F : 0xBF;
-    return cont(1, lo, hi) && cont(2) ? 3 : 0;
-  }
-  if (c0 <= 0xF4) {
-    // F0: 90..BF (no overlong forms); F4: 80..8F (nothing above U+10FFFF).
-    const unsigned char lo = c0 == 0xF0 ? 0x90 : 0x80;
-    const unsigned char hi = c0 == 0xF4 ? 0x8F : 0xBF;
-    return cont(1, lo, hi) && cont(2) && cont(3) ? 4 : 0;
-  }
-  return 0;  // F5..FF never appear in UTF-8
-}
 
 bool needs_log_escaping(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {

@@ -14,12 +14,9 @@
 #include <string>
 #include <string_view>
 
-namespace authgate::common {
+#include "common/utf8.hpp"
 
-// The length (1-4) of the well-formed UTF-8 sequence that starts at s[i]
-// (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF, no
-// truncated sequence), or 0 when s[i] does not start one.
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i);
+namespace authgate::common {
 
 // Application-log escaping, lossless and on one line: "\" -> "\\", CR, LF,
 // TAB -> "\r", "\n", "\t"; other C0 controls and DEL -> "\xNN"; C1 controls

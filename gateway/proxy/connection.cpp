@@ -310,7 +310,7 @@ class ClientSession {
     if (!routing::canonicalize_target(req.target(), target, pec, &utf8)) {
       rs.path = std::string(req.target().substr(0, req.target().find('?')));  // never log the query
       spdlog::debug("rejecting path of {} from {}: {}{}{}", rs.request_id, client_ip_, pec.message(),
-                    utf8 == routing::utf8_fault::none ? "" : ": ", utf8 == routing::utf8_fault::none ? "" : routing::utf8_fault_name(utf8));
+                    utf8 == routing::utf8_fault::none ? "" : ": ", utf8 == routing::utf8_fault::none ? "" : common::utf8_fault_name(utf8));
       worker_.state().metrics.rejected(pec == routing::path_errc::invalid_utf8 ? metrics::RejectReason::invalid_utf8
                                                                                 : metrics::RejectReason::bad_path)
           .Increment();

@@ -30,11 +30,15 @@
 //   value is its host and port parts put back together; a rejection is a host_errc;
 //   routing: the matched route's host, method and path conditions hold when
 //   checked independently here, and no earlier route's do;
+//   access log: append_json_escaped() of the whole input, quoted, is a JSON
+//   string that a strict parser (Boost.JSON rejects ill-formed UTF-8) accepts,
+//   and its value is the input where the input is well-formed UTF-8;
 //   policy: evaluate() agrees with an independent evaluation of scopes_all,
 //   scopes_any and the claim rules; scope_insufficient names the missing scopes.
 #include "fuzz_env.hpp"
 
 #include "auth/scopes.hpp"
+#include "common/log_escape.hpp"
 #include "config/loader.hpp"
 #include "http/header_hygiene.hpp"
 #include "http/request_head.hpp"
@@ -48,6 +52,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 
 #include <algorithm>
 #include <cstddef>
@@ -385,6 +390,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const World& w = world();
   const config::Limits& limits = w.cfg.limits;
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+
+  // Whatever bytes a request carries, its access-log strings are valid JSON.
+  {
+    std::string quoted = "\"";
+    common::append_json_escaped(quoted, bytes);
+    quoted += '"';
+    boost::system::error_code json_ec;
+    const boost::json::value v = boost::json::parse(quoted, json_ec);
+    FUZZ_CHECK(!json_ec && v.is_string());
+    if (common::check_utf8(bytes) == common::utf8_fault::none) FUZZ_CHECK(v.get_string() == bytes);
+  }
 
   // What read_whole_header() does: buffer up to the blank line, with the whole
   // head within max_header_bytes (431), no obs-fold (400).

@@ -337,7 +337,7 @@ TEST(Utf8Path, WellFormedPathsNameNoFault) {
 }
 
 TEST(Utf8Check, WholeStringsAgainstTable37) {
-  using authgate::routing::check_utf8;
+  using authgate::common::check_utf8;
   EXPECT_EQ(check_utf8(""), utf8_fault::none);
   EXPECT_EQ(check_utf8("ascii /.."), utf8_fault::none);
   EXPECT_EQ(check_utf8("\xC2\x80\xDF\xBF\xE0\xA0\x80\xEF\xBF\xBF\xF0\x90\x80\x80\xF4\x8F\xBF\xBF"), utf8_fault::none);
@@ -349,7 +349,7 @@ TEST(Utf8Check, WholeStringsAgainstTable37) {
   EXPECT_EQ(check_utf8("\xE2\x82"), utf8_fault::truncated);
   EXPECT_EQ(check_utf8("\x80"), utf8_fault::unexpected_continuation);
   EXPECT_EQ(check_utf8("\xFF"), utf8_fault::invalid_byte);
-  EXPECT_STREQ(authgate::routing::utf8_fault_name(utf8_fault::surrogate), "surrogate");
+  EXPECT_STREQ(authgate::common::utf8_fault_name(utf8_fault::surrogate), "surrogate");
 }
 
 TEST(PathCategory, Name) { EXPECT_STREQ(path_category().name(), "authgate.path"); }
