@@ -1195,6 +1195,28 @@ TEST_F(Session, LogoutClosesTheSessionsOpenWebSocketTunnel) {
   EXPECT_EQ(gw_->wait_for_metric("authgate_websocket_closed_total", {{"reason", "session_ended"}}, 1), 1);
 }
 
+TEST_F(Session, RevokingTheSubjectClosesItsOpenWebSocketTunnel) {
+  SessionSetup setup;
+  setup.websocket = true;
+  setup.revocation = true;
+  setup.sessions_extra = "  websocket_check_interval: 200ms\n";
+  ASSERT_NO_FATAL_FAILURE(start(setup));
+  BrowserSession b;
+  login(b);
+  const auto cookie = session_cookie(b);
+  ASSERT_TRUE(cookie);
+  HttpClient c(gw_->port());
+  auto r = c.request(ws_upgrade(host(), cookie, {{"Origin", gw_url_}}));
+  ASSERT_TRUE(r) << c.error();
+  ASSERT_EQ(r->status, 101) << describe(r);
+  ASSERT_TRUE(c.send("ping"));
+  EXPECT_EQ(c.read_n(4, 5s), "ping");
+  auto rv = revoke(R"({"sub":"alice"})");
+  ASSERT_EQ(status_of(rv), 201) << describe(rv);
+  EXPECT_TRUE(c.wait_closed(10s)) << "the tunnel outlived the revocation of its subject";
+  EXPECT_EQ(gw_->wait_for_metric("authgate_websocket_closed_total", {{"reason", "session_ended"}}, 1), 1);
+}
+
 TEST_F(Session, CrossSiteTopLevelGetLogoutDoesNotEndTheSession) {
   ASSERT_NO_FATAL_FAILURE(start());
   BrowserSession b;
