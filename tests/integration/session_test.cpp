@@ -55,6 +55,7 @@ struct SessionSetup {
   bool introspection = false;                 // the issuer also introspects opaque tokens
   bool revocation = false;                    // a revocation: block (memory), admin token kAdminToken
   bool websocket = false;                     // a WebSocket echo upstream behind /ws, auth: session
+  std::vector<std::string> trusted_proxies;   // listen.trusted_proxies
 };
 
 SessionSetup short_tokens(int at_ttl_s, std::string refresh_before_expiry) {
@@ -106,6 +107,7 @@ class Session : public ::testing::Test {
       cfg.routes.push_back(RouteSpec{"ws", "ws", "/ws"}.with("auth", "session"));
     }
     cfg.timeouts = setup.timeouts;
+    cfg.trusted_proxies = setup.trusted_proxies;
     cfg.issuers_yaml = "issuers:\n"
                        "  - name: op\n"
                        "    issuer: " + op_->issuer() + "\n"
@@ -1287,6 +1289,35 @@ TEST_F(Session, LoginFloodFromOneClientGets429AfterTheBurstAndLeavesBoundedPendi
   EXPECT_EQ(metric("authgate_pending_logins"), 3);
   // The logged-in user is not evicted by the flood.
   EXPECT_EQ(status_of(call("GET", "/app/x", cookie, kXhr)), 200);
+}
+
+// The attacker writes a new X-Forwarded-For on every request to get a fresh bucket: from a
+// peer that is not a trusted proxy the header is ignored, so the flood is still limited.
+// Behind a trusted proxy, each forwarded client has its own bucket.
+TEST_F(Session, LoginFloodWithRotatingForwardedForIsLimitedUnlessThePeerIsATrustedProxy) {
+  SessionSetup setup;
+  setup.sessions_extra = "  login_rate_limit: {per_minute: 1, burst: 3}\n";
+  ASSERT_NO_FATAL_FAILURE(start(setup));
+  std::map<int, int> statuses;
+  for (int i = 0; i < 10; ++i) {
+    auto r = call("GET", "/oauth2/login", std::nullopt, kNavigation,
+                  {{"X-Forwarded-For", "203.0.113." + std::to_string(i + 1)}});
+    ++statuses[status_of(r)];
+  }
+  EXPECT_EQ(statuses[302], 3);
+  EXPECT_EQ(statuses[429], 7);
+
+  setup.trusted_proxies = {"127.0.0.1/32"};
+  ASSERT_NO_FATAL_FAILURE(start(setup));  // a new gateway (and provider) behind a "proxy" on 127.0.0.1
+  statuses.clear();
+  for (int i = 0; i < 4; ++i)  // one client behind the proxy: its own bucket of 3
+    ++statuses[status_of(call("GET", "/oauth2/login", std::nullopt, kNavigation, {{"X-Forwarded-For", "203.0.113.7"}}))];
+  EXPECT_EQ(statuses[302], 3);
+  EXPECT_EQ(statuses[429], 1);
+  // Others behind the same proxy are not held back by it.
+  for (const char* other : {"203.0.113.8", "198.51.100.1, 203.0.113.9"})
+    EXPECT_EQ(status_of(call("GET", "/oauth2/login", std::nullopt, kNavigation, {{"X-Forwarded-For", other}})), 302)
+        << other;
 }
 
 TEST_F(Session, LoginFloodBeyondThePendingBoundNeverEvictsALoggedInUser) {
