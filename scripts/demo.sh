@@ -66,7 +66,8 @@ OpenID Provider http://127.0.0.1:4100 (client orders-cli, secret $CLI_SECRET). T
   curl -s -L -c /tmp/demo-jar -b /tmp/demo-jar -H 'Accept: text/html' http://127.0.0.1:8080/app/hello
                                                               # login -> provider -> callback -> the API sees a Bearer token
   curl -s -b /tmp/demo-jar http://127.0.0.1:8080/oauth2/session   # who is logged in
-  curl -s -i -b /tmp/demo-jar http://127.0.0.1:8080/oauth2/logout # revoke + clear the cookie
+  curl -s -i -b /tmp/demo-jar -X POST -H 'Origin: http://127.0.0.1:8080' http://127.0.0.1:8080/oauth2/logout
+                                                              # revoke + clear the cookie (POST from this origin: logout CSRF)
 
   # Crafted HS256 tokens (issuer "demo"):
 

@@ -72,6 +72,10 @@ struct Timeouts {
   Duration drain{20'000};              // SIGTERM: in-flight requests get this long
   Duration tls_handshake{10'000};      // inbound TLS handshake
   Duration websocket_idle{3'600'000};  // upgraded connection with no bytes either way; closed
+  // An upgraded connection on a route with auth (bearer, session, any) is closed
+  // this long after its 101, whatever its traffic: the bound on a tunnel whose
+  // token expired or whose session ended (issue 13).
+  Duration websocket_max_lifetime{3'600'000};
   Duration linger{2'000};              // closing with a request body unread: drain it this long
   Duration drain_force_close{1'000};   // after `drain`: wait this long for force-closed connections
   Duration retry_after{5'000};         // advertised in Retry-After on 503 replies (whole seconds)
@@ -261,6 +265,18 @@ struct Sessions {
   Duration login_timeout{600'000};        // login -> callback
   std::string store = "memory";           // memory | redis (the top-level redis: block; fleet mode)
   std::uint64_t max_sessions = 100'000;   // memory store: full -> the least recently used goes
+  // Login floods (issue 13): pending logins this instance started and that are
+  // still pending (either store), separate from the sessions; beyond: 503.
+  std::uint64_t max_pending_logins = 10'000;
+  // An open WebSocket tunnel of a session checks this often that its session
+  // still exists (logout, expiry) and is closed when it does not.
+  Duration websocket_check_interval{30'000};
+  // GET {prefix}login per client address: a token bucket (per_minute 0: off); beyond: 429.
+  struct LoginRateLimit {
+    std::uint64_t per_minute = 60;
+    std::uint64_t burst = 20;
+    std::uint64_t max_clients = 10'000;  // addresses tracked; the least recently used goes
+  } login_rate_limit;
   // Redis store: one refresh grant per session across the fleet. The instance
   // holding the lease renews it while its grant is in flight; the others wait
   // (polling the store, backing off) at most refresh_lock_wait.

@@ -599,7 +599,8 @@ void read_sessions(Reader& r, const YAML::Node& n, const std::vector<Issuer>& is
                               "cookie_secret_env", "cookie_secret_file", "refresh_before_expiry", "refresh_retry_interval",
                               "expires_in_fallback", "login_timeout", "store",
                               "max_sessions", "post_logout_redirect_uri", "logout_path",
-                              "refresh_lock_lease", "refresh_lock_wait"}))
+                              "refresh_lock_lease", "refresh_lock_wait", "max_pending_logins",
+                              "login_rate_limit", "websocket_check_interval"}))
     return;
   Sessions s;
   if (auto c = n["client"]; !c) {
@@ -675,6 +676,15 @@ void read_sessions(Reader& r, const YAML::Node& n, const std::vector<Issuer>& is
     r.error(n["refresh_lock_wait"] ? n["refresh_lock_wait"] : n, path + ".refresh_lock_wait",
             "must be longer than refresh_lock_lease, so that waiting instances can take over a dead holder's lease");
   r.size(n, "max_sessions", path, s.max_sessions, 1);
+  r.size(n, "max_pending_logins", path, s.max_pending_logins, 1);
+  r.duration(n, "websocket_check_interval", path, s.websocket_check_interval);
+  if (auto l = n["login_rate_limit"];
+      l && r.expect_map(l, path + ".login_rate_limit", {"per_minute", "burst", "max_clients"})) {
+    const std::string lp = path + ".login_rate_limit";
+    r.size(l, "per_minute", lp, s.login_rate_limit.per_minute);
+    r.size(l, "burst", lp, s.login_rate_limit.burst, 1);
+    r.size(l, "max_clients", lp, s.login_rate_limit.max_clients, 1);
+  }
   r.string(n, "post_logout_redirect_uri", path, s.post_logout_redirect_uri);
   r.string(n, "logout_path", path, s.logout_path);
   if (!is_local_path(s.logout_path))
@@ -1052,7 +1062,7 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name,
     if (auto n = root["timeouts"];
         n && r.expect_map(n, "timeouts", {"header_read", "keepalive_idle", "body_read",
                                           "upstream_connect", "upstream_response", "upstream_idle",
-                                          "drain", "tls_handshake", "websocket_idle",
+                                          "drain", "tls_handshake", "websocket_idle", "websocket_max_lifetime",
                                           "linger", "drain_force_close", "retry_after",
                                           "idp_request"})) {
       auto& t = cfg.timeouts;
@@ -1065,6 +1075,7 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name,
       r.duration(n, "drain", "timeouts", t.drain);
       r.duration(n, "tls_handshake", "timeouts", t.tls_handshake);
       r.duration(n, "websocket_idle", "timeouts", t.websocket_idle);
+      r.duration(n, "websocket_max_lifetime", "timeouts", t.websocket_max_lifetime);
       r.duration(n, "linger", "timeouts", t.linger);
       r.duration(n, "drain_force_close", "timeouts", t.drain_force_close);
       r.duration(n, "retry_after", "timeouts", t.retry_after, whole_seconds("Retry-After is sent in whole seconds"));

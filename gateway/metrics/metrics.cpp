@@ -155,7 +155,29 @@ Metrics::Metrics(const std::string& version)
                            .Name("authgate_log_write_errors_total")
                            .Help("Access-log writes or flushes that failed (disk full, closed pipe); the lines are lost, serving goes on")
                            .Register(registry)
-                           .Add({})) {
+                           .Add({})),
+      login_rejections(BuildCounter()
+                           .Name("authgate_login_rejections_total")
+                           .Help("Login starts refused: rate_limited (429, per client address), pending_full (503, sessions.max_pending_logins)")
+                           .Register(registry)),
+      websocket_closed(BuildCounter()
+                           .Name("authgate_websocket_closed_total")
+                           .Help("Authenticated WebSocket tunnels closed by authgate: max_lifetime, session_ended")
+                           .Register(registry)),
+      login_rate_limited(login_rejections.Add({{"reason", "rate_limited"}})),
+      login_pending_full(login_rejections.Add({{"reason", "pending_full"}})),
+      logout_rejected(BuildCounter()
+                          .Name("authgate_logout_rejections_total")
+                          .Help("Logout POSTs refused (403) for want of a same-origin Origin or Referer")
+                          .Register(registry)
+                          .Add({})),
+      websocket_max_lifetime(websocket_closed.Add({{"reason", "max_lifetime"}})),
+      websocket_session_ended(websocket_closed.Add({{"reason", "session_ended"}})),
+      pending_logins(BuildGauge()
+                         .Name("authgate_pending_logins")
+                         .Help("Pending logins (login to callback) this instance started, bounded by sessions.max_pending_logins")
+                         .Register(registry)
+                         .Add({})) {
   BuildGauge()
       .Name("authgate_build_info")
       .Help("Build information; always 1")

@@ -83,6 +83,15 @@ class Metrics {
   prometheus::Counter& reload_success;
   prometheus::Counter& reload_failure;
   prometheus::Counter& log_write_errors;  // access-log writes/flushes that failed (disk full, ...)
+  // Browser-session defences (issue 13).
+  prometheus::Family<prometheus::Counter>& login_rejections;  // reason: rate_limited, pending_full
+  prometheus::Family<prometheus::Counter>& websocket_closed;  // reason: max_lifetime, session_ended
+  prometheus::Counter& login_rate_limited;   // authgate_login_rejections_total{reason="rate_limited"}
+  prometheus::Counter& login_pending_full;   // authgate_login_rejections_total{reason="pending_full"}
+  prometheus::Counter& logout_rejected;      // authgate_logout_rejections_total: cross-site POST logout
+  prometheus::Counter& websocket_max_lifetime;  // authgate_websocket_closed_total{reason="max_lifetime"}
+  prometheus::Counter& websocket_session_ended;  // authgate_websocket_closed_total{reason="session_ended"}
+  prometheus::Gauge& pending_logins;  // authgate_pending_logins: started here, not yet taken or expired
 
   // Resolved once in the constructor: the failure paths only increment.
   prometheus::Counter& timeout(TimeoutPhase p) { return *timeout_counters_[static_cast<int>(p)]; }

@@ -428,7 +428,10 @@ boost::asio::awaitable<AccessDecision> Authenticator::decide_async(const config:
   }
   AccessDecision d = co_await complete(route, sa.access_token, now_unix);
   d.auth_label = "session";
-  if (d.allowed) d.upstream_authorization = "Bearer " + sa.access_token;
+  if (d.allowed) {
+    d.upstream_authorization = "Bearer " + sa.access_token;
+    d.session_id = sa.id;
+  }
   co_return d;
 }
 

@@ -71,6 +71,7 @@ struct AccessDecision {
   std::string sub;                     // the token's subject, when allowed
   std::shared_ptr<const boost::json::object> claims;  // the token's claims, when allowed
   std::string upstream_authorization;  // session routes: "Bearer <the session's access token>"
+  std::string session_id;              // session routes, when allowed: a WebSocket tunnel watches it
 };
 
 // A request as the access decision needs it.

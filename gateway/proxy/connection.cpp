@@ -5,6 +5,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -18,6 +19,7 @@
 #include <optional>
 
 #include "common/ascii.hpp"
+#include "http/client_address.hpp"
 #include "http/header_hygiene.hpp"
 #include "http/request_head.hpp"
 #include "http/wire.hpp"
@@ -324,7 +326,11 @@ class ClientSession {
 
     // Session endpoints (login, callback, logout, session) are answered here.
     if (auto* sessions = rt->authenticator.sessions(); sessions && sessions->handles(target.path)) {
-      const session::LocalReply reply = co_await sessions->handle(target.path, target.query, req, now_unix);
+      // The login rate limit's key: the peer, or the trusted X-Forwarded-For client.
+      const std::string client = http::client_address(
+          peer_, req, [&rt](const asio::ip::address& a) { return rt->is_trusted_proxy(a); });
+      const session::LocalReply reply =
+          co_await sessions->handle(target.path, target.query, req, rs.method, client, now_unix);
       rs.auth = "session";
       co_await reply_session(*rt, rs, reply, can_keep());
       co_return can_keep();
@@ -486,7 +492,7 @@ class ClientSession {
     if (ok && rp->is_done() && !switching && upstream_keep_alive) lease.keep();
 
     if (ok && switching) {
-      co_await relay_upgraded(rt, *lease);
+      co_await relay_upgraded(rt, rs, *lease, route_cfg, decision);
       finish(rt, rs);
       co_return false;
     }
@@ -656,7 +662,12 @@ class ClientSession {
   }
 
   // After a 101: relay raw bytes both ways until either side closes or idles out.
-  asio::awaitable<void> relay_upgraded(Runtime& rt, net::UpstreamConnection& up) {
+  // A tunnel on a route with auth also ends timeouts.websocket_max_lifetime after
+  // the 101, and a session's tunnel once its session is gone (checked every
+  // sessions.websocket_check_interval): the token or session that opened it
+  // must not keep it open forever.
+  asio::awaitable<void> relay_upgraded(Runtime& rt, RequestState& rs, net::UpstreamConnection& up,
+                                       const config::Route& route_cfg, const AccessDecision& decision) {
     using namespace asio::experimental::awaitable_operators;
     const auto idle = rt.cfg.timeouts.websocket_idle;
     // Bytes that arrived behind the headers belong to the new protocol.
@@ -672,7 +683,40 @@ class ClientSession {
       if (ec) co_return;
       buffer_.consume(buffer_.size());
     }
-    co_await (pump(stream_, up.stream, idle) || pump(up.stream, stream_, idle));
+    if (route_cfg.auth == config::AuthMode::none) {
+      co_await (pump(stream_, up.stream, idle) || pump(up.stream, stream_, idle));
+    } else if (decision.session_id.empty() || !rt.authenticator.sessions()) {
+      co_await (pump(stream_, up.stream, idle) || pump(up.stream, stream_, idle) || tunnel_lifetime(rt, rs));
+    } else {
+      co_await (pump(stream_, up.stream, idle) || pump(up.stream, stream_, idle) || tunnel_lifetime(rt, rs) ||
+                watch_session(rt, rs, decision.session_id));
+    }
+  }
+
+  asio::awaitable<void> tunnel_lifetime(Runtime& rt, RequestState& rs) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    timer.expires_after(rt.cfg.timeouts.websocket_max_lifetime);
+    auto [ec] = co_await timer.async_wait(use_tuple);
+    if (ec) co_return;  // the tunnel ended first
+    worker_.state().metrics.websocket_max_lifetime.Increment();
+    spdlog::info("request {}: WebSocket tunnel closed after timeouts.websocket_max_lifetime ({} ms)", rs.request_id,
+                 rt.cfg.timeouts.websocket_max_lifetime.count());
+  }
+
+  asio::awaitable<void> watch_session(Runtime& rt, RequestState& rs, const std::string& id) {
+    auto* sessions = rt.authenticator.sessions();
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    for (;;) {
+      timer.expires_after(rt.cfg.sessions->websocket_check_interval);
+      auto [ec] = co_await timer.async_wait(use_tuple);
+      if (ec) co_return;
+      const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count();
+      const bool alive = co_await sessions->session_alive(id, now);
+      if (!alive) break;
+    }
+    worker_.state().metrics.websocket_session_ended.Increment();
+    spdlog::info("request {}: WebSocket tunnel closed: its session has ended", rs.request_id);
   }
 
   static asio::awaitable<void> pump(net::Stream& from, net::Stream& to, config::Duration idle) {

@@ -22,6 +22,7 @@
 #include "idp/remote_issuer.hpp"
 #include "revocation/revocation_service.hpp"
 #include "session/cookie_codec.hpp"
+#include "session/csrf.hpp"
 #include "session/memory_session_store.hpp"
 #include "session/redis_session_store.hpp"
 #include "session/pkce.hpp"
@@ -46,13 +47,6 @@ std::int64_t seconds(config::Duration d) {
 std::int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-// The origin ("scheme://host[:port]") of an absolute URL, "" when it is not one.
-std::string origin_of(std::string_view url) {
-  auto u = common::parse_http_url(url);
-  if (!u) return {};
-  return u->scheme + "://" + u->authority();
 }
 
 // A refresh that needs no grant (any more): the record as it is now, or why there is none.
@@ -99,7 +93,22 @@ SessionManager::SessionManager(const config::Sessions& cfg, std::shared_ptr<idp:
     store_ = previous->store_;
   } else {
     store_ = std::make_shared<MemorySessionStore>(cfg.max_sessions, cfg.cookie.idle_timeout,
-                                                  cfg.cookie.absolute_timeout, cfg.login_timeout);
+                                                  cfg.cookie.absolute_timeout, cfg.login_timeout,
+                                                  cfg.max_pending_logins);
+  }
+  const LoginRateLimiter::Options limits{cfg.login_rate_limit.per_minute, cfg.login_rate_limit.burst,
+                                         cfg.login_rate_limit.max_clients};
+  const auto& prev_limits = previous ? previous->login_limiter_->options() : limits;
+  if (previous && prev_limits.per_minute == limits.per_minute && prev_limits.burst == limits.burst &&
+      prev_limits.max_clients == limits.max_clients)
+    login_limiter_ = previous->login_limiter_;
+  else
+    login_limiter_ = std::make_shared<LoginRateLimiter>(limits);
+  if (previous) {
+    pending_logins_ = previous->pending_logins_;
+    pending_logins_->configure(cfg.max_pending_logins, cfg.login_timeout.count());
+  } else {
+    pending_logins_ = std::make_shared<PendingLogins>(cfg.max_pending_logins, cfg.login_timeout.count());
   }
 }
 
@@ -116,12 +125,15 @@ void SessionManager::stop() { *running_ = false; }
 asio::awaitable<void> SessionManager::sweep_loop() {
   auto running = running_;  // outlives this manager's members while the loop winds down
   auto store = store_;
+  auto pending = pending_logins_;
   auto* gauge = &metrics_.sessions_active;
+  auto* pending_gauge = &metrics_.pending_logins;
   asio::steady_timer timer(control_);
   while (*running) {
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch()).count();
     if (const auto count = co_await store->sweep(now)) gauge->Set(static_cast<double>(*count));
+    pending_gauge->Set(static_cast<double>(pending->pending(steady_ms())));
     timer.expires_after(std::chrono::seconds(5));
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec) break;
@@ -208,26 +220,31 @@ std::optional<std::string> SessionManager::session_id(const http::Fields& reques
 }
 
 bool SessionManager::same_origin(const http::Fields& request) const {
-  std::string origin(request[bhttp::field::origin]);
-  if (origin.empty() || origin == "null") origin = origin_of(request[bhttp::field::referer]);
-  if (origin.empty()) return false;
-  if (common::iequals(origin, cfg_.public_url)) return true;
-  for (const auto& o : cfg_.csrf_origins)
-    if (common::iequals(origin, o)) return true;
-  return false;
+  return origin_allowed(request[bhttp::field::origin], request[bhttp::field::referer], cfg_.public_url,
+                        cfg_.csrf_origins);
 }
 
 asio::awaitable<LocalReply> SessionManager::handle(const std::string& path, const std::string& query,
-                                                   const http::Fields& request, std::int64_t now) {
+                                                   const http::Fields& request, const std::string& method,
+                                                   const std::string& client, std::int64_t now) {
   const std::string_view name = std::string_view(path).substr(cfg_.prefix.size());
-  if (name == "login") co_return co_await login(query, now);
+  if (name == "login") co_return co_await login(query, client, now);
   if (name == "callback") co_return co_await callback(query, request, now);
-  if (name == "logout") co_return co_await logout(request, now);
+  if (name == "logout") co_return co_await logout(request, method, now);
   if (name == "session") co_return co_await session_info(request, now);
   co_return page(404, "Not found", "No such authgate endpoint.");
 }
 
-asio::awaitable<LocalReply> SessionManager::login(const std::string& query, std::int64_t now) {
+asio::awaitable<LocalReply> SessionManager::login(const std::string& query, const std::string& client,
+                                                  std::int64_t now) {
+  // Login floods: each login start writes a pending-login record (memory or Redis).
+  if (const auto verdict = login_limiter_->take(client, steady_ms()); !verdict.allowed) {
+    metrics_.login_rate_limited.Increment();
+    spdlog::debug("login: client {} over the login rate limit; 429", client);
+    LocalReply r = page(429, "Too many sign-in attempts", "Too many sign-in attempts from your address. Try again shortly.");
+    r.headers.emplace_back("Retry-After", std::to_string(verdict.retry_after_s));
+    co_return r;
+  }
   auto md = issuer_->metadata();
   if (!md || md->authorization_endpoint.empty()) {
     co_await issuer_->refetch();
@@ -247,10 +264,20 @@ asio::awaitable<LocalReply> SessionManager::login(const std::string& query, std:
   st.verifier = pkce.verifier;
   st.redirect = rd;
   st.created_at = now;
+  if (!pending_logins_->admit(st.state, steady_ms())) {
+    metrics_.login_pending_full.Increment();
+    spdlog::warn("login: {} pending logins (sessions.max_pending_logins) on this instance; refusing login starts",
+                 cfg_.max_pending_logins);
+    LocalReply r = page(503, "Sign-in unavailable", "Too many sign-ins are in progress. Try again shortly.");
+    r.headers.emplace_back("Retry-After", "5");
+    co_return r;
+  }
   if (const std::error_code ec = co_await store_->save_login(st)) {
+    pending_logins_->release(st.state);
     count_login("store_unavailable");
     co_return store_unavailable_page();
   }
+  metrics_.pending_logins.Set(static_cast<double>(pending_logins_->pending(steady_ms())));
 
   std::string scope;
   for (const auto& s : cfg_.client.scopes) scope += (scope.empty() ? "" : " ") + s;
@@ -291,6 +318,8 @@ asio::awaitable<LocalReply> SessionManager::callback(const std::string& query, c
   std::optional<LoginState> login_state;
   if (state && bound) {
     LoginResult taken = co_await store_->take_login(*state, now);
+    pending_logins_->release(*state);
+    metrics_.pending_logins.Set(static_cast<double>(pending_logins_->pending(steady_ms())));
     if (taken.ec) {
       count_login("store_unavailable");
       co_return store_unavailable_page();
@@ -397,7 +426,35 @@ asio::awaitable<LocalReply> SessionManager::callback(const std::string& query, c
   co_return r;
 }
 
-asio::awaitable<LocalReply> SessionManager::logout(const http::Fields& request, std::int64_t now) {
+// Logout CSRF: a cross-site link or form must not end the session (session/csrf.hpp).
+LocalReply SessionManager::logout_page() const {
+  LocalReply r;
+  r.status = 200;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Sign out</title></head><body>"
+           "<h1>Sign out</h1><form method=\"post\" action=\"" + common::html_escaped(cfg_.prefix) +
+           "logout\"><button type=\"submit\">Sign out</button></form></body></html>\n";
+  return r;
+}
+
+asio::awaitable<LocalReply> SessionManager::logout(const http::Fields& request, const std::string& method,
+                                                   std::int64_t now) {
+  switch (logout_action(method, request["Sec-Fetch-Site"], same_origin(request))) {
+    case LogoutAction::end_session:
+      break;
+    case LogoutAction::confirm_page:
+      co_return logout_page();
+    case LogoutAction::reject_cross_site: {
+      metrics_.logout_rejected.Increment();
+      spdlog::info("logout: POST without a same-origin Origin or Referer refused (403)");
+      co_return page(403, "Sign-out refused", "This sign-out request did not come from this site.");
+    }
+    case LogoutAction::method_not_allowed: {
+      LocalReply r = page(405, "Method not allowed", "Sign out with POST.");
+      r.headers.emplace_back("Allow", "GET, HEAD, POST");
+      co_return r;
+    }
+  }
   std::optional<Session> s;
   if (auto id = session_id(request)) {
     LoadResult loaded = co_await store_->load(*id, now);
@@ -489,8 +546,9 @@ asio::awaitable<SessionAccess> SessionManager::access(const http::Fields& reques
     a.ec = auth_errc::session_ended;
     co_return a;
   }
-  const bool safe = method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE";
-  if (!safe && !same_origin(request)) {
+  // Unsafe methods and WebSocket handshakes (cross-site WebSocket hijacking).
+  if (needs_origin(method, request[bhttp::field::upgrade], request[bhttp::field::connection]) &&
+      !same_origin(request)) {
     a.ec = auth_errc::csrf_rejected;
     co_return a;
   }
@@ -522,7 +580,19 @@ asio::awaitable<SessionAccess> SessionManager::access(const http::Fields& reques
   }
   a.access_token = s->access_token;
   a.sub = s->sub;
+  a.id = *id;
   co_return a;
+}
+
+asio::awaitable<bool> SessionManager::session_alive(const std::string& id, std::int64_t now) {
+  LoadResult loaded = co_await store_->load(id, now);
+  if (loaded.ec) co_return true;
+  if (!loaded.session) co_return false;
+  if (revoked(*loaded.session, now)) {  // `authgate revoke sub` ends the subject's tunnels too
+    co_await end_revoked(*loaded.session);
+    co_return false;
+  }
+  co_return true;
 }
 
 asio::awaitable<RefreshOutcome> SessionManager::refresh(const std::string& id, std::int64_t now) {

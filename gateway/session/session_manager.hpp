@@ -3,7 +3,7 @@
 // refreshes them; upstreams receive `Authorization: Bearer <access token>`.
 //
 // Usage (proxy/connection.cpp and proxy/authenticator.cpp):
-//   if (sessions.handles(path)) reply(co_await sessions.handle(path, query, request, now));
+//   if (sessions.handles(path)) reply(co_await sessions.handle(path, query, request, method, client, now));
 //   SessionAccess a = co_await sessions.access(request, method, now);   // auth: session | any
 //   if (a.ec) deny(a.ec, navigation ? sessions.login_location(target) : "");
 //   else verify a.access_token like a bearer token, forward it upstream.
@@ -11,11 +11,17 @@
 // Endpoints under `sessions.prefix` (default /oauth2/):
 //   GET login?rd=/path  302 to the IdP's authorization endpoint (code flow, PKCE S256,
 //                       state + nonce kept server-side, state bound to a short-lived
-//                       login cookie so a foreign callback cannot log this browser in)
+//                       login cookie so a foreign callback cannot log this browser in).
+//                       Login floods: a token bucket per client address (429 +
+//                       Retry-After) and at most max_pending_logins pending logins
+//                       started here (503), session/login_limits.hpp.
 //   GET callback        state check, code exchange, token response and id_token
 //                       validation, new session (random 256-bit id), 302 to rd
-//   GET logout          RFC 7009 revocation of the refresh token, session deleted,
-//                       cookie cleared, 302 to end_session_endpoint or logout_path
+//   POST logout         (same-origin Origin/Referer, else 403; or GET with
+//                       Sec-Fetch-Site: same-origin) RFC 7009 revocation of the
+//                       refresh token, session deleted, cookie cleared, 302 to
+//                       end_session_endpoint or logout_path. Any other GET answers
+//                       a page with a POST form (logout CSRF: session/csrf.hpp).
 //   GET session         JSON facts for single-page apps (sub, name, email, expiry), or 401
 //
 // Refresh: when the access token expires within refresh_before_expiry (at most
@@ -58,6 +64,7 @@
 #include "idp/http_client.hpp"
 #include "idp/single_flight.hpp"
 #include "metrics/metrics.hpp"
+#include "session/login_limits.hpp"
 #include "session/session_store.hpp"
 
 namespace authgate::idp {
@@ -84,6 +91,7 @@ struct SessionAccess {
   std::error_code ec;        // auth_errc: session_missing, session_ended, csrf_rejected, refresh_unavailable
   std::string access_token;  // when allowed: verify it, then forward it
   std::string sub;
+  std::string id;            // when allowed: the session id (a WebSocket tunnel watches it)
 };
 
 // What a refresh ended with (copyable: SingleFlight hands it to every waiter).
@@ -118,10 +126,17 @@ class SessionManager {
   void stop();
 
   bool handles(std::string_view path) const;
+  // `method`: the request method; `client`: the client address (the peer, or the
+  // trusted X-Forwarded-For client), the login rate limit's key.
   boost::asio::awaitable<LocalReply> handle(const std::string& path, const std::string& query,
-                                            const http::Fields& request, std::int64_t now);
+                                            const http::Fields& request, const std::string& method,
+                                            const std::string& client, std::int64_t now);
   boost::asio::awaitable<SessionAccess> access(const http::Fields& request, const std::string& method,
                                                std::int64_t now);
+  // An open WebSocket tunnel's periodic check: false once the session is gone
+  // (logged out, expired, ended, its subject revoked). An unreachable store answers true: a store
+  // outage does not cut tunnels (they stay bounded by websocket_max_lifetime).
+  boost::asio::awaitable<bool> session_alive(const std::string& id, std::int64_t now);
   // Where a browser navigation without a session goes: login?rd=<target>.
   std::string login_location(std::string_view target) const;
   const std::string& cookie_name() const { return cfg_.cookie.name; }
@@ -129,10 +144,12 @@ class SessionManager {
   std::uint64_t refresh_grants_started() const { return refresh_shared_->flights.runs(); }
 
  private:
-  boost::asio::awaitable<LocalReply> login(const std::string& query, std::int64_t now);
+  boost::asio::awaitable<LocalReply> login(const std::string& query, const std::string& client, std::int64_t now);
   boost::asio::awaitable<LocalReply> callback(const std::string& query, const http::Fields& request,
                                               std::int64_t now);
-  boost::asio::awaitable<LocalReply> logout(const http::Fields& request, std::int64_t now);
+  boost::asio::awaitable<LocalReply> logout(const http::Fields& request, const std::string& method,
+                                            std::int64_t now);
+  LocalReply logout_page() const;
   boost::asio::awaitable<LocalReply> session_info(const http::Fields& request, std::int64_t now);
   boost::asio::awaitable<RefreshOutcome> refresh(const std::string& id, std::int64_t now);
   boost::asio::awaitable<RefreshOutcome> run_refresh(const std::string& id, std::int64_t now);
@@ -175,6 +192,9 @@ class SessionManager {
   std::shared_ptr<bool> running_ = std::make_shared<bool>(false);
   prometheus::Histogram* token_endpoint_duration_;
   std::string login_cookie_name_;
+  // Login floods: kept across reloads (handed over by `previous`).
+  std::shared_ptr<LoginRateLimiter> login_limiter_;
+  std::shared_ptr<PendingLogins> pending_logins_;
 };
 
 }  // namespace authgate::session

@@ -46,6 +46,7 @@ struct FleetSetup {
   int instances = 2;
   support::RedisServerOptions redis;
   std::string redis_extra;    // more lines of the redis: block, e.g. "  tls: {...}\n"
+  std::string sessions_extra;  // more lines of the sessions: block
 };
 
 class Fleet : public ::testing::Test {
@@ -103,7 +104,7 @@ class Fleet : public ::testing::Test {
                      "  refresh_before_expiry: " + setup.refresh_before_expiry + "\n"
                      "  store: redis\n"
                      "  refresh_lock_lease: " + setup.lock_lease + "\n"
-                     "  refresh_lock_wait: " + setup.lock_wait + "\n"
+                     "  refresh_lock_wait: " + setup.lock_wait + "\n" + setup.sessions_extra +
                      "redis:\n"
                      "  address: " + (setup.redis.unix_socket ? "unix:" + redis_->unix_socket_path() : redis_->address()) + "\n"
                      "  key_prefix: \"fleet:\"\n"
@@ -213,6 +214,36 @@ class Fleet : public ::testing::Test {
 };
 
 // ---- sessions are shared --------------------------------------------------------------
+
+// Login floods (issue 13): every login start writes a pending-login key into Redis; the
+// instance bounds them (sessions.max_pending_logins) and rate-limits the client, and the
+// sessions already in Redis stay.
+TEST_F(Fleet, LoginFloodLeavesAtMostTheBoundOfPendingLoginKeysInRedisAndKeepsSessions) {
+  FleetSetup setup;
+  setup.sessions_extra = "  login_rate_limit: {per_minute: 1, burst: 30}\n"
+                         "  max_pending_logins: 10\n";
+  ASSERT_NO_FATAL_FAILURE(start(setup));
+  const std::string cookie = login();  // one token of 127.0.0.1's bucket on A
+  ASSERT_FALSE(cookie.empty());
+  std::map<int, int> statuses;
+  for (int i = 0; i < 60; ++i) {
+    auto r = support::http_request(gw_[0]->port(),
+                                   support::make_request("GET", "/oauth2/login?rd=/app/" + std::to_string(i),
+                                                         {{"Accept", "text/html"}}, "", host(0)),
+                                   10s);
+    ++statuses[status_of(r)];
+  }
+  EXPECT_EQ(statuses[302], 10);
+  EXPECT_EQ(statuses[503], 19);  // the rest of the burst: pending_full
+  EXPECT_EQ(statuses[429], 31);
+  auto keys = redis_->command({"KEYS", "fleet:login:*"});
+  ASSERT_TRUE(keys && keys->is_array());
+  EXPECT_EQ(keys->elements.size(), 10u) << "pending-login keys beyond max_pending_logins";
+  EXPECT_EQ(metric_or_zero(*gw_[0], "authgate_login_rejections_total", {{"reason", "pending_full"}}), 19);
+  EXPECT_EQ(metric_or_zero(*gw_[0], "authgate_login_rejections_total", {{"reason", "rate_limited"}}), 31);
+  EXPECT_EQ(status_of(call(0, "/app/page", cookie)), 200);
+  EXPECT_EQ(status_of(call(1, "/app/page", cookie)), 200);
+}
 
 TEST_F(Fleet, ACookieFromALoginOnAWorksOnBAndSurvivesARestartOfA) {
   ASSERT_NO_FATAL_FAILURE(start());

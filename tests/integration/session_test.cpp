@@ -54,6 +54,8 @@ struct SessionSetup {
   std::vector<std::pair<std::string, std::string>> timeouts;  // GatewayConfig::timeouts
   bool introspection = false;                 // the issuer also introspects opaque tokens
   bool revocation = false;                    // a revocation: block (memory), admin token kAdminToken
+  bool websocket = false;                     // a WebSocket echo upstream behind /ws, auth: session
+  std::vector<std::string> trusted_proxies;   // listen.trusted_proxies
 };
 
 SessionSetup short_tokens(int at_ttl_s, std::string refresh_before_expiry) {
@@ -99,7 +101,13 @@ class Session : public ::testing::Test {
                              .with("auth", "any")
                              .with("require", "{scopes_all: [\"orders:read\"]}"));
     cfg.routes.push_back(RouteSpec{"public", "app", "/public"}.with("auth", "none"));
+    if (setup.websocket) {
+      ws_up_ = std::make_unique<UpstreamServer>(support::handlers::websocket_echo());
+      cfg.upstreams.push_back({"ws", ws_up_->url()});
+      cfg.routes.push_back(RouteSpec{"ws", "ws", "/ws"}.with("auth", "session"));
+    }
     cfg.timeouts = setup.timeouts;
+    cfg.trusted_proxies = setup.trusted_proxies;
     cfg.issuers_yaml = "issuers:\n"
                        "  - name: op\n"
                        "    issuer: " + op_->issuer() + "\n"
@@ -195,6 +203,7 @@ class Session : public ::testing::Test {
 
   std::unique_ptr<OidcProvider> op_;
   std::unique_ptr<UpstreamServer> up_;
+  std::unique_ptr<UpstreamServer> ws_up_;
   std::unique_ptr<GatewayProcess> gw_;
   std::string gw_url_;
   GatewayConfig cfg_;  // what start() wrote (a reload test writes a changed copy)
@@ -494,8 +503,15 @@ TEST_F(Session, LogoutRevokesTheRefreshTokenClearsTheCookieAndEndsTheSession) {
   ASSERT_TRUE(cookie);
   ASSERT_TRUE(op_->reset_stats()) << op_->last_error();
 
-  auto r = b.get(gw_url_ + "/oauth2/logout");
-  ASSERT_EQ(status_of(r), 302) << describe(r);
+  // GET answers a page with a POST form (logout CSRF); the browser submits it (same origin).
+  Navigation confirm;
+  confirm.url = gw_url_ + "/oauth2/logout";
+  confirm.response = b.get(confirm.url);
+  ASSERT_EQ(confirm.status(), 200) << confirm.describe();
+  EXPECT_TRUE(session_cookie(b)) << "the GET alone must not end the session";
+  Navigation submitted = b.submit_form(confirm, {}, 0);
+  const auto& r = submitted.response;
+  ASSERT_EQ(status_of(r), 302) << submitted.describe();
   const std::string loc = r->header("Location").value_or("");
   auto doc = op_->discovery();
   ASSERT_TRUE(doc) << op_->last_error();
@@ -597,7 +613,9 @@ TEST_F(Session, UnsafeMethodsNeedASameOriginOriginOrReferer) {
 // ---- 7. open redirects -------------------------------------------------------------------
 
 TEST_F(Session, LoginRedirectTargetsOffSiteFallBackToTheDefaultPath) {
-  ASSERT_NO_FATAL_FAILURE(start());
+  SessionSetup setup;  // 21 logins from one address: above the default login_rate_limit burst (20)
+  setup.sessions_extra = "  login_rate_limit: {burst: 100}\n";
+  ASSERT_NO_FATAL_FAILURE(start(setup));
   // The rd value the gateway sees after decoding the query once (we send it encoded).
   const std::vector<std::string> bad = {
       "//evil.com",           "/\\evil.com",          "https://evil.com",   "/%2F%2Fevil.com",
@@ -687,7 +705,7 @@ TEST_F(Session, TamperedForeignUnknownAndEmptyCookiesGet401Or302NeverA5xx) {
   EXPECT_FALSE(up_->saw_target_containing("/app/x"));
   EXPECT_FALSE(up_->saw_target_containing("/api/orders"));
   // A logout with a bad cookie revokes nothing and ends nobody's session.
-  auto out = call("GET", "/oauth2/logout", flip(*good, dot + 10), kNavigation);
+  auto out = call("POST", "/oauth2/logout", flip(*good, dot + 10), kNavigation, {{"Origin", gw_url_}});
   EXPECT_EQ(status_of(out), 302) << describe(out);
   // The real cookie still works.
   EXPECT_EQ(status_of(call("GET", "/app/x", good, kXhr)), 200);
@@ -1072,7 +1090,7 @@ TEST_F(Session, EveryMetricOfTheDashboardAndTheAlertRulesIsInALiveScrapeAfterMix
   sleep_until_unix(static_cast<double>(access_expires_at(*cookie)) + 0.2);
   EXPECT_EQ(status_of(call("GET", "/app/x", cookie, kXhr)), 200);
   EXPECT_EQ(metric("authgate_refresh_grants_total", {{"result", "success"}}), 1);
-  EXPECT_EQ(status_of(b.get(gw_url_ + "/oauth2/logout")), 302);
+  EXPECT_EQ(status_of(b.get(gw_url_ + "/oauth2/logout", {{"Sec-Fetch-Site", "same-origin"}})), 302);
 
   const std::string scrape = gw_->dir().file("metrics.txt");
   std::ofstream(scrape) << gw_->metrics_text();
@@ -1084,6 +1102,247 @@ TEST_F(Session, EveryMetricOfTheDashboardAndTheAlertRulesIsInALiveScrapeAfterMix
   std::ifstream log(out_file);
   const std::string out((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   EXPECT_EQ(rc, 0) << out;
+}
+
+// ---- issue 13: cross-site WebSocket hijacking, logout CSRF, login floods ---------------------
+
+// A WebSocket handshake to /ws/chat with this session cookie and these extra headers.
+std::string ws_upgrade(const std::string& host, const std::optional<std::string>& cookie,
+                       const std::vector<Header>& extra) {
+  std::string raw = "GET /ws/chat HTTP/1.1\r\nHost: " + host +
+                    "\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+  if (cookie) raw += "Cookie: authgate=" + *cookie + "\r\n";
+  for (const auto& h : extra) raw += h.name + ": " + h.value + "\r\n";
+  return raw + "\r\n";
+}
+
+TEST_F(Session, CrossSiteWebSocketHijackingIsRefusedWithoutAnAllowedOrigin) {
+  SessionSetup setup;
+  setup.websocket = true;
+  ASSERT_NO_FATAL_FAILURE(start(setup));
+  BrowserSession b;
+  login(b);
+  const auto cookie = session_cookie(b);
+  ASSERT_TRUE(cookie);
+  // A page on another site opens a WebSocket: the browser sends the cookie and its own Origin.
+  for (const std::vector<Header>& extra :
+       {std::vector<Header>{{"Origin", "http://evil.example"}}, std::vector<Header>{},
+        std::vector<Header>{{"Origin", "null"}},
+        std::vector<Header>{{"Origin", "http://evil.example"}, {"Referer", gw_url_ + "/app/"}}}) {
+    HttpClient c(gw_->port());
+    auto r = c.request(ws_upgrade(host(), cookie, extra));
+    ASSERT_TRUE(r) << c.error();
+    EXPECT_TRUE(IsLocalError(r, 403, "csrf_rejected")) << describe(r);
+  }
+  EXPECT_EQ(ws_up_->request_count(), 0) << "a refused handshake reached the upstream";
+  EXPECT_EQ(metric("authgate_auth_decisions_total", {{"route", "ws"}, {"reason", "csrf"}}), 4);
+
+  // The same handshake from the application's own pages opens the tunnel.
+  HttpClient c(gw_->port());
+  auto r = c.request(ws_upgrade(host(), cookie, {{"Origin", gw_url_}}));
+  ASSERT_TRUE(r) << c.error();
+  ASSERT_EQ(r->status, 101) << describe(r);
+  ASSERT_TRUE(c.send("hello"));
+  EXPECT_EQ(c.read_n(5, 5s), "hello");
+  auto seen = ws_up_->last_request();
+  ASSERT_TRUE(seen);
+  EXPECT_TRUE(seen->headers.get("Authorization").value_or("").starts_with("Bearer ")) << seen->raw;
+}
+
+TEST_F(Session, AnAuthenticatedWebSocketTunnelIsClosedAtItsMaximumLifetime) {
+  SessionSetup setup;
+  setup.websocket = true;
+  setup.timeouts = {{"websocket_max_lifetime", "1500ms"}};
+  ASSERT_NO_FATAL_FAILURE(start(setup));
+  BrowserSession b;
+  login(b);
+  const auto cookie = session_cookie(b);
+  ASSERT_TRUE(cookie);
+  HttpClient c(gw_->port());
+  auto r = c.request(ws_upgrade(host(), cookie, {{"Origin", gw_url_}}));
+  ASSERT_TRUE(r) << c.error();
+  ASSERT_EQ(r->status, 101) << describe(r);
+  const auto opened = std::chrono::steady_clock::now();
+  ASSERT_TRUE(c.send("ping"));
+  EXPECT_EQ(c.read_n(4, 5s), "ping");
+  std::string rest;
+  EXPECT_TRUE(c.wait_closed(10s, &rest)) << "the tunnel outlived websocket_max_lifetime";
+  EXPECT_GE(std::chrono::steady_clock::now() - opened, 1400ms);
+  EXPECT_EQ(gw_->wait_for_metric("authgate_websocket_closed_total", {{"reason", "max_lifetime"}}, 1), 1);
+  EXPECT_TRUE(ws_up_->wait_for_peer_closes(1, 5s));
+}
+
+TEST_F(Session, LogoutClosesTheSessionsOpenWebSocketTunnel) {
+  SessionSetup setup;
+  setup.websocket = true;
+  setup.sessions_extra = "  websocket_check_interval: 200ms\n";
+  ASSERT_NO_FATAL_FAILURE(start(setup));
+  BrowserSession b;
+  login(b);
+  const auto cookie = session_cookie(b);
+  ASSERT_TRUE(cookie);
+  HttpClient c(gw_->port());
+  auto r = c.request(ws_upgrade(host(), cookie, {{"Origin", gw_url_}}));
+  ASSERT_TRUE(r) << c.error();
+  ASSERT_EQ(r->status, 101) << describe(r);
+  ASSERT_TRUE(c.send("ping"));
+  EXPECT_EQ(c.read_n(4, 5s), "ping");
+  // Still open across several checks while the session lives.
+  EXPECT_FALSE(c.wait_closed(700ms)) << "the tunnel closed while its session was alive";
+
+  auto out = call("POST", "/oauth2/logout", cookie, kNavigation, {{"Origin", gw_url_}});
+  ASSERT_EQ(status_of(out), 302) << describe(out);
+  EXPECT_TRUE(c.wait_closed(10s)) << "the tunnel outlived its session's logout";
+  EXPECT_EQ(gw_->wait_for_metric("authgate_websocket_closed_total", {{"reason", "session_ended"}}, 1), 1);
+}
+
+TEST_F(Session, RevokingTheSubjectClosesItsOpenWebSocketTunnel) {
+  SessionSetup setup;
+  setup.websocket = true;
+  setup.revocation = true;
+  setup.sessions_extra = "  websocket_check_interval: 200ms\n";
+  ASSERT_NO_FATAL_FAILURE(start(setup));
+  BrowserSession b;
+  login(b);
+  const auto cookie = session_cookie(b);
+  ASSERT_TRUE(cookie);
+  HttpClient c(gw_->port());
+  auto r = c.request(ws_upgrade(host(), cookie, {{"Origin", gw_url_}}));
+  ASSERT_TRUE(r) << c.error();
+  ASSERT_EQ(r->status, 101) << describe(r);
+  ASSERT_TRUE(c.send("ping"));
+  EXPECT_EQ(c.read_n(4, 5s), "ping");
+  auto rv = revoke(R"({"sub":"alice"})");
+  ASSERT_EQ(status_of(rv), 201) << describe(rv);
+  EXPECT_TRUE(c.wait_closed(10s)) << "the tunnel outlived the revocation of its subject";
+  EXPECT_EQ(gw_->wait_for_metric("authgate_websocket_closed_total", {{"reason", "session_ended"}}, 1), 1);
+}
+
+TEST_F(Session, CrossSiteTopLevelGetLogoutDoesNotEndTheSession) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  BrowserSession b;
+  login(b);
+  const auto cookie = session_cookie(b);
+  ASSERT_TRUE(cookie);
+  // <a href="https://app/oauth2/logout"> (or <img src=...>) on another site: the browser
+  // sends the Lax cookie on a top-level GET, with Sec-Fetch-Site: cross-site (or nothing).
+  for (const std::vector<Header>& extra :
+       {std::vector<Header>{}, std::vector<Header>{{"Sec-Fetch-Site", "cross-site"}},
+        std::vector<Header>{{"Sec-Fetch-Site", "same-site"}}, std::vector<Header>{{"Sec-Fetch-Site", "none"}},
+        std::vector<Header>{{"Referer", "http://evil.example/page"}}}) {
+    auto r = call("GET", "/oauth2/logout", cookie, kNavigation, extra);
+    ASSERT_EQ(status_of(r), 200) << describe(r);
+    EXPECT_FALSE(r->header("Location")) << describe(r);
+    EXPECT_EQ(r->headers.all("Set-Cookie").size(), 0u) << describe(r);
+    auto form = support::parse_first_form(r->body);
+    ASSERT_TRUE(form) << r->body;
+    EXPECT_EQ(form->method, "post");
+    EXPECT_EQ(form->action, "/oauth2/logout");
+    EXPECT_EQ(r->body.find("submit()"), std::string::npos) << "the page must not submit itself";
+  }
+  // A cross-site form POST (or one without Origin and Referer) is refused.
+  for (const std::vector<Header>& extra :
+       {std::vector<Header>{{"Origin", "http://evil.example"}}, std::vector<Header>{},
+        std::vector<Header>{{"Origin", "null"}}, std::vector<Header>{{"Referer", "http://evil.example/x"}}}) {
+    auto r = call("POST", "/oauth2/logout", cookie, kNavigation, extra);
+    EXPECT_EQ(status_of(r), 403) << describe(r);
+  }
+  EXPECT_EQ(status_of(call("DELETE", "/oauth2/logout", cookie, kNavigation, {{"Origin", gw_url_}})), 405);
+  EXPECT_EQ(metric("authgate_logout_rejections_total"), 4);
+  EXPECT_EQ(metric("authgate_logouts_total"), 0);
+  EXPECT_EQ(status_of(call("GET", "/app/x", cookie, kXhr)), 200) << "the session was ended cross-site";
+
+  // The application's own sign-out link (Sec-Fetch-Site: same-origin) still ends it at once.
+  auto own = call("GET", "/oauth2/logout", cookie, kNavigation, {{"Sec-Fetch-Site", "same-origin"}});
+  EXPECT_EQ(status_of(own), 302) << describe(own);
+  EXPECT_EQ(metric("authgate_logouts_total"), 1);
+  EXPECT_TRUE(IsLocalError(call("GET", "/app/x", cookie, kXhr), 401));
+}
+
+TEST_F(Session, LoginFloodFromOneClientGets429AfterTheBurstAndLeavesBoundedPendingLogins) {
+  SessionSetup setup;
+  setup.sessions_extra = "  login_rate_limit: {per_minute: 1, burst: 5}\n"
+                         "  max_pending_logins: 3\n";
+  ASSERT_NO_FATAL_FAILURE(start(setup));
+  BrowserSession user;
+  login(user);  // takes one token of 127.0.0.1's bucket; its pending login is taken at the callback
+  const auto cookie = session_cookie(user);
+  ASSERT_TRUE(cookie);
+
+  std::map<int, int> statuses;
+  std::string retry_after;
+  for (int i = 0; i < 40; ++i) {
+    auto r = call("GET", "/oauth2/login?rd=/app/" + std::to_string(i), std::nullopt, kNavigation);
+    ++statuses[status_of(r)];
+    if (status_of(r) == 429) retry_after = r->header("Retry-After").value_or("");
+  }
+  // 4 tokens left: 3 pending logins fit, the 4th start finds the bound full; then 429.
+  EXPECT_EQ(statuses[302], 3) << "pending bound";
+  EXPECT_EQ(statuses[503], 1) << "pending_full";
+  EXPECT_EQ(statuses[429], 36) << "rate limited";
+  EXPECT_FALSE(retry_after.empty());
+  EXPECT_GE(std::atoi(retry_after.c_str()), 1);
+  EXPECT_LE(std::atoi(retry_after.c_str()), 60);
+  EXPECT_EQ(metric("authgate_login_rejections_total", {{"reason", "rate_limited"}}), 36);
+  EXPECT_EQ(metric("authgate_login_rejections_total", {{"reason", "pending_full"}}), 1);
+  EXPECT_EQ(metric("authgate_pending_logins"), 3);
+  // The logged-in user is not evicted by the flood.
+  EXPECT_EQ(status_of(call("GET", "/app/x", cookie, kXhr)), 200);
+}
+
+// The attacker writes a new X-Forwarded-For on every request to get a fresh bucket: from a
+// peer that is not a trusted proxy the header is ignored, so the flood is still limited.
+// Behind a trusted proxy, each forwarded client has its own bucket.
+TEST_F(Session, LoginFloodWithRotatingForwardedForIsLimitedUnlessThePeerIsATrustedProxy) {
+  SessionSetup setup;
+  setup.sessions_extra = "  login_rate_limit: {per_minute: 1, burst: 3}\n";
+  ASSERT_NO_FATAL_FAILURE(start(setup));
+  std::map<int, int> statuses;
+  for (int i = 0; i < 10; ++i) {
+    auto r = call("GET", "/oauth2/login", std::nullopt, kNavigation,
+                  {{"X-Forwarded-For", "203.0.113." + std::to_string(i + 1)}});
+    ++statuses[status_of(r)];
+  }
+  EXPECT_EQ(statuses[302], 3);
+  EXPECT_EQ(statuses[429], 7);
+
+  setup.trusted_proxies = {"127.0.0.1/32"};
+  ASSERT_NO_FATAL_FAILURE(start(setup));  // a new gateway (and provider) behind a "proxy" on 127.0.0.1
+  statuses.clear();
+  for (int i = 0; i < 4; ++i)  // one client behind the proxy: its own bucket of 3
+    ++statuses[status_of(call("GET", "/oauth2/login", std::nullopt, kNavigation, {{"X-Forwarded-For", "203.0.113.7"}}))];
+  EXPECT_EQ(statuses[302], 3);
+  EXPECT_EQ(statuses[429], 1);
+  // Others behind the same proxy are not held back by it.
+  for (const char* other : {"203.0.113.8", "198.51.100.1, 203.0.113.9"})
+    EXPECT_EQ(status_of(call("GET", "/oauth2/login", std::nullopt, kNavigation, {{"X-Forwarded-For", other}})), 302)
+        << other;
+}
+
+TEST_F(Session, LoginFloodBeyondThePendingBoundNeverEvictsALoggedInUser) {
+  SessionSetup setup;
+  setup.sessions_extra = "  login_rate_limit: {per_minute: 0}\n"  // off: only the pending bound holds
+                         "  max_pending_logins: 20\n"
+                         "  max_sessions: 1\n";
+  ASSERT_NO_FATAL_FAILURE(start(setup));
+  BrowserSession user;
+  login(user);
+  const auto cookie = session_cookie(user);
+  ASSERT_TRUE(cookie);
+  int started = 0, full = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto r = call("GET", "/oauth2/login", std::nullopt, kNavigation);
+    if (status_of(r) == 302) ++started;
+    if (status_of(r) == 503) {
+      ++full;
+      EXPECT_TRUE(r->header("Retry-After")) << describe(r);
+    }
+  }
+  EXPECT_EQ(started, 20);
+  EXPECT_EQ(full, 180);
+  EXPECT_EQ(metric("authgate_pending_logins"), 20);
+  EXPECT_EQ(status_of(call("GET", "/app/x", cookie, kXhr)), 200) << "the flood evicted the session";
 }
 
 }  // namespace

@@ -433,3 +433,41 @@ TEST(FleetConfigErrors, RevocationStoreRedisWithoutRedisBlock) {
                           "  store: redis\n"),  // 2  value col 10
               ElementsAre("t.yaml:2:10: revocation.store: redis needs a top-level redis: block"));
 }
+
+// ---- issue 13: login floods and WebSocket tunnels -------------------------------------------
+
+TEST(SessionDefencesConfig, DefaultsOfTheLoginLimitsAndTheTunnelBounds) {
+  auto c = load_ok(with_sessions(""));
+  ASSERT_TRUE(c && c->sessions);
+  EXPECT_EQ(c->sessions->max_pending_logins, 10'000u);
+  EXPECT_EQ(c->sessions->login_rate_limit.per_minute, 60u);
+  EXPECT_EQ(c->sessions->login_rate_limit.burst, 20u);
+  EXPECT_EQ(c->sessions->login_rate_limit.max_clients, 10'000u);
+  EXPECT_EQ(c->sessions->websocket_check_interval, 30s);
+  EXPECT_EQ(c->timeouts.websocket_max_lifetime, 1h);
+}
+
+TEST(SessionDefencesConfig, EveryKeyIsReadBack) {
+  auto c = load_ok(with_sessions("  max_pending_logins: 50\n"
+                                 "  websocket_check_interval: 2s\n"
+                                 "  login_rate_limit: {per_minute: 0, burst: 3, max_clients: 7}\n") +
+                   "timeouts:\n  websocket_max_lifetime: 10m\n");
+  ASSERT_TRUE(c && c->sessions);
+  EXPECT_EQ(c->sessions->max_pending_logins, 50u);
+  EXPECT_EQ(c->sessions->websocket_check_interval, 2s);
+  EXPECT_EQ(c->sessions->login_rate_limit.per_minute, 0u);
+  EXPECT_EQ(c->sessions->login_rate_limit.burst, 3u);
+  EXPECT_EQ(c->sessions->login_rate_limit.max_clients, 7u);
+  EXPECT_EQ(c->timeouts.websocket_max_lifetime, 10min);
+}
+
+TEST(SessionDefencesConfig, ErrorsNameFileLineColumnAndKey) {
+  EXPECT_THAT(load_errors(with_sessions("  max_pending_logins: 0\n")),  // 13  value col 23
+              ElementsAre("t.yaml:13:23: sessions.max_pending_logins: must be at least 1"));
+  EXPECT_THAT(load_errors(with_sessions("  login_rate_limit:\n"     // 13
+                                        "    burst: 0\n"            // 14  value col 12
+                                        "    per_second: 3\n")),    // 15  key col 5
+              ElementsAre("t.yaml:15:5: sessions.login_rate_limit.per_second: unknown key (expected one of: "
+                          "per_minute, burst, max_clients)",
+                          "t.yaml:14:12: sessions.login_rate_limit.burst: must be at least 1"));
+}

@@ -461,7 +461,7 @@ TEST(ConfigErrors, UnknownNestedKey) {
                           "  keepalive_idel: 60s\n"), // 3  key at col 3
               ElementsAre("t.yaml:3:3: timeouts.keepalive_idel: unknown key (expected one of: "
                           "header_read, keepalive_idle, body_read, upstream_connect, "
-                          "upstream_response, upstream_idle, drain, tls_handshake, websocket_idle, linger, drain_force_close, retry_after, idp_request)"));
+                          "upstream_response, upstream_idle, drain, tls_handshake, websocket_idle, websocket_max_lifetime, linger, drain_force_close, retry_after, idp_request)"));
   // Inside a list item: "    max_conections" -> key at col 5.
   EXPECT_THAT(load_errors(with_orders("    max_conections: 10\n")),  // 4
               ElementsAre("t.yaml:4:5: upstreams[0].max_conections: unknown key (expected one "
