@@ -64,6 +64,7 @@ struct AdminServer::Impl {
     res.set(bhttp::field::cache_control, "no-store");
     res.set(bhttp::field::content_type, "application/json");
     for (const auto& [name, value] : reply.headers) res.set(name, value);
+    if (reply.status == 503) res.set(bhttp::field::retry_after, std::to_string(limits().retry_after.count()));
     res.body() = reply.body;
     co_return res;
   }

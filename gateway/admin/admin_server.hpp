@@ -11,6 +11,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 
@@ -27,6 +28,7 @@ namespace authgate::admin {
 struct AdminLimits {
   std::chrono::milliseconds read_timeout{10'000};
   std::uint32_t max_header_bytes = 16 * 1024;
+  std::chrono::seconds retry_after{5};  // timeouts.retry_after, sent with every 503
 };
 
 class AdminServer {

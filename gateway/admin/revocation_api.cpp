@@ -63,9 +63,7 @@ boost::asio::awaitable<ApiReply> revocation_api(revocation::RevocationService& s
   const std::error_code ec = co_await service.revoke(entry, now);
   if (ec == revocation::revocation_errc::list_full) co_return error(409, "deny_list_full", ec.message());
   if (ec) {
-    ApiReply r = error(503, "store_unavailable", ec.message());
-    r.headers.emplace_back("Retry-After", "5");
-    co_return r;
+    co_return error(503, "store_unavailable", ec.message());  // the admin server adds Retry-After
   }
   ApiReply r;
   r.status = 201;

@@ -157,6 +157,8 @@ struct App::Impl {
       auto rt = state.runtime.load();
       admin::AdminLimits l;
       l.read_timeout = rt->cfg.timeouts.header_read;
+      l.retry_after = std::max(std::chrono::seconds(1),
+                               std::chrono::duration_cast<std::chrono::seconds>(rt->cfg.timeouts.retry_after));
       l.max_header_bytes = static_cast<std::uint32_t>(std::min<std::uint64_t>(rt->cfg.limits.max_header_bytes, UINT32_MAX));
       return l;
     });

@@ -731,12 +731,21 @@ class ClientSession {
     }
   }
 
+  // Every 503 authgate answers itself says when to come back: timeouts.retry_after.
+  static std::string retry_after_seconds(const Runtime& rt) {
+    return std::to_string(std::max<std::int64_t>(
+        1, std::chrono::duration_cast<std::chrono::seconds>(rt.cfg.timeouts.retry_after).count()));
+  }
+
   // A reply of the session endpoints (or a redirect to the login): status,
-  // headers and body as given, never cached.
+  // headers and body as given, never cached; a 503 without
+  // its own Retry-After gets timeouts.retry_after.
   asio::awaitable<void> reply_session(Runtime& rt, RequestState& rs, const session::LocalReply& reply,
                                       bool keep_alive) {
     bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(reply.status), 11};
     for (const auto& [name, value] : reply.headers) res.insert(name, value);
+    if (reply.status == 503 && res.find(bhttp::field::retry_after) == res.end())
+      res.set(bhttp::field::retry_after, retry_after_seconds(rt));
     if (!reply.body.empty()) res.set(bhttp::field::content_type, reply.content_type);
     res.set(bhttp::field::cache_control, "no-store");
     res.set("X-Request-Id", rs.request_id);
@@ -755,10 +764,7 @@ class ClientSession {
                                     std::string_view www_authenticate = {}) {
     bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
     if (!www_authenticate.empty()) res.set(bhttp::field::www_authenticate, www_authenticate);
-    if (status == 503)
-      res.set(bhttp::field::retry_after,
-              std::to_string(std::max<std::int64_t>(
-                  1, std::chrono::duration_cast<std::chrono::seconds>(rt.cfg.timeouts.retry_after).count())));
+    if (status == 503) res.set(bhttp::field::retry_after, retry_after_seconds(rt));
     res.set(bhttp::field::content_type, "application/json");
     res.set(bhttp::field::cache_control, "no-store");
     res.set("X-Request-Id", rs.request_id);

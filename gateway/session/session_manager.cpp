@@ -180,7 +180,6 @@ LocalReply SessionManager::page(unsigned status, std::string_view title, std::st
 
 LocalReply SessionManager::store_unavailable_page() const {
   LocalReply r = page(503, "Sign-in unavailable", "Sessions are unavailable right now. Try again shortly.");
-  r.headers.emplace_back("Retry-After", "5");
   return r;
 }
 
@@ -253,7 +252,6 @@ asio::awaitable<LocalReply> SessionManager::login(const std::string& query, cons
   if (!md || md->authorization_endpoint.empty()) {
     count_login("idp_unavailable");
     LocalReply r = page(503, "Sign-in unavailable", "The identity provider cannot be reached. Try again shortly.");
-    r.headers.emplace_back("Retry-After", "5");
     co_return r;
   }
   const std::string rd = safe_redirect(common::form_value(query, "rd").value_or(""), cfg_.client.default_path);
@@ -269,7 +267,6 @@ asio::awaitable<LocalReply> SessionManager::login(const std::string& query, cons
     spdlog::warn("login: {} pending logins (sessions.max_pending_logins) on this instance; refusing login starts",
                  cfg_.max_pending_logins);
     LocalReply r = page(503, "Sign-in unavailable", "Too many sign-ins are in progress. Try again shortly.");
-    r.headers.emplace_back("Retry-After", "5");
     co_return r;
   }
   if (const std::error_code ec = co_await store_->save_login(st)) {
@@ -499,7 +496,6 @@ asio::awaitable<LocalReply> SessionManager::session_info(const http::Fields& req
     if (loaded.ec) {
       r.status = 503;
       r.body = "{\"error\":\"session_store_unavailable\"}\n";
-      r.headers.emplace_back("Retry-After", "5");
       co_return r;
     }
     s = std::move(loaded.session);

@@ -87,6 +87,7 @@ class Fleet : public ::testing::Test {
                        "    issuer: " + op_->issuer() + "\n"
                        "    audiences: [https://orders.test]\n"
                        "    algorithms: [RS256]\n";
+    cfg.timeouts.push_back({"retry_after", "7s"});  // not the default: every 503 must say 7
     cfg.env.push_back({"OP_SECRET", op_->client_secret(OidcClient::gateway)});
     cfg.env.push_back({"COOKIE_SECRET", kCookieSecret});
     cfg.env.push_back({"ADMIN_TOKEN", kAdminToken});
@@ -365,8 +366,10 @@ TEST_F(Fleet, RedisDownGivesSessionRoutes503WhileBearerRoutesWorkAndEverythingRe
     auto r = call(i, "/app/page", cookie);
     EXPECT_EQ(status_of(r), 503) << describe(r);
     if (r) EXPECT_TRUE(r->header("Retry-After")) << describe(r);
+    if (r) EXPECT_EQ(r->header("Retry-After"), "7") << "timeouts.retry_after: " << describe(r);
     auto login_page = call(i, "/oauth2/login?rd=/app/", cookie);
     EXPECT_EQ(status_of(login_page), 503) << describe(login_page);
+    if (login_page) EXPECT_EQ(login_page->header("Retry-After"), "7") << "timeouts.retry_after: " << describe(login_page);
     auto b = bearer(i, "/api/orders", token);
     EXPECT_EQ(status_of(b), 200) << "bearer routes do not need Redis: " << describe(b);
   }
