@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "load_yaml.hpp"
 #include "config/loader.hpp"
 
 namespace cfg = authgate::config;
@@ -22,26 +23,8 @@ using ::testing::ElementsAre;
 namespace {
 
 using namespace std::chrono_literals;
-
-std::vector<std::string> load_errors(std::string_view yaml) {
-  try {
-    cfg::load_string(yaml, "t.yaml");
-  } catch (const cfg::ConfigError& e) {
-    return e.errors();
-  }
-  return {};
-}
-
-std::optional<cfg::GatewayConfig> load_ok(std::string_view yaml) {
-  try {
-    return cfg::load_string(yaml, "t.yaml");
-  } catch (const cfg::ConfigError& e) {
-    std::string all;
-    for (const auto& line : e.errors()) all += line + "\n";
-    ADD_FAILURE() << "config did not load:\n" << all << "---\n" << yaml;
-  }
-  return std::nullopt;
-}
+using authgate::config::testing::load_errors;
+using authgate::config::testing::load_ok;
 
 // "t.yaml:LINE:COL" of the text right after the first `needle` in `yaml`
 // (the value of "key: "), both 1-based like the loader's positions.

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "load_yaml.hpp"
 #include "config/loader.hpp"
 #include "support/paths.hpp"
 
@@ -26,31 +27,11 @@ using ::testing::IsEmpty;
 namespace {
 
 using namespace std::chrono_literals;
+using authgate::config::testing::load_errors;
+using authgate::config::testing::load_ok;
 
 std::string source_path(std::string_view rel) {
   return support::source_dir() + "/" + std::string(rel);
-}
-
-// The ConfigError lines for `yaml` (loaded as "t.yaml"); empty if it loaded.
-std::vector<std::string> load_errors(std::string_view yaml) {
-  try {
-    cfg::load_string(yaml, "t.yaml");
-  } catch (const cfg::ConfigError& e) {
-    return e.errors();
-  }
-  return {};
-}
-
-// Loads `yaml`, reporting every error line as a test failure if it does not load.
-std::optional<cfg::GatewayConfig> load_ok(std::string_view yaml) {
-  try {
-    return cfg::load_string(yaml, "t.yaml");
-  } catch (const cfg::ConfigError& e) {
-    std::string all;
-    for (const auto& line : e.errors()) all += line + "\n";
-    ADD_FAILURE() << "config did not load:\n" << all << "---\n" << yaml;
-  }
-  return std::nullopt;
 }
 
 std::optional<cfg::GatewayConfig> load_shipped(std::string_view rel) {
