@@ -1117,6 +1117,17 @@ std::string ws_upgrade(const std::string& host, const std::optional<std::string>
   return raw + "\r\n";
 }
 
+// Opens a WebSocket tunnel on `c` from the application's own origin with this
+// session cookie, and checks that it carries a message both ways.
+void open_same_origin_tunnel(HttpClient& c, const std::string& host, const std::string& origin,
+                             const std::string& cookie) {
+  auto r = c.request(ws_upgrade(host, cookie, {{"Origin", origin}}));
+  ASSERT_TRUE(r) << c.error();
+  ASSERT_EQ(r->status, 101) << describe(r);
+  ASSERT_TRUE(c.send("ping"));
+  EXPECT_EQ(c.read_n(4, 5s), "ping");
+}
+
 TEST_F(Session, CrossSiteWebSocketHijackingIsRefusedWithoutAnAllowedOrigin) {
   SessionSetup setup;
   setup.websocket = true;
@@ -1160,12 +1171,8 @@ TEST_F(Session, AnAuthenticatedWebSocketTunnelIsClosedAtItsMaximumLifetime) {
   const auto cookie = session_cookie(b);
   ASSERT_TRUE(cookie);
   HttpClient c(gw_->port());
-  auto r = c.request(ws_upgrade(host(), cookie, {{"Origin", gw_url_}}));
-  ASSERT_TRUE(r) << c.error();
-  ASSERT_EQ(r->status, 101) << describe(r);
-  const auto opened = std::chrono::steady_clock::now();
-  ASSERT_TRUE(c.send("ping"));
-  EXPECT_EQ(c.read_n(4, 5s), "ping");
+  const auto opened = std::chrono::steady_clock::now();  // at most the 101's time
+  ASSERT_NO_FATAL_FAILURE(open_same_origin_tunnel(c, host(), gw_url_, *cookie));
   std::string rest;
   EXPECT_TRUE(c.wait_closed(10s, &rest)) << "the tunnel outlived websocket_max_lifetime";
   EXPECT_GE(std::chrono::steady_clock::now() - opened, 1400ms);
@@ -1183,11 +1190,7 @@ TEST_F(Session, LogoutClosesTheSessionsOpenWebSocketTunnel) {
   const auto cookie = session_cookie(b);
   ASSERT_TRUE(cookie);
   HttpClient c(gw_->port());
-  auto r = c.request(ws_upgrade(host(), cookie, {{"Origin", gw_url_}}));
-  ASSERT_TRUE(r) << c.error();
-  ASSERT_EQ(r->status, 101) << describe(r);
-  ASSERT_TRUE(c.send("ping"));
-  EXPECT_EQ(c.read_n(4, 5s), "ping");
+  ASSERT_NO_FATAL_FAILURE(open_same_origin_tunnel(c, host(), gw_url_, *cookie));
   // Still open across several checks while the session lives.
   EXPECT_FALSE(c.wait_closed(700ms)) << "the tunnel closed while its session was alive";
 
@@ -1208,11 +1211,7 @@ TEST_F(Session, RevokingTheSubjectClosesItsOpenWebSocketTunnel) {
   const auto cookie = session_cookie(b);
   ASSERT_TRUE(cookie);
   HttpClient c(gw_->port());
-  auto r = c.request(ws_upgrade(host(), cookie, {{"Origin", gw_url_}}));
-  ASSERT_TRUE(r) << c.error();
-  ASSERT_EQ(r->status, 101) << describe(r);
-  ASSERT_TRUE(c.send("ping"));
-  EXPECT_EQ(c.read_n(4, 5s), "ping");
+  ASSERT_NO_FATAL_FAILURE(open_same_origin_tunnel(c, host(), gw_url_, *cookie));
   auto rv = revoke(R"({"sub":"alice"})");
   ASSERT_EQ(status_of(rv), 201) << describe(rv);
   EXPECT_TRUE(c.wait_closed(10s)) << "the tunnel outlived the revocation of its subject";
