@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common.hpp"
+#include "text_lines.hpp"
 
 namespace it {
 namespace {
@@ -14,15 +15,6 @@ using namespace support;
 const char* const kFields[] = {"time",   "request_id", "client",    "method",
                                "path",   "route",      "upstream",  "status",
                                "bytes_in", "bytes_out", "duration_ms", "auth"};
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) out.push_back(line);
-  return out;
-}
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -4,20 +4,12 @@
 #include <sstream>
 
 #include "common.hpp"
+#include "text_lines.hpp"
 
 namespace it {
 namespace {
 
 using namespace support;
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) out.push_back(line);
-  return out;
-}
 
 // The README: "Application logs go to stderr"; log.access defaults to stdout. Mixed
 // on one stream, a JSON-lines collector on stdout would choke on the app's lines.

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "printable.hpp"
 #include "routing/host.hpp"
 #include "routing/route_table.hpp"
 
@@ -32,18 +33,7 @@ HostCase ok(const char* name, std::string_view in, std::string_view host, std::s
 }
 HostCase bad(const char* name, std::string_view in, host_errc e) { return {name, in, {}, {}, e}; }
 
-std::ostream& operator<<(std::ostream& os, const HostCase& c) {
-  os << c.name << ": \"";
-  for (unsigned char ch : c.input) {
-    if (ch < 0x20 || ch >= 0x7F) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      os << "\\x" << kHex[ch >> 4] << kHex[ch & 0xF];
-    } else {
-      os << ch;
-    }
-  }
-  return os << "\"";
-}
+std::ostream& operator<<(std::ostream& os, const HostCase& c) { return print_named_input(os, c.name, c.input); }
 
 // clang-format off
 const HostCase kCases[] = {

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "printable.hpp"
 #include "routing/path.hpp"
 
 namespace {
@@ -29,18 +30,7 @@ PathCase ok(const char* name, std::string_view in, std::string out) {
 }
 PathCase bad(const char* name, std::string_view in, path_errc e) { return {name, in, "", e}; }
 
-std::ostream& operator<<(std::ostream& os, const PathCase& c) {
-  os << c.name << ": \"";
-  for (unsigned char ch : c.input) {
-    if (ch < 0x20 || ch >= 0x7F) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      os << "\\x" << kHex[ch >> 4] << kHex[ch & 0xF];
-    } else {
-      os << ch;
-    }
-  }
-  return os << "\"";
-}
+std::ostream& operator<<(std::ostream& os, const PathCase& c) { return print_named_input(os, c.name, c.input); }
 
 // clang-format off
 const PathCase kCases[] = {
