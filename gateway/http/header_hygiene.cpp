@@ -1,6 +1,7 @@
 #include "http/header_hygiene.hpp"
 
 #include "common/ascii.hpp"
+#include "common/hex.hpp"
 
 #include <openssl/rand.h>
 
@@ -9,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <random>
+#include <span>
 #include <vector>
 
 namespace authgate::http {
@@ -247,13 +249,8 @@ std::string generate_request_id() {
     std::seed_seq seq(words.begin(), words.end());
     return std::mt19937_64(seq);
   }();
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(32, '0');
-  for (int half = 0; half < 2; ++half) {
-    std::uint64_t v = gen();
-    for (int i = 0; i < 16; ++i) out[half * 16 + i] = kHex[(v >> (i * 4)) & 0xF];
-  }
-  return out;
+  const std::array<std::uint64_t, 2> bits{gen(), gen()};
+  return common::hex_encode(std::span(reinterpret_cast<const unsigned char*>(bits.data()), sizeof bits));
 }
 
 }  // namespace authgate::http
