@@ -1,7 +1,6 @@
 #include "http/header_hygiene.hpp"
 
 #include "common/ascii.hpp"
-#include "common/hex.hpp"
 
 #include <openssl/rand.h>
 
@@ -10,7 +9,6 @@
 #include <cstdint>
 #include <cstring>
 #include <random>
-#include <span>
 #include <vector>
 
 namespace authgate::http {
@@ -249,8 +247,13 @@ std::string generate_request_id() {
     std::seed_seq seq(words.begin(), words.end());
     return std::mt19937_64(seq);
   }();
-  const std::array<std::uint64_t, 2> bits{gen(), gen()};
-  return common::hex_encode(std::span(reinterpret_cast<const unsigned char*>(bits.data()), sizeof bits));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(32, '0');
+  for (int half = 0; half < 2; ++half) {
+    std::uint64_t v = gen();
+    for (int i = 0; i < 16; ++i) out[half * 16 + i] = kHex[(v >> (i * 4)) & 0xF];
+  }
+  return out;
 }
 
 }  // namespace authgate::http
