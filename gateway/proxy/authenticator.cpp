@@ -1,13 +1,14 @@
 #include "proxy/authenticator.hpp"
 
 #include <boost/json/serialize.hpp>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include "auth/alg.hpp"
 #include "auth/auth_errc.hpp"
 #include "auth/scopes.hpp"
 #include "common/ascii.hpp"
-#include "common/file.hpp"
 #include "idp/introspector.hpp"
 #include "idp/remote_issuer.hpp"
 #include "session/cookie_codec.hpp"
@@ -29,9 +30,11 @@ bool is_token68_char(unsigned char c) {
 }
 
 std::string read_file(const std::string& path) {
-  common::Result<std::string> text = common::read_file(path);
-  if (!text) throw std::runtime_error("cannot read " + path);
-  return std::move(*text);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 // Extracts the credentials of a "Bearer" Authorization header (RFC 6750 §2.1).
