@@ -15,6 +15,8 @@
 //
 // Built with the test signer (tests/unit/auth/test_signer.hpp); signing is spread over the cores.
 #include "auth/test_signer.hpp"
+#include "common/hex.hpp"
+#include "common/ossl.hpp"
 
 #include <openssl/bio.h>
 #include <openssl/pem.h>
@@ -100,26 +102,16 @@ std::string hex(std::size_t bytes) {
   if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) {
     throw std::runtime_error("RAND_bytes failed");
   }
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : raw) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
+  return authgate::common::hex_encode(raw);
 }
 
 std::string spki_pem(const ts::TestKey& key) {
-  BIO* bio = BIO_new(BIO_s_mem());
-  if (!bio || PEM_write_bio_PUBKEY(bio, key.pkey.get()) != 1) {
-    BIO_free(bio);
+  const authgate::ossl::bio_ptr bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_PUBKEY(bio.get(), key.pkey.get()) != 1)
     throw std::runtime_error("PEM_write_bio_PUBKEY failed");
-  }
   char* data = nullptr;
-  const long len = BIO_get_mem_data(bio, &data);
-  std::string out(data, static_cast<std::size_t>(len));
-  BIO_free(bio);
-  return out;
+  const long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(len));
 }
 
 void write_file(const std::string& path, const std::string& text) {

@@ -2,11 +2,13 @@
 
 #include <openssl/evp.h>
 
-#include <fstream>
+#include <algorithm>
 #include <functional>
 #include <map>
-#include <sstream>
+#include <span>
 
+#include "common/file.hpp"
+#include "common/hex.hpp"
 #include "config/loader.hpp"
 #include "version.hpp"
 
@@ -75,23 +77,14 @@ std::string fingerprint(std::string_view bytes) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr) != 1) return {};
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len && out.size() < 12; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
+  return common::hex_encode(std::span<const unsigned char>(md, std::min(len, 6u)));  // 12 digits
 }
 
 config::GatewayConfig load_config(const std::string& path, std::string& fingerprint_out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw config::ConfigError({path + ":0:0: (file): cannot open"});
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
-  auto cfg = config::load_string(text, path);
-  fingerprint_out = fingerprint(text);
+  const common::Result<std::string> text = common::read_file(path);
+  if (!text) throw config::ConfigError({path + ":0:0: (file): cannot open"});
+  auto cfg = config::load_string(*text, path);
+  fingerprint_out = fingerprint(*text);
   return cfg;
 }
 

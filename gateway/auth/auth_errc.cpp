@@ -2,59 +2,56 @@
 
 #include <string>
 
+#include "common/error_category.hpp"
+
 namespace authgate::auth {
 
 namespace {
 
-class AuthCategory : public std::error_category {
- public:
-  const char* name() const noexcept override { return "authgate.auth"; }
-
-  // No default case: -Wswitch flags an enumerator without a message.
-  std::string message(int v) const override {
-    switch (static_cast<auth_errc>(v)) {
-      case auth_errc::token_missing: return "no bearer token in the request";
-      case auth_errc::token_malformed: return "token is malformed";
-      case auth_errc::alg_not_allowed: return "token algorithm is not allowed";
-      case auth_errc::crit_unsupported: return "token has critical header parameters";
-      case auth_errc::kid_unknown: return "no key matches the token's key id";
-      case auth_errc::key_mismatch: return "key cannot verify the token's algorithm";
-      case auth_errc::signature_invalid: return "token signature is invalid";
-      case auth_errc::expired: return "token has expired";
-      case auth_errc::not_yet_valid: return "token is not yet valid";
-      case auth_errc::issued_in_future: return "token is issued in the future";
-      case auth_errc::issuer_mismatch: return "token issuer is not accepted";
-      case auth_errc::audience_mismatch: return "token audience is not accepted";
-      case auth_errc::type_not_allowed: return "token type is not accepted";
-      case auth_errc::id_token_rejected: return "an ID token is not an access token";
-      case auth_errc::scope_insufficient: return "token lacks a required scope";
-      case auth_errc::claim_mismatch: return "token claims do not satisfy the policy";
-      case auth_errc::jwks_unavailable: return "no signing keys are available for the issuer";
-      case auth_errc::introspection_inactive: return "token is not active";
-      case auth_errc::introspection_failed: return "token introspection failed";
-      case auth_errc::jwks_malformed: return "key set document is malformed";
-      case auth_errc::jwk_unsupported: return "key type or algorithm is not supported";
-      case auth_errc::jwk_invalid: return "key parameters are invalid";
-      case auth_errc::jwk_too_weak: return "key is too small";
-      case auth_errc::jwks_no_usable_keys: return "key set has no usable keys";
-      case auth_errc::request_malformed: return "malformed Authorization header";
-      case auth_errc::claims_not_allowed: return "token claims do not satisfy the route policy";
-      case auth_errc::session_missing: return "no valid session";
-      case auth_errc::session_ended: return "the session has ended";
-      case auth_errc::csrf_rejected: return "cross-site request refused";
-      case auth_errc::refresh_unavailable: return "the session's tokens cannot be refreshed now";
-      case auth_errc::session_store_unavailable: return "the session store is unavailable";
-      case auth_errc::token_revoked: return "the token has been revoked";
-      case auth_errc::introspection_busy: return "too many introspection calls in flight";
-    }
-    return "unknown authentication error";
+// No default case: -Wswitch flags an enumerator without a message.
+const char* auth_message(auth_errc e) {
+  switch (e) {
+    case auth_errc::token_missing: return "no bearer token in the request";
+    case auth_errc::token_malformed: return "token is malformed";
+    case auth_errc::alg_not_allowed: return "token algorithm is not allowed";
+    case auth_errc::crit_unsupported: return "token has critical header parameters";
+    case auth_errc::kid_unknown: return "no key matches the token's key id";
+    case auth_errc::key_mismatch: return "key cannot verify the token's algorithm";
+    case auth_errc::signature_invalid: return "token signature is invalid";
+    case auth_errc::expired: return "token has expired";
+    case auth_errc::not_yet_valid: return "token is not yet valid";
+    case auth_errc::issued_in_future: return "token is issued in the future";
+    case auth_errc::issuer_mismatch: return "token issuer is not accepted";
+    case auth_errc::audience_mismatch: return "token audience is not accepted";
+    case auth_errc::type_not_allowed: return "token type is not accepted";
+    case auth_errc::id_token_rejected: return "an ID token is not an access token";
+    case auth_errc::scope_insufficient: return "token lacks a required scope";
+    case auth_errc::claim_mismatch: return "token claims do not satisfy the policy";
+    case auth_errc::jwks_unavailable: return "no signing keys are available for the issuer";
+    case auth_errc::introspection_inactive: return "token is not active";
+    case auth_errc::introspection_failed: return "token introspection failed";
+    case auth_errc::jwks_malformed: return "key set document is malformed";
+    case auth_errc::jwk_unsupported: return "key type or algorithm is not supported";
+    case auth_errc::jwk_invalid: return "key parameters are invalid";
+    case auth_errc::jwk_too_weak: return "key is too small";
+    case auth_errc::jwks_no_usable_keys: return "key set has no usable keys";
+    case auth_errc::request_malformed: return "malformed Authorization header";
+    case auth_errc::claims_not_allowed: return "token claims do not satisfy the route policy";
+    case auth_errc::session_missing: return "no valid session";
+    case auth_errc::session_ended: return "the session has ended";
+    case auth_errc::csrf_rejected: return "cross-site request refused";
+    case auth_errc::refresh_unavailable: return "the session's tokens cannot be refreshed now";
+    case auth_errc::session_store_unavailable: return "the session store is unavailable";
+    case auth_errc::token_revoked: return "the token has been revoked";
+    case auth_errc::introspection_busy: return "too many introspection calls in flight";
   }
-};
+  return "unknown authentication error";
+}
 
 }  // namespace
 
 const std::error_category& auth_category() {
-  static const AuthCategory category;
+  static const common::ErrorCategory<auth_errc> category("authgate.auth", auth_message);
   return category;
 }
 

@@ -1,7 +1,7 @@
 #include "auth/jwk.hpp"
 
 #include "auth/base64url.hpp"
-#include "auth/ossl.hpp"
+#include "common/ossl.hpp"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>

@@ -24,9 +24,9 @@
 
 #include "auth/alg.hpp"
 #include "auth/auth_errc.hpp"
+#include "common/result.hpp"
 
 #include <boost/json/object.hpp>
-#include <boost/system/result.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -79,7 +79,7 @@ class SecretBytes {
 
 class Jwk {
  public:
-  using Result = boost::system::result<Jwk, std::error_code>;
+  using Result = common::Result<Jwk>;
 
   static Result from_json(const boost::json::object& jwk, const KeyOptions& options);
   // A configured HMAC secret (raw bytes, not base64), at least min_hmac_bytes long.

@@ -1,6 +1,6 @@
 #include "auth/jwt_verifier.hpp"
 
-#include "auth/ossl.hpp"
+#include "common/ossl.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>

@@ -65,8 +65,7 @@ KeySet::Result KeySet::from_keys(std::vector<Jwk> keys, KeyFamily family) {
   return KeySetPtr(new KeySet(family, std::move(keys)));
 }
 
-boost::system::result<const Jwk*, std::error_code> KeySet::find(const std::optional<std::string>& kid,
-                                                                Alg alg) const {
+common::Result<const Jwk*> KeySet::find(const std::optional<std::string>& kid, Alg alg) const {
   bool exact = false;
   if (kid) {
     for (const Jwk& k : keys_) {

@@ -21,8 +21,7 @@
 #include "auth/alg.hpp"
 #include "auth/auth_errc.hpp"
 #include "auth/jwk.hpp"
-
-#include <boost/system/result.hpp>
+#include "common/result.hpp"
 
 #include <cstddef>
 #include <memory>
@@ -52,7 +51,7 @@ struct SkippedKey {
 
 class KeySet {
  public:
-  using Result = boost::system::result<KeySetPtr, std::error_code>;
+  using Result = common::Result<KeySetPtr>;
 
   // Parses a JWKS document ({"keys":[...]}, strict JSON: duplicate member names
   // refused). `skipped`, when given, receives every skipped entry in order; the
@@ -84,8 +83,7 @@ class KeySet {
   //   - among candidates, those compatible_with(alg); none -> key_mismatch.
   //   - an exact kid match returns the first compatible key; otherwise exactly one
   //     compatible key must remain, several -> kid_unknown (the token must name one).
-  boost::system::result<const Jwk*, std::error_code> find(const std::optional<std::string>& kid,
-                                                          Alg alg) const;
+  common::Result<const Jwk*> find(const std::optional<std::string>& kid, Alg alg) const;
 
  private:
   KeySet(KeyFamily family, std::vector<Jwk> keys) : family_(family), keys_(std::move(keys)) {}

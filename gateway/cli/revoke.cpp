@@ -8,10 +8,9 @@
 
 #include <charconv>
 #include <cstdlib>
-#include <fstream>
 #include <optional>
-#include <sstream>
 
+#include "common/file.hpp"
 #include "common/url.hpp"
 #include "idp/http_client.hpp"
 
@@ -74,15 +73,13 @@ int revoke(std::span<const std::string> args, std::ostream& out, std::ostream& e
   }
   std::string token;
   if (!token_file.empty()) {
-    std::ifstream in(token_file, std::ios::binary);
-    if (!in) {
+    common::Result<std::string> text = common::read_file(token_file);
+    if (!text) {
       err << "authgate revoke: cannot read " << token_file << '\n';
       return kFailed;
     }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    token = ss.str();
-    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+    token = std::move(*text);
+    common::strip_line_endings(token);
   } else if (const char* t = std::getenv(token_env.c_str())) {
     token = t;
   }

@@ -18,6 +18,7 @@
 #include "auth/jwt_verifier.hpp"
 #include "auth/key_set.hpp"
 #include "auth/scopes.hpp"
+#include "common/file.hpp"
 #include "config/loader.hpp"
 #include "metrics/metrics.hpp"
 #include "policy/policy.hpp"
@@ -88,15 +89,6 @@ std::string_view strip_bearer(std::string_view t) {
   return t;
 }
 
-bool read_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
-}
-
 const config::Issuer* find_issuer(const config::GatewayConfig& cfg, const config::Route& route,
                                   std::string_view iss) {
   for (const auto& ic : cfg.issuers) {
@@ -143,12 +135,12 @@ int print_accepted(std::ostream& out, std::string_view issuer, std::string_view 
 // The offline signature check with --jwks, for a decision that needs the network.
 int verify_with_jwks(const config::GatewayConfig& cfg, const config::Route& route, std::string_view token,
                      const std::string& jwks_path, std::int64_t now, std::ostream& out, std::ostream& err) {
-  std::string body;
-  if (!read_file(jwks_path, body)) {
+  const common::Result<std::string> body = common::read_file(jwks_path);
+  if (!body) {
     err << "authgate: cannot read --jwks file " << jwks_path << '\n';
     return kExitRejected;
   }
-  auto keys = auth::KeySet::from_jwks_json(body);
+  auto keys = auth::KeySet::from_jwks_json(*body);
   if (!keys) {
     err << "authgate: --jwks " << jwks_path << ": " << keys.error().message() << '\n';
     return kExitRejected;

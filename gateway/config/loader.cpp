@@ -3,6 +3,7 @@
 #include "config/loader.hpp"
 
 #include "common/ascii.hpp"
+#include "common/file.hpp"
 #include "common/url.hpp"
 
 #include <arpa/inet.h>
@@ -11,7 +12,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
-#include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -83,12 +83,10 @@ std::string unit_name(Duration unit) { return unit.count() == 1000 ? "seconds" :
 Resolution whole_seconds(std::string_view why) { return Resolution{Duration(1000), Duration(1000), why}; }
 
 bool read_secret_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  common::Result<std::string> text = common::read_file(path);
+  if (!text) return false;
+  out = std::move(*text);
+  common::strip_line_endings(out);
   return true;
 }
 
@@ -1142,11 +1140,9 @@ GatewayConfig load_file(const std::string& path) {
 }
 
 GatewayConfig load_file(const std::string& path, const LoadOptions& options, std::vector<std::string>& notes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError({path + ":0:0: (file): cannot open"});
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return load_string(ss.str(), path, options, notes);
+  const common::Result<std::string> text = common::read_file(path);
+  if (!text) throw ConfigError({path + ":0:0: (file): cannot open"});
+  return load_string(*text, path, options, notes);
 }
 
 }  // namespace authgate::config

@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/error_category.hpp"
 #include "net/tls.hpp"
 
 namespace authgate::net {
@@ -14,16 +15,11 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-class UpstreamCategory : public boost::system::error_category {
- public:
-  const char* name() const noexcept override { return "authgate.upstream"; }
-  std::string message(int v) const override { return upstream_error_kind(static_cast<upstream_errc>(v)); }
-};
-
 }  // namespace
 
 const boost::system::error_category& upstream_category() {
-  static const UpstreamCategory c;
+  static const common::ErrorCategory<upstream_errc, boost::system::error_category> c("authgate.upstream",
+                                                                                  upstream_error_kind);
   return c;
 }
 

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <mutex>
 
+#include "common/error_category.hpp"
 #include "metrics/metrics.hpp"
 #include "redis/redis_client.hpp"
 
@@ -19,17 +20,13 @@ namespace asio = boost::asio;
 
 namespace {
 
-class Category final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "revocation"; }
-  std::string message(int ev) const override {
-    switch (static_cast<revocation_errc>(ev)) {
-      case revocation_errc::list_full: return "the deny-list is full (revocation.max_entries)";
-      case revocation_errc::store_unavailable: return "the revocation store (Redis) is unavailable";
-    }
-    return "revocation error";
+const char* revocation_message(revocation_errc e) {
+  switch (e) {
+    case revocation_errc::list_full: return "the deny-list is full (revocation.max_entries)";
+    case revocation_errc::store_unavailable: return "the revocation store (Redis) is unavailable";
   }
-};
+  return "revocation error";
+}
 
 // KEYS[1] hash, KEYS[2] version; ARGV: field, value, max entries.
 constexpr const char* kRevokeScript = R"lua(
@@ -48,7 +45,7 @@ std::int64_t unix_now() {
 }  // namespace
 
 std::error_code make_error_code(revocation_errc e) {
-  static const Category c;
+  static const common::ErrorCategory<revocation_errc> c("revocation", revocation_message);
   return {static_cast<int>(e), c};
 }
 

@@ -2,28 +2,26 @@
 
 #include <cstddef>
 
+#include "common/error_category.hpp"
+
 namespace authgate::routing {
 
 namespace {
 
-class HostCategory : public std::error_category {
- public:
-  const char* name() const noexcept override { return "authgate.host"; }
-  std::string message(int v) const override {
-    switch (static_cast<host_errc>(v)) {
-      case host_errc::empty: return "empty Host";
-      case host_errc::userinfo: return "userinfo (\"@\") in Host";
-      case host_errc::delimiter: return "URL delimiter (\"/\", \"?\", \"#\", \"\\\") in Host";
-      case host_errc::percent_encoded: return "percent-escape in Host";
-      case host_errc::bad_character: return "character outside the host name grammar in Host";
-      case host_errc::bad_port: return "Host port is not 1 to 5 digits up to 65535";
-      case host_errc::bad_ip_literal: return "Host IP literal is not an IPv6 address";
-      case host_errc::ip_future: return "Host IPvFuture literal";
-      case host_errc::too_long: return "Host name longer than 255 characters";
-    }
-    return "unknown Host error";
+const char* host_message(host_errc e) {
+  switch (e) {
+    case host_errc::empty: return "empty Host";
+    case host_errc::userinfo: return "userinfo (\"@\") in Host";
+    case host_errc::delimiter: return "URL delimiter (\"/\", \"?\", \"#\", \"\\\") in Host";
+    case host_errc::percent_encoded: return "percent-escape in Host";
+    case host_errc::bad_character: return "character outside the host name grammar in Host";
+    case host_errc::bad_port: return "Host port is not 1 to 5 digits up to 65535";
+    case host_errc::bad_ip_literal: return "Host IP literal is not an IPv6 address";
+    case host_errc::ip_future: return "Host IPvFuture literal";
+    case host_errc::too_long: return "Host name longer than 255 characters";
   }
-};
+  return "unknown Host error";
+}
 
 constexpr std::size_t kMaxName = 255;
 
@@ -63,7 +61,7 @@ host_errc classify(char c) {
 }  // namespace
 
 const std::error_category& host_category() {
-  static const HostCategory category;
+  static const common::ErrorCategory<host_errc> category("authgate.host", host_message);
   return category;
 }
 

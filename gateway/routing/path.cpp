@@ -2,31 +2,29 @@
 
 #include <vector>
 
+#include "common/error_category.hpp"
+
 namespace authgate::routing {
 
 using common::Utf8Check;
 
 namespace {
 
-class PathCategory : public std::error_category {
- public:
-  const char* name() const noexcept override { return "authgate.path"; }
-  std::string message(int v) const override {
-    switch (static_cast<path_errc>(v)) {
-      case path_errc::not_origin_form: return "request target is not an absolute path";
-      case path_errc::bad_escape: return "malformed percent-escape in path";
-      case path_errc::encoded_separator: return "encoded slash or backslash in path";
-      case path_errc::encoded_nul: return "encoded NUL in path";
-      case path_errc::backslash: return "backslash in path";
-      case path_errc::control_character: return "control character in path";
-      case path_errc::fragment: return "fragment in request target";
-      case path_errc::above_root: return "dot-segments climb above the root";
-      case path_errc::semicolon: return "semicolon (path parameter) in path";
-      case path_errc::invalid_utf8: return "path is not well-formed UTF-8";
-    }
-    return "unknown path error";
+const char* path_message(path_errc e) {
+  switch (e) {
+    case path_errc::not_origin_form: return "request target is not an absolute path";
+    case path_errc::bad_escape: return "malformed percent-escape in path";
+    case path_errc::encoded_separator: return "encoded slash or backslash in path";
+    case path_errc::encoded_nul: return "encoded NUL in path";
+    case path_errc::backslash: return "backslash in path";
+    case path_errc::control_character: return "control character in path";
+    case path_errc::fragment: return "fragment in request target";
+    case path_errc::above_root: return "dot-segments climb above the root";
+    case path_errc::semicolon: return "semicolon (path parameter) in path";
+    case path_errc::invalid_utf8: return "path is not well-formed UTF-8";
   }
-};
+  return "unknown path error";
+}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -43,7 +41,7 @@ bool is_unreserved(unsigned char c) {
 }  // namespace
 
 const std::error_category& path_category() {
-  static const PathCategory category;
+  static const common::ErrorCategory<path_errc> category("authgate.path", path_message);
   return category;
 }
 

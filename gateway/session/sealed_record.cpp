@@ -10,8 +10,10 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
-#include <memory>
 #include <stdexcept>
+
+#include "common/hex.hpp"
+#include "common/ossl.hpp"
 
 namespace authgate::session {
 
@@ -20,12 +22,6 @@ namespace {
 constexpr std::string_view kVersion = "v1";
 constexpr std::size_t kNonce = 12;
 constexpr std::size_t kTag = 16;
-
-struct CtxFree {
-  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
-  void operator()(EVP_KDF_CTX* c) const { EVP_KDF_CTX_free(c); }
-  void operator()(EVP_KDF* k) const { EVP_KDF_free(k); }
-};
 
 const unsigned char* bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
 
@@ -47,9 +43,9 @@ std::optional<boost::json::object> parse_object(std::string_view json) {
 }  // namespace
 
 std::string hkdf_sha256(std::string_view ikm, std::string_view salt, std::string_view info, std::size_t length) {
-  std::unique_ptr<EVP_KDF, CtxFree> kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr));
+  ossl::kdf_ptr kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr));
   if (!kdf) throw std::runtime_error("OpenSSL has no HKDF");
-  std::unique_ptr<EVP_KDF_CTX, CtxFree> ctx(EVP_KDF_CTX_new(kdf.get()));
+  ossl::kdf_ctx_ptr ctx(EVP_KDF_CTX_new(kdf.get()));
   char digest[] = "SHA256";
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
@@ -74,7 +70,7 @@ std::string seal(const StoreKey& key, std::string_view aad, std::string_view pla
   unsigned char iv[kNonce];
   if (nonce.size() == kNonce) std::copy(nonce.begin(), nonce.end(), iv);
   else if (RAND_bytes(iv, kNonce) != 1) throw std::runtime_error("RAND_bytes failed");
-  std::unique_ptr<EVP_CIPHER_CTX, CtxFree> ctx(EVP_CIPHER_CTX_new());
+  ossl::cipher_ctx_ptr ctx(EVP_CIPHER_CTX_new());
   std::string out(kVersion);
   out.append(reinterpret_cast<const char*>(iv), kNonce);
   const std::size_t body = out.size();
@@ -95,7 +91,7 @@ std::optional<std::string> open(const StoreKey& key, std::string_view aad, std::
   const auto* iv = bytes(sealed.substr(kVersion.size(), kNonce));
   const std::string_view ct = sealed.substr(kVersion.size() + kNonce, sealed.size() - kVersion.size() - kNonce - kTag);
   std::string tag(sealed.substr(sealed.size() - kTag));
-  std::unique_ptr<EVP_CIPHER_CTX, CtxFree> ctx(EVP_CIPHER_CTX_new());
+  ossl::cipher_ctx_ptr ctx(EVP_CIPHER_CTX_new());
   std::string out(ct.size(), '\0');
   int len = 0, fin = 0;
   if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), iv) != 1 ||
@@ -169,14 +165,7 @@ std::optional<LoginState> decode_login(std::string_view json) {
 std::string hashed_id(std::string_view id) {
   unsigned char d[SHA256_DIGEST_LENGTH];
   SHA256(bytes(id), id.size(), d);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * sizeof d);
-  for (unsigned char c : d) {
-    out += hex[c >> 4];
-    out += hex[c & 15];
-  }
-  return out;
+  return common::hex_encode(d);
 }
 
 }  // namespace authgate::session

@@ -8,6 +8,7 @@
 #include "fuzz_env.hpp"
 
 #include "auth/base64url.hpp"
+#include "common/ossl.hpp"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -54,15 +55,15 @@ std::string header(std::string_view alg, std::string_view kid, std::string_view 
 
 // ECDSA signature (raw r||s) -> (r, n-s): the other valid signature of the same message.
 std::string ecdsa_twin(const t::TestKey& key, const std::string& raw) {
-  BIGNUM* order = nullptr;
-  if (EVP_PKEY_get_bn_param(key.pkey.get(), OSSL_PKEY_PARAM_EC_ORDER, &order) != 1) return raw;
+  BIGNUM* order_raw = nullptr;
+  if (EVP_PKEY_get_bn_param(key.pkey.get(), OSSL_PKEY_PARAM_EC_ORDER, &order_raw) != 1) return raw;
+  const authgate::ossl::bn_ptr order(order_raw);
   const std::size_t n = raw.size() / 2;
-  BIGNUM* s = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data() + n), static_cast<int>(n), nullptr);
-  BN_sub(s, order, s);
+  const authgate::ossl::bn_ptr s(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data() + n), static_cast<int>(n), nullptr));
+  BN_sub(s.get(), order.get(), s.get());
   std::string out = raw.substr(0, n) + std::string(n, '\0');
-  BN_bn2binpad(s, reinterpret_cast<unsigned char*>(out.data() + n), static_cast<int>(n));
-  BN_free(s);
-  BN_free(order);
+  BN_bn2binpad(s.get(), reinterpret_cast<unsigned char*>(out.data() + n), static_cast<int>(n));
   return out;
 }
 

@@ -9,6 +9,7 @@
 // ./replay-crash-<pid>.bin and prints its path; exit status 1 otherwise reports
 // a valid-* file that was refused.
 #include "auth/base64url.hpp"
+#include "common/file.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -20,8 +21,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -174,8 +173,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> corpus;
   int refused = 0;
   for (const auto& path : files) {
-    std::ifstream f(path, std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    authgate::common::Result<std::string> read = authgate::common::read_file(path.string());
+    if (!read) {
+      std::fprintf(stderr, "replay: cannot read %s: %s\n", path.c_str(), read.error().message().c_str());
+      return 1;
+    }
+    std::string bytes = std::move(*read);
     run(bytes);
     if (path.filename().string().starts_with("valid-") && AuthgateFuzzExpectValid &&
         !AuthgateFuzzExpectValid(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size())) {

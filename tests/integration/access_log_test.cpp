@@ -1,10 +1,9 @@
 // Access log: one JSON line per request with the documented fields.
 #include <boost/json/parse.hpp>
 
-#include <fstream>
-#include <sstream>
 
 #include "common.hpp"
+#include "support/files.hpp"
 #include "text_lines.hpp"
 
 namespace it {
@@ -15,13 +14,6 @@ using namespace support;
 const char* const kFields[] = {"time",   "request_id", "client",    "method",
                                "path",   "route",      "upstream",  "status",
                                "bytes_in", "bytes_out", "duration_ms", "auth"};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // The parsed access-log entry with request_id == id, if present.
 std::optional<boost::json::object> entry_for(const std::vector<std::string>& lines,
@@ -59,7 +51,7 @@ TEST(AccessLog, OneJsonLinePerRequestWithAllFields) {
 
   std::vector<std::string> lines;
   EXPECT_TRUE(eventually([&] {
-    lines = lines_of(slurp(gw.access_log_path()));
+    lines = lines_of(read_text(gw.access_log_path()));
     return lines.size() >= 3;
   }, 3s)) << "access log has " << lines.size() << " lines";
   EXPECT_EQ(lines.size(), 3u);
@@ -70,7 +62,7 @@ TEST(AccessLog, OneJsonLinePerRequestWithAllFields) {
   }
 
   auto get = entry_for(lines, "acc-1");
-  ASSERT_TRUE(get) << slurp(gw.access_log_path());
+  ASSERT_TRUE(get) << read_text(gw.access_log_path());
   EXPECT_EQ(str_field(*get, "method"), "GET");
   EXPECT_EQ(str_field(*get, "path").rfind("/api/x", 0), 0u);
   EXPECT_EQ(str_field(*get, "route"), "api");
@@ -135,7 +127,7 @@ TEST(AccessLog, HostileBytesInTheRequestStillGiveValidUtf8JsonLines) {
 
   std::vector<std::string> lines;
   EXPECT_TRUE(eventually([&] {
-    lines = lines_of(slurp(gw.access_log_path()));
+    lines = lines_of(read_text(gw.access_log_path()));
     return lines.size() >= cases.size();
   }, 5s)) << "access log has " << lines.size() << " lines";
   EXPECT_EQ(lines.size(), cases.size());
@@ -147,7 +139,7 @@ TEST(AccessLog, HostileBytesInTheRequestStillGiveValidUtf8JsonLines) {
   }
   for (const auto& c : cases) {
     auto e = entry_for(lines, c.id);
-    ASSERT_TRUE(e) << c.id << " has no valid access-log line:\n" << slurp(gw.access_log_path());
+    ASSERT_TRUE(e) << c.id << " has no valid access-log line:\n" << read_text(gw.access_log_path());
     const std::string path = str_field(*e, "path");
     // Valid UTF-8 is kept, each invalid byte is U+FFFD, controls are escapes.
     EXPECT_NE(path.find("caf\xC3\xA9/"), std::string::npos) << path;

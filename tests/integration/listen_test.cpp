@@ -8,15 +8,15 @@
 #include <sys/socket.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "common.hpp"
+#include "support/files.hpp"
 
 namespace it {
 namespace {
 
 using support::PortReservation;
+using support::read_text;
 using support::run_authgate;
 using support::TempDir;
 
@@ -33,13 +33,6 @@ std::uint16_t loopback_port(const std::string& address) {
 std::string member(const boost::json::object& o, const char* key) {
   auto* v = o.if_contains(key);
   return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 // A plain bind of 127.0.0.1:port without SO_REUSEADDR/SO_REUSEPORT: what another

@@ -7,6 +7,7 @@
 #include "auth/test_signer.hpp"
 #include "common.hpp"
 #include "support/paths.hpp"
+#include "support/files.hpp"
 
 namespace it {
 namespace {
@@ -47,8 +48,7 @@ TEST(Observability, DashboardAndAlertRulesUseExportedMetricNames) {
                           gw.dir().file("check.log") + " 2>&1";
   const int rc = std::system(cmd.c_str());
   std::remove(jwks.c_str());
-  std::ifstream log(gw.dir().file("check.log"));
-  const std::string out((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  const std::string out = support::read_text(gw.dir().file("check.log"));
   EXPECT_EQ(rc, 0) << out;
 }
 

@@ -26,6 +26,7 @@
 #include "common.hpp"
 #include "session/cookie_codec.hpp"
 #include "support/browser.hpp"
+#include "support/files.hpp"
 #include "support/oidc_provider.hpp"
 #include "support/paths.hpp"
 
@@ -1099,8 +1100,7 @@ TEST_F(Session, EveryMetricOfTheDashboardAndTheAlertRulesIsInALiveScrapeAfterMix
   const std::string cmd = "python3 " + root + "/scripts/check_observability.py --strict --repo " + root +
                           " --metrics " + scrape + " > " + out_file + " 2>&1";
   const int rc = std::system(cmd.c_str());
-  std::ifstream log(out_file);
-  const std::string out((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  const std::string out = support::read_text(out_file);
   EXPECT_EQ(rc, 0) << out;
 }
 

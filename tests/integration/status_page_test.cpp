@@ -11,11 +11,12 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <span>
 
 #include "auth/test_signer.hpp"
 #include "common.hpp"
+#include "common/hex.hpp"
+#include "support/files.hpp"
 
 namespace it {
 namespace {
@@ -25,25 +26,12 @@ using support::eventually;
 
 bool has(const std::string& text, std::string_view needle) { return text.find(needle) != std::string::npos; }
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // First 12 hex digits of SHA-256 (what the page calls the config version).
 std::string sha256_prefix(const std::string& bytes) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < 6; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
+  return authgate::common::hex_encode(std::span<const unsigned char>(md, 6));
 }
 
 // Discovery + JWKS (kid "rsa-2"); the JWKS status can be switched to fail.
@@ -169,7 +157,7 @@ TEST_F(StatusPage, HtmlWithNoStoreAndHead) {
 }
 
 TEST_F(StatusPage, ConfigVersionIsTheSha256OfTheLoadedFile) {
-  const auto sha = sha256_prefix(read_all(gw_->config_path()));
+  const auto sha = sha256_prefix(support::read_text(gw_->config_path()));
   EXPECT_TRUE(page_shows({"<code>" + gw_->config_path() + "</code>", "load #1",
                           "sha256 <code>" + sha + "</code>", "no reload since start", ">ready</span>"}));
 }
@@ -238,8 +226,8 @@ TEST_F(StatusPage, UpstreamPoolsAndLiveCounters) {
 }
 
 TEST_F(StatusPage, ReloadFailureThenSuccessChangeTheVersion) {
-  const auto first_sha = sha256_prefix(read_all(gw_->config_path()));
-  const auto good = read_all(gw_->config_path());
+  const auto first_sha = sha256_prefix(support::read_text(gw_->config_path()));
+  const auto good = support::read_text(gw_->config_path());
   gw_->write_config_text(good + "limits:\n  max_body_byte: 1KiB\n");
   ASSERT_TRUE(gw_->signal(SIGHUP));
   EXPECT_TRUE(page_shows({"failed: previous configuration kept", "limits.max_body_byte: unknown key", "load #1",
@@ -248,7 +236,7 @@ TEST_F(StatusPage, ReloadFailureThenSuccessChangeTheVersion) {
   auto changed = cfg_;
   changed.routes.push_back(RouteSpec{"added-by-reload", "app", "/added"});
   gw_->write_config(changed);
-  const auto second_sha = sha256_prefix(read_all(gw_->config_path()));
+  const auto second_sha = sha256_prefix(support::read_text(gw_->config_path()));
   ASSERT_NE(first_sha, second_sha);
   ASSERT_TRUE(gw_->signal(SIGHUP));
   EXPECT_TRUE(page_shows({">ok</span>", "load #2", "sha256 <code>" + second_sha + "</code>",
@@ -297,8 +285,8 @@ TEST_F(StatusPage, RendersInHeadlessChromium) {
   const std::string url = "http://127.0.0.1:" + std::to_string(gw_->admin_port()) + "/";
 
   support::TempDir dir;
-  ASSERT_EQ(run_chromium(chromium, {"--dump-dom", url}, dir, "dom.html"), 0) << read_all(dir.file("dom.html.err"));
-  const auto dom = read_all(dir.file("dom.html"));
+  ASSERT_EQ(run_chromium(chromium, {"--dump-dom", url}, dir, "dom.html"), 0) << support::read_text(dir.file("dom.html.err"));
+  const auto dom = support::read_text(dir.file("dom.html"));
   // The DOM as Chromium parsed it: every section, the routes, the kids, the counters.
   for (const auto& needle : std::vector<std::string>{
            "<title>authgate status</title>", "id=\"routes\"", "id=\"issuers\"", "id=\"upstreams\"",
@@ -312,8 +300,8 @@ TEST_F(StatusPage, RendersInHeadlessChromium) {
   ASSERT_EQ(run_chromium(chromium, {"--screenshot=" + png, "--window-size=1280,1600", "--hide-scrollbars", url},
                          dir, "shot.out"),
             0)
-      << read_all(dir.file("shot.out.err"));
-  const auto image = read_all(png);
+      << support::read_text(dir.file("shot.out.err"));
+  const auto image = support::read_text(png);
   ASSERT_GT(image.size(), 20'000u) << "a blank page compresses far below this";
   EXPECT_EQ(image.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
   // AUTHGATE_STATUS_SCREENSHOT=docs/status-page.png keeps the picture (the one in docs/).

@@ -14,6 +14,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "support/files.hpp"
 #include "support/json.hpp"
 #include "support/metrics.hpp"
 
@@ -28,13 +29,6 @@ std::string quote(std::string_view s) {
     out += c;
   }
   return out + "\"";
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 std::string tail(const std::string& s, std::size_t n) {
@@ -193,8 +187,8 @@ CommandResult run_to_completion(const std::vector<std::string>& argv, Clock::dur
     sleep_for(5ms);
   }
   result.exit_code = decode_exit_status(status);
-  result.out = read_file(dir.file("stdout"));
-  result.err = read_file(dir.file("stderr"));
+  result.out = read_text(dir.file("stdout"));
+  result.err = read_text(dir.file("stderr"));
   return result;
 }
 
@@ -293,7 +287,7 @@ std::uint16_t port_of(std::string_view address) {
 
 bool GatewayProcess::read_bound_addresses() {
   // authgate renames a complete file into place: it is absent or whole.
-  auto doc = parse_json_object(read_file(bound_addresses_path()));
+  auto doc = parse_json_object(read_text(bound_addresses_path()));
   if (!doc) return false;
   auto text = [&](const char* key) -> std::string {
     auto* v = doc->if_contains(key);
@@ -323,7 +317,7 @@ bool GatewayProcess::read_bound_addresses() {
     if (!running()) {
       return ::testing::AssertionFailure()
              << "authgate exited with code " << exit_code_ << " before becoming ready\nconfig:\n"
-             << read_file(config_path_) << "stderr:\n" << tail(stderr_text(), 4000)
+             << read_text(config_path_) << "stderr:\n" << tail(stderr_text(), 4000)
              << "\nstdout:\n" << tail(stdout_text(), 2000);
     }
     if (admin_port_ == 0 && !read_bound_addresses()) {
@@ -333,7 +327,7 @@ bool GatewayProcess::read_bound_addresses() {
     }
     if (reservation_ && listen_port_ != reservation_->port()) {
       return ::testing::AssertionFailure() << "authgate bound port " << listen_port_ << ", not the reserved "
-                                           << reservation_->port() << "\n" << read_file(bound_addresses_path());
+                                           << reservation_->port() << "\n" << read_text(bound_addresses_path());
     }
     auto r = admin_get(cfg_.wait_for_ready ? "/readyz" : "/healthz", 500ms);
     if (r && r->status == 200) {
@@ -378,8 +372,8 @@ std::optional<int> GatewayProcess::wait_exit(Clock::duration timeout) {
   }
 }
 
-std::string GatewayProcess::stdout_text() const { return read_file(dir_.file("stdout.log")); }
-std::string GatewayProcess::stderr_text() const { return read_file(dir_.file("stderr.log")); }
+std::string GatewayProcess::stdout_text() const { return read_text(dir_.file("stdout.log")); }
+std::string GatewayProcess::stderr_text() const { return read_text(dir_.file("stderr.log")); }
 
 std::optional<long> GatewayProcess::proc_status_kib(const char* key) const {
   if (pid_ <= 0 || reaped_) return std::nullopt;

@@ -14,11 +14,11 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <random>
-#include <sstream>
 
+#include "common/hex.hpp"
+#include "support/files.hpp"
 #include "support/json.hpp"
 
 namespace support {
@@ -27,13 +27,6 @@ namespace {
 
 std::string oidc_dir() { return source_dir() + "/tests/oidc"; }
 const std::string kNpmLock = "/tmp/authgate-oidc-npm-ci.lock";
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string tail(const std::string& s, std::size_t n) {
   return s.size() <= n ? s : "...\n" + s.substr(s.size() - n);
@@ -62,14 +55,9 @@ std::string find_on_path(const std::string& name) {
 
 std::string random_hex(std::size_t bytes) {
   std::random_device rd;
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < bytes; ++i) {
-    unsigned v = rd() & 0xff;
-    out += digits[v >> 4];
-    out += digits[v & 0xf];
-  }
-  return out;
+  std::string raw(bytes, '\0');
+  for (char& c : raw) c = static_cast<char>(rd() & 0xff);
+  return authgate::common::hex_encode(raw);
 }
 
 std::string base64_std(std::string_view in) {
@@ -153,7 +141,7 @@ int run_bounded(const std::vector<std::string>& args, const std::string& out, co
 
 // "oidc-provider" as pinned in tests/oidc/package.json and as installed in node_modules.
 std::string pinned_version() {
-  auto pkg = parse_json_object(read_file(oidc_dir() + "/package.json"));
+  auto pkg = parse_json_object(read_text(oidc_dir() + "/package.json"));
   if (!pkg) return {};
   auto* deps = pkg->if_contains("dependencies");
   if (!deps || !deps->is_object()) return {};
@@ -161,7 +149,7 @@ std::string pinned_version() {
 }
 
 std::string installed_version() {
-  auto pkg = parse_json_object(read_file(oidc_dir() + "/node_modules/oidc-provider/package.json"));
+  auto pkg = parse_json_object(read_text(oidc_dir() + "/node_modules/oidc-provider/package.json"));
   return pkg ? json_string(*pkg, "version") : std::string();
 }
 
@@ -233,10 +221,10 @@ std::string OidcProvider::client_secret(OidcClient c) const {
 }
 
 std::string OidcProvider::stdout_text() const {
-  return read_file(dir_.file("provider-" + std::to_string(run_) + ".out"));
+  return read_text(dir_.file("provider-" + std::to_string(run_) + ".out"));
 }
 std::string OidcProvider::stderr_text() const {
-  return read_file(dir_.file("provider-" + std::to_string(run_) + ".err"));
+  return read_text(dir_.file("provider-" + std::to_string(run_) + ".err"));
 }
 
 ::testing::AssertionResult OidcProvider::ensure_node_modules() {
@@ -266,7 +254,7 @@ std::string OidcProvider::stderr_text() const {
     return ::testing::AssertionFailure()
            << "npm ci in " << oidc_dir() << " failed ("
            << (code == -2 ? std::string("timed out after 300 s") : "exit code " + std::to_string(code))
-           << "):\n" << tail(read_file(dir_.file("npm-ci.err")), 3000);
+           << "):\n" << tail(read_text(dir_.file("npm-ci.err")), 3000);
   }
   return ::testing::AssertionSuccess();
 }
@@ -278,10 +266,10 @@ std::string OidcProvider::stderr_text() const {
   const std::string err = dir_.file("key-" + std::to_string(generation_) + ".err");
   int code = run_bounded({node_, oidc_dir() + "/provider.mjs", "genkey", "--alg", opts_.alg, "--kid", kid},
                          out, err, {}, {}, 30s);
-  auto jwk = parse_json_object(read_file(out));
+  auto jwk = parse_json_object(read_text(out));
   if (code != 0 || !jwk || json_string(*jwk, "kid") != kid) {
     return ::testing::AssertionFailure() << "provider.mjs genkey --alg " << opts_.alg << " failed (exit "
-                                         << code << "):\n" << tail(read_file(err), 2000);
+                                         << code << "):\n" << tail(read_text(err), 2000);
   }
   *jwk_out = boost::json::serialize(*jwk);
   return ::testing::AssertionSuccess();
@@ -315,7 +303,7 @@ std::string OidcProvider::stderr_text() const {
   auto deadline = Deadline::in(ready_timeout);
   while (!deadline.expired()) {
     // "READY <issuer> <host>:<port>\n" (oidc-provider prints its warnings on stderr).
-    const std::string text = read_file(out);
+    const std::string text = read_text(out);
     std::size_t at = text.rfind("READY ", 0) == 0 ? 0 : text.find("\nREADY ");
     if (at != std::string::npos && at != 0) ++at;  // past the '\n'
     const std::size_t eol = at == std::string::npos ? at : text.find('\n', at);
@@ -337,12 +325,12 @@ std::string OidcProvider::stderr_text() const {
     if (!running()) {
       return ::testing::AssertionFailure()
              << "oidc provider exited with code " << exit_code_ << " before READY\nstderr:\n"
-             << tail(read_file(err), 4000) << "\nstdout:\n" << tail(read_file(out), 2000);
+             << tail(read_text(err), 4000) << "\nstdout:\n" << tail(read_text(out), 2000);
     }
     sleep_for(20ms);
   }
   return ::testing::AssertionFailure() << "oidc provider not READY within the timeout\nstderr:\n"
-                                       << tail(read_file(err), 4000);
+                                       << tail(read_text(err), 4000);
 }
 
 ::testing::AssertionResult OidcProvider::start(Clock::duration ready_timeout) {

@@ -6,8 +6,9 @@
 
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <thread>
+
+#include "support/files.hpp"
 
 namespace support {
 
@@ -137,10 +138,7 @@ std::optional<authgate::redis::RedisValue> RedisServer::command(const std::vecto
 }
 
 std::string RedisServer::log() const {
-  std::ifstream in(dir_.file("redis.log"));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
+  std::string s = read_text(dir_.file("redis.log"));
   return s.size() > 4000 ? s.substr(s.size() - 4000) : s;
 }
 

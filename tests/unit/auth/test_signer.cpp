@@ -21,15 +21,10 @@ namespace {
   throw std::runtime_error(std::string("test_signer: ") + what + ": " + buf);
 }
 
-struct BnFree {
-  void operator()(BIGNUM* b) const noexcept { BN_free(b); }
-};
-using Bn = std::unique_ptr<BIGNUM, BnFree>;
-
-Bn get_bn(EVP_PKEY* pkey, const char* name) {
+ossl::bn_ptr get_bn(EVP_PKEY* pkey, const char* name) {
   BIGNUM* bn = nullptr;
   if (EVP_PKEY_get_bn_param(pkey, name, &bn) != 1) die(name);
-  return Bn(bn);
+  return ossl::bn_ptr(bn);
 }
 
 std::string bn_bytes(const BIGNUM* bn, int pad = 0) {
@@ -153,21 +148,19 @@ const TestKey& ed25519() {
 
 std::string ecdsa_der_to_raw(std::string_view der, std::size_t n) {
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-  ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size()));
+  const ossl::ecdsa_sig_ptr sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
   if (!sig) die("d2i_ECDSA_SIG");
   const BIGNUM* r = nullptr;
   const BIGNUM* s = nullptr;
-  ECDSA_SIG_get0(sig, &r, &s);
-  std::string out = bn_bytes(r, static_cast<int>(n)) + bn_bytes(s, static_cast<int>(n));
-  ECDSA_SIG_free(sig);
-  return out;
+  ECDSA_SIG_get0(sig.get(), &r, &s);
+  return bn_bytes(r, static_cast<int>(n)) + bn_bytes(s, static_cast<int>(n));
 }
 
 std::string sign(const TestKey& key, std::string_view alg, std::string_view input, bool ecdsa_der) {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  const ossl::md_ctx_ptr ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;
   const EVP_MD* md = key.type == TestKeyType::ed25519 ? nullptr : md_for(alg);
-  if (EVP_DigestSignInit(ctx, &pctx, md, nullptr, key.pkey.get()) != 1) die("DigestSignInit");
+  if (EVP_DigestSignInit(ctx.get(), &pctx, md, nullptr, key.pkey.get()) != 1) die("DigestSignInit");
   if (alg.starts_with("PS")) {
     if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
         EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1 ||
@@ -177,13 +170,12 @@ std::string sign(const TestKey& key, std::string_view alg, std::string_view inpu
   }
   std::size_t len = 0;
   const auto* in = reinterpret_cast<const unsigned char*>(input.data());
-  if (EVP_DigestSign(ctx, nullptr, &len, in, input.size()) != 1) die("DigestSign size");
+  if (EVP_DigestSign(ctx.get(), nullptr, &len, in, input.size()) != 1) die("DigestSign size");
   std::string sig(len, '\0');
-  if (EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len, in, input.size()) != 1) {
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, in, input.size()) != 1) {
     die("DigestSign");
   }
   sig.resize(len);
-  EVP_MD_CTX_free(ctx);
   if (key.type == TestKeyType::ec && !ecdsa_der) {
     const std::size_t half = ecdsa_half(alg) ? ecdsa_half(alg) : key.coordinate;
     return ecdsa_der_to_raw(sig, half);

@@ -9,20 +9,17 @@
 //   std::string t = mint(k, "RS256", R"({"alg":"RS256","kid":"rsa-1"})", R"({"sub":"a"})");
 #pragma once
 
-#include <openssl/evp.h>
-
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/ossl.hpp"
+
 namespace authgate::auth::test {
 
-struct PkeyDeleter {
-  void operator()(EVP_PKEY* p) const noexcept { EVP_PKEY_free(p); }
-};
-using TestPkey = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
+using TestPkey = ossl::pkey_ptr;
 
 enum class TestKeyType { rsa, ec, ed25519 };
 

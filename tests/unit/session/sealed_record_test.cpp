@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/hex.hpp"
 #include "session/sealed_record.hpp"
 
 namespace {
@@ -33,15 +34,7 @@ std::string unhex(std::string_view hex) {
   return out;
 }
 
-std::string tohex(std::string_view bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
+std::string tohex(std::string_view bytes) { return authgate::common::hex_encode(bytes); }
 
 std::string range_bytes(int first, int last_inclusive) {
   std::string out;
