@@ -235,6 +235,12 @@ boost::asio::awaitable<Decision> AccessControl::session_pending(const config::Ro
   co_return d;
 }
 
+boost::asio::awaitable<void> Verdict::resolve() {
+  boost::asio::awaitable<Decision> pending = std::move(std::get<1>(v_));
+  Decision d = co_await std::move(pending);
+  v_ = std::move(d);
+}
+
 void AccessControl::forward_identity(http::Fields& upstream, const config::Route& route,
                                      const Decision& allowed) const {
   apply_identity(upstream, route, allowed, identity_headers_);

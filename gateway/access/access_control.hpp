@@ -7,8 +7,8 @@
 // Usage:
 //   AccessControl access(cfg, issuers, sessions_or_null, revocations_or_null, metrics);
 //   Verdict v = access.check(route, Request{fields, method, path, query}, now_unix);
-//   Decision d;
-//   if (v.pending()) d = co_await v.wait(); else d = v.take();  // not a ?: (GCC 12 and co_await)
+//   if (v.pending()) co_await v.resolve();
+//   const Decision& d = v.decision();
 //   if (!d.allowed) reply d.reply; else access.forward_identity(upstream_fields, route, d);
 //
 // check() is the one entry point. It answers from what is at hand (auth: none,

@@ -3,8 +3,8 @@
 //
 // Usage:
 //   Verdict v = access.check(route, Request{fields, method, path, query}, now);
-//   Decision d;
-//   if (v.pending()) d = co_await v.wait(); else d = v.take();  // not a ?: (GCC 12 and co_await)
+//   if (v.pending()) co_await v.resolve();
+//   const Decision& d = v.decision();
 //   if (!d.allowed) reply(d.reply); else access.forward_identity(upstream, route, d);
 #pragma once
 
@@ -51,12 +51,14 @@ class Verdict {
   explicit Verdict(boost::asio::awaitable<Decision> pending) : v_(std::move(pending)) {}
 
   bool pending() const { return v_.index() == 1; }
-  // Ready only: the decision.
-  Decision take() { return std::move(std::get<0>(v_)); }
+  // Pending only: runs the slow path (one JWKS refetch, one introspection, the
+  // session store) on the caller's executor; the Verdict then holds its Decision.
+  // The Decision is written in place, not returned: a caller's coroutine frame
+  // then holds one Decision (this Verdict), not a second one for the result.
+  boost::asio::awaitable<void> resolve();
+  // Ready (or resolved) only: the decision.
   const Decision& decision() const { return std::get<0>(v_); }
-  // Pending only: the slow path (one JWKS refetch, one introspection, the
-  // session store), started by co_await and finished on the caller's executor.
-  boost::asio::awaitable<Decision> wait() { return std::move(std::get<1>(v_)); }
+  Decision take() { return std::move(std::get<0>(v_)); }
 
  private:
   std::variant<Decision, boost::asio::awaitable<Decision>> v_;

@@ -347,11 +347,8 @@ class ClientSession {
 
     // One question to the access module; only a pending answer suspends.
     access::Verdict verdict = rt->access.check(route_cfg, {req, req.method_string(), target.path, target.query}, now_unix);
-    access::Decision decision;
-    if (verdict.pending())
-      decision = co_await verdict.wait();
-    else
-      decision = verdict.take();
+    if (verdict.pending()) co_await verdict.resolve();
+    const access::Decision& decision = verdict.decision();
     rs.auth = decision.auth_label;
     if (route_cfg.auth != config::AuthMode::none) {
       rt->auth_counter(route, worker_.index(), decision.ec).Increment();

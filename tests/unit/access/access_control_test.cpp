@@ -85,15 +85,15 @@ class AccessControlCheck : public ::testing::Test {
     if (!authorization.empty()) fields_.set(bhttp::field::authorization, authorization);
     return access_.check(route(route_name), Request{fields_, "GET", "/api/x", ""}, now_s());
   }
-  // Runs the pending slow path on io_ to its end.
-  std::optional<Decision> resolve(Verdict& v) {
-    std::optional<Decision> out;
-    boost::asio::co_spawn(io_, v.wait(), [&](std::exception_ptr e, Decision d) {
-      if (!e) out = std::move(d);
+  // Runs the pending slow path on io_ to its end; the Verdict then holds the decision.
+  bool resolve(Verdict& v) {
+    bool done = false;
+    boost::asio::co_spawn(io_, v.resolve(), [&](std::exception_ptr e) {
+      done = !e;
       io_.stop();
     });
     io_.run_for(std::chrono::seconds(20));
-    return out;
+    return done && !v.pending();
   }
   std::string bearer() const {
     return "Bearer " + ts::mint(ts::rsa2048(), "RS256", R"({"alg":"RS256","typ":"at+jwt","kid":"rsa-1"})",
@@ -138,8 +138,8 @@ TEST_F(AccessControlCheck, NoKeysYetIsPendingThenAllowedAfterOneFetchThenCached)
   Verdict v = check("api", authorization);
   ASSERT_TRUE(v.pending());
   EXPECT_EQ(idp_.fetches(), 0);  // nothing runs before the caller awaits
-  const auto d = resolve(v);
-  ASSERT_TRUE(d);
+  ASSERT_TRUE(resolve(v));
+  const Decision* d = &v.decision();
   EXPECT_TRUE(d->allowed) << d->ec.message();
   EXPECT_EQ(d->issuer, "idp");
   EXPECT_EQ(d->sub, "alice");
