@@ -11,11 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "access/issuers.hpp"
 #include "app/app.hpp"
+#include "app/services.hpp"
 #include "cli/revoke.hpp"
 #include "cli/token_inspect.hpp"
 #include "config/loader.hpp"
-#include "proxy/authenticator.hpp"
+#include "metrics/metrics.hpp"
 #include "version.hpp"
 
 namespace {
@@ -117,11 +119,12 @@ int main(int argc, char** argv) {
   }
   for (const auto& line : notes) std::cerr << line << '\n';
   try {
-    // Local key material must load too (remote issuers are not contacted here).
+    // Local key material must load too, and the services' TLS files (nothing
+    // is started: no issuer, Redis or IdP is contacted here).
     authgate::metrics::Metrics metrics(authgate::kVersion);
     boost::asio::io_context io;
-    const auto services = authgate::proxy::Services::create(cfg, metrics);  // not started: no connection
-    authgate::proxy::Authenticator keys_check(cfg, metrics, io.get_executor(), nullptr, services);
+    const auto services = authgate::app::Services::create(cfg, metrics);
+    const authgate::access::Issuers issuers(cfg, metrics, io.get_executor());
   } catch (const std::exception& e) {
     std::cerr << path << ": " << e.what() << '\n';
     return 1;

@@ -19,6 +19,7 @@
 
 #include "admin/admin_server.hpp"
 #include "common/log_escape.hpp"
+#include "app/services.hpp"
 #include "app/status_snapshot.hpp"
 #include "config/loader.hpp"
 #include "metrics/metrics.hpp"
@@ -139,12 +140,12 @@ struct App::Impl {
     for (unsigned i = 0; i < n; ++i) workers.push_back(std::make_unique<proxy::Worker>(i, state));
     if (initial.listen.tls)
       state.server_tls = net::make_server_context(initial.listen.tls->cert_file, initial.listen.tls->key_file);
-    services = proxy::Services::create(initial, metrics);
+    services = Services::create(initial, metrics);
     services.start(control.get_executor());
     auto first = std::make_shared<proxy::Runtime>(initial, metrics, worker_executors(), control.get_executor(),
-                                                  nullptr, services);
+                                                  nullptr, services.redis, services.revocations);
     state.runtime.store(first);
-    first->authenticator.start();
+    first->start();
 
     // Port 0: the first worker's bind picks the port; the others (SO_REUSEPORT) bind that one.
     auto endpoint = resolve_endpoint(initial.listen.address);
@@ -165,7 +166,7 @@ struct App::Impl {
     health.waiting_for = [this] {
       std::vector<std::string> waiting;
       if (auto rt = state.runtime.load())
-        for (auto& name : rt->authenticator.issuers_not_ready()) waiting.push_back("issuer:" + name);
+        for (auto& name : rt->issuers.not_ready()) waiting.push_back("issuer:" + name);
       if (services.redis && !services.redis->was_up()) waiting.push_back("redis:" + services.redis->address());
       if (services.revocations && !services.revocations->synced()) waiting.push_back("revocation");
       return waiting;
@@ -301,9 +302,10 @@ struct App::Impl {
           cfg.revocation.has_value() != old->cfg.revocation.has_value())
         throw std::runtime_error("adding or removing the redis: or revocation: block needs a restart");
       auto rt = std::make_shared<proxy::Runtime>(std::move(cfg), metrics, worker_executors(),
-                                                 control.get_executor(), old.get(), services);
+                                                 control.get_executor(), old.get(), services.redis,
+                                                 services.revocations);
       state.runtime.store(rt);
-      rt->authenticator.start();
+      rt->start();
       apply_log_level(log_level_override.value_or(rt->cfg.log.level));
       metrics.reload_success.Increment();
       config_status.loaded(std::move(fp), unix_now());
@@ -336,7 +338,7 @@ struct App::Impl {
   std::vector<std::unique_ptr<proxy::Worker>> workers;
   std::vector<std::thread> threads;
   std::unique_ptr<admin::AdminServer> admin;
-  proxy::Services services;  // outlives every Runtime (redis:, revocation: need a restart)
+  Services services;  // outlives every Runtime (redis:, revocation: need a restart)
   ConfigStatus config_status;  // the status page's config version (control thread)
   std::int64_t started_unix = unix_now();
 };

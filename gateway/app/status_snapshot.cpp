@@ -121,7 +121,7 @@ admin::StatusSnapshot build_status_snapshot(const proxy::Runtime& rt, const metr
   each_sample(metrics.jwks_fetches, [&](const prometheus::ClientMetric& m, double v) {
     if (label(m, "result") != "success") fetch_errors[label(m, "issuer")] += v;
   });
-  for (auto& st : rt.authenticator.issuer_states()) {
+  for (auto& st : rt.issuers.states()) {
     admin::StatusSnapshot::Issuer out;
     out.name = st.cfg->name;
     out.issuer = st.cfg->issuer;

@@ -12,6 +12,9 @@
 #include <sstream>
 #include <vector>
 
+#include "access/access_control.hpp"
+#include "access/auth_reply.hpp"
+#include "access/issuers.hpp"
 #include "auth/auth_errc.hpp"
 #include "auth/base64url.hpp"
 #include "auth/jwt.hpp"
@@ -22,7 +25,6 @@
 #include "config/loader.hpp"
 #include "metrics/metrics.hpp"
 #include "policy/policy.hpp"
-#include "proxy/authenticator.hpp"
 #include "routing/host.hpp"
 #include "routing/path.hpp"
 #include "routing/route_table.hpp"
@@ -99,22 +101,7 @@ const config::Issuer* find_issuer(const config::GatewayConfig& cfg, const config
   return nullptr;
 }
 
-auth::VerifyPolicy policy_of(const config::GatewayConfig& cfg, const config::Issuer& ic) {
-  auth::VerifyPolicy p;  // as proxy::Authenticator builds it
-  p.issuer = ic.issuer;
-  p.audiences = ic.audiences;
-  p.allowed_algs.clear();
-  for (const auto& a : ic.algorithms)
-    if (auto alg = auth::alg_from_string(a)) p.allowed_algs.push_back(*alg);
-  p.leeway_seconds = std::chrono::duration_cast<std::chrono::seconds>(ic.leeway).count();
-  p.require_at_jwt = ic.require_at_jwt;
-  p.reject_id_tokens = ic.reject_id_tokens;
-  p.required_claims = ic.required_claims;
-  if (cfg.sessions) p.login_client_ids = {cfg.sessions->client.client_id};
-  return p;
-}
-
-int print_rejected(std::ostream& out, std::error_code ec, const proxy::AuthReply& reply) {
+int print_rejected(std::ostream& out, std::error_code ec, const access::AuthReply& reply) {
   out << "rejected: " << auth::reason(ec) << " \u2014 " << ec.message() << '\n';
   out << "authgate would answer: HTTP " << reply.status;
   if (!reply.error.empty()) out << " (" << reply.error << ")";
@@ -124,7 +111,7 @@ int print_rejected(std::ostream& out, std::error_code ec, const proxy::AuthReply
   return kExitRejected;
 }
 int print_rejected(std::ostream& out, std::error_code ec, std::string_view missing_scopes = {}) {
-  return print_rejected(out, ec, proxy::auth_reply(ec, missing_scopes));
+  return print_rejected(out, ec, access::auth_reply(ec, missing_scopes));
 }
 
 int print_accepted(std::ostream& out, std::string_view issuer, std::string_view sub) {
@@ -157,7 +144,7 @@ int verify_with_jwks(const config::GatewayConfig& cfg, const config::Route& rout
   if (ic->validation == config::Validation::introspection)
     out << "note: issuer " << ic->name
         << " validates by introspection; the JWKS check below is what a JWT check would say\n";
-  if (auto ec = auth::verify(jwt, **keys, policy_of(cfg, *ic), now)) return print_rejected(out, ec);
+  if (auto ec = auth::verify(jwt, **keys, access::verify_policy(cfg, *ic), now)) return print_rejected(out, ec);
   const auto scopes = auth::extract_scopes(jwt.claims(), ic->scope_claim);
   std::string missing;
   if (auto ec = policy::evaluate(route.require, scopes, jwt.claims(), &missing))
@@ -362,16 +349,17 @@ int token_inspect(std::span<const std::string> args, std::ostream& out, std::ost
   }
 
   try {
+    // The gateway's own issuers and access decision, nothing started: offline.
+    // No deny-list (it lives in a running gateway) and no session store.
     metrics::Metrics metrics(kVersion);
     boost::asio::io_context io;
-    const auto services = proxy::Services::create(cfg, metrics);  // not started: offline
-    proxy::Authenticator authn(cfg, metrics, io.get_executor(), nullptr, services);
+    const access::Issuers issuers(cfg, metrics, io.get_executor());
+    const access::AccessControl authn(cfg, issuers, nullptr, nullptr, metrics);
     http::Fields fields;
     fields.set(boost::beast::http::field::authorization, "Bearer " + std::string(jwt_text));
     const std::string target = route_by_request ? *path : route->match.path;
-    const proxy::RequestView req{fields, method ? std::string_view(*method) : std::string_view("GET"), target};
-    const proxy::AccessDecision d = authn.decide(*route, req, now);
-    if (d.needs_io) {
+    access::Verdict v = authn.check(*route, {fields, method ? std::string_view(*method) : std::string_view("GET"), target, {}}, now);
+    if (v.pending()) {
       out << "the decision needs the network (remote keys, introspection or a session): "
              "authgate fetches keys or asks the IdP at run time\n";
       if (!jwks_path) {
@@ -381,6 +369,7 @@ int token_inspect(std::span<const std::string> args, std::ostream& out, std::ost
       return verify_with_jwks(cfg, *route, jwt_text, *jwks_path, now, out, err);
     }
     if (jwks_path) out << "note: --jwks not used, the route's keys are local\n";
+    const access::Decision& d = v.decision();
     if (d.allowed) return print_accepted(out, d.issuer, d.sub);
     if (!d.issuer.empty()) out << "issuer: " << d.issuer << '\n';
     return print_rejected(out, d.ec, d.reply);

@@ -25,7 +25,7 @@
 #include "http/wire.hpp"
 #include "net/stream.hpp"
 #include "auth/auth_errc.hpp"
-#include "proxy/authenticator.hpp"
+#include "access/access_control.hpp"
 #include "session/session_manager.hpp"
 #include "proxy/access_log.hpp"
 #include "proxy/worker.hpp"
@@ -325,7 +325,7 @@ class ClientSession {
                               .count();
 
     // Session endpoints (login, callback, logout, session) are answered here.
-    if (auto* sessions = rt->authenticator.sessions(); sessions && sessions->handles(target.path)) {
+    if (auto* sessions = rt->sessions.get(); sessions && sessions->handles(target.path)) {
       // The login rate limit's key: the peer, or the trusted X-Forwarded-For client.
       const std::string client = http::client_address(
           peer_, req, [&rt](const asio::ip::address& a) { return rt->is_trusted_proxy(a); });
@@ -345,10 +345,10 @@ class ClientSession {
     const config::Route& route_cfg = rt->cfg.routes[static_cast<std::size_t>(route_index)];
     rs.route = &route;
 
-    const std::string full_target = target.query.empty() ? target.path : target.path + "?" + target.query;
-    const RequestView view{req, req.method_string(), full_target};
-    AccessDecision decision = rt->authenticator.decide(route_cfg, view, now_unix);
-    if (decision.needs_io) decision = co_await rt->authenticator.decide_async(route_cfg, view, now_unix);
+    // One question to the access module; only a pending answer suspends.
+    access::Verdict verdict = rt->access.check(route_cfg, {req, req.method_string(), target.path, target.query}, now_unix);
+    if (verdict.pending()) co_await verdict.resolve();
+    const access::Decision& decision = verdict.decision();
     rs.auth = decision.auth_label;
     if (route_cfg.auth != config::AuthMode::none) {
       rt->auth_counter(route, worker_.index(), decision.ec).Increment();
@@ -374,7 +374,7 @@ class ClientSession {
 
   asio::awaitable<bool> proxy(Runtime& rt, RequestState& rs,
                               bhttp::request_parser<bhttp::buffer_body>& parser, RouteRuntime& route,
-                              const config::Route& route_cfg, const AccessDecision& decision,
+                              const config::Route& route_cfg, const access::Decision& decision,
                               const routing::CanonicalTarget& target) {
     const auto& timeouts = rt.cfg.timeouts;
     auto& req = parser.get();
@@ -401,7 +401,7 @@ class ClientSession {
                              stream_.is_tls() ? "https" : "http", rs.request_id, upgrade,
                              &rt.cfg.identity, &rt.cfg.headers};
     http::prepare_upstream_request(upstream_req.base(), fwd);
-    rt.authenticator.forward_identity(upstream_req.base(), route_cfg, decision, rt.identity_headers);
+    rt.access.forward_identity(upstream_req.base(), route_cfg, decision);
     if (!up_cfg.host_header.empty()) upstream_req.set(bhttp::field::host, up_cfg.host_header);
     if (expect_continue) upstream_req.erase(bhttp::field::expect);
 
@@ -667,7 +667,7 @@ class ClientSession {
   // sessions.websocket_check_interval): the token or session that opened it
   // must not keep it open forever.
   asio::awaitable<void> relay_upgraded(Runtime& rt, RequestState& rs, net::UpstreamConnection& up,
-                                       const config::Route& route_cfg, const AccessDecision& decision) {
+                                       const config::Route& route_cfg, const access::Decision& decision) {
     using namespace asio::experimental::awaitable_operators;
     const auto idle = rt.cfg.timeouts.websocket_idle;
     // Bytes that arrived behind the headers belong to the new protocol.
@@ -685,7 +685,7 @@ class ClientSession {
     }
     if (route_cfg.auth == config::AuthMode::none) {
       co_await (pump(stream_, up.stream, idle) || pump(up.stream, stream_, idle));
-    } else if (decision.session_id.empty() || !rt.authenticator.sessions()) {
+    } else if (decision.session_id.empty() || !rt.sessions) {
       co_await (pump(stream_, up.stream, idle) || pump(up.stream, stream_, idle) || tunnel_lifetime(rt, rs));
     } else {
       co_await (pump(stream_, up.stream, idle) || pump(up.stream, stream_, idle) || tunnel_lifetime(rt, rs) ||
@@ -704,7 +704,7 @@ class ClientSession {
   }
 
   asio::awaitable<void> watch_session(Runtime& rt, RequestState& rs, const std::string& id) {
-    auto* sessions = rt.authenticator.sessions();
+    auto* sessions = rt.sessions.get();
     asio::steady_timer timer(co_await asio::this_coro::executor);
     for (;;) {
       timer.expires_after(rt.cfg.sessions->websocket_check_interval);

@@ -4,6 +4,9 @@
 
 #include "auth/auth_errc.hpp"
 #include "proxy/access_log.hpp"
+#include "redis/redis_client.hpp"
+#include "revocation/revocation_service.hpp"
+#include "session/session_manager.hpp"
 #include "net/tls.hpp"
 
 namespace authgate::proxy {
@@ -46,13 +49,34 @@ bool Network::contains(const boost::asio::ip::address& a) const {
   return true;
 }
 
+namespace {
+
+std::unique_ptr<session::SessionManager> make_sessions(const config::GatewayConfig& cfg,
+                                                       const access::Issuers& issuers, metrics::Metrics& metrics,
+                                                       boost::asio::any_io_executor control,
+                                                       const session::SessionManager* previous,
+                                                       std::shared_ptr<redis::RedisClient> redis,
+                                                       std::shared_ptr<revocation::RevocationService> revocations) {
+  if (!cfg.sessions) return nullptr;
+  const access::Issuer* login = issuers.find(cfg.sessions->client.issuer);  // checked by Issuers: remote
+  return std::make_unique<session::SessionManager>(*cfg.sessions, login->remote, login->policy, metrics,
+                                                   std::move(control), previous, std::move(redis),
+                                                   std::move(revocations));
+}
+
+}  // namespace
+
 Runtime::Runtime(config::GatewayConfig c, metrics::Metrics& metrics,
                  const std::vector<boost::asio::any_io_executor>& workers,
-                 boost::asio::any_io_executor control, const Runtime* previous, const Services& services)
+                 boost::asio::any_io_executor control, const Runtime* previous,
+                 std::shared_ptr<redis::RedisClient> redis,
+                 std::shared_ptr<revocation::RevocationService> revocations)
     : cfg(std::move(c)),
       table(cfg.routes, cfg.routing.case_insensitive_paths),
-      authenticator(cfg, metrics, std::move(control), previous ? &previous->authenticator : nullptr, services),
-      identity_headers(identity_header_names(cfg)),
+      issuers(cfg, metrics, control, previous ? &previous->issuers : nullptr),
+      sessions(make_sessions(cfg, issuers, metrics, control, previous ? previous->sessions.get() : nullptr,
+                             std::move(redis), revocations)),
+      access(cfg, issuers, sessions.get(), std::move(revocations), metrics),
       metrics_(metrics) {
   const auto& buckets = metrics::Metrics::latency_buckets();
   upstreams.resize(cfg.upstreams.size());
@@ -89,6 +113,11 @@ Runtime::Runtime(config::GatewayConfig c, metrics::Metrics& metrics,
 
 Runtime::~Runtime() {
   if (access_log) access_log->flush();
+}
+
+void Runtime::start() {
+  issuers.start();
+  if (sessions) sessions->start();
 }
 
 prometheus::Counter& Runtime::request_counter(RouteRuntime& route, std::size_t worker,

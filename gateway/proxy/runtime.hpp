@@ -1,13 +1,16 @@
 // One immutable snapshot of everything a request needs: the config, the route
-// table, per-route and per-upstream metric handles, upstream pools (one per
-// worker), TLS contexts and the access log. SIGHUP builds a new Runtime and
+// table, the issuers and the access decision, the browser sessions, per-route and
+// per-upstream metric handles, upstream pools (one per worker), TLS contexts and
+// the access log. SIGHUP builds a new Runtime and
 // swaps it in atomically; requests in flight keep the one they started with
 // (they hold a shared_ptr), so they finish on the old snapshot.
 //
 // Usage:
-//   auto rt = std::make_shared<Runtime>(std::move(cfg), metrics, worker_executors, control, old.get());
-//   rt->authenticator.start();
+//   auto rt = std::make_shared<Runtime>(std::move(cfg), metrics, worker_executors, control, old.get(),
+//                                       redis, revocations);
+//   rt->start();                                   // remote issuers fetch, the session sweeper runs
 //   int route = rt->table.match(host, method, path);
+//   access::Verdict v = rt->access.check(rt->cfg.routes[route], request, now);
 //   rt->upstreams[rt->routes[route].upstream].pools[worker_index]->acquire();
 #pragma once
 
@@ -22,11 +25,22 @@
 #include "config/config.hpp"
 #include "metrics/metrics.hpp"
 #include "net/upstream_pool.hpp"
-#include "proxy/authenticator.hpp"
+#include "access/access_control.hpp"
+#include "access/issuers.hpp"
 #include "routing/route_table.hpp"
 
 namespace spdlog {
 class logger;
+}
+
+namespace authgate::redis {
+class RedisClient;
+}
+namespace authgate::revocation {
+class RevocationService;
+}
+namespace authgate::session {
+class SessionManager;
 }
 
 namespace authgate::proxy {
@@ -59,13 +73,18 @@ class Runtime {
  public:
   // Throws on start-up errors (TLS files, access log file, key files).
   // `control` runs the issuers' background fetches; `previous` (on reload)
-  // hands over the remote key sets already loaded. Call start() once the
-  // Runtime is published.
+  // hands over the remote key sets already loaded, the session store and the
+  // refresh single flight. `redis` and `revocations` outlive every Runtime (the
+  // App's services; null without a redis: / revocation: block). Call start()
+  // once the Runtime is published.
   Runtime(config::GatewayConfig cfg, metrics::Metrics& metrics,
           const std::vector<boost::asio::any_io_executor>& workers,
           boost::asio::any_io_executor control, const Runtime* previous = nullptr,
-          const Services& services = {});
+          std::shared_ptr<redis::RedisClient> redis = nullptr,
+          std::shared_ptr<revocation::RevocationService> revocations = nullptr);
   ~Runtime();
+
+  void start();  // remote issuers begin fetching; the session store's sweeper runs
 
   // The requests_total counter for (route, method, code), resolved once per worker.
   prometheus::Counter& request_counter(RouteRuntime& route, std::size_t worker,
@@ -77,8 +96,11 @@ class Runtime {
 
   const config::GatewayConfig cfg;
   const routing::RouteTable table;
-  Authenticator authenticator;  // key sets, remote issuers, token cache
-  const std::vector<std::string> identity_headers;  // every route's forward.headers names
+  access::Issuers issuers;  // key sets, remote issuers, introspectors
+  // Browser sessions (null without a sessions: block): its endpoints are
+  // served by the connection, its cookies turned into access tokens by `access`.
+  std::unique_ptr<session::SessionManager> sessions;
+  access::AccessControl access;  // the one access decision per request; token cache
   std::vector<RouteRuntime> routes;  // parallel to cfg.routes
   RouteRuntime unmatched;            // label route="" for 400/404 before routing
   std::vector<UpstreamRuntime> upstreams;

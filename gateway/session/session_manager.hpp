@@ -2,7 +2,7 @@
 // opaque, signed cookie; authgate holds the tokens (server-side store) and
 // refreshes them; upstreams receive `Authorization: Bearer <access token>`.
 //
-// Usage (proxy/connection.cpp and proxy/authenticator.cpp):
+// Usage (proxy/connection.cpp and access/access_control.cpp):
 //   if (sessions.handles(path)) reply(co_await sessions.handle(path, query, request, method, client, now));
 //   SessionAccess a = co_await sessions.access(request, method, now);   // auth: session | any
 //   if (a.ec) deny(a.ec, navigation ? sessions.login_location(target) : "");

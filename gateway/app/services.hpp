@@ -3,18 +3,16 @@
 // revocation:) needs a restart; reload warns.
 //
 // Usage:
-//   proxy::Services services = proxy::Services::create(cfg, metrics);  // not started
-//   services.start(control_executor);                                  // connects, syncs
-//   Runtime rt(cfg, metrics, workers, control, previous, services);
+//   app::Services services = app::Services::create(cfg, metrics);  // not started
+//   services.start(control_executor);                              // connects, syncs
+//   proxy::Runtime rt(cfg, metrics, workers, control, previous, services.redis, services.revocations);
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
 
-#include <algorithm>
-#include <chrono>
-#include <cstdint>
 #include <memory>
 
+#include "access/issuers.hpp"
 #include "config/config.hpp"
 #include "redis/redis_client.hpp"
 #include "revocation/revocation_service.hpp"
@@ -23,7 +21,7 @@ namespace authgate::metrics {
 class Metrics;
 }
 
-namespace authgate::proxy {
+namespace authgate::app {
 
 struct Services {
   std::shared_ptr<redis::RedisClient> redis;                     // a redis: block
@@ -34,16 +32,10 @@ struct Services {
     if (cfg.redis) s.redis = std::make_shared<redis::RedisClient>(*cfg.redis, metrics);
     if (cfg.revocation) {
       s.revocations = std::make_shared<revocation::RevocationService>(*cfg.revocation, s.redis, metrics);
-      s.revocations->keep_for_leeway(max_leeway_seconds(cfg));  // before the first sync; each reload sets it again
+      // Before the first sync; each Runtime (access::AccessControl) sets it again.
+      s.revocations->keep_for_leeway(access::max_leeway_seconds(cfg));
     }
     return s;
-  }
-  // The largest issuers[].leeway: how long past its `until` a deny-list entry still matters.
-  static std::int64_t max_leeway_seconds(const config::GatewayConfig& cfg) {
-    std::int64_t m = 0;
-    for (const auto& ic : cfg.issuers)
-      m = std::max<std::int64_t>(m, std::chrono::duration_cast<std::chrono::seconds>(ic.leeway).count());
-    return m;
   }
   void start(boost::asio::any_io_executor control) const {
     if (redis) redis->start();
@@ -55,4 +47,4 @@ struct Services {
   }
 };
 
-}  // namespace authgate::proxy
+}  // namespace authgate::app

@@ -1,0 +1,93 @@
+// The access decision taken on a request's headers, before any body byte is
+// read: a bearer token or a browser session (session/), verified against the
+// route's issuers (auth/, idp/), checked against the deny-list (revocation/)
+// and the route's policy (policy/). Built once per Runtime (start-up and each
+// reload) and shared by every worker thread.
+//
+// Usage:
+//   AccessControl access(cfg, issuers, sessions_or_null, revocations_or_null, metrics);
+//   Verdict v = access.check(route, Request{fields, method, path, query}, now_unix);
+//   if (v.pending()) co_await v.resolve();
+//   const Decision& d = v.decision();
+//   if (!d.allowed) reply d.reply; else access.forward_identity(upstream_fields, route, d);
+//
+// check() is the one entry point. It answers from what is at hand (auth: none,
+// the verified-token cache, the issuer's current key set) without suspending or
+// allocating a coroutine frame. It answers pending only when the network must
+// answer: no keys loaded yet, an unknown kid (the IdP may have rotated), a token
+// that goes to introspection, or a session (the store is asynchronous). The
+// pending awaitable waits for one (rate-limited, single-flight) JWKS refetch,
+// one introspection call, or the session (and its single-flight refresh), and
+// decides again. A session's access token passes the same checks as a bearer token.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "access/decision.hpp"
+#include "access/issuers.hpp"
+#include "access/token_cache.hpp"
+#include "config/config.hpp"
+#include "http/header_hygiene.hpp"
+#include "metrics/metrics.hpp"
+
+namespace authgate::session {
+class SessionManager;
+}
+namespace authgate::revocation {
+class RevocationService;
+}
+
+namespace authgate::access {
+
+class AccessControl {
+ public:
+  // `issuers` and `sessions` (null without a sessions: block) must outlive
+  // this object. `revocations` (a revocation: block; may be null) is told the
+  // issuers' largest leeway.
+  AccessControl(const config::GatewayConfig& cfg, const Issuers& issuers, session::SessionManager* sessions,
+                std::shared_ptr<revocation::RevocationService> revocations, metrics::Metrics& metrics);
+  AccessControl(const AccessControl&) = delete;
+  AccessControl& operator=(const AccessControl&) = delete;
+
+  // Allow or deny now, or pending (see the header comment). The pending
+  // awaitable refers to `route` and to what `request` views: co_await it while
+  // they live.
+  Verdict check(const config::Route& route, const Request& request, std::int64_t now_unix) const;
+
+  // The upstream header of an allowed request: apply_identity() with every
+  // route's identity header names, then the session's Authorization and the
+  // removal of authgate's own cookies from the Cookie header.
+  void forward_identity(http::Fields& upstream, const config::Route& route, const Decision& allowed) const;
+
+ private:
+  enum class Need { nothing, keys, introspection };
+  enum class Pass { first, again, after_refetch };  // only the first counts cache lookups
+  struct Attempt;
+  Attempt attempt(const config::Route& route, std::string_view token, std::int64_t now, Pass pass) const;
+  boost::asio::awaitable<Decision> complete(const config::Route& route, const std::string& token,
+                                            std::int64_t now) const;
+  boost::asio::awaitable<Decision> bearer_pending(const config::Route& route, std::string token,
+                                                  std::int64_t now) const;
+  boost::asio::awaitable<Decision> session_pending(const config::Route& route, Request request,
+                                                   std::int64_t now) const;
+  bool uses_session(const config::Route& route, const http::Fields& request) const;
+  Decision allow_claims(const config::Route& route, const Issuer& issuer,
+                        std::shared_ptr<const boost::json::object> claims, std::int64_t now) const;
+  Decision check_introspected(const config::Route& route, const Issuer& issuer,
+                              std::shared_ptr<const boost::json::object> claims, std::int64_t now) const;
+
+  const Issuers& issuers_;
+  session::SessionManager* sessions_;
+  std::shared_ptr<revocation::RevocationService> revocations_;
+  const std::vector<std::string> identity_headers_;  // every route's forward.headers names
+  std::size_t max_token_bytes_;
+  mutable TokenCache cache_;
+};
+
+}  // namespace authgate::access

@@ -1,0 +1,49 @@
+#include "access/auth_reply.hpp"
+
+#include "auth/auth_errc.hpp"
+
+namespace authgate::access {
+
+using auth::auth_errc;
+
+namespace {
+constexpr std::string_view kRealm = "authgate";
+}  // namespace
+
+AuthReply auth_reply(std::error_code ec, std::string_view required_scopes) {
+  AuthReply r;
+  std::string base = "Bearer realm=\"" + std::string(kRealm) + "\"";
+  if (ec == auth_errc::token_missing) {
+    r = {401, base, "unauthorized", {}};
+  } else if (ec == auth_errc::request_malformed) {
+    r = {400, base + ", error=\"invalid_request\"", "invalid_request", {}};
+  } else if (ec == auth_errc::scope_insufficient) {
+    r = {403, base + ", error=\"insufficient_scope\", scope=\"" + std::string(required_scopes) + "\"",
+         "insufficient_scope", {}};
+  } else if (ec == auth_errc::claims_not_allowed) {
+    r = {403, base + ", error=\"insufficient_scope\", error_description=\"claim requirements not met\"",
+         "insufficient_scope", {}};
+  } else if (ec == auth_errc::jwks_unavailable) {
+    r = {503, base, "jwks_unavailable", {}};  // the gateway's fault, not the client's
+  } else if (ec == auth_errc::introspection_failed) {
+    r = {503, base, "introspection_unavailable", {}};
+  } else if (ec == auth_errc::introspection_busy) {
+    r = {503, base, "introspection_busy", {}};  // Retry-After: every local 503 has one
+  } else if (ec == auth_errc::session_missing || ec == auth_errc::session_ended) {
+    r = {401, "", "no_session", {}};  // a browser navigation gets a 302 to the login instead
+  } else if (ec == auth_errc::csrf_rejected) {
+    r = {403, "", "csrf_rejected", {}};
+  } else if (ec == auth_errc::refresh_unavailable) {
+    r = {503, "", "refresh_unavailable", {}};
+  } else if (ec == auth_errc::session_store_unavailable) {
+    r = {503, "", "session_store_unavailable", {}};
+  } else {
+    // Every other token problem. The description names the class of problem
+    // only; it never echoes token contents.
+    r = {401, base + ", error=\"invalid_token\", error_description=\"" + ec.message() + "\"",
+         "invalid_token", {}};
+  }
+  return r;
+}
+
+}  // namespace authgate::access

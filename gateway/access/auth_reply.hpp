@@ -1,0 +1,25 @@
+// The one mapping from an auth outcome (auth_errc) to what the client gets:
+// status, WWW-Authenticate (RFC 6750 §3) and the JSON body's error name.
+//
+// Usage:
+//   AuthReply r = auth_reply(auth_errc::scope_insufficient, "orders:write");
+//   reply(r.status, r.error, r.www_authenticate);   // r.location: a 302 to the login
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace authgate::access {
+
+struct AuthReply {
+  unsigned status = 401;
+  std::string www_authenticate;  // the WWW-Authenticate value
+  std::string error;             // short machine-readable name for the JSON body
+  std::string location;          // 302 to the login endpoint (a browser navigation without a session)
+};
+
+// `required_scopes`: named in the insufficient_scope challenge.
+AuthReply auth_reply(std::error_code ec, std::string_view required_scopes);
+
+}  // namespace authgate::access
