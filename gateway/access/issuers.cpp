@@ -2,11 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include "auth/alg.hpp"
+#include "common/file.hpp"
 #include "idp/introspector.hpp"
 #include "idp/remote_issuer.hpp"
 
@@ -15,11 +14,9 @@ namespace authgate::access {
 namespace {
 
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  common::Result<std::string> text = common::read_file(path);
+  if (!text) throw std::runtime_error("cannot read " + path);
+  return std::move(*text);
 }
 
 std::string local_key_source(const config::Issuer& ic) {
