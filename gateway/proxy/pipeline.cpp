@@ -23,7 +23,7 @@ asio::awaitable<bool> serve_request(ClientConnection& c) {
   http::RequestParser parser;
   http::limit_request_parser(parser, limits);
 
-  // Idle wait, then the whole head under the limits: 408/413/431/400 close the connection.
+  // 1. Read: idle wait, then the whole head under the limits; 408/413/431/400 close the connection.
   const HeadRead read = co_await read_request_head(c, *rt, parser);
   if (read.closed) co_return false;
   RequestState rs;
@@ -43,12 +43,12 @@ asio::awaitable<bool> serve_request(ClientConnection& c) {
     return req.keep_alive() && parser.is_done() && !c.draining() && c.requests < limits.max_requests_per_connection;
   };
 
-  // 1. Framing (request smuggling): 400, and the connection closes.
+  // 2. Framing (request smuggling): 400, and the connection closes.
   if (!framing_ok(c, req, rs)) {
     co_await reply_error(c, *rt, rs, 400, "bad_request", false);
     co_return false;
   }
-  // 2. Host, 3. the canonical target (with its UTF-8 check): 400.
+  // 3. Host, then the canonical target (with its UTF-8 check): 400.
   routing::CanonicalTarget target;
   std::string_view rejected;
   if (!host_ok(c, req, rs)) rejected = "bad_host";
