@@ -1,5 +1,5 @@
 // How a request head is read: the parser settings and the byte-level check the
-// proxy applies before Beast parses (proxy/connection.cpp). Shared with the
+// proxy applies before Beast parses (proxy/request_reader.cpp). Shared with the
 // request_fuzz target (tests/fuzz), so the fuzzer parses exactly as the proxy does.
 //
 // Usage:

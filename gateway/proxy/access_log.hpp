@@ -29,10 +29,10 @@ struct AccessRecord {
   std::uint64_t bytes_in = 0;   // request body bytes
   std::uint64_t bytes_out = 0;  // response body bytes
   double duration_ms = 0;
-  std::string_view auth = "none";  // none | bearer
-  std::string_view auth_reason;    // bearer: "ok" or why it was denied ("expired", ...)
-  std::string_view issuer;         // bearer: the issuer's config name
-  std::string_view sub;            // bearer: the token subject (never the token itself)
+  std::string_view auth = "none";  // none | bearer | session
+  std::string_view auth_reason;    // routes with auth: "ok" or why it was denied ("expired", ...)
+  std::string_view issuer;         // the issuer's config name, when a token was checked
+  std::string_view sub;            // the token subject (never the token itself)
 };
 
 void write_access_log(spdlog::logger& log, const AccessRecord& r);

@@ -1,18 +1,123 @@
 // One client connection: TLS handshake (when the listener has TLS), then the
-// request loop: read headers -> canonicalise -> route -> decide access ->
-// proxy with streamed bodies (or a local reply), under the configured limits
-// and timeouts. Runs entirely on its worker's thread.
+// keep-alive loop, each request going through the pipeline (proxy/pipeline.hpp),
+// and a linger before the close when a request body was left unread. Runs
+// entirely on its worker's thread.
+//
+// Usage (the worker's accept loop):
+//   co_spawn(io, serve_connection(worker, std::move(socket)), ...);
+//
+// The stages of the pipeline take the per-connection state below by reference,
+// and write their local replies through reply_error/reply_page/reply_redirect.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "config/config.hpp"
+#include "http/local_reply.hpp"
+#include "metrics/metrics.hpp"
+#include "net/stream.hpp"
+#include "proxy/worker.hpp"
 
 namespace authgate::proxy {
 
-class Worker;
+class Runtime;
+struct RequestState;
+
+// Size of one body piece relayed at a time, each way. Bounds per-request memory.
+inline constexpr std::size_t kRelayChunk = 64 * 1024;
+
+// A deadline that cancels the client socket's pending operations without
+// closing it (Beast's own expiry closes the socket), so that a 408 can still
+// be written after a header or body read times out.
+class ReadDeadline {
+ public:
+  explicit ReadDeadline(net::Stream& s);
+  ~ReadDeadline();
+  ReadDeadline(const ReadDeadline&) = delete;
+  ReadDeadline& operator=(const ReadDeadline&) = delete;
+
+  void arm(config::Duration d);
+  void disarm();
+  bool fired() const { return state_->fired; }
+
+ private:
+  struct State {
+    net::Stream* stream;
+    std::uint64_t generation = 0;
+    bool fired = false;
+  };
+  boost::asio::steady_timer timer_;
+  std::shared_ptr<State> state_;
+};
+
+// The connection's one body piece in flight (kRelayChunk bytes), taken on the
+// first body and given back to the worker's spares while the connection is idle.
+class RelayBuffer {
+ public:
+  explicit RelayBuffer(Worker& w) : worker_(w) {}
+  char* get() {
+    if (!buffer_) buffer_ = worker_.take_relay_buffer(kRelayChunk);
+    return buffer_.get();
+  }
+  void give_back() {
+    if (buffer_) worker_.give_back_relay_buffer(std::move(buffer_));
+  }
+
+ private:
+  Worker& worker_;
+  std::unique_ptr<char[]> buffer_;
+};
+
+// Per-connection state, kept across the requests of a keep-alive connection.
+struct ClientConnection {
+  ClientConnection(Worker& w, boost::asio::ip::tcp::socket socket);
+  ~ClientConnection();
+  ClientConnection(const ClientConnection&) = delete;
+  ClientConnection& operator=(const ClientConnection&) = delete;
+
+  bool draining() const { return worker.state().draining.load(); }
+  void count_timeout(metrics::TimeoutPhase phase) const { worker.state().metrics.timeout(phase).Increment(); }
+
+  Worker& worker;
+  net::Stream stream;
+  boost::beast::flat_buffer buffer;  // client bytes read ahead (the next head, body bytes)
+  boost::asio::ip::address peer;     // IPv4-mapped IPv6 written as IPv4
+  std::string client_ip;
+  ConnectionHandle handle;
+  std::list<ConnectionHandle*>::iterator handle_pos;
+  ReadDeadline deadline{stream};
+  RelayBuffer relay{worker};
+  std::string header;  // rendered header being written (reused across requests)
+  std::uint64_t requests = 0;
+  bool body_unread = false;  // the last request's body was not (fully) read
+};
 
 // Completes when the connection is closed. Never throws on I/O errors: they
 // are values (error_code) handled inside and logged.
 boost::asio::awaitable<void> serve_connection(Worker& worker, boost::asio::ip::tcp::socket socket);
+
+// Local replies (built by http/local_reply.hpp), written under timeouts.body_read,
+// then the request's metrics and access-log line (finish_request).
+boost::asio::awaitable<void> reply_error(ClientConnection& c, Runtime& rt, RequestState& rs, unsigned status,
+                                         std::string_view error, bool keep_alive,
+                                         std::string_view www_authenticate = {});
+boost::asio::awaitable<void> reply_page(ClientConnection& c, Runtime& rt, RequestState& rs,
+                                        const http::LocalReply& reply, bool keep_alive);
+boost::asio::awaitable<void> reply_redirect(ClientConnection& c, Runtime& rt, RequestState& rs, unsigned status,
+                                            std::string_view location, bool keep_alive);
+
+// finish_request() for this connection's worker and client.
+void finish(ClientConnection& c, Runtime& rt, RequestState& rs);
 
 }  // namespace authgate::proxy

@@ -1,6 +1,7 @@
 // One event-loop thread with its own io_context, its own SO_REUSEPORT
 // acceptor and its own upstream pools: workers share nothing on the request
-// path except the atomic Runtime pointer and atomic counters.
+// path except the Runtime snapshot (common::Snapshot, loaded once per request)
+// and atomic counters.
 //
 // Usage (from the app, on the control thread):
 //   Worker w(0, state);
@@ -32,7 +33,7 @@ class Stream;
 
 namespace authgate::proxy {
 
-// What every worker shares. Runtime is swapped atomically on SIGHUP.
+// What every worker shares. The Runtime snapshot is replaced on SIGHUP.
 struct GatewayState {
   explicit GatewayState(metrics::Metrics& m) : metrics(m) {}
   metrics::Metrics& metrics;

@@ -2,7 +2,7 @@
 // opaque, signed cookie; authgate holds the tokens (server-side store) and
 // refreshes them; upstreams receive `Authorization: Bearer <access token>`.
 //
-// Usage (proxy/connection.cpp and access/access_control.cpp):
+// Usage (proxy/pipeline.cpp and access/access_control.cpp):
 //   if (sessions.handles(path)) reply(co_await sessions.handle(path, query, request, method, client, now));
 //   SessionAccess a = co_await sessions.access(request, method, now);   // auth: session | any
 //   if (a.ec) deny(a.ec, navigation ? sessions.login_location(target) : "");
@@ -61,6 +61,7 @@
 #include "common/expiring_cache.hpp"
 #include "config/config.hpp"
 #include "http/header_hygiene.hpp"
+#include "http/local_reply.hpp"
 #include "idp/http_client.hpp"
 #include "idp/single_flight.hpp"
 #include "metrics/metrics.hpp"
@@ -79,13 +80,8 @@ class RevocationService;
 
 namespace authgate::session {
 
-// A reply authgate writes itself (redirects, small pages, JSON).
-struct LocalReply {
-  unsigned status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;  // Location, Set-Cookie, ...
-};
+// A reply authgate writes itself (redirects, small pages, JSON): http/local_reply.hpp.
+using LocalReply = http::LocalReply;
 
 struct SessionAccess {
   std::error_code ec;        // auth_errc: session_missing, session_ended, csrf_rejected, refresh_unavailable

@@ -1,6 +1,7 @@
 // libFuzzer target: a request head through the proxy's decision steps, as
-// proxy/connection.cpp runs them: the byte-level head checks and Beast's parser
-// with the limits of a fixed config (http/request_head.hpp), the framing checks
+// proxy/request_reader.cpp and proxy/pipeline.cpp run them: the byte-level head
+// checks and Beast's parser with the limits of a fixed config
+// (http/request_head.hpp), the framing checks
 // (http/header_hygiene.hpp), Host validation (routing/host.hpp), path
 // canonicalisation with its UTF-8 check (routing/path.hpp), the route
 // table (routing/route_table.hpp) and the route's policy (policy/policy.hpp) on
@@ -438,7 +439,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   if (http::framing_error(req) != nullptr) return 0;  // 400
 
-  // What proxy/connection.cpp does next: the Host (when present), then the path.
+  // What proxy/pipeline.cpp does next (request_reader.cpp): the Host (when present), then the path.
   if (const auto h = req.find(bhttp::field::host); h != req.end()) {
     routing::HostParts parts;
     std::error_code hec;

@@ -1,0 +1,113 @@
+#include "proxy/pipeline.hpp"
+
+#include <chrono>
+
+#include "auth/auth_errc.hpp"
+#include "http/client_address.hpp"
+#include "access/access_control.hpp"
+#include "proxy/connection.hpp"
+#include "proxy/request_reader.hpp"
+#include "proxy/request_state.hpp"
+#include "proxy/runtime.hpp"
+#include "proxy/upstream_exchange.hpp"
+#include "session/session_manager.hpp"
+
+namespace authgate::proxy {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+
+asio::awaitable<bool> serve_request(ClientConnection& c) {
+  const auto rt = c.worker.state().runtime.load();  // this request's snapshot
+  const auto& limits = rt->cfg.limits;
+  http::RequestParser parser;
+  http::limit_request_parser(parser, limits);
+
+  // 1. Read: idle wait, then the whole head under the limits; 408/413/431/400 close the connection.
+  const HeadRead read = co_await read_request_head(c, *rt, parser);
+  if (read.closed) co_return false;
+  RequestState rs;
+  rs.start = read.started;
+  if (read.status) {
+    rs.request_id = http::generate_request_id();
+    co_await reply_error(c, *rt, rs, read.status, read.error, false);
+    co_return false;
+  }
+  auto& req = parser.get();
+  const BodyUnreadGuard unread_guard{c.body_unread, parser};
+  rs.method = std::string(req.method_string());
+  rs.request_id = request_id_of(req);
+  ++c.requests;  // every request counts toward the per-connection limit, local replies too
+  // A request whose body we have not read cannot leave the connection reusable.
+  auto can_keep = [&] {
+    return req.keep_alive() && parser.is_done() && !c.draining() && c.requests < limits.max_requests_per_connection;
+  };
+
+  // 2. Framing (request smuggling): 400, and the connection closes.
+  if (!framing_ok(c, req, rs)) {
+    co_await reply_error(c, *rt, rs, 400, "bad_request", false);
+    co_return false;
+  }
+  // 3. Host, then the canonical target (with its UTF-8 check): 400.
+  routing::CanonicalTarget target;
+  std::string_view rejected;
+  if (!host_ok(c, req, rs)) rejected = "bad_host";
+  else if (!canonicalize(c, req, rs, target)) rejected = "bad_path";
+  if (!rejected.empty()) {
+    co_await reply_error(c, *rt, rs, 400, rejected, can_keep());
+    co_return can_keep();
+  }
+  http::RequestHead head = http1_request_head(req, target);
+  const auto now_unix =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+
+  // 4. Session endpoints (login, callback, logout, session) are answered here.
+  if (auto* sessions = rt->sessions.get(); sessions && sessions->handles(target.path)) {
+    // The login rate limit's key: the peer, or the trusted X-Forwarded-For client.
+    const std::string client = http::client_address(
+        c.peer, *head.fields, [&rt](const asio::ip::address& a) { return rt->is_trusted_proxy(a); });
+    const http::LocalReply reply =
+        co_await sessions->handle(target.path, target.query, *head.fields, rs.method, client, now_unix);
+    rs.auth = "session";
+    co_await reply_page(c, *rt, rs, reply, can_keep());
+    co_return can_keep();
+  }
+
+  // 5. Route on the canonical path: 404.
+  const int route_index = rt->table.match(head.authority, head.method_name, head.path);
+  if (route_index < 0) {
+    co_await reply_error(c, *rt, rs, 404, "not_found", can_keep());
+    co_return can_keep();
+  }
+  RouteRuntime& route = rt->routes[static_cast<std::size_t>(route_index)];
+  const config::Route& route_cfg = rt->cfg.routes[static_cast<std::size_t>(route_index)];
+  rs.route = &route;
+
+  // 6. Access decision, on the head alone (no body byte read yet) ---------------
+  // One question to the access module; only a pending answer suspends.
+  access::Verdict verdict = rt->access.check(route_cfg, {*head.fields, head.method_name, head.path, head.query}, now_unix);
+  if (verdict.pending()) co_await verdict.resolve();
+  const access::Decision& decision = verdict.decision();
+  rs.auth = decision.auth_label;
+  if (route_cfg.auth != config::AuthMode::none) {
+    rt->auth_counter(route, c.worker.index(), decision.ec).Increment();
+    rs.auth_reason = auth::reason(decision.ec);
+    rs.issuer = decision.issuer;
+    rs.sub = decision.sub;
+  }
+  if (!decision.allowed && !decision.reply.location.empty()) {  // a browser without a session: to the login
+    co_await reply_redirect(c, *rt, rs, decision.reply.status, decision.reply.location, can_keep());
+    co_return can_keep();
+  }
+  if (!decision.allowed) {
+    co_await reply_error(c, *rt, rs, decision.reply.status, decision.reply.error, can_keep(),
+                         decision.reply.www_authenticate);
+    co_return can_keep();
+  }
+  // ---------------------------------------------------------------------------
+
+  // 7. Proxy (the upstream exchange and the body relay), 8. its log line and metrics.
+  co_return co_await proxy_request(c, *rt, rs, head, parser, route, route_cfg, decision);
+}
+
+}  // namespace authgate::proxy

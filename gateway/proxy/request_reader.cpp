@@ -1,0 +1,181 @@
+#include "proxy/request_reader.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/read.hpp>
+
+#include "common/utf8.hpp"
+#include "http/header_hygiene.hpp"
+#include "proxy/connection.hpp"
+#include "proxy/request_state.hpp"
+#include "proxy/runtime.hpp"
+#include "routing/host.hpp"
+
+namespace authgate::proxy {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using error_code = boost::system::error_code;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// First read of a new request: enough for typical headers in one syscall.
+constexpr std::size_t kFirstRead = 8 * 1024;
+
+// Benign ends of a client connection: the peer closed between requests, or
+// we cancelled/closed it during drain. None of them is worth a log line.
+bool is_benign_close(const error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+         ec == asio::ssl::error::stream_truncated || ec == asio::error::bad_descriptor;
+}
+
+// Never log the query: it may carry secrets.
+std::string raw_path(const bhttp::request_header<>& req) {
+  return std::string(req.target().substr(0, req.target().find('?')));
+}
+
+}  // namespace
+
+asio::awaitable<HeadRead> read_request_head(ClientConnection& c, const Runtime& rt, http::RequestParser& parser) {
+  const auto& limits = rt.cfg.limits;
+  const auto& timeouts = rt.cfg.timeouts;
+  HeadRead result;
+  if (c.buffer.size() == 0) {  // idle keep-alive wait for the first byte
+    if (c.draining()) {
+      result.closed = true;
+      co_return result;
+    }
+    // An idle connection holds no body buffer: 10,000 idle keep-alive clients would
+    // otherwise keep 64 KiB each (load-tests/RESULTS.md). It goes back to the worker's
+    // spares and the next body takes one from there.
+    c.relay.give_back();
+    c.handle.idle = true;
+    c.stream.tcp().expires_after(timeouts.keepalive_idle);
+    auto [ec, n] = co_await c.stream.async_read_some(c.buffer.prepare(kFirstRead), use_tuple);
+    c.handle.idle = false;
+    if (ec) {
+      if (ec == beast::error::timeout) c.count_timeout(metrics::TimeoutPhase::keepalive_idle);
+      result.closed = true;
+      co_return result;
+    }
+    c.buffer.commit(n);
+  }
+  result.started = std::chrono::steady_clock::now();
+  c.body_unread = false;
+
+  // Reads until the whole head is buffered, so it can be checked as bytes
+  // before Beast parses it (http/request_head.hpp): its size against
+  // max_header_bytes as a whole (431), and obs-fold (a header line continued on
+  // the next line), rejected outright (RFC 9112 5.2 allows rejecting it with 400)
+  // rather than unfolded, so no two parsers on the path can disagree about it.
+  c.deadline.arm(timeouts.header_read);
+  error_code ec;
+  for (std::size_t scanned = 0;;) {  // `scanned`: bytes already searched for the terminator
+    const std::string_view data(static_cast<const char*>(c.buffer.data().data()), c.buffer.size());
+    const http::HeadScan scan = http::scan_request_head(data, limits.max_header_bytes, scanned);
+    if (scan == http::HeadScan::complete) break;
+    if (scan == http::HeadScan::obs_fold) {
+      ec = bhttp::error::bad_value;
+      break;
+    }
+    if (scan == http::HeadScan::too_large) {
+      ec = bhttp::error::header_limit;
+      break;
+    }
+    auto [rec, n] = co_await c.stream.async_read_some(c.buffer.prepare(kFirstRead), use_tuple);
+    if (rec) {
+      ec = rec;
+      break;
+    }
+    c.buffer.commit(n);
+  }
+  if (!ec) std::tie(ec, std::ignore) = co_await bhttp::async_read_header(c.stream, c.buffer, parser, use_tuple);
+  c.deadline.disarm();
+  if (!ec) co_return result;
+
+  if (c.deadline.fired()) {
+    c.count_timeout(metrics::TimeoutPhase::header_read);
+    result.status = 408;
+    result.error = "request_timeout";
+  } else if (ec == bhttp::error::header_limit) {
+    c.body_unread = true;  // the client may still be sending
+    result.status = 431;
+    result.error = "request_header_fields_too_large";
+  } else if (ec == bhttp::error::body_limit) {
+    c.body_unread = true;
+    result.status = 413;
+    result.error = "payload_too_large";
+  } else if (is_benign_close(ec)) {
+    result.closed = true;
+  } else {
+    spdlog::debug("bad request from {}: {}", c.client_ip, ec.message());
+    result.status = 400;
+    result.error = "bad_request";
+  }
+  co_return result;
+}
+
+std::string request_id_of(const http::Fields& req) {
+  if (auto it = req.find("X-Request-Id"); it != req.end() && http::is_well_formed_request_id(it->value()))
+    return std::string(it->value());
+  return http::generate_request_id();
+}
+
+bool framing_ok(const ClientConnection& c, const bhttp::request_header<>& req, RequestState& rs) {
+  const char* why = http::framing_error(req);
+  if (!why) return true;
+  rs.path = raw_path(req);
+  spdlog::debug("rejecting request {} from {}: {}", rs.request_id, c.client_ip, why);
+  return false;
+}
+
+bool host_ok(const ClientConnection& c, const bhttp::request_header<>& req, RequestState& rs) {
+  auto host = req.find(bhttp::field::host);
+  if (host == req.end()) return true;
+  routing::HostParts parts;
+  std::error_code ec;
+  if (routing::validate_host(host->value(), parts, ec)) return true;
+  rs.path = raw_path(req);
+  spdlog::debug("rejecting Host of {} from {}: {}", rs.request_id, c.client_ip, ec.message());
+  c.worker.state().metrics.rejected(metrics::RejectReason::bad_host).Increment();
+  return false;
+}
+
+bool canonicalize(const ClientConnection& c, const bhttp::request_header<>& req, RequestState& rs,
+                  routing::CanonicalTarget& target) {
+  std::error_code ec;
+  routing::utf8_fault utf8 = routing::utf8_fault::none;
+  if (routing::canonicalize_target(req.target(), target, ec, &utf8)) {
+    rs.path = target.path;
+    return true;
+  }
+  rs.path = raw_path(req);
+  spdlog::debug("rejecting path of {} from {}: {}{}{}", rs.request_id, c.client_ip, ec.message(),
+                utf8 == routing::utf8_fault::none ? "" : ": ",
+                utf8 == routing::utf8_fault::none ? "" : common::utf8_fault_name(utf8));
+  c.worker.state().metrics.rejected(ec == routing::path_errc::invalid_utf8 ? metrics::RejectReason::invalid_utf8
+                                                                            : metrics::RejectReason::bad_path)
+      .Increment();
+  return false;
+}
+
+http::RequestHead http1_request_head(http::RequestParser::value_type& req, const routing::CanonicalTarget& target) {
+  http::RequestHead head;
+  head.method = req.method();
+  head.method_name = req.method_string();
+  head.path = target.path;
+  head.query = target.query;
+  head.has_query = target.has_query;
+  head.authority = req[bhttp::field::host];
+  head.fields = &req;
+  head.version = req.version();
+  head.keep_alive = req.keep_alive();
+  return head;
+}
+
+}  // namespace authgate::proxy

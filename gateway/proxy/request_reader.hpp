@@ -1,0 +1,72 @@
+// The first stage of a request: waits for it on an idle keep-alive connection,
+// reads its whole head under the limits, and checks the head before anything
+// acts on it (framing, Host, target), ending with the head as the rest of the
+// pipeline sees it (http/request.hpp). Errors are values: what the client gets.
+//
+// Usage (proxy/pipeline.cpp):
+//   http::RequestParser parser; limit_request_parser(parser, limits);
+//   HeadRead read = co_await read_request_head(c, rt, parser);
+//   if (read.closed) stop; if (read.status) reply read.status / read.error and close;
+//   if (!framing_ok(c, req, rs)) 400 bad_request;  if (!host_ok(...)) 400 bad_host;
+//   if (!canonicalize(c, req, rs, target)) 400 bad_path;
+//   http::RequestHead head = http1_request_head(req, target);
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/message.hpp>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "http/request.hpp"
+#include "http/request_head.hpp"
+#include "routing/path.hpp"
+
+namespace authgate::proxy {
+
+class Runtime;
+struct ClientConnection;
+struct RequestState;
+
+struct HeadRead {
+  bool closed = false;      // nothing to answer: the client went away, idled out, or we drain
+  unsigned status = 0;      // 0: the head is parsed; else 408, 413, 431 or 400, and the connection closes
+  std::string_view error;   // the JSON error name of `status`
+  std::chrono::steady_clock::time_point started;  // the request's first byte was there
+};
+
+// Idle wait (timeouts.keepalive_idle; the connection is idle for drain here),
+// then the whole head under timeouts.header_read: its size as a whole against
+// limits.max_header_bytes and obs-fold checked as bytes (http/request_head.hpp)
+// before Beast parses it into `parser` (limits set by the caller).
+boost::asio::awaitable<HeadRead> read_request_head(ClientConnection& c, const Runtime& rt,
+                                                   http::RequestParser& parser);
+
+// However a request ends, records whether its body was left unread: the
+// connection then lingers before it closes (proxy/connection.cpp).
+struct BodyUnreadGuard {
+  bool& flag;
+  const http::RequestParser& parser;
+  ~BodyUnreadGuard() { flag = !parser.is_done(); }
+};
+
+// The client's X-Request-Id when it is well formed, else a new one.
+std::string request_id_of(const http::Fields& req);
+
+// The head checks, each false when the request is rejected with 400 (logged,
+// counted; rs.path set to the raw path without its query).
+// Framing that two parsers could read differently (request smuggling).
+bool framing_ok(const ClientConnection& c, const boost::beast::http::request_header<>& req, RequestState& rs);
+// Host: a host name or IPv6 literal with an optional port (routing/host.hpp); an
+// absent Host (HTTP/1.0) matches only routes without a host.
+bool host_ok(const ClientConnection& c, const boost::beast::http::request_header<>& req, RequestState& rs);
+// The target, canonicalised once (routing/path.hpp); rs.path is the canonical path.
+bool canonicalize(const ClientConnection& c, const boost::beast::http::request_header<>& req, RequestState& rs,
+                  routing::CanonicalTarget& target);
+
+// The checked head, borrowing `req` and `target`.
+http::RequestHead http1_request_head(http::RequestParser::value_type& req,
+                                     const routing::CanonicalTarget& target);
+
+}  // namespace authgate::proxy
