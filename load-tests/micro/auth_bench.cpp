@@ -173,7 +173,7 @@ BENCHMARK(BM_KeySetFromHmacSecret);
 
 // ---------------------------------------------------------------------------
 // BM_ParseVerifyCached/<alg>: the hit path of the verified-token cache as the
-// gateway takes it (proxy/authenticator.cpp): look the raw token up in a
+// gateway takes it (access/access_control.cpp): look the raw token up in a
 // common::ExpiringCache holding the parsed token, then re-check the claims
 // (verify_claims against kNow) and extract the scopes -- no parse, no signature.
 // Registered next to BM_ParseVerify so the report shows cached vs uncached.
