@@ -96,8 +96,25 @@ class ReadDeadline {
   std::shared_ptr<State> state_;
 };
 
-// Everything one request accumulates for the access log and metrics.
+// Everything one request accumulates for the access log and metrics. One per
+// connection, reset for each request: its strings keep their capacity, so a request
+// id (32 characters, past the short-string buffer) costs no allocation.
 struct RequestState {
+  void reset() {
+    start = Clock::now();
+    request_id.clear();
+    method.clear();
+    path.clear();
+    route = nullptr;
+    upstream = nullptr;
+    status = 0;
+    bytes_in = bytes_out = 0;
+    auth = "none";
+    auth_reason = {};
+    issuer.clear();
+    sub.clear();
+  }
+
   Clock::time_point start = Clock::now();
   std::string request_id;
   std::string method;
@@ -235,7 +252,8 @@ class ClientSession {
       buffer_.commit(n);
     }
 
-    RequestState rs;
+    RequestState& rs = request_state_;
+    rs.reset();
     body_unread_ = false;
     http::RequestParser parser;
     http::limit_request_parser(parser, limits);
@@ -244,7 +262,7 @@ class ClientSession {
     if (!ec) std::tie(ec, std::ignore) = co_await bhttp::async_read_header(stream_, buffer_, parser, use_tuple);
     deadline_.disarm();
     if (ec) {
-      rs.request_id = http::generate_request_id();
+      http::generate_request_id(rs.request_id);
       if (deadline_.fired()) {
         count_timeout(metrics::TimeoutPhase::header_read);
         co_await reply_local(*rt, rs, 408, "request_timeout", false);
@@ -267,15 +285,15 @@ class ClientSession {
     // However this request ends, remember whether its body was left unread.
     struct UnreadGuard {
       bool& flag;
-      const bhttp::request_parser<bhttp::buffer_body>& p;
+      const http::RequestParser& p;
       ~UnreadGuard() { flag = !p.is_done(); }
     } unread_guard{body_unread_, parser};
-    rs.method = std::string(req.method_string());
+    rs.method.assign(req.method_string().data(), req.method_string().size());
     if (auto it = req.find("X-Request-Id");
         it != req.end() && http::is_well_formed_request_id(it->value()))
-      rs.request_id = std::string(it->value());
+      rs.request_id.assign(it->value().data(), it->value().size());
     else
-      rs.request_id = http::generate_request_id();
+      http::generate_request_id(rs.request_id);
 
     // A request whose body we have not read cannot leave the connection reusable.
     ++requests_;  // every request counts toward the per-connection limit, local replies too
@@ -373,7 +391,7 @@ class ClientSession {
   }
 
   asio::awaitable<bool> proxy(Runtime& rt, RequestState& rs,
-                              bhttp::request_parser<bhttp::buffer_body>& parser, RouteRuntime& route,
+                              http::RequestParser& parser, RouteRuntime& route,
                               const config::Route& route_cfg, const AccessDecision& decision,
                               const routing::CanonicalTarget& target) {
     const auto& timeouts = rt.cfg.timeouts;
@@ -393,7 +411,7 @@ class ClientSession {
     const bool client_keep_alive = req.keep_alive();
     const unsigned client_version = req.version();
     const bhttp::verb method = req.method();
-    bhttp::request<bhttp::buffer_body> upstream_req;
+    bhttp::request<bhttp::buffer_body, http::Fields> upstream_req;
     upstream_req.base() = std::move(req.base());
     upstream_req.version(11);
     upstream_req.target(target.target());
@@ -417,7 +435,7 @@ class ClientSession {
     const auto upstream_start = Clock::now();
     std::optional<ExchangeError> failure;
     net::UpstreamLease lease;
-    std::optional<bhttp::response_parser<bhttp::buffer_body>> rp;
+    std::optional<bhttp::response_parser<bhttp::buffer_body, http::FieldAllocator<char>>> rp;
     const bool has_body = !parser.is_done();
     // A request may be replayed on a fresh connection only when the upstream
     // cannot have acted on it twice: no body consumed and an idempotent method.
@@ -459,7 +477,7 @@ class ClientSession {
     const bool switching = upgrade && ures.result() == bhttp::status::switching_protocols;
     const bool upstream_keep_alive = ures.keep_alive();
     const bool close_delimited = !rp->is_done() && !ures.has_content_length() && !ures.chunked();
-    bhttp::response<bhttp::buffer_body> client_res;
+    bhttp::response<bhttp::buffer_body, http::Fields> client_res;
     client_res.base() = std::move(ures.base());
     http::prepare_client_response(client_res.base(), rs.request_id, switching);
     bool keep = !switching && client_keep_alive && !worker_.state().draining.load() &&
@@ -503,8 +521,8 @@ class ClientSession {
 
   // Writes the request header and streams the body from the client.
   asio::awaitable<std::optional<ExchangeError>> send_request(
-      Runtime& rt, RequestState& rs, bhttp::request_parser<bhttp::buffer_body>& parser,
-      bhttp::request<bhttp::buffer_body>& upstream_req, net::UpstreamLease& lease, bool replayable) {
+      Runtime& rt, RequestState& rs, http::RequestParser& parser,
+      bhttp::request<bhttp::buffer_body, http::Fields>& upstream_req, net::UpstreamLease& lease, bool replayable) {
     const auto& timeouts = rt.cfg.timeouts;
     const bool had_body = !parser.is_done();
     const BodyRelay relay = co_await relay_body(stream_, buffer_, parser, &deadline_, timeouts.body_read,
@@ -544,16 +562,16 @@ class ClientSession {
   // trickled body is quick, so only this bounds the whole body.
   template <bool isRequest>
   asio::awaitable<BodyRelay> relay_body(net::Stream& in, beast::flat_buffer& in_buffer,
-                                        bhttp::parser<isRequest, bhttp::buffer_body>& parser,
+                                        bhttp::parser<isRequest, bhttp::buffer_body, http::FieldAllocator<char>>& parser,
                                         ReadDeadline* deadline, config::Duration read_timeout,
                                         net::Stream& out,
-                                        bhttp::message<isRequest, bhttp::buffer_body>& out_msg,
+                                        bhttp::message<isRequest, bhttp::buffer_body, http::Fields>& out_msg,
                                         config::Duration write_timeout, std::uint64_t min_rate = 0) {
     BodyRelay result;
     // A message without a body (HEAD, 204, 304, or a request with none) is its
     // header alone even when it says chunked: the serializer would add "0\r\n\r\n".
     const bool chunked = out_msg.chunked() && !parser.is_done();
-    std::optional<bhttp::serializer<isRequest, bhttp::buffer_body>> sr;
+    std::optional<bhttp::serializer<isRequest, bhttp::buffer_body, http::Fields>> sr;
     bool header_sent = false;
     if (chunked) sr.emplace(out_msg);
     else http::render_header(out_msg.base(), header_);
@@ -637,7 +655,7 @@ class ClientSession {
   // stale pooled connection can be replaced transparently.
   asio::awaitable<std::optional<ExchangeError>> read_response_header(
       Runtime& rt, bhttp::verb method, bool may_retry, bool upgrade_requested,
-      net::UpstreamLease& lease, std::optional<bhttp::response_parser<bhttp::buffer_body>>& rp) {
+      net::UpstreamLease& lease, std::optional<bhttp::response_parser<bhttp::buffer_body, http::FieldAllocator<char>>>& rp) {
     for (;;) {
       rp.emplace();
       rp->header_limit(static_cast<std::uint32_t>(
@@ -824,6 +842,7 @@ class ClientSession {
   ReadDeadline deadline_{stream_};
   std::unique_ptr<char[]> relay_;  // one body piece in flight, allocated on first body
   std::string header_;             // rendered header being written (reused across requests)
+  RequestState request_state_;     // the request being served (reused across requests)
   std::uint64_t requests_ = 0;
   bool body_unread_ = false;  // the last request's body was not (fully) read
 };
