@@ -235,7 +235,7 @@ bool is_well_formed_request_id(std::string_view id) {
   });
 }
 
-std::string generate_request_id() {
+void generate_request_id(std::string& out) {
   // Ids need to be unique, not secret: a per-thread 64-bit generator seeded
   // once from the CSPRNG keeps this off the syscall path.
   thread_local std::mt19937_64 gen = [] {
@@ -248,11 +248,16 @@ std::string generate_request_id() {
     return std::mt19937_64(seq);
   }();
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(32, '0');
+  out.assign(32, '0');
   for (int half = 0; half < 2; ++half) {
     std::uint64_t v = gen();
     for (int i = 0; i < 16; ++i) out[half * 16 + i] = kHex[(v >> (i * 4)) & 0xF];
   }
+}
+
+std::string generate_request_id() {
+  std::string out;
+  generate_request_id(out);
   return out;
 }
 

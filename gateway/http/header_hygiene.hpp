@@ -8,15 +8,13 @@
 //   prepare_client_response(res, request_id);
 #pragma once
 
-#include <boost/beast/http/fields.hpp>
 #include <string>
 #include <string_view>
 
 #include "config/config.hpp"
+#include "http/fields.hpp"
 
 namespace authgate::http {
-
-using Fields = boost::beast::http::fields;
 
 struct ForwardContext {
   std::string_view client_ip;   // the TCP peer address
@@ -62,7 +60,9 @@ void prepare_client_response(Fields& fields, std::string_view request_id, bool s
 // True for 1..128 chars of [A-Za-z0-9._:-]: an incoming X-Request-Id worth keeping.
 bool is_well_formed_request_id(std::string_view id);
 
-// 32 lowercase hex characters from a per-thread CSPRNG-seeded generator.
+// 32 lowercase hex characters from a per-thread CSPRNG-seeded generator. The second
+// form writes into `out`, reusing its capacity (a connection's per-request state).
 std::string generate_request_id();
+void generate_request_id(std::string& out);
 
 }  // namespace authgate::http

@@ -25,10 +25,11 @@
 #include <string_view>
 
 #include "config/config.hpp"
+#include "http/fields.hpp"
 
 namespace authgate::http {
 
-using RequestParser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
+using RequestParser = boost::beast::http::request_parser<boost::beast::http::buffer_body, FieldAllocator<char>>;
 
 // limits.max_header_bytes (capped at 2^32-1) as the header limit and
 // limits.max_body_bytes as the body limit, on a fresh parser.

@@ -15,7 +15,8 @@ void append_version(std::string& out, unsigned version) {
   out += static_cast<char>('0' + version % 10);
 }
 
-void append_fields(const bhttp::fields& f, std::string& out) {
+template <class Fields>
+void append_fields(const Fields& f, std::string& out) {
   for (const auto& field : f) {
     out.append(field.name_string().data(), field.name_string().size());
     out += ": ";
@@ -27,7 +28,8 @@ void append_fields(const bhttp::fields& f, std::string& out) {
 
 }  // namespace
 
-void render_header(const bhttp::request_header<>& h, std::string& out) {
+template <class Fields>
+void render_header(const bhttp::request_header<Fields>& h, std::string& out) {
   out.clear();
   const auto method = h.method_string();
   const auto target = h.target();
@@ -40,7 +42,8 @@ void render_header(const bhttp::request_header<>& h, std::string& out) {
   append_fields(h, out);
 }
 
-void render_header(const bhttp::response_header<>& h, std::string& out) {
+template <class Fields>
+void render_header(const bhttp::response_header<Fields>& h, std::string& out) {
   out.clear();
   append_version(out, h.version());
   out += ' ';
@@ -54,5 +57,10 @@ void render_header(const bhttp::response_header<>& h, std::string& out) {
   out += "\r\n";
   append_fields(h, out);
 }
+
+template void render_header(const bhttp::request_header<Fields>&, std::string&);
+template void render_header(const bhttp::response_header<Fields>&, std::string&);
+template void render_header(const bhttp::request_header<bhttp::fields>&, std::string&);
+template void render_header(const bhttp::response_header<bhttp::fields>&, std::string&);
 
 }  // namespace authgate::http

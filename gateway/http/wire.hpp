@@ -9,9 +9,14 @@
 #include <boost/beast/http/message.hpp>
 #include <string>
 
+#include "http/fields.hpp"
+
 namespace authgate::http {
 
-void render_header(const boost::beast::http::request_header<>& h, std::string& out);
-void render_header(const boost::beast::http::response_header<>& h, std::string& out);
+// For http::Fields (the request path) and Beast's default fields.
+template <class Fields>
+void render_header(const boost::beast::http::request_header<Fields>& h, std::string& out);
+template <class Fields>
+void render_header(const boost::beast::http::response_header<Fields>& h, std::string& out);
 
 }  // namespace authgate::http

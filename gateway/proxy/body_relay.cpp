@@ -77,16 +77,16 @@ asio::awaitable<void> watch_session(ClientConnection& c, Runtime& rt, RequestSta
 
 template <bool isRequest>
 asio::awaitable<BodyRelay> relay_body(net::Stream& in, beast::flat_buffer& in_buffer,
-                                      bhttp::parser<isRequest, bhttp::buffer_body>& parser, ReadDeadline* deadline,
+                                      bhttp::parser<isRequest, bhttp::buffer_body, http::FieldAllocator<char>>& parser, ReadDeadline* deadline,
                                       config::Duration read_timeout, net::Stream& out,
-                                      bhttp::message<isRequest, bhttp::buffer_body>& out_msg,
+                                      bhttp::message<isRequest, bhttp::buffer_body, http::Fields>& out_msg,
                                       config::Duration write_timeout, RelayBuffer& relay, std::string& header,
                                       std::uint64_t min_rate) {
   BodyRelay result;
   // A message without a body (HEAD, 204, 304, or a request with none) is its
   // header alone even when it says chunked: the serializer would add "0\r\n\r\n".
   const bool chunked = out_msg.chunked() && !parser.is_done();
-  std::optional<bhttp::serializer<isRequest, bhttp::buffer_body>> sr;
+  std::optional<bhttp::serializer<isRequest, bhttp::buffer_body, http::Fields>> sr;
   bool header_sent = false;
   if (chunked) sr.emplace(out_msg);
   else http::render_header(out_msg.base(), header);
@@ -166,14 +166,14 @@ asio::awaitable<BodyRelay> relay_body(net::Stream& in, beast::flat_buffer& in_bu
 }
 
 template asio::awaitable<BodyRelay> relay_body<true>(net::Stream&, beast::flat_buffer&,
-                                                     bhttp::parser<true, bhttp::buffer_body>&, ReadDeadline*,
+                                                     bhttp::parser<true, bhttp::buffer_body, http::FieldAllocator<char>>&, ReadDeadline*,
                                                      config::Duration, net::Stream&,
-                                                     bhttp::message<true, bhttp::buffer_body>&, config::Duration,
+                                                     bhttp::message<true, bhttp::buffer_body, http::Fields>&, config::Duration,
                                                      RelayBuffer&, std::string&, std::uint64_t);
 template asio::awaitable<BodyRelay> relay_body<false>(net::Stream&, beast::flat_buffer&,
-                                                      bhttp::parser<false, bhttp::buffer_body>&, ReadDeadline*,
+                                                      bhttp::parser<false, bhttp::buffer_body, http::FieldAllocator<char>>&, ReadDeadline*,
                                                       config::Duration, net::Stream&,
-                                                      bhttp::message<false, bhttp::buffer_body>&, config::Duration,
+                                                      bhttp::message<false, bhttp::buffer_body, http::Fields>&, config::Duration,
                                                       RelayBuffer&, std::string&, std::uint64_t);
 
 asio::awaitable<void> websocket_tunnel(ClientConnection& c, Runtime& rt, RequestState& rs,

@@ -27,12 +27,12 @@
 #include "http/local_reply.hpp"
 #include "metrics/metrics.hpp"
 #include "net/stream.hpp"
+#include "proxy/request_state.hpp"
 #include "proxy/worker.hpp"
 
 namespace authgate::proxy {
 
 class Runtime;
-struct RequestState;
 
 // Size of one body piece relayed at a time, each way. Bounds per-request memory.
 inline constexpr std::size_t kRelayChunk = 64 * 1024;
@@ -99,6 +99,7 @@ struct ClientConnection {
   ReadDeadline deadline{stream};
   RelayBuffer relay{worker};
   std::string header;  // rendered header being written (reused across requests)
+  RequestState request;  // the request being served (reused across requests)
   std::uint64_t requests = 0;
   bool body_unread = false;  // the last request's body was not (fully) read
 };

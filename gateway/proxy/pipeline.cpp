@@ -26,17 +26,18 @@ asio::awaitable<bool> serve_request(ClientConnection& c) {
   // 1. Read: idle wait, then the whole head under the limits; 408/413/431/400 close the connection.
   const HeadRead read = co_await read_request_head(c, *rt, parser);
   if (read.closed) co_return false;
-  RequestState rs;
+  RequestState& rs = c.request;
+  rs.reset();
   rs.start = read.started;
   if (read.status) {
-    rs.request_id = http::generate_request_id();
+    http::generate_request_id(rs.request_id);
     co_await reply_error(c, *rt, rs, read.status, read.error, false);
     co_return false;
   }
   auto& req = parser.get();
   const BodyUnreadGuard unread_guard{c.body_unread, parser};
-  rs.method = std::string(req.method_string());
-  rs.request_id = request_id_of(req);
+  rs.method.assign(req.method_string().data(), req.method_string().size());
+  take_request_id(req, rs.request_id);
   ++c.requests;  // every request counts toward the per-connection limit, local replies too
   // A request whose body we have not read cannot leave the connection reusable.
   auto can_keep = [&] {

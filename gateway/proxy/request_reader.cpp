@@ -35,7 +35,7 @@ bool is_benign_close(const error_code& ec) {
 }
 
 // Never log the query: it may carry secrets.
-std::string raw_path(const bhttp::request_header<>& req) {
+std::string raw_path(const bhttp::request_header<http::Fields>& req) {
   return std::string(req.target().substr(0, req.target().find('?')));
 }
 
@@ -120,13 +120,14 @@ asio::awaitable<HeadRead> read_request_head(ClientConnection& c, const Runtime& 
   co_return result;
 }
 
-std::string request_id_of(const http::Fields& req) {
+void take_request_id(const http::Fields& req, std::string& id) {
   if (auto it = req.find("X-Request-Id"); it != req.end() && http::is_well_formed_request_id(it->value()))
-    return std::string(it->value());
-  return http::generate_request_id();
+    id.assign(it->value().data(), it->value().size());
+  else
+    http::generate_request_id(id);
 }
 
-bool framing_ok(const ClientConnection& c, const bhttp::request_header<>& req, RequestState& rs) {
+bool framing_ok(const ClientConnection& c, const bhttp::request_header<http::Fields>& req, RequestState& rs) {
   const char* why = http::framing_error(req);
   if (!why) return true;
   rs.path = raw_path(req);
@@ -134,7 +135,7 @@ bool framing_ok(const ClientConnection& c, const bhttp::request_header<>& req, R
   return false;
 }
 
-bool host_ok(const ClientConnection& c, const bhttp::request_header<>& req, RequestState& rs) {
+bool host_ok(const ClientConnection& c, const bhttp::request_header<http::Fields>& req, RequestState& rs) {
   auto host = req.find(bhttp::field::host);
   if (host == req.end()) return true;
   routing::HostParts parts;
@@ -146,7 +147,7 @@ bool host_ok(const ClientConnection& c, const bhttp::request_header<>& req, Requ
   return false;
 }
 
-bool canonicalize(const ClientConnection& c, const bhttp::request_header<>& req, RequestState& rs,
+bool canonicalize(const ClientConnection& c, const bhttp::request_header<http::Fields>& req, RequestState& rs,
                   routing::CanonicalTarget& target) {
   std::error_code ec;
   routing::utf8_fault utf8 = routing::utf8_fault::none;

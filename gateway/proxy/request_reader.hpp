@@ -51,18 +51,19 @@ struct BodyUnreadGuard {
   ~BodyUnreadGuard() { flag = !parser.is_done(); }
 };
 
-// The client's X-Request-Id when it is well formed, else a new one.
-std::string request_id_of(const http::Fields& req);
+// The client's X-Request-Id when it is well formed, else a new one, written into
+// `id` (which keeps its capacity across requests).
+void take_request_id(const http::Fields& req, std::string& id);
 
 // The head checks, each false when the request is rejected with 400 (logged,
 // counted; rs.path set to the raw path without its query).
 // Framing that two parsers could read differently (request smuggling).
-bool framing_ok(const ClientConnection& c, const boost::beast::http::request_header<>& req, RequestState& rs);
+bool framing_ok(const ClientConnection& c, const boost::beast::http::request_header<http::Fields>& req, RequestState& rs);
 // Host: a host name or IPv6 literal with an optional port (routing/host.hpp); an
 // absent Host (HTTP/1.0) matches only routes without a host.
-bool host_ok(const ClientConnection& c, const boost::beast::http::request_header<>& req, RequestState& rs);
+bool host_ok(const ClientConnection& c, const boost::beast::http::request_header<http::Fields>& req, RequestState& rs);
 // The target, canonicalised once (routing/path.hpp); rs.path is the canonical path.
-bool canonicalize(const ClientConnection& c, const boost::beast::http::request_header<>& req, RequestState& rs,
+bool canonicalize(const ClientConnection& c, const boost::beast::http::request_header<http::Fields>& req, RequestState& rs,
                   routing::CanonicalTarget& target);
 
 // The checked head, borrowing `req` and `target`.

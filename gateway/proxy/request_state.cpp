@@ -5,6 +5,21 @@
 
 namespace authgate::proxy {
 
+void RequestState::reset() {
+  start = std::chrono::steady_clock::now();
+  request_id.clear();
+  method.clear();
+  path.clear();
+  route = nullptr;
+  upstream = nullptr;
+  status = 0;
+  bytes_in = bytes_out = 0;
+  auth = "none";
+  auth_reason = {};
+  issuer.clear();
+  sub.clear();
+}
+
 void finish_request(Runtime& rt, const RequestState& rs, std::size_t worker, std::string_view client_ip) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - rs.start).count();
   RouteRuntime& route = rs.route ? *rs.route : rt.unmatched;

@@ -2,7 +2,8 @@
 // in by each stage as it goes, and the one place both are written.
 //
 // Usage:
-//   RequestState rs;                       // when the request's first byte is there
+//   RequestState& rs = connection.request; // one per connection
+//   rs.reset();                            // when the request's first byte is there
 //   rs.method = ...; rs.route = ...; rs.status = ...;
 //   finish_request(rt, rs, worker.index(), client_ip);   // once, after the reply is out
 #pragma once
@@ -19,7 +20,11 @@ class Runtime;
 struct RouteRuntime;
 struct UpstreamRuntime;
 
+// One per connection, reset for each request: its strings keep their capacity,
+// so a request id (32 characters, past the short-string buffer) costs no allocation.
 struct RequestState {
+  void reset();
+
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   std::string request_id;
   std::string method;

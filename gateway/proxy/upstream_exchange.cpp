@@ -28,7 +28,7 @@ namespace bhttp = beast::http;
 using error_code = boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 using net::upstream_errc;
-using ResponseParser = bhttp::response_parser<bhttp::buffer_body>;
+using ResponseParser = bhttp::response_parser<bhttp::buffer_body, http::FieldAllocator<char>>;
 
 namespace {
 
@@ -49,7 +49,7 @@ struct ExchangeError {
 // Writes the request header and streams the body from the client.
 asio::awaitable<std::optional<ExchangeError>> send_request(ClientConnection& c, Runtime& rt, RequestState& rs,
                                                            http::RequestParser& body,
-                                                           bhttp::request<bhttp::buffer_body>& upstream_req,
+                                                           bhttp::request<bhttp::buffer_body, http::Fields>& upstream_req,
                                                            net::UpstreamLease& lease, bool replayable) {
   const auto& timeouts = rt.cfg.timeouts;
   const bool had_body = !body.is_done();
@@ -120,7 +120,7 @@ asio::awaitable<bool> proxy_request(ClientConnection& c, Runtime& rt, RequestSta
 
   // The upstream request: the client's fields (moved, not copied), our method,
   // the canonical target and HTTP/1.1.
-  bhttp::request<bhttp::buffer_body> upstream_req;
+  bhttp::request<bhttp::buffer_body, http::Fields> upstream_req;
   static_cast<http::Fields&>(upstream_req.base()) = std::move(fields);
   if (head.method != bhttp::verb::unknown) upstream_req.method(head.method);
   else upstream_req.method_string(head.method_name);
@@ -196,7 +196,7 @@ asio::awaitable<bool> proxy_request(ClientConnection& c, Runtime& rt, RequestSta
   const bool switching = upgrade && ures.result() == bhttp::status::switching_protocols;
   const bool upstream_keep_alive = ures.keep_alive();
   const bool close_delimited = !rp->is_done() && !ures.has_content_length() && !ures.chunked();
-  bhttp::response<bhttp::buffer_body> client_res;
+  bhttp::response<bhttp::buffer_body, http::Fields> client_res;
   client_res.base() = std::move(ures.base());
   http::prepare_client_response(client_res.base(), rs.request_id, switching);
   bool keep = !switching && head.keep_alive && !c.draining() && c.requests < rt.cfg.limits.max_requests_per_connection;

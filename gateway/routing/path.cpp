@@ -104,37 +104,34 @@ bool canonicalize_target(std::string_view target, CanonicalTarget& out, std::err
   }
   if (const auto f = utf8.finish(); f != utf8_fault::none) return bad_utf8(f);
 
-  // Pass 2: segments. Empty segments (repeated slashes) are merged, "." dropped,
-  // ".." pops. A trailing "/", "/." or "/.." leaves the result ending in "/".
-  std::vector<std::string_view> segments;
+  // Pass 2: segments, written straight into out.path (no list of segments to
+  // allocate). Empty segments (repeated slashes) are merged, "." dropped, ".."
+  // removes the last segment written. A trailing "/", "/." or "/.." leaves the
+  // result ending in "/". On a rejection out.path is left partly written.
   std::string_view rest(decoded);
   bool trailing_slash = false;
   rest.remove_prefix(1);  // the leading "/"
+  out.path.clear();
+  out.path.reserve(decoded.size());
   while (true) {
     auto slash = rest.find('/');
     std::string_view seg = rest.substr(0, slash);
     const bool last = slash == std::string_view::npos;
     if (seg == "..") {
-      if (segments.empty()) return fail(path_errc::above_root);
-      segments.pop_back();
+      if (out.path.empty()) return fail(path_errc::above_root);
+      out.path.resize(out.path.rfind('/'));
       trailing_slash = last;
     } else if (seg == ".") {
       trailing_slash = last;
     } else if (seg.empty()) {
       trailing_slash = last;
     } else {
-      segments.push_back(seg);
+      out.path.push_back('/');
+      out.path.append(seg);
       trailing_slash = false;
     }
     if (last) break;
     rest.remove_prefix(slash + 1);
-  }
-
-  out.path.clear();
-  out.path.reserve(decoded.size());
-  for (auto seg : segments) {
-    out.path.push_back('/');
-    out.path.append(seg);
   }
   if (out.path.empty() || trailing_slash) out.path.push_back('/');
   ec.clear();

@@ -321,7 +321,7 @@ std::vector<std::string> split_scopes(std::string_view s) {
 // The claims a token would carry: "scope" from X-Fuzz-Scope, "email_verified"
 // true/false when X-Fuzz-Verified says so (else its text), "groups" from the
 // comma-separated X-Fuzz-Groups.
-json::object claims_of(const bhttp::request_parser<bhttp::buffer_body>::value_type& req) {
+json::object claims_of(const http::RequestParser::value_type& req) {
   json::object claims;
   if (auto it = req.find("X-Fuzz-Scope"); it != req.end()) claims["scope"] = std::string(it->value());
   if (auto it = req.find("X-Fuzz-Verified"); it != req.end()) {

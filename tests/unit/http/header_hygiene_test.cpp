@@ -35,8 +35,8 @@ using ::testing::UnorderedElementsAre;
 
 using Header = std::pair<std::string, std::string>;
 
-bhttp::fields make(std::initializer_list<Header> headers) {
-  bhttp::fields f;
+authgate::http::Fields make(std::initializer_list<Header> headers) {
+  authgate::http::Fields f;
   for (const auto& [name, value] : headers) f.insert(name, value);
   return f;
 }
@@ -48,7 +48,7 @@ std::string lower(std::string_view s) {
 }
 
 // Every header as (lower-cased name, value); HTTP names are case-insensitive.
-std::vector<Header> dump(const bhttp::fields& f) {
+std::vector<Header> dump(const authgate::http::Fields& f) {
   std::vector<Header> out;
   for (const auto& field : f)
     out.emplace_back(lower(std::string_view(field.name_string())), std::string(field.value()));
@@ -56,7 +56,7 @@ std::vector<Header> dump(const bhttp::fields& f) {
 }
 
 // Every value of `name`, in order.
-std::vector<std::string> values(const bhttp::fields& f, std::string_view name) {
+std::vector<std::string> values(const authgate::http::Fields& f, std::string_view name) {
   std::vector<std::string> out;
   auto [first, last] = f.equal_range(name);
   for (auto it = first; it != last; ++it) out.emplace_back(it->value());
