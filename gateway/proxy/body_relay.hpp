@@ -20,6 +20,7 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "http/fields.hpp"
 #include "net/stream.hpp"
 
 namespace authgate::net {
@@ -58,9 +59,9 @@ struct BodyRelay {
 template <bool isRequest>
 boost::asio::awaitable<BodyRelay> relay_body(
     net::Stream& in, boost::beast::flat_buffer& in_buffer,
-    boost::beast::http::parser<isRequest, boost::beast::http::buffer_body>& parser, ReadDeadline* deadline,
+    boost::beast::http::parser<isRequest, boost::beast::http::buffer_body, http::FieldAllocator<char>>& parser, ReadDeadline* deadline,
     config::Duration read_timeout, net::Stream& out,
-    boost::beast::http::message<isRequest, boost::beast::http::buffer_body>& out_msg,
+    boost::beast::http::message<isRequest, boost::beast::http::buffer_body, http::Fields>& out_msg,
     config::Duration write_timeout, RelayBuffer& relay, std::string& header, std::uint64_t min_rate = 0);
 
 // What bounds a WebSocket tunnel besides its idle timeout.
