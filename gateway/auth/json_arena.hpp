@@ -56,11 +56,12 @@ class JsonArena final : public boost::container::pmr::memory_resource {
     return ::operator new(bytes, std::align_val_t(alignment));
   }
 
-  void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override {
+  void do_deallocate(void* p, std::size_t /*bytes*/, std::size_t alignment) override {
     const auto a = reinterpret_cast<std::uintptr_t>(p);
     const auto base = reinterpret_cast<std::uintptr_t>(buffer_);
     if (a >= base && a < base + kInlineBytes) return;  // released with the arena
-    ::operator delete(p, bytes, std::align_val_t(alignment));
+    // The unsized form: clang declares the sized one only with -fsized-deallocation.
+    ::operator delete(p, std::align_val_t(alignment));
   }
 
   bool do_is_equal(const boost::container::pmr::memory_resource& other) const noexcept override {
