@@ -5,7 +5,9 @@
 
 #include <boost/json/value.hpp>
 
+#include <array>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace authgate::auth {
@@ -60,8 +62,60 @@ bool numeric_date(const json::value& v, std::int64_t& out) {
   return false;
 }
 
+ParsedJwt::ParsedJwt(const ParsedJwt& other) { *this = other; }
+
+ParsedJwt& ParsedJwt::operator=(const ParsedJwt& other) {
+  if (this == &other) return *this;
+  clear();
+  bytes_ = other.bytes_;
+  token_size_ = other.token_size_;
+  signing_input_size_ = other.signing_input_size_;
+  header_ = other.header_;  // copied into this arena
+  claims_ = other.claims_;
+  alg_ = other.alg_;
+  kid_ = other.kid_;
+  typ_ = other.typ_;
+  iss_ = other.iss_;
+  sub_ = other.sub_;
+  aud_ = other.aud_;
+  has_aud_ = other.has_aud_;
+  exp_ = other.exp_;
+  nbf_ = other.nbf_;
+  iat_ = other.iat_;
+  has_nonce_ = other.has_nonce_;
+  arena_.seal();
+  return *this;
+}
+
+void ParsedJwt::clear() {
+  // Assigning empty objects releases the tables (clear() would keep them, in
+  // the arena about to be rewound).
+  header_ = json::object(header_.storage());
+  claims_ = json::object(claims_.storage());
+  arena_.reset();
+  bytes_.clear();
+  token_size_ = 0;
+  signing_input_size_ = 0;
+  alg_.clear();
+  kid_.reset();
+  typ_.reset();
+  iss_.reset();
+  sub_.reset();
+  aud_.clear();
+  has_aud_ = false;
+  exp_.reset();
+  nbf_.reset();
+  iat_.reset();
+  has_nonce_ = false;
+}
+
 std::error_code parse_jwt(std::string_view token, std::size_t max_bytes, ParsedJwt& out) {
-  out = ParsedJwt{};
+  out.clear();
+  // On every return: from then on the DOM is only read (json_arena.hpp).
+  struct Seal {
+    detail::JsonArena& arena;
+    ~Seal() { arena.seal(); }
+  } seal{out.arena_};
 
   // 1. Size cap, before any decoding.
   if (token.empty() || token.size() > max_bytes) return malformed();
@@ -78,12 +132,31 @@ std::error_code parse_jwt(std::string_view token, std::size_t max_bytes, ParsedJ
   const std::string_view signature_b64 = token.substr(dot2 + 1);
   if (header_b64.empty() || payload_b64.empty()) return malformed();
 
-  // 3. Strict base64url for every part.
-  std::string header_text;
-  std::string payload_text;
-  if (!base64url_decode(header_b64, header_text)) return malformed();
-  if (!base64url_decode(payload_b64, payload_text)) return malformed();
-  if (!base64url_decode(signature_b64, out.signature_)) return malformed();
+  // 3. Strict base64url for every part. The header and the payload are only
+  // parsed, so they are decoded into a scratch buffer (on the stack unless the
+  // token is unusually big); the signature is kept after the copy of the token.
+  std::array<char, 4096> stack_text;
+  std::string heap_text;
+  char* text = stack_text.data();
+  const std::size_t text_size =
+      base64url_decoded_size(header_b64.size()) + base64url_decoded_size(payload_b64.size());
+  if (text_size > stack_text.size()) {
+    heap_text.resize(text_size);
+    text = heap_text.data();
+  }
+  std::size_t header_size = 0;
+  std::size_t payload_size = 0;
+  if (!base64url_decode(header_b64, text, header_size)) return malformed();
+  if (!base64url_decode(payload_b64, text + header_size, payload_size)) return malformed();
+  const std::string_view header_text(text, header_size);
+  const std::string_view payload_text(text + header_size, payload_size);
+
+  out.bytes_.resize(token.size() + base64url_decoded_size(signature_b64.size()));
+  std::memcpy(out.bytes_.data(), token.data(), token.size());
+  std::size_t signature_size = 0;
+  if (!base64url_decode(signature_b64, out.bytes_.data() + token.size(), signature_size)) return malformed();
+  out.bytes_.resize(token.size() + signature_size);
+  out.token_size_ = token.size();
 
   // 4. Header: a JSON object without duplicate names.
   if (detail::parse_strict_object(header_text, out.header_) != detail::JsonError::none) {
@@ -133,7 +206,6 @@ std::error_code parse_jwt(std::string_view token, std::size_t max_bytes, ParsedJ
   if (!optional_date(c, "iat", out.iat_)) return malformed();
   out.has_nonce_ = c.contains("nonce");
 
-  out.token_.assign(token.data(), token.size());
   out.signing_input_size_ = dot2;
   return {};
 }

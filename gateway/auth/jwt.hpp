@@ -27,6 +27,7 @@
 #pragma once
 
 #include "auth/auth_errc.hpp"
+#include "auth/json_arena.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -48,10 +49,16 @@ inline constexpr std::size_t kDefaultMaxTokenBytes = 16 * 1024;
 class ParsedJwt {
  public:
   ParsedJwt() = default;
+  // A copy (or a move: there is no cheaper one) rebuilds the DOM in its own arena.
+  ParsedJwt(const ParsedJwt& other);
+  ParsedJwt& operator=(const ParsedJwt& other);
 
   // The whole token as received (owned copy).
-  std::string_view token() const { return token_; }
-  // The JOSE header and the claims set, exactly as decoded.
+  std::string_view token() const { return std::string_view(bytes_).substr(0, token_size_); }
+  // The JOSE header and the claims set, exactly as decoded. Their containers and
+  // strings live in this ParsedJwt's arena (json_arena.hpp): read them freely,
+  // from any thread; a value copied out that must outlive this ParsedJwt needs
+  // its own storage: boost::json::value v(claims().at("x"), boost::json::storage_ptr()).
   const boost::json::object& header() const { return header_; }
   const boost::json::object& claims() const { return claims_; }
 
@@ -62,11 +69,11 @@ class ParsedJwt {
 
   // What the signature covers: ASCII(BASE64URL(header) '.' BASE64URL(payload)).
   std::string_view signing_input() const {
-    return std::string_view(token_).substr(0, signing_input_size_);
+    return std::string_view(bytes_).substr(0, signing_input_size_);
   }
   // The decoded signature bytes (may be empty, e.g. for alg "none").
   std::span<const std::uint8_t> signature() const {
-    return {reinterpret_cast<const std::uint8_t*>(signature_.data()), signature_.size()};
+    return {reinterpret_cast<const std::uint8_t*>(bytes_.data()) + token_size_, bytes_.size() - token_size_};
   }
 
   // Registered claims, type-checked by parse_jwt.
@@ -83,12 +90,15 @@ class ParsedJwt {
 
  private:
   friend std::error_code parse_jwt(std::string_view token, std::size_t max_bytes, ParsedJwt& out);
+  void clear();
 
-  std::string token_;
+  // First: header_ and claims_ allocate from it, so it must outlive them.
+  detail::JsonArena arena_;
+  std::string bytes_;                   // the token, then the decoded signature (one allocation)
+  std::size_t token_size_ = 0;
   std::size_t signing_input_size_ = 0;  // offset of the second '.'
-  boost::json::object header_;
-  boost::json::object claims_;
-  std::string signature_;
+  boost::json::object header_{boost::json::storage_ptr(&arena_)};
+  boost::json::object claims_{boost::json::storage_ptr(&arena_)};
   std::string alg_;
   std::optional<std::string> kid_;
   std::optional<std::string> typ_;

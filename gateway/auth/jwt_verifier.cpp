@@ -171,6 +171,15 @@ EVP_PKEY_CTX* verify_context(EVP_PKEY* pkey, Alg alg, AlgFamily fam, const EVP_M
   return cache.back().ctx.get();
 }
 
+// The digest of `input`, on a context kept per thread: EVP_Digest creates and
+// frees an EVP_MD_CTX on every call.
+bool hash(const EVP_MD* md, std::string_view input, unsigned char* out, unsigned int& out_len) {
+  thread_local const ossl::md_ctx_ptr ctx(EVP_MD_CTX_new());
+  return ctx && EVP_DigestInit_ex2(ctx.get(), md, nullptr) == 1 &&
+         EVP_DigestUpdate(ctx.get(), input.data(), input.size()) == 1 &&
+         EVP_DigestFinal_ex(ctx.get(), out, &out_len) == 1;
+}
+
 std::error_code verify_evp(Alg alg, EVP_PKEY* pkey, std::string_view input,
                            std::span<const std::uint8_t> signature) {
   const AlgFamily fam = family(alg);
@@ -216,8 +225,7 @@ std::error_code verify_evp(Alg alg, EVP_PKEY* pkey, std::string_view input,
   if (!pctx) return fail(auth_errc::signature_invalid);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_len = 0;
-  if (EVP_Digest(input.data(), input.size(), digest, &digest_len, md, nullptr) != 1)
-    return fail(auth_errc::signature_invalid);
+  if (!hash(md, input, digest, digest_len)) return fail(auth_errc::signature_invalid);
   const int rc = EVP_PKEY_verify(pctx, sig, sig_len, digest, digest_len);
   if (rc != 1) return fail(auth_errc::signature_invalid);
   return {};

@@ -4,6 +4,8 @@
 //                          token and checks the signature and every claim.
 //   BM_ParseVerifyCached/<alg>  a verified-token cache hit: lookup + claim re-check + scopes.
 //   BM_Parse/<alg>         parse_jwt only (base64url, strict JSON, claim types).
+//   BM_VerifySignature/<alg>  verify_signature on a parsed token: alg check, key lookup,
+//                          digest and the signature check alone (compare with `openssl speed`).
 //   BM_KeySetFromJwks/...  KeySet::from_jwks_json (JSON, JWK -> EVP_PKEY, EC curve checks).
 //
 // Keys come from tests/unit/auth/test_signer (generated once per process, outside
@@ -116,6 +118,22 @@ void BM_Parse(benchmark::State& state, Alg alg) {
   state.counters["token_bytes"] = static_cast<double>(f.token.size());
 }
 
+void BM_VerifySignature(benchmark::State& state, Alg alg) {
+  const Fixture f = make_fixture(alg);
+  ParsedJwt jwt;
+  if (!f.keys || parse_jwt(f.token, kDefaultMaxTokenBytes, jwt)) {
+    state.SkipWithError("fixture failed");
+    return;
+  }
+  const Alg allowed[] = {alg};
+  for (auto _ : state) {
+    if (verify_signature(jwt, *f.keys, allowed)) {
+      state.SkipWithError("verify_signature failed");
+      break;
+    }
+  }
+}
+
 enum class JwksKind { rsa2048, p256, ed25519, mixed4 };
 
 // Built inside the benchmark, not at registration, so listing tests generates no key.
@@ -164,6 +182,9 @@ BENCHMARK_CAPTURE(BM_ParseVerify, HS256, Alg::HS256);
 BENCHMARK_CAPTURE(BM_Parse, RS256, Alg::RS256);
 BENCHMARK_CAPTURE(BM_Parse, ES256, Alg::ES256);
 BENCHMARK_CAPTURE(BM_Parse, HS256, Alg::HS256);
+
+BENCHMARK_CAPTURE(BM_VerifySignature, RS256, Alg::RS256);
+BENCHMARK_CAPTURE(BM_VerifySignature, ES256, Alg::ES256);
 
 BENCHMARK_CAPTURE(BM_KeySetFromJwks, rsa2048, JwksKind::rsa2048);
 BENCHMARK_CAPTURE(BM_KeySetFromJwks, p256, JwksKind::p256);

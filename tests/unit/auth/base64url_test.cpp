@@ -57,6 +57,25 @@ TEST(Base64url, RejectsNonCanonicalTrailingBits) {
   EXPECT_EQ(decode_or("Zm9"), "<rejected>");
 }
 
+TEST(Base64url, DecodesIntoACallersBufferLikeIntoAString) {
+  using authgate::auth::base64url_decoded_size;
+  using authgate::auth::base64url_max_encoded;
+  for (const char* in : {"", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy", "-_-_", "Zh", "Zm9vY", "Zg=="}) {
+    const std::string_view v(in);
+    std::string buf(base64url_decoded_size(v.size()) + 1, '#');  // one guard byte
+    std::size_t n = 99;
+    const bool ok = base64url_decode(v, buf.data(), n);
+    EXPECT_EQ(ok, decode_or(v) != "<rejected>") << in;
+    if (ok) {
+      EXPECT_EQ(std::string(buf.data(), n), decode_or(v)) << in;
+      EXPECT_EQ(n, base64url_decoded_size(v.size())) << in;  // exact for accepted input
+    }
+    EXPECT_EQ(buf.back(), '#') << in;  // nothing written past the computed size
+  }
+  // The two sizes are inverse: the longest input that fits n bytes decodes to exactly n.
+  for (std::size_t cap = 0; cap < 40; ++cap) EXPECT_EQ(base64url_decoded_size(base64url_max_encoded(cap)), cap) << cap;
+}
+
 TEST(Base64url, RoundTripsRandomBytes) {
   std::mt19937 rng(7);
   for (std::size_t len = 0; len < 200; ++len) {

@@ -5,8 +5,10 @@
 
 #include <boost/json/parse.hpp>
 
+#include <memory>
 #include <string>
 
+#include "auth/json_arena.hpp"
 #include "auth/jwt.hpp"
 #include "auth/strict_json.hpp"
 #include "test_signer.hpp"
@@ -149,6 +151,61 @@ TEST(ParseJwt, DuplicateMemberNamesAreRejected) {
             auth_errc::token_malformed);
 }
 
+TEST(ParseJwt, CopiesOwnTheirClaimsAndSurviveTheOriginal) {
+  // Long strings and many members: the DOM spills from the inline arena to the heap.
+  std::string payload = R"({"iss":"https://idp.example.com/a/very/long/issuer/path","sub":"u1","aud":["a","b"],"x":{"y":[1,2,3]})";
+  for (int i = 0; i < 60; ++i) payload += ",\"claim_" + std::to_string(i) + "\":\"" + std::string(40, 'v') + "\"";
+  payload += "}";
+  const std::string t = token(R"({"alg":"RS256","kid":"a-rather-long-key-id-0123456789"})", payload, "sig-bytes");
+  auto original = std::make_unique<ParsedJwt>();
+  ASSERT_FALSE(parse(t, *original));
+  ParsedJwt copy(*original);
+  ParsedJwt assigned;
+  ASSERT_FALSE(parse(token(R"({"alg":"HS256"})", R"({"sub":"other"})"), assigned));
+  assigned = *original;
+  const boost::json::object expected = boost::json::parse(payload).as_object();
+  original.reset();
+  for (const ParsedJwt* j : {&copy, &assigned}) {
+    EXPECT_EQ(j->claims(), expected);
+    EXPECT_EQ(j->header().at("kid").as_string(), "a-rather-long-key-id-0123456789");
+    EXPECT_EQ(j->token(), t);
+    EXPECT_EQ(j->signing_input(), t.substr(0, t.rfind('.')));
+    EXPECT_EQ(std::string(j->signature().begin(), j->signature().end()), "sig-bytes");
+    EXPECT_EQ(j->iss(), "https://idp.example.com/a/very/long/issuer/path");
+    EXPECT_EQ(j->aud(), (std::vector<std::string>{"a", "b"}));
+  }
+  // A value copied out with its own storage outlives the token it came from.
+  boost::json::value x;
+  {
+    ParsedJwt scoped(copy);
+    x = boost::json::value(scoped.claims().at("x"), boost::json::storage_ptr());
+  }
+  EXPECT_EQ(x.at("y").as_array().size(), 3u);
+}
+
+TEST(ParseJwt, ReparsingReplacesEverything) {
+  ParsedJwt jwt;
+  ASSERT_FALSE(parse(token(R"({"alg":"RS256","kid":"k1","typ":"JWT"})",
+                           R"({"iss":"https://idp/","sub":"u1","aud":"a","exp":2,"nbf":1,"iat":1,"nonce":"n"})",
+                           "s1"),
+                     jwt));
+  EXPECT_EQ(parse(token(R"({"alg":"RS256"})", R"({"sub":"a","sub":"b"})"), jwt), auth_errc::token_malformed);
+  ASSERT_FALSE(parse(token(R"({"alg":"ES256"})", R"({"sub":"u2"})", ""), jwt));
+  EXPECT_EQ(jwt.alg(), "ES256");
+  EXPECT_FALSE(jwt.kid());
+  EXPECT_FALSE(jwt.typ());
+  EXPECT_FALSE(jwt.iss());
+  EXPECT_EQ(jwt.sub(), "u2");
+  EXPECT_FALSE(jwt.has_aud());
+  EXPECT_FALSE(jwt.exp());
+  EXPECT_FALSE(jwt.nbf());
+  EXPECT_FALSE(jwt.iat());
+  EXPECT_FALSE(jwt.has_nonce());
+  EXPECT_TRUE(jwt.signature().empty());
+  EXPECT_EQ(jwt.claims(), boost::json::parse(R"({"sub":"u2"})").as_object());
+  EXPECT_EQ(jwt.header(), boost::json::parse(R"({"alg":"ES256"})").as_object());
+}
+
 TEST(ParseJwt, CritAndB64AreUnsupported) {
   EXPECT_EQ(parse(token(R"({"alg":"RS256","crit":["exp"],"exp":1})", R"({})")), auth_errc::crit_unsupported);
   EXPECT_EQ(parse(token(R"({"alg":"RS256","crit":[]})", R"({})")), auth_errc::crit_unsupported);
@@ -216,6 +273,62 @@ TEST(StrictJson, ReportsWhyItRejects) {
   deep = "{\"a\":" + deep + std::string(40, ']') + "}";
   EXPECT_EQ(parse_strict_object(deep, o), JsonError::syntax);
   EXPECT_EQ(parse_strict_object(deep, o, 64), JsonError::none);
+}
+
+TEST(StrictJson, TheFirstProblemInTheTextIsTheOneReported) {
+  boost::json::object o;
+  // A duplicate is reported as soon as its name is read, even if the text breaks later.
+  EXPECT_EQ(parse_strict_object(R"({"a":1,"a":)", o), JsonError::duplicate_member);
+  EXPECT_EQ(parse_strict_object(R"({"a":1,"\u0061":2)", o), JsonError::duplicate_member);
+  EXPECT_EQ(parse_strict_object(R"({"a":{"b":1,"b")", o), JsonError::duplicate_member);
+  // A syntax error before any duplicate is a syntax error.
+  EXPECT_EQ(parse_strict_object(R"({"a":1,,"a":2})", o), JsonError::syntax);
+}
+
+TEST(StrictJson, DuplicatesInLargeObjects) {
+  // Past the linear-scan size the names go into a set; both paths must catch a repeat.
+  for (int members : {5, 31, 32, 33, 200}) {
+    std::string text = "{";
+    for (int i = 0; i < members; ++i) text += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":" + std::to_string(i);
+    boost::json::object o;
+    ASSERT_EQ(parse_strict_object(text + "}", o), JsonError::none) << members;
+    EXPECT_EQ(o.size(), static_cast<std::size_t>(members));
+    EXPECT_EQ(o.at("k" + std::to_string(members - 1)).as_int64(), members - 1);
+    for (int dup : {0, members / 2, members - 1}) {
+      EXPECT_EQ(parse_strict_object(text + ",\"k" + std::to_string(dup) + "\":0}", o), JsonError::duplicate_member)
+          << members << " " << dup;
+    }
+  }
+}
+
+TEST(StrictJson, BuildsTheValueInTheTargetsStorage) {
+  detail::JsonArena arena;
+  boost::json::object o{boost::json::storage_ptr(&arena)};
+  ASSERT_EQ(parse_strict_object(R"({"key":"a string longer than the small buffer","n":[1,{"m":null}]})", o),
+            JsonError::none);
+  EXPECT_EQ(o.storage().get(), &arena);
+  EXPECT_EQ(o.at("n").as_array().storage().get(), &arena);
+  EXPECT_GT(arena.used(), 0u);
+  EXPECT_EQ(o, boost::json::parse(R"({"key":"a string longer than the small buffer","n":[1,{"m":null}]})").as_object());
+}
+
+TEST(JsonArena, SpillsToTheHeapAndStopsBumpingOnceSealed) {
+  detail::JsonArena arena;
+  boost::json::storage_ptr sp(&arena);
+  {
+    boost::json::string small("a string of some forty bytes, in the arena", sp);
+    const std::size_t used = arena.used();
+    EXPECT_GT(used, 0u);
+    boost::json::string big(std::string(detail::JsonArena::kInlineBytes * 2, 'x'), sp);  // does not fit: heap
+    EXPECT_EQ(arena.used(), used);
+    arena.seal();
+    boost::json::string after("another string of some forty bytes, on the heap", sp);
+    EXPECT_EQ(arena.used(), used);
+    EXPECT_EQ(after, "another string of some forty bytes, on the heap");
+    EXPECT_EQ(small, "a string of some forty bytes, in the arena");
+  }
+  arena.reset();
+  EXPECT_EQ(arena.used(), 0u);
 }
 
 TEST(StrictJson, LongStringsAndKeysSplitAcrossParserBuffers) {
