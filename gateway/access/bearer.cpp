@@ -1,7 +1,6 @@
 #include "access/bearer.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <iterator>
 
 #include "auth/auth_errc.hpp"
