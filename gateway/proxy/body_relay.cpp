@@ -14,6 +14,7 @@
 #include <boost/beast/http/write.hpp>
 #include <chrono>
 #include <optional>
+#include <memory>
 #include <vector>
 
 #include "http/wire.hpp"
@@ -86,9 +87,12 @@ asio::awaitable<BodyRelay> relay_body(net::Stream& in, beast::flat_buffer& in_bu
   // A message without a body (HEAD, 204, 304, or a request with none) is its
   // header alone even when it says chunked: the serializer would add "0\r\n\r\n".
   const bool chunked = out_msg.chunked() && !parser.is_done();
-  std::optional<bhttp::serializer<isRequest, bhttp::buffer_body, http::Fields>> sr;
+  // On the heap, and only for a chunked message: inline, the serializer would take
+  // this coroutine's frame past Asio's 1,020-byte recycling limit, and every
+  // fixed-length or bodiless message would pay a fresh frame for it.
+  std::unique_ptr<bhttp::serializer<isRequest, bhttp::buffer_body, http::Fields>> sr;
   bool header_sent = false;
-  if (chunked) sr.emplace(out_msg);
+  if (chunked) sr = std::make_unique<bhttp::serializer<isRequest, bhttp::buffer_body, http::Fields>>(out_msg);
   else http::render_header(out_msg.base(), header);
 
   // Writes the header (if still pending) and `n` body bytes at `data`.
@@ -187,11 +191,11 @@ asio::awaitable<void> websocket_tunnel(ClientConnection& c, Runtime& rt, Request
     if (ec) co_return;
     up.buffer.consume(up.buffer.size());
   }
-  if (c.buffer.size()) {
+  if (auto& buffer = c.ws->buffer; buffer.size()) {
     up.stream.tcp().expires_after(idle);
-    auto [ec, n] = co_await asio::async_write(up.stream, c.buffer.data(), use_tuple);
+    auto [ec, n] = co_await asio::async_write(up.stream, buffer.data(), use_tuple);
     if (ec) co_return;
-    c.buffer.consume(c.buffer.size());
+    buffer.consume(buffer.size());
   }
   if (!bounds.max_lifetime) {
     co_await (pump(c.stream, up.stream, idle) || pump(up.stream, c.stream, idle));

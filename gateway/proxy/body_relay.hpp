@@ -5,7 +5,7 @@
 // Usage:
 //   BodyRelay r = co_await relay_body(client, client_buffer, request_parser, &deadline, timeouts.body_read,
 //                                     upstream, upstream_request, timeouts.upstream_response,
-//                                     c.relay, c.header, limits.min_body_rate);
+//                                     c.relay, c.ws->header, limits.min_body_rate);
 //   if (r.read_error) ...; if (r.write_error) ...;
 //   co_await websocket_tunnel(c, rt, rs, upstream_connection, {bounded, sessions, session_id});
 #pragma once

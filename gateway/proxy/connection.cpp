@@ -7,6 +7,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "proxy/pipeline.hpp"
+#include "proxy/request_reader.hpp"
 #include "proxy/request_state.hpp"
 #include "proxy/runtime.hpp"
 
@@ -92,6 +93,9 @@ ClientConnection::ClientConnection(Worker& w, asio::ip::tcp::socket socket)
     client_ip = peer.to_string();
   }
   stream.tcp().socket().set_option(asio::ip::tcp::no_delay(true), ec);
+  // await_request tries a plain connection's next request with a non-blocking read
+  // first (proxy/request_reader.cpp); asynchronous operations are unaffected.
+  if (!stream.is_tls()) stream.tcp().socket().non_blocking(true, ec);
   handle.stream = &stream;
   handle_pos = worker.add_connection(&handle);
 }
@@ -100,9 +104,8 @@ ClientConnection::~ClientConnection() { worker.remove_connection(handle_pos); }
 
 asio::awaitable<void> serve_connection(Worker& worker, asio::ip::tcp::socket socket) {
   ClientConnection c(worker, std::move(socket));
-  auto rt = worker.state().runtime.load();
   if (c.stream.is_tls()) {
-    c.stream.tcp().expires_after(rt->cfg.timeouts.tls_handshake);
+    c.stream.tcp().expires_after(worker.state().runtime.load()->cfg.timeouts.tls_handshake);
     auto [ec] = co_await c.stream.tls().async_handshake(asio::ssl::stream_base::server, use_tuple);
     if (ec) {
       if (ec == beast::error::timeout) c.count_timeout(metrics::TimeoutPhase::tls_handshake);
@@ -110,12 +113,16 @@ asio::awaitable<void> serve_connection(Worker& worker, asio::ip::tcp::socket soc
       co_return;
     }
   }
-  while (co_await serve_request(c)) {
+  for (;;) {  // an idle connection holds no Runtime snapshot: each request loads its own
+    const auto idle_timeout = worker.state().runtime.load()->cfg.timeouts.keepalive_idle;
+    if (!co_await await_request(c, idle_timeout) || !co_await serve_request(c)) break;
   }
   error_code ignored;
   if (c.body_unread && !c.stream.is_tls()) co_await linger(c);
   c.stream.tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   c.stream.tcp().close();
+  if (c.ws) c.ws->buffer.clear();  // what the client sent after its last request is dropped
+  worker.give_back_workspace(std::move(c.ws));
 }
 
 asio::awaitable<void> reply_error(ClientConnection& c, Runtime& rt, RequestState& rs, unsigned status,

@@ -14,7 +14,6 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -28,6 +27,7 @@
 #include "metrics/metrics.hpp"
 #include "net/stream.hpp"
 #include "proxy/request_state.hpp"
+#include "proxy/request_workspace.hpp"
 #include "proxy/worker.hpp"
 
 namespace authgate::proxy {
@@ -91,15 +91,16 @@ struct ClientConnection {
 
   Worker& worker;
   net::Stream stream;
-  boost::beast::flat_buffer buffer;  // client bytes read ahead (the next head, body bytes)
   boost::asio::ip::address peer;     // IPv4-mapped IPv6 written as IPv4
   std::string client_ip;
   ConnectionHandle handle;
   std::list<ConnectionHandle*>::iterator handle_pos;
   ReadDeadline deadline{stream};
   RelayBuffer relay{worker};
-  std::string header;  // rendered header being written (reused across requests)
-  RequestState request;  // the request being served (reused across requests)
+  // The request being served: its buffer, parsers and log facts. Held from its
+  // first byte until the connection is idle again, null while idle
+  // (proxy/request_workspace.hpp).
+  std::unique_ptr<RequestWorkspace> ws;
   std::uint64_t requests = 0;
   bool body_unread = false;  // the last request's body was not (fully) read
 };

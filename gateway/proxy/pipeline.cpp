@@ -20,13 +20,14 @@ namespace bhttp = boost::beast::http;
 asio::awaitable<bool> serve_request(ClientConnection& c) {
   const auto rt = c.worker.state().runtime.load();  // this request's snapshot
   const auto& limits = rt->cfg.limits;
-  http::RequestParser parser;
+  RequestWorkspace& ws = *c.ws;  // the per-request objects live there, not in this frame
+  http::RequestParser& parser = ws.parser.emplace();
   http::limit_request_parser(parser, limits);
 
   // 1. Read: idle wait, then the whole head under the limits; 408/413/431/400 close the connection.
   const HeadRead read = co_await read_request_head(c, *rt, parser);
   if (read.closed) co_return false;
-  RequestState& rs = c.request;
+  RequestState& rs = ws.request;
   rs.reset();
   rs.start = read.started;
   if (read.status) {
@@ -50,7 +51,7 @@ asio::awaitable<bool> serve_request(ClientConnection& c) {
     co_return false;
   }
   // 3. Host, then the canonical target (with its UTF-8 check): 400.
-  routing::CanonicalTarget target;
+  routing::CanonicalTarget& target = ws.target;
   std::string_view rejected;
   if (!host_ok(c, req, rs)) rejected = "bad_host";
   else if (!canonicalize(c, req, rs, target)) rejected = "bad_path";
@@ -86,7 +87,8 @@ asio::awaitable<bool> serve_request(ClientConnection& c) {
 
   // 6. Access decision, on the head alone (no body byte read yet) ---------------
   // One question to the access module; only a pending answer suspends.
-  access::Verdict verdict = rt->access.check(route_cfg, {*head.fields, head.method_name, head.path, head.query}, now_unix);
+  access::Verdict& verdict =
+      ws.verdict.emplace(rt->access.check(route_cfg, {*head.fields, head.method_name, head.path, head.query}, now_unix));
   if (verdict.pending()) co_await verdict.resolve();
   const access::Decision& decision = verdict.decision();
   rs.auth = decision.auth_label;

@@ -3,8 +3,9 @@
 // acts on it (framing, Host, target), ending with the head as the rest of the
 // pipeline sees it (http/request.hpp). Errors are values: what the client gets.
 //
-// Usage (proxy/pipeline.cpp):
-//   http::RequestParser parser; limit_request_parser(parser, limits);
+// Usage (proxy/connection.cpp, proxy/pipeline.cpp):
+//   while (co_await await_request(c, keepalive_idle) && co_await serve_request(c)) {}  // keep-alive
+//   auto& parser = c.ws->parser.emplace(); limit_request_parser(parser, limits);
 //   HeadRead read = co_await read_request_head(c, rt, parser);
 //   if (read.closed) stop; if (read.status) reply read.status / read.error and close;
 //   if (!framing_ok(c, req, rs)) 400 bad_request;  if (!host_ok(...)) 400 bad_host;
@@ -19,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "config/config.hpp"
 #include "http/request.hpp"
 #include "http/request_head.hpp"
 #include "routing/path.hpp"
@@ -30,16 +32,23 @@ struct ClientConnection;
 struct RequestState;
 
 struct HeadRead {
-  bool closed = false;      // nothing to answer: the client went away, idled out, or we drain
+  bool closed = false;      // nothing to answer: the client went away mid-head
   unsigned status = 0;      // 0: the head is parsed; else 408, 413, 431 or 400, and the connection closes
   std::string_view error;   // the JSON error name of `status`
   std::chrono::steady_clock::time_point started;  // the request's first byte was there
 };
 
-// Idle wait (timeouts.keepalive_idle; the connection is idle for drain here),
-// then the whole head under timeouts.header_read: its size as a whole against
+// Waits for the connection's next request. True when its first bytes are in
+// c.ws->buffer (c.ws is held from here until the connection is idle again); false
+// when the connection ends: the client closed it, it idled out (`idle_timeout`:
+// timeouts.keepalive_idle), or the gateway drains. While it waits, the connection
+// holds no workspace (proxy/request_workspace.hpp) and no Runtime snapshot.
+boost::asio::awaitable<bool> await_request(ClientConnection& c, config::Duration idle_timeout);
+
+// The whole head under timeouts.header_read: its size as a whole against
 // limits.max_header_bytes and obs-fold checked as bytes (http/request_head.hpp)
-// before Beast parses it into `parser` (limits set by the caller).
+// before Beast parses it into `parser` (limits set by the caller). After
+// await_request().
 boost::asio::awaitable<HeadRead> read_request_head(ClientConnection& c, const Runtime& rt,
                                                    http::RequestParser& parser);
 

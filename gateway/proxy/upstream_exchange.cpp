@@ -5,7 +5,6 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <chrono>
@@ -30,7 +29,6 @@ namespace bhttp = beast::http;
 using error_code = boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 using net::upstream_errc;
-using ResponseParser = bhttp::response_parser<bhttp::buffer_body, http::FieldAllocator<char>>;
 
 namespace {
 
@@ -51,7 +49,7 @@ struct ExchangeError {
 // Writes the request header and streams the body from the client.
 asio::awaitable<std::optional<ExchangeError>> send_request(ClientConnection& c, Runtime& rt, RequestState& rs,
                                                            http::RequestParser& body,
-                                                           bhttp::request<bhttp::buffer_body, http::Fields>& upstream_req,
+                                                           UpstreamRequest& upstream_req,
                                                            net::UpstreamLease& lease, bool replayable) {
   const auto& timeouts = rt.cfg.timeouts;
   const bool had_body = !body.is_done();
@@ -61,15 +59,15 @@ asio::awaitable<std::optional<ExchangeError>> send_request(ClientConnection& c, 
     // limit, so a fresh heap block every time) and its write lambda's. The bytes are
     // the same: relay_body renders a bodiless message's header this way too
     // (http/wire.hpp), never through the chunked serializer.
-    http::render_header(upstream_req.base(), c.header);
+    http::render_header(upstream_req.base(), c.ws->header);
     lease->stream.tcp().expires_after(timeouts.upstream_response);
-    auto [ec, n] = co_await asio::async_write(lease->stream, asio::buffer(c.header), use_tuple);
+    auto [ec, n] = co_await asio::async_write(lease->stream, asio::buffer(c.ws->header), use_tuple);
     if (ec) co_return ExchangeError{upstream_errc::send_failed, replayable};
     co_return std::nullopt;
   }
-  const BodyRelay relay = co_await relay_body(c.stream, c.buffer, body, &c.deadline, timeouts.body_read,
+  const BodyRelay relay = co_await relay_body(c.stream, c.ws->buffer, body, &c.deadline, timeouts.body_read,
                                               lease->stream, upstream_req, timeouts.upstream_response, c.relay,
-                                              c.header, rt.cfg.limits.min_body_rate);
+                                              c.ws->header, rt.cfg.limits.min_body_rate);
   rs.bytes_in += relay.bytes;
   if (relay.read_error) {
     if (relay.read_error == bhttp::error::body_limit) co_return ExchangeError{413u, "payload_too_large"};
@@ -114,6 +112,36 @@ asio::awaitable<std::optional<ExchangeError>> read_response_header(const Runtime
   }
 }
 
+// The upstream request in the workspace: the client's fields (moved, not copied),
+// our method, the canonical target and HTTP/1.1, shaped for forwarding
+// (http/header_hygiene.hpp), with the identity the access decision lets through.
+// Not a coroutine: its locals stay out of proxy_request's frame.
+UpstreamRequest& shape_upstream_request(ClientConnection& c, Runtime& rt, const RequestState& rs,
+                                        http::RequestHead& head, const config::Route& route_cfg,
+                                        const config::Upstream& up_cfg, const access::Decision& decision,
+                                        bool upgrade, bool expect_continue) {
+  UpstreamRequest& upstream_req = c.ws->upstream_request.emplace();
+  static_cast<http::Fields&>(upstream_req.base()) = std::move(*head.fields);
+  if (head.method != bhttp::verb::unknown) upstream_req.method(head.method);
+  else upstream_req.method_string(head.method_name);
+  upstream_req.version(11);
+  if (!head.has_query) {
+    upstream_req.target(head.path);
+  } else {
+    std::string target;
+    target.reserve(head.path.size() + 1 + head.query.size());
+    target.append(head.path).append(1, '?').append(head.query);
+    upstream_req.target(target);
+  }
+  http::ForwardContext fwd{c.client_ip, rt.is_trusted_proxy(c.peer), c.stream.is_tls() ? "https" : "http",
+                           rs.request_id, upgrade, &rt.cfg.identity, &rt.cfg.headers};
+  http::prepare_upstream_request(upstream_req.base(), fwd);
+  rt.access.forward_identity(upstream_req.base(), route_cfg, decision);
+  if (!up_cfg.host_header.empty()) upstream_req.set(bhttp::field::host, up_cfg.host_header);
+  if (expect_continue) upstream_req.erase(bhttp::field::expect);
+  return upstream_req;
+}
+
 }  // namespace
 
 asio::awaitable<bool> proxy_request(ClientConnection& c, Runtime& rt, RequestState& rs, http::RequestHead& head,
@@ -132,34 +160,13 @@ asio::awaitable<bool> proxy_request(ClientConnection& c, Runtime& rt, RequestSta
                        common::list_has_token(fields[bhttp::field::connection], "upgrade");
   const bool expect_continue = common::list_has_token(fields[bhttp::field::expect], "100-continue");
 
-  // The upstream request: the client's fields (moved, not copied), our method,
-  // the canonical target and HTTP/1.1.
-  bhttp::request<bhttp::buffer_body, http::Fields> upstream_req;
-  static_cast<http::Fields&>(upstream_req.base()) = std::move(fields);
-  if (head.method != bhttp::verb::unknown) upstream_req.method(head.method);
-  else upstream_req.method_string(head.method_name);
-  upstream_req.version(11);
-  if (!head.has_query) {
-    upstream_req.target(head.path);
-  } else {
-    std::string target;
-    target.reserve(head.path.size() + 1 + head.query.size());
-    target.append(head.path).append(1, '?').append(head.query);
-    upstream_req.target(target);
-  }
-  http::ForwardContext fwd{c.client_ip, rt.is_trusted_proxy(c.peer), c.stream.is_tls() ? "https" : "http",
-                           rs.request_id, upgrade, &rt.cfg.identity, &rt.cfg.headers};
-  http::prepare_upstream_request(upstream_req.base(), fwd);
-  // Access: the identity the decision lets through (claims headers, a session's token).
-  rt.access.forward_identity(upstream_req.base(), route_cfg, decision);
-  if (!up_cfg.host_header.empty()) upstream_req.set(bhttp::field::host, up_cfg.host_header);
-  if (expect_continue) upstream_req.erase(bhttp::field::expect);
-
+  UpstreamRequest& upstream_req =
+      shape_upstream_request(c, rt, rs, head, route_cfg, up_cfg, decision, upgrade, expect_continue);
   if (expect_continue && !body.is_done()) {
     // We answer 100 ourselves: the decision on the headers has been taken.
-    bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
     c.stream.tcp().expires_after(timeouts.body_read);
-    auto [ec, n] = co_await bhttp::async_write(c.stream, cont, use_tuple);
+    auto [ec, n] = co_await asio::async_write(c.stream, asio::buffer(kContinue), use_tuple);
     if (ec) co_return false;
   }
 
@@ -168,7 +175,7 @@ asio::awaitable<bool> proxy_request(ClientConnection& c, Runtime& rt, RequestSta
   const auto upstream_start = Clock::now();
   std::optional<ExchangeError> failure;
   net::UpstreamLease lease;
-  std::optional<ResponseParser> rp;
+  std::optional<ResponseParser>& rp = c.ws->response;
   // A request may be replayed on a fresh connection only when the upstream
   // cannot have acted on it twice: no body consumed and an idempotent method.
   const bhttp::verb method = head.method;
@@ -210,7 +217,7 @@ asio::awaitable<bool> proxy_request(ClientConnection& c, Runtime& rt, RequestSta
   const bool switching = upgrade && ures.result() == bhttp::status::switching_protocols;
   const bool upstream_keep_alive = ures.keep_alive();
   const bool close_delimited = !rp->is_done() && !ures.has_content_length() && !ures.chunked();
-  bhttp::response<bhttp::buffer_body, http::Fields> client_res;
+  ClientResponse& client_res = c.ws->client_response.emplace();
   client_res.base() = std::move(ures.base());
   http::prepare_client_response(client_res.base(), rs.request_id, switching);
   bool keep = !switching && head.keep_alive && !c.draining() && c.requests < rt.cfg.limits.max_requests_per_connection;
@@ -227,7 +234,7 @@ asio::awaitable<bool> proxy_request(ClientConnection& c, Runtime& rt, RequestSta
   rs.status = client_res.result_int();
 
   const BodyRelay relay = co_await relay_body(lease->stream, lease->buffer, *rp, nullptr, timeouts.upstream_response,
-                                              c.stream, client_res, timeouts.body_read, c.relay, c.header);
+                                              c.stream, client_res, timeouts.body_read, c.relay, c.ws->header);
   rs.bytes_out += relay.bytes;
   if (relay.read_error) {
     // Headers may already be out: all we can do is cut the client off.

@@ -11,6 +11,7 @@
 
 #include "net/stream.hpp"
 #include "proxy/connection.hpp"
+#include "proxy/request_workspace.hpp"
 
 namespace authgate::proxy {
 
@@ -111,6 +112,19 @@ std::unique_ptr<char[]> Worker::take_relay_buffer(std::size_t size) {
 
 void Worker::give_back_relay_buffer(std::unique_ptr<char[]> buffer) {
   if (buffer && spare_relays_.size() < kSpareRelayBuffers) spare_relays_.push_back(std::move(buffer));
+}
+
+std::unique_ptr<RequestWorkspace> Worker::take_workspace() {
+  if (spare_workspaces_.empty()) return std::make_unique<RequestWorkspace>();
+  auto ws = std::move(spare_workspaces_.back());
+  spare_workspaces_.pop_back();
+  return ws;
+}
+
+void Worker::give_back_workspace(std::unique_ptr<RequestWorkspace> ws) {
+  if (!ws) return;
+  ws->release_request();
+  if (spare_workspaces_.size() < kSpareWorkspaces) spare_workspaces_.push_back(std::move(ws));
 }
 
 }  // namespace authgate::proxy

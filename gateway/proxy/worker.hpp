@@ -33,6 +33,8 @@ class Stream;
 
 namespace authgate::proxy {
 
+struct RequestWorkspace;
+
 // What every worker shares. The Runtime snapshot is replaced on SIGHUP.
 struct GatewayState {
   explicit GatewayState(metrics::Metrics& m) : metrics(m) {}
@@ -80,6 +82,13 @@ class Worker {
   void give_back_relay_buffer(std::unique_ptr<char[]> buffer);
   static constexpr std::size_t kSpareRelayBuffers = 64;
 
+  // Request workspaces (proxy/request_workspace.hpp) on the worker's thread: taken
+  // when a connection's next request arrives, given back when it goes idle, so idle
+  // connections hold none. At most kSpareWorkspaces are kept per worker.
+  std::unique_ptr<RequestWorkspace> take_workspace();
+  void give_back_workspace(std::unique_ptr<RequestWorkspace> ws);
+  static constexpr std::size_t kSpareWorkspaces = 64;
+
  private:
   void start_accepting();
   boost::asio::awaitable<void> accept_loop();
@@ -90,6 +99,7 @@ class Worker {
   // destructors unregister from this list.
   std::list<ConnectionHandle*> connections_;
   std::vector<std::unique_ptr<char[]>> spare_relays_;
+  std::vector<std::unique_ptr<RequestWorkspace>> spare_workspaces_;
   boost::asio::io_context io_{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   boost::asio::ip::tcp::acceptor acceptor_;
