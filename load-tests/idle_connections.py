@@ -41,7 +41,7 @@ PORT = int(os.environ.get("PORT", "18280"))
 ADMIN_PORT = int(os.environ.get("ADMIN_PORT", "18911"))
 UPSTREAM_PORT = int(os.environ.get("UPSTREAM_PORT", "18281"))
 MAX_SECONDS = float(os.environ.get("MAX_SECONDS", "300"))
-BATCH = 500  # connections opened concurrently per batch
+BATCH = int(os.environ.get("BATCH", "500"))  # connections opened (and requests sent) concurrently per batch
 
 BODY = b"hello from upstream\n"
 

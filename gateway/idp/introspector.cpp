@@ -81,6 +81,10 @@ boost::asio::awaitable<IntrospectionResult> Introspector::call(const std::string
     std::atomic<std::uint64_t>& n;
     ~Slot() { n.fetch_sub(1); }
   } slot{in_flight_};
+  // A caller on another worker that missed the cache just before the previous call
+  // for this token stored its answer leads a new flight once that one is released:
+  // the answer is here now, and the IdP is not asked twice.
+  if (auto hit = cache_.find(token, steady_ms())) co_return *hit;
   auto endpoint = remote_->introspection_endpoint();
   if (!endpoint) {  // discovery has not answered yet: wait for (or start) a fetch
     co_await remote_->refetch();

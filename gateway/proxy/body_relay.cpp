@@ -119,7 +119,7 @@ asio::awaitable<BodyRelay> relay_body(net::Stream& in, beast::flat_buffer& in_bu
     result.write_error = co_await write(nullptr, 0, false);
     co_return result;
   }
-  char* chunk = relay.get();
+  const std::span<char> chunk = relay.get(parser.content_length().value_or(RelayBuffer::kUnknownLength));
   const auto body_started = Clock::now();
   std::uint64_t body_read = 0;
   while (!parser.is_done()) {
@@ -135,8 +135,8 @@ asio::awaitable<BodyRelay> relay_body(net::Stream& in, beast::flat_buffer& in_bu
       if (result.write_error) co_return result;
     }
     auto& in_body = parser.get().body();
-    in_body.data = chunk;
-    in_body.size = kRelayChunk;
+    in_body.data = chunk.data();
+    in_body.size = chunk.size();
     if (deadline) deadline->arm(read_timeout);
     else in.tcp().expires_after(read_timeout);
     auto [rec, rn] = co_await bhttp::async_read_some(in, in_buffer, parser, use_tuple);
@@ -147,7 +147,7 @@ asio::awaitable<BodyRelay> relay_body(net::Stream& in, beast::flat_buffer& in_bu
       result.read_timed_out = deadline ? deadline->fired() : rec == beast::error::timeout;
       co_return result;
     }
-    const std::size_t n = kRelayChunk - in_body.size;
+    const std::size_t n = chunk.size() - in_body.size;
     body_read += n;
     if (min_rate > 0 && !parser.is_done()) {
       const auto elapsed = Clock::now() - body_started;
@@ -163,7 +163,7 @@ asio::awaitable<BodyRelay> relay_body(net::Stream& in, beast::flat_buffer& in_bu
     // chunked serializer would emit it as the terminating zero-size chunk.
     if (n == 0 && more) continue;
     result.bytes += n;
-    result.write_error = co_await write(chunk, n, more);
+    result.write_error = co_await write(chunk.data(), n, more);
     if (result.write_error) co_return result;
   }
   co_return result;

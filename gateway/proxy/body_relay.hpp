@@ -1,11 +1,11 @@
 // Bodies and tunnels: streams one HTTP message (its header, then its body in
-// kRelayChunk pieces, fixed-length or chunked) from a parser to the other
+// pieces of the RelayBuffer (proxy/request_workspace.hpp), fixed-length or chunked) from a parser to the other
 // side, and relays raw bytes both ways after a 101 (WebSocket).
 //
 // Usage:
 //   BodyRelay r = co_await relay_body(client, client_buffer, request_parser, &deadline, timeouts.body_read,
 //                                     upstream, upstream_request, timeouts.upstream_response,
-//                                     c.relay, c.ws->header, limits.min_body_rate);
+//                                     c.ws->relay, c.ws->header, limits.min_body_rate);
 //   if (r.read_error) ...; if (r.write_error) ...;
 //   co_await websocket_tunnel(c, rt, rs, upstream_connection, {bounded, sessions, session_id});
 #pragma once

@@ -3,8 +3,8 @@
 // and a linger before the close when a request body was left unread. Runs
 // entirely on its worker's thread.
 //
-// Usage (the worker's accept loop):
-//   co_spawn(io, serve_connection(worker, std::move(socket)), ...);
+// Usage (the worker's accept loop, after raising the connection counters):
+//   serve_connection(worker, std::move(socket));
 //
 // The stages of the pipeline take the per-connection state below by reference,
 // and write their local replies through reply_error/reply_page/reply_redirect.
@@ -34,9 +34,6 @@ namespace authgate::proxy {
 
 class Runtime;
 
-// Size of one body piece relayed at a time, each way. Bounds per-request memory.
-inline constexpr std::size_t kRelayChunk = 64 * 1024;
-
 // A deadline that cancels the client socket's pending operations without
 // closing it (Beast's own expiry closes the socket), so that a 408 can still
 // be written after a header or body read times out.
@@ -61,24 +58,6 @@ class ReadDeadline {
   std::shared_ptr<State> state_;
 };
 
-// The connection's one body piece in flight (kRelayChunk bytes), taken on the
-// first body and given back to the worker's spares while the connection is idle.
-class RelayBuffer {
- public:
-  explicit RelayBuffer(Worker& w) : worker_(w) {}
-  char* get() {
-    if (!buffer_) buffer_ = worker_.take_relay_buffer(kRelayChunk);
-    return buffer_.get();
-  }
-  void give_back() {
-    if (buffer_) worker_.give_back_relay_buffer(std::move(buffer_));
-  }
-
- private:
-  Worker& worker_;
-  std::unique_ptr<char[]> buffer_;
-};
-
 // Per-connection state, kept across the requests of a keep-alive connection.
 struct ClientConnection {
   ClientConnection(Worker& w, boost::asio::ip::tcp::socket socket);
@@ -96,18 +75,21 @@ struct ClientConnection {
   ConnectionHandle handle;
   std::list<ConnectionHandle*>::iterator handle_pos;
   ReadDeadline deadline{stream};
-  RelayBuffer relay{worker};
-  // The request being served: its buffer, parsers and log facts. Held from its
+  // The request being served: its buffers, parsers and log facts. Held from its
   // first byte until the connection is idle again, null while idle
   // (proxy/request_workspace.hpp).
   std::unique_ptr<RequestWorkspace> ws;
   std::uint64_t requests = 0;
+  char first_byte = 0;  // TLS: the byte an idle wait reads
   bool body_unread = false;  // the last request's body was not (fully) read
 };
 
-// Completes when the connection is closed. Never throws on I/O errors: they
-// are values (error_code) handled inside and logged.
-boost::asio::awaitable<void> serve_connection(Worker& worker, boost::asio::ip::tcp::socket socket);
+// Serves an accepted connection on the worker's thread until it closes: TLS
+// handshake, then its requests (a coroutine while requests come), idle waits
+// between them (no coroutine: a pending wait owns the connection). The
+// connection counters were raised by the accept loop; ~ClientConnection lowers
+// them. I/O errors are values (error_code) handled inside and logged.
+void serve_connection(Worker& worker, boost::asio::ip::tcp::socket socket);
 
 // Local replies (built by http/local_reply.hpp), written under timeouts.body_read,
 // then the request's metrics and access-log line (finish_request).

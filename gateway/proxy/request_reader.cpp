@@ -39,60 +39,24 @@ std::string raw_path(const bhttp::request_header<http::Fields>& req) {
   return std::string(req.target().substr(0, req.target().find('?')));
 }
 
-// An idle connection holds no workspace and no body buffer: 10,000 idle keep-alive
-// clients would otherwise keep 8 KiB of read buffer and 64 KiB of body buffer each
-// (load-tests/RESULTS.md, "Idle connections"). Both go back to the worker's spares.
-void go_idle(ClientConnection& c) {
-  c.worker.give_back_workspace(std::move(c.ws));
-  c.relay.give_back();
-  c.handle.idle = true;
-}
-
 }  // namespace
 
-asio::awaitable<bool> await_request(ClientConnection& c, config::Duration idle_timeout) {
-  if (c.ws && c.ws->buffer.size()) co_return true;  // pipelined: the next head is here already
-  if (c.draining()) co_return false;
-  if (c.stream.is_tls()) {
-    // TLS cannot wait for readability on the socket: a record may be decrypted
-    // already. One byte is read instead (OpenSSL keeps the rest of its record).
-    go_idle(c);
-    unsigned char first = 0;
-    c.stream.tcp().expires_after(idle_timeout);
-    auto [ec, n] = co_await c.stream.async_read_some(asio::buffer(&first, 1), use_tuple);
-    c.handle.idle = false;
-    if (ec) {
-      if (ec == beast::error::timeout) c.count_timeout(metrics::TimeoutPhase::keepalive_idle);
-      co_return false;
-    }
-    c.ws = c.worker.take_workspace();
-    *static_cast<unsigned char*>(c.ws->buffer.prepare(1).data()) = first;
-    c.ws->buffer.commit(1);
-    co_return true;
+NextRequest next_request(ClientConnection& c) {
+  if (c.ws && c.ws->buffer.size()) return NextRequest::ready;  // pipelined: the next head is here already
+  if (c.draining()) return NextRequest::closed;
+  // TLS cannot be asked without a wait: the connection goes idle, and its wait
+  // reads the first byte (a record may be decrypted already).
+  if (c.stream.is_tls()) return NextRequest::idle;
+  // Plain TCP: a non-blocking read takes what is there, the same one syscall an
+  // asynchronous read would try first.
+  if (!c.ws) c.ws = c.worker.take_workspace();
+  error_code ec;
+  const std::size_t n = c.stream.tcp().socket().read_some(c.ws->buffer.prepare(kFirstRead), ec);
+  if (!ec) {
+    c.ws->buffer.commit(n);
+    return NextRequest::ready;
   }
-  // Plain TCP: a non-blocking read takes what is there (the same one syscall an
-  // asynchronous read would try first); only when nothing is does the connection go
-  // idle, waiting for readability without a buffer.
-  auto& socket = c.stream.tcp().socket();
-  for (;;) {
-    if (!c.ws) c.ws = c.worker.take_workspace();
-    error_code ec;
-    const std::size_t n = socket.read_some(c.ws->buffer.prepare(kFirstRead), ec);
-    if (!ec) {
-      c.ws->buffer.commit(n);
-      co_return true;
-    }
-    if (ec != asio::error::would_block) co_return false;  // closed by the client, or reset
-    go_idle(c);
-    c.deadline.arm(idle_timeout);
-    std::tie(ec) = co_await socket.async_wait(asio::socket_base::wait_read, use_tuple);
-    c.deadline.disarm();
-    c.handle.idle = false;
-    if (ec) {
-      if (c.deadline.fired()) c.count_timeout(metrics::TimeoutPhase::keepalive_idle);
-      co_return false;  // idled out, or cancelled by the drain
-    }
-  }
+  return ec == asio::error::would_block ? NextRequest::idle : NextRequest::closed;
 }
 
 asio::awaitable<HeadRead> read_request_head(ClientConnection& c, const Runtime& rt, http::RequestParser& parser) {

@@ -1,10 +1,10 @@
-// The first stage of a request: waits for it on an idle keep-alive connection,
-// reads its whole head under the limits, and checks the head before anything
+// The first stage of a request: finds whether the next one is there on a
+// keep-alive connection, reads its whole head under the limits, and checks the head before anything
 // acts on it (framing, Host, target), ending with the head as the rest of the
 // pipeline sees it (http/request.hpp). Errors are values: what the client gets.
 //
 // Usage (proxy/connection.cpp, proxy/pipeline.cpp):
-//   while (co_await await_request(c, keepalive_idle) && co_await serve_request(c)) {}  // keep-alive
+//   while (next_request(c) == NextRequest::ready && co_await serve_request(c)) {}  // the keep-alive loop
 //   auto& parser = c.ws->parser.emplace(); limit_request_parser(parser, limits);
 //   HeadRead read = co_await read_request_head(c, rt, parser);
 //   if (read.closed) stop; if (read.status) reply read.status / read.error and close;
@@ -20,7 +20,6 @@
 #include <string>
 #include <string_view>
 
-#include "config/config.hpp"
 #include "http/request.hpp"
 #include "http/request_head.hpp"
 #include "routing/path.hpp"
@@ -38,17 +37,19 @@ struct HeadRead {
   std::chrono::steady_clock::time_point started;  // the request's first byte was there
 };
 
-// Waits for the connection's next request. True when its first bytes are in
-// c.ws->buffer (c.ws is held from here until the connection is idle again); false
-// when the connection ends: the client closed it, it idled out (`idle_timeout`:
-// timeouts.keepalive_idle), or the gateway drains. While it waits, the connection
-// holds no workspace (proxy/request_workspace.hpp) and no Runtime snapshot.
-boost::asio::awaitable<bool> await_request(ClientConnection& c, config::Duration idle_timeout);
+// Whether the connection's next request is there, without waiting: `ready` when its
+// first bytes are in c.ws->buffer (pipelined, or read now with a non-blocking read;
+// c.ws is held from here until the connection is idle again); `idle` when nothing
+// is there yet (the connection then waits without its workspace:
+// proxy/connection.cpp); `closed` when the client closed or reset the connection,
+// or the gateway drains. A TLS connection without buffered bytes is always `idle`.
+enum class NextRequest { ready, idle, closed };
+NextRequest next_request(ClientConnection& c);
 
 // The whole head under timeouts.header_read: its size as a whole against
 // limits.max_header_bytes and obs-fold checked as bytes (http/request_head.hpp)
 // before Beast parses it into `parser` (limits set by the caller). After
-// await_request().
+// next_request().
 boost::asio::awaitable<HeadRead> read_request_head(ClientConnection& c, const Runtime& rt,
                                                    http::RequestParser& parser);
 

@@ -66,7 +66,7 @@ asio::awaitable<std::optional<ExchangeError>> send_request(ClientConnection& c, 
     co_return std::nullopt;
   }
   const BodyRelay relay = co_await relay_body(c.stream, c.ws->buffer, body, &c.deadline, timeouts.body_read,
-                                              lease->stream, upstream_req, timeouts.upstream_response, c.relay,
+                                              lease->stream, upstream_req, timeouts.upstream_response, c.ws->relay,
                                               c.ws->header, rt.cfg.limits.min_body_rate);
   rs.bytes_in += relay.bytes;
   if (relay.read_error) {
@@ -234,7 +234,7 @@ asio::awaitable<bool> proxy_request(ClientConnection& c, Runtime& rt, RequestSta
   rs.status = client_res.result_int();
 
   const BodyRelay relay = co_await relay_body(lease->stream, lease->buffer, *rp, nullptr, timeouts.upstream_response,
-                                              c.stream, client_res, timeouts.body_read, c.relay, c.ws->header);
+                                              c.stream, client_res, timeouts.body_read, c.ws->relay, c.ws->header);
   rs.bytes_out += relay.bytes;
   if (relay.read_error) {
     // Headers may already be out: all we can do is cut the client off.

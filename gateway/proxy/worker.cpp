@@ -68,17 +68,7 @@ asio::awaitable<void> Worker::accept_loop() {
         continue;
       }
       state_.metrics.connections_active.Increment();
-      asio::co_spawn(io_, serve_connection(*this, std::move(socket)), [this](std::exception_ptr e) {
-        state_.metrics.connections_active.Decrement();
-        state_.connections.fetch_sub(1);
-        if (e) {
-          try {
-            std::rethrow_exception(e);
-          } catch (const std::exception& ex) {
-            spdlog::error("connection ended by exception: {}", ex.what());
-          }
-        }
-      });
+      serve_connection(*this, std::move(socket));
     }
 }
 
@@ -115,7 +105,7 @@ void Worker::give_back_relay_buffer(std::unique_ptr<char[]> buffer) {
 }
 
 std::unique_ptr<RequestWorkspace> Worker::take_workspace() {
-  if (spare_workspaces_.empty()) return std::make_unique<RequestWorkspace>();
+  if (spare_workspaces_.empty()) return std::make_unique<RequestWorkspace>(*this);
   auto ws = std::move(spare_workspaces_.back());
   spare_workspaces_.pop_back();
   return ws;
