@@ -18,7 +18,8 @@
 #   DURATION=10     seconds per measured wrk run
 #   ROUNDS=5        rounds; targets alternate inside each round
 #   WARMUP=3        seconds of unrecorded warm-up per target before round 1 (0 = none)
-#   TARGETS         plain default "authgate nginx"; bearer default "nginx authgate-rs256-one
+#   TARGETS         plain default "authgate nginx" (authgate-nolog: the same with the access
+#                   log off, for the log's cost); bearer default "nginx authgate-rs256-one
 #                   authgate-es256-one authgate-rs256-distinct haproxy-rs256 authgate-es256-distinct
 #                   haproxy-es256"; any mix of these names is allowed
 #   CONNECTIONS=32  THREADS=1   wrk -c / -t
@@ -46,7 +47,7 @@ die() { log "ERROR: $*"; exit 1; }
 
 PLAIN_TARGETS="authgate nginx"
 BEARER_TARGETS="nginx authgate-rs256-one authgate-es256-one authgate-rs256-distinct haproxy-rs256 authgate-es256-distinct haproxy-es256"
-KNOWN_TARGETS="authgate nginx authgate-rs256-one authgate-es256-one authgate-rs256-distinct authgate-es256-distinct haproxy-rs256 haproxy-es256"
+KNOWN_TARGETS="authgate authgate-nolog nginx authgate-rs256-one authgate-es256-one authgate-rs256-distinct authgate-es256-distinct haproxy-rs256 haproxy-es256"
 
 MODE_SET=${MODE:-}
 case $MODE_SET in
@@ -76,6 +77,8 @@ AG_DISTINCT_PORT=18084     # authgate, bearer route, cache off if possible (auth
 AG_DISTINCT_ADMIN_PORT=18903
 HAPROXY_RS256_PORT=18085   # haproxy frontends with jwt_verify
 HAPROXY_ES256_PORT=18086
+AG_NOLOG_PORT=18087        # authgate-nolog: as authgate, with the access log off
+AG_NOLOG_ADMIN_PORT=18904
 
 for v in DURATION ROUNDS WARMUP CONNECTIONS THREADS PROXY_CPU LOAD_CPU TOKENS; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number, not '${!v}'"
@@ -94,7 +97,7 @@ done
 # target -> the process that serves it, and the token algorithm it uses
 proc_of() {
   case $1 in
-    authgate | nginx) echo "$1" ;;
+    authgate | authgate-nolog | nginx) echo "$1" ;;
     authgate-*-one) echo authgate-one ;;
     authgate-*-distinct) echo authgate-distinct ;;
     haproxy-*) echo haproxy ;;
@@ -288,6 +291,7 @@ EOF
 
 used_ports=("$UPSTREAM_PORT")
 has_proc authgate && used_ports+=("$AUTHGATE_PORT" "$AUTHGATE_ADMIN_PORT")
+has_proc authgate-nolog && used_ports+=("$AG_NOLOG_PORT" "$AG_NOLOG_ADMIN_PORT")
 has_proc nginx && used_ports+=("$NGINX_PORT")
 has_proc authgate-one && used_ports+=("$AG_ONE_PORT" "$AG_ONE_ADMIN_PORT")
 has_proc authgate-distinct && used_ports+=("$AG_DISTINCT_PORT" "$AG_DISTINCT_ADMIN_PORT")
@@ -404,13 +408,12 @@ $(cat "$TMP/$name-check.err")"
 }
 [[ -n $AUTHGATE ]] && AG_HELP=$("$AUTHGATE" --help 2>&1 || true)
 
-if has_proc authgate; then
-  ACCESS_LOG[authgate]="$TMP/authgate-access.log"
-  cat >"$TMP/authgate.yaml" <<EOF
+plain_yaml() {  # plain_yaml PORT ADMIN_PORT ACCESS: the auth: none proxy config
+  cat <<EOF
 listen:
-  address: 127.0.0.1:$AUTHGATE_PORT
+  address: 127.0.0.1:$1
 admin:
-  address: 127.0.0.1:$AUTHGATE_ADMIN_PORT
+  address: 127.0.0.1:$2
 workers: 1
 upstreams:
   - name: bench
@@ -420,12 +423,24 @@ routes:
   - {name: bench, match: {path: {prefix: /}}, upstream: bench, auth: none}
 log:
   level: warn
-  access: ${ACCESS_LOG[authgate]}
+  access: $3
 EOF
+}
+if has_proc authgate; then
+  ACCESS_LOG[authgate]="$TMP/authgate-access.log"
+  plain_yaml "$AUTHGATE_PORT" "$AUTHGATE_ADMIN_PORT" "${ACCESS_LOG[authgate]}" >"$TMP/authgate.yaml"
   start_authgate authgate
   URL[authgate]="http://127.0.0.1:$AUTHGATE_PORT/"
   wait_http authgate "${PID_OF[authgate]}" "${URL[authgate]}" "hello from upstream"
   log "authgate up (pid ${PID_OF[authgate]}, cpu $PROXY_CPU)"
+fi
+if has_proc authgate-nolog; then
+  ACCESS_LOG[authgate-nolog]="$TMP/authgate-nolog-access.log"  # stays empty
+  plain_yaml "$AG_NOLOG_PORT" "$AG_NOLOG_ADMIN_PORT" '"off"' >"$TMP/authgate-nolog.yaml"
+  start_authgate authgate-nolog
+  URL[authgate-nolog]="http://127.0.0.1:$AG_NOLOG_PORT/"
+  wait_http authgate-nolog "${PID_OF[authgate-nolog]}" "${URL[authgate-nolog]}" "hello from upstream"
+  log "authgate-nolog up (pid ${PID_OF[authgate-nolog]}, cpu $PROXY_CPU; access log off)"
 fi
 
 bearer_yaml() {  # bearer_yaml NAME PORT ADMIN_PORT LIMITS_LINE
