@@ -6,6 +6,13 @@ Run it through load-tests/idle_connections.sh (it raises the fd limit first):
 
     load-tests/idle_connections.sh                # 10000 connections
     CONNS=2000 load-tests/idle_connections.sh     # smaller
+    TLS=1 load-tests/idle_connections.sh          # the same over TLS (a self-signed P-256 cert)
+    PROXY=nginx load-tests/idle_connections.sh    # Debian's nginx instead, for comparison
+
+MAX_SILENT_KIB / MAX_IDLE_KIB: fail when the per-connection figure is above the bound.
+PROXY=nginx runs nginx (2 workers, keepalive 64 to the upstream, access log off) with
+the same listener, upstream and timeouts; its RSS is the master's plus its workers'.
+Its connection counts come from `ss` instead of authgate's metrics.
 
 Everything is on 127.0.0.1. The script starts its own upstream (asyncio, in this
 process) and its own authgate (workers: 2, limits.max_connections above N,
@@ -27,7 +34,9 @@ import asyncio
 import os
 import re
 import shutil
+import socket
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -41,6 +50,9 @@ PORT = int(os.environ.get("PORT", "18280"))
 ADMIN_PORT = int(os.environ.get("ADMIN_PORT", "18911"))
 UPSTREAM_PORT = int(os.environ.get("UPSTREAM_PORT", "18281"))
 MAX_SECONDS = float(os.environ.get("MAX_SECONDS", "300"))
+PROXY = os.environ.get("PROXY", "authgate")
+TLS = os.environ.get("TLS", "0") == "1"
+NGINX = os.environ.get("NGINX_BIN", "/usr/sbin/nginx")
 BATCH = int(os.environ.get("BATCH", "500"))  # connections opened (and requests sent) concurrently per batch
 
 BODY = b"hello from upstream\n"
@@ -50,12 +62,58 @@ def log(msg):
     print(f"[idle_connections] {msg}", file=sys.stderr, flush=True)
 
 
-def rss_kib(pid):
+def own_rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise RuntimeError("no VmRSS")
+
+
+def children(pid):
+    kids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        kids.append(int(d))
+            except (OSError, IndexError, ValueError):
+                pass
+    return kids
+
+
+def rss_kib(pid):
+    """The process's RSS plus its children's (nginx: master + workers)."""
+    return own_rss_kib(pid) + sum(own_rss_kib(c) for c in children(pid))
+
+
+def established():
+    out = subprocess.run(["ss", "-Htn", "state", "established", f"( sport = :{PORT} )"],
+                         capture_output=True, text=True, check=True).stdout
+    return sum(1 for line in out.splitlines() if line.strip())
+
+
+def active_connections():
+    if PROXY == "authgate":
+        return metric("authgate_connections_active")
+    return established()
+
+
+def client_tls():
+    if not TLS:
+        return None
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+CLIENT_TLS = client_tls()
+
+
+async def connect():
+    return await asyncio.open_connection("127.0.0.1", PORT, ssl=CLIENT_TLS)
 
 
 def fd_count(pid):
@@ -113,9 +171,55 @@ async def get(reader, writer):
     return await asyncio.wait_for(read_response(reader), 20)
 
 
+def make_cert(tmp):
+    key, cert = os.path.join(tmp, "key.pem"), os.path.join(tmp, "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-subj", "/CN=127.0.0.1", "-days", "1", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def listen_tls_text(tmp):
+    if not TLS:
+        return ""
+    cert, key = make_cert(tmp)
+    return f"""
+  tls:
+    cert_file: {cert}
+    key_file: {key}"""
+
+
+def nginx_config_text(tmp):
+    ssl_lines = ""
+    if TLS:
+        cert, key = make_cert(tmp)
+        ssl_lines = f"ssl_certificate {cert}; ssl_certificate_key {key};"
+    return f"""daemon off;
+master_process on;
+worker_processes 2;
+worker_rlimit_nofile {CONNS + 4000};
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx.err warn;
+events {{ worker_connections {CONNS + 2000}; }}
+http {{
+  access_log off;
+  client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy; fastcgi_temp_path {tmp}/fcgi;
+  uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
+  upstream up {{ server 127.0.0.1:{UPSTREAM_PORT}; keepalive 64; }}
+  server {{
+    listen 127.0.0.1:{PORT}{" ssl" if TLS else ""};
+    {ssl_lines}
+    keepalive_timeout 10m;
+    keepalive_requests 100000;
+    location / {{ proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; }}
+  }}
+}}
+"""
+
+
 def config_text(tmp):
     return f"""listen:
-  address: 127.0.0.1:{PORT}
+  address: 127.0.0.1:{PORT}{listen_tls_text(tmp)}
 admin:
   address: 127.0.0.1:{ADMIN_PORT}
 workers: 2
@@ -143,36 +247,48 @@ async def main():
     if soft < CONNS + 2 * BATCH + 200:
         raise SystemExit(f"fd limit {soft} < {CONNS + 2 * BATCH + 200}: run load-tests/idle_connections.sh "
                          f"(it raises it with ulimit -n)")
-    if not os.access(AUTHGATE, os.X_OK):
-        raise SystemExit(f"{AUTHGATE} is not built (ninja authgate)")
+    if PROXY not in ("authgate", "nginx"):
+        raise SystemExit(f"PROXY must be authgate or nginx, not {PROXY}")
+    binary = AUTHGATE if PROXY == "authgate" else NGINX
+    if not os.access(binary, os.X_OK):
+        raise SystemExit(f"{binary} is not there (authgate: ninja authgate; nginx: the nginx package)")
     server = await asyncio.start_server(upstream_conn, "127.0.0.1", UPSTREAM_PORT, backlog=1024)
     tmp = tempfile.mkdtemp(prefix="authgate-idle.")
-    cfg = os.path.join(tmp, "gateway.yaml")
-    with open(cfg, "w") as f:
-        f.write(config_text(tmp))
     err = open(os.path.join(tmp, "authgate.err"), "w")
-    gw = subprocess.Popen([AUTHGATE, "--config", cfg], stdout=err, stderr=err)
+    if PROXY == "authgate":
+        cfg = os.path.join(tmp, "gateway.yaml")
+        with open(cfg, "w") as f:
+            f.write(config_text(tmp))
+        gw = subprocess.Popen([AUTHGATE, "--config", cfg], stdout=err, stderr=err)
+    else:
+        cfg = os.path.join(tmp, "nginx.conf")
+        with open(cfg, "w") as f:
+            f.write(nginx_config_text(tmp))
+        gw = subprocess.Popen([NGINX, "-p", tmp, "-c", cfg], stdout=err, stderr=err)
     conns = []
     results = {}
     ok = False
     try:
         def ready():
             try:
+                if PROXY == "nginx":
+                    socket.create_connection(("127.0.0.1", PORT), timeout=1).close()
+                    return True
                 with urllib.request.urlopen(f"http://127.0.0.1:{ADMIN_PORT}/readyz", timeout=1) as r:
                     return r.status == 200
             except Exception:
                 return False
-        await wait_for(ready, 10, "authgate /readyz")
+        await wait_for(ready, 10, f"{PROXY} ready")
         pid = gw.pid
 
         # 1. warm-up: 200 requests on 20 connections, closed again.
         for _ in range(20):
-            r, w = await asyncio.open_connection("127.0.0.1", PORT)
+            r, w = await connect()
             for _ in range(10):
                 st, _ = await get(r, w)
                 assert st == 200, st
             w.close()
-        await wait_for(lambda: metric("authgate_connections_active") == 0, 10, "warm-up connections closed")
+        await wait_for(lambda: active_connections() == 0, 10, "warm-up connections closed")
         await asyncio.sleep(1)
         results["idle"] = (rss_kib(pid), fd_count(pid))
         log(f"idle gateway: RSS {results['idle'][0]} KiB, {results['idle'][1]} fds")
@@ -180,11 +296,11 @@ async def main():
         # 2. N silent connections.
         t0 = time.monotonic()
         for start in range(0, CONNS, BATCH):
-            batch = await asyncio.gather(*[asyncio.open_connection("127.0.0.1", PORT)
+            batch = await asyncio.gather(*[connect()
                                            for _ in range(min(BATCH, CONNS - start))])
             conns.extend(batch)
-        await wait_for(lambda: metric("authgate_connections_active") == CONNS, 30,
-                       f"authgate_connections_active == {CONNS}")
+        await wait_for(lambda: active_connections() == CONNS, 30,
+                       f"{CONNS} connections active")
         await asyncio.sleep(1)
         results["open"] = (rss_kib(pid), fd_count(pid))
         log(f"{CONNS} silent connections open in {time.monotonic() - t0:.1f} s: "
@@ -201,9 +317,9 @@ async def main():
         if statuses != {200: CONNS}:
             raise RuntimeError(f"statuses of the first requests: {statuses}")
         await asyncio.sleep(1)
-        active = metric("authgate_connections_active")
+        active = active_connections()
         if active != CONNS:
-            raise RuntimeError(f"authgate_connections_active {active} after the requests, expected {CONNS}")
+            raise RuntimeError(f"{active} connections active after the requests, expected {CONNS}")
         results["used"] = (rss_kib(pid), fd_count(pid))
         log(f"one request on each ({time.monotonic() - t0:.1f} s), {CONNS} idle keep-alive connections: "
             f"RSS {results['used'][0]} KiB, {results['used'][1]} fds")
@@ -220,13 +336,14 @@ async def main():
         for _, w in conns:
             w.close()
         conns = []
-        await wait_for(lambda: metric("authgate_connections_active") == 0, 30, "all connections closed")
+        await wait_for(lambda: active_connections() == 0, 30, "all connections closed")
         await asyncio.sleep(1)
         results["closed"] = (rss_kib(pid), fd_count(pid))
         log(f"all closed: RSS {results['closed'][0]} KiB, {results['closed'][1]} fds")
-        rejected = metric("authgate_connections_rejected_total")
+        rejected = metric("authgate_connections_rejected_total") if PROXY == "authgate" else 0
 
         idle, opened, used, closed = (results[k][0] for k in ("idle", "open", "used", "closed"))
+        print(f"| proxy | {PROXY}{' (TLS)' if TLS else ''} |")
         print(f"| connections | {CONNS} |")
         print(f"| RSS idle gateway (KiB) | {idle} |")
         print(f"| RSS with {CONNS} silent connections (KiB) | {opened} |")
@@ -236,6 +353,14 @@ async def main():
         print(f"| RSS per idle keep-alive connection (KiB) | {(used - idle) / CONNS:.2f} |")
         print(f"| fds: idle / open / after close | {results['idle'][1]} / {results['used'][1]} / {results['closed'][1]} |")
         print(f"| connections rejected | {rejected:g} |")
+        # Bounds (the ctest IdleConnections.*): the run fails when a figure is over its bound.
+        over = []
+        for name, value, bound in (("silent", (opened - idle) / CONNS, os.environ.get("MAX_SILENT_KIB")),
+                                   ("idle keep-alive", (used - idle) / CONNS, os.environ.get("MAX_IDLE_KIB"))):
+            if bound is not None and value > float(bound):
+                over.append(f"RSS per {name} connection {value:.2f} KiB > bound {bound} KiB")
+        if over:
+            raise RuntimeError("; ".join(over))
         ok = True
     finally:
         for _, w in conns:
