@@ -1,7 +1,7 @@
-// One client connection: TLS handshake (when the listener has TLS), then the
-// keep-alive loop, each request going through the pipeline (proxy/pipeline.hpp),
-// and a linger before the close when a request body was left unread. Runs
-// entirely on its worker's thread.
+// One client connection: TLS handshake (when the listener has TLS), then its
+// requests, each through the pipeline (proxy/pipeline.hpp), with idle waits
+// between them that hold no coroutine and no workspace, and a linger before the
+// close when a request body was left unread. Runs entirely on its worker's thread.
 //
 // Usage (the worker's accept loop, after raising the connection counters):
 //   serve_connection(worker, std::move(socket));

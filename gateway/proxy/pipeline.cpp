@@ -24,7 +24,7 @@ asio::awaitable<bool> serve_request(ClientConnection& c) {
   http::RequestParser& parser = ws.parser.emplace();
   http::limit_request_parser(parser, limits);
 
-  // 1. Read: idle wait, then the whole head under the limits; 408/413/431/400 close the connection.
+  // 1. Read: the whole head (its first bytes are there) under the limits; 408/413/431/400 close the connection.
   const HeadRead read = co_await read_request_head(c, *rt, parser);
   if (read.closed) co_return false;
   RequestState& rs = ws.request;

@@ -4,8 +4,8 @@
 // file (request_reader, upstream_exchange, body_relay; replies in
 // http/local_reply through connection).
 //
-// Usage (proxy/connection.cpp, the keep-alive loop):
-//   while (co_await serve_request(connection)) {}
+// Usage (proxy/connection.cpp, while requests come; c.ws is held):
+//   while (next_request(c) == NextRequest::ready && co_await serve_request(c)) {}
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
