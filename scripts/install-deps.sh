@@ -21,6 +21,11 @@ tool_pkgs+=(chromium)
 # ccache and mold: the compiler cache and the linker of every build tree (cmake/build_speed.cmake;
 # the builds work without them, only slower).
 tool_pkgs+=(ccache mold)
+# The container image, built and run for real (scripts/image.sh, scripts/test-image.sh):
+# podman builds and runs it (with runc: crun cannot start containers on a cgroup v1/hybrid
+# host), debootstrap makes the local Debian base its FROM lines name, podman-compose starts
+# the stack's core services from docker-compose.yml.
+tool_pkgs+=(podman runc debootstrap podman-compose)
 
 case "${1:-all}" in
   build) want=("${build_pkgs[@]}") ;;
