@@ -97,7 +97,8 @@ start=$SECONDS
 commit=$(git_commit)
 # --network host: the build stages' apt-get reach the mirror exactly as the host does (no
 # bridge or NAT is set up for a build). --pull=never: the base is local, never a registry's.
-build=(podman build --network host --pull=never --build-arg "AUTHGATE_GIT_COMMIT=$commit")
+# --format docker: the OCI image format has no HEALTHCHECK (podman would drop it with a warning).
+build=(podman build --format docker --network host --pull=never --build-arg "AUTHGATE_GIT_COMMIT=$commit")
 if [[ $mode == full ]]; then
   "${build[@]}" -t "$image" -f Dockerfile .
 else
