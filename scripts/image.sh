@@ -14,6 +14,9 @@
 #   scripts/image.sh prebuilt    # CI: the Dockerfile's runtime-deps stage plus the plain build's
 #                                #   binary (build/gateway/authgate, stripped) (docker/prebuilt.Containerfile)
 #   scripts/image.sh base        # only step 2
+#   scripts/image.sh stack       # the base, then the images of docker-compose.yml's demo-api,
+#                                #   oidc-provider and redis services (docker/*.Containerfile;
+#                                #   scripts/image_stack.py runs them with authgate's image)
 #
 # | variable    | default      | meaning |
 # | IMAGE       | authgate:dev | the tag of the built image (docker-compose.yml's authgate image) |
@@ -23,7 +26,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 mode=${1:-full}
-case $mode in full | prebuilt | base) ;; *) echo "usage: $0 [full|prebuilt|base]" >&2; exit 2 ;; esac
+case $mode in full | prebuilt | base | stack) ;; *) echo "usage: $0 [full|prebuilt|base|stack]" >&2; exit 2 ;; esac
 image=${IMAGE:-authgate:dev}
 build_dir=${BUILD_DIR:-build}
 suite=bookworm
@@ -90,8 +93,30 @@ CFG
   echo "image: base debian:$suite and debian:$suite-slim made in $((SECONDS - start)) s ($(mb "$(image_bytes debian:$suite)"))"
 }
 
+# The compose stack's other core services, from the local base (their registry images cannot
+# be pulled here). Tags: authgate-<service>:dev (scripts/image_stack.py maps the services to them).
+make_stack() {
+  local start=$SECONDS ctx node
+  podman build --format docker --network host --pull=never -t authgate-demo-api:dev -f docker/demo-api.Containerfile docker
+  podman build --format docker --network host --pull=never -t authgate-redis:dev -f docker/redis.Containerfile docker
+  # The provider: the host's Node.js and tests/oidc with its installed packages (install-deps.sh
+  # test made both), so the container starts without the npm registry.
+  node=$(readlink -f "$(command -v node)")
+  [[ -d tests/oidc/node_modules/oidc-provider ]] || { echo "image: tests/oidc/node_modules missing (scripts/install-deps.sh test)" >&2; return 1; }
+  ctx=$(mktemp -d)
+  trap 'rm -rf "$ctx"' EXIT
+  cp "$node" "$ctx/node"
+  mkdir "$ctx/oidc"
+  cp -r tests/oidc/package.json tests/oidc/package-lock.json tests/oidc/provider.mjs tests/oidc/node_modules "$ctx/oidc/"
+  podman build --format docker --network host --pull=never -t authgate-oidc-provider:dev -f docker/oidc-provider.Containerfile "$ctx"
+  rm -rf "$ctx"
+  trap - EXIT
+  echo "image: stack images authgate-demo-api:dev authgate-redis:dev authgate-oidc-provider:dev in $((SECONDS - start)) s"
+}
+
 make_base
 [[ $mode == base ]] && exit 0
+if [[ $mode == stack ]]; then make_stack; exit 0; fi
 
 start=$SECONDS
 commit=$(git_commit)
@@ -115,4 +140,4 @@ fi
 bytes=$(image_bytes "$image")
 base=$(image_bytes debian:$suite-slim)
 echo "image: $image ($mode) built in $((SECONDS - start)) s: $(mb "$bytes"), $(mb $((bytes - base))) over the base debian:$suite-slim ($(mb "$base"))"
-podman run --rm --entrypoint /usr/local/bin/authgate "$image" --version
+podman run --rm --no-healthcheck --entrypoint /usr/local/bin/authgate "$image" --version

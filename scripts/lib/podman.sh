@@ -17,7 +17,8 @@
 # stays podman's default (/var/lib/containers as root), so the cached base survives a fresh clone.
 
 podman_setup() {
-  local dir=$1
+  local dir
+  dir=$(realpath -m "$1")   # podman resolves CONTAINERS_CONF from other directories too
   mkdir -p "$dir"
   cat >"$dir/containers.conf" <<'CONF'
 [containers]
