@@ -15,7 +15,7 @@
 #                                #   binary (build/gateway/authgate, stripped) (docker/prebuilt.Containerfile)
 #   scripts/image.sh base        # only step 2
 #   scripts/image.sh stack       # the base, then the images of docker-compose.yml's demo-api,
-#                                #   oidc-provider and redis services (docker/*.Containerfile;
+#                                #   oidc-provider, redis and prometheus services (docker/*.Containerfile;
 #                                #   scripts/image_stack.py runs them with authgate's image)
 #
 # | variable    | default      | meaning |
@@ -99,6 +99,7 @@ make_stack() {
   local start=$SECONDS ctx node
   podman build --format docker --network host --pull=never -t authgate-demo-api:dev -f docker/demo-api.Containerfile docker
   podman build --format docker --network host --pull=never -t authgate-redis:dev -f docker/redis.Containerfile docker
+  podman build --format docker --network host --pull=never -t authgate-prometheus:dev -f docker/prometheus.Containerfile docker
   # The provider: the host's Node.js and tests/oidc with its installed packages (install-deps.sh
   # test made both), so the container starts without the npm registry.
   node=$(readlink -f "$(command -v node)")
@@ -111,7 +112,7 @@ make_stack() {
   podman build --format docker --network host --pull=never -t authgate-oidc-provider:dev -f docker/oidc-provider.Containerfile "$ctx"
   rm -rf "$ctx"
   trap - EXIT
-  echo "image: stack images authgate-demo-api:dev authgate-redis:dev authgate-oidc-provider:dev in $((SECONDS - start)) s"
+  echo "image: stack images authgate-demo-api:dev authgate-redis:dev authgate-prometheus:dev authgate-oidc-provider:dev in $((SECONDS - start)) s"
 }
 
 make_base

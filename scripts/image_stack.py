@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Starts the core of docker-compose.yml (authgate, demo-api, oidc-provider, redis) with plain
+"""Starts docker-compose.yml (authgate, demo-api, oidc-provider, redis, prometheus) with plain
 podman commands derived from the resolved compose file (`docker-compose config`): no Docker
 engine runs here, and podman-compose would need a DNS plugin for the service names.
 
@@ -11,7 +11,7 @@ environment, the mounted files, the commands, the working directories and the pu
 Replaced: the registry images, by the local images of scripts/image.sh (authgate:dev, and
 `scripts/image.sh stack` for the others); the provider's `npm ci` line is dropped because its
 local image already holds the installed packages (docker/oidc-provider.Containerfile).
-Not started: prometheus and grafana (their images cannot be pulled here; README).
+Not started: grafana (its image cannot be pulled here and Debian 12 has no grafana package).
 
 Usage:
   scripts/image_stack.py up   --pod NAME [--image authgate:dev]   # prints the podman commands
@@ -27,11 +27,13 @@ import sys
 
 import yaml
 
-CORE = ["redis", "demo-api", "oidc-provider", "authgate"]  # start order (authgate depends on the rest)
+# Start order: authgate depends on the first three, prometheus on authgate.
+CORE = ["redis", "demo-api", "oidc-provider", "authgate", "prometheus"]
 LOCAL_IMAGES = {
     "demo-api": "authgate-demo-api:dev",
     "oidc-provider": "authgate-oidc-provider:dev",
     "redis": "authgate-redis:dev",
+    "prometheus": "authgate-prometheus:dev",
 }
 
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The container image, run for real (issue 17): builds it (scripts/image.sh), starts the core of
+# The container image, run for real (issue 17): builds it (scripts/image.sh), starts
 # docker-compose.yml with podman (scripts/image_stack.py: authgate with config/compose.yaml
-# mounted as the compose file does, the demo API, the OpenID Provider, Redis, in one pod that
-# publishes the compose file's ports on 127.0.0.1), then checks:
+# mounted as the compose file does, the demo API, the OpenID Provider, Redis and Prometheus, in
+# one pod that publishes the compose file's ports on 127.0.0.1; Grafana is not run), then checks:
 #   image     runtime only: no compiler, no source, binary without debug info, size over the
 #             base <= 150 MB; `authgate --version` prints the commit of the checkout (HEAD);
 #             the CA bundle (OpenSSL's default verify paths) is present; HEALTHCHECK and
@@ -14,6 +14,7 @@
 #             the provider (client_credentials) and with an HS256 token of the "demo" issuer;
 #             a browser login (curl following the redirects with a cookie jar, the provider's
 #             headless login, as scripts/demo.sh prints) reaches /app with the session's token;
+#             Prometheus scrapes authgate (target up, an authgate_ series, the alert rules loaded);
 #   drain     SIGTERM (podman stop) while a slow upload is in flight: the upload still gets its
 #             200, the process exits 0, within timeouts.drain.
 # Every container is removed on every exit path (trap), and every wait is bounded.
@@ -23,7 +24,7 @@
 #   IMAGE_MODE=none IMAGE=x scripts/test-image.sh   # an image already built
 #
 # Needs root (podman with runc; scripts/install-deps.sh test installs it) and 127.0.0.1 ports
-# 8080, 9901 and 4100 free (the compose file publishes them; the browser login's redirect URI
+# 8080, 9901, 4100 and 9090 free (the compose file publishes them; the browser login's redirect URI
 # names 8080). Without podman it skips (exit 0) unless CI is set (.ci/run), where it fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -71,15 +72,22 @@ trap 'exit 130' INT TERM
 failures=0
 pass() { echo "ok    $*"; }
 fail() { echo "FAIL  $*"; failures=$((failures + 1)); }
-# check "what" command...: one check, its command's output shown on failure.
+# check "what" command...: one check; its command's last output line (the measured figure) is
+# shown after "ok", all of its output on failure.
 check() {
   local what=$1 out
   shift
-  if out=$("$@" 2>&1); then pass "$what"; else fail "$what"; sed 's/^/      /' <<<"$out" | head -n 20; fi
+  if out=$("$@" 2>&1); then
+    pass "$what${out:+: $(tail -n 1 <<<"$out" | cut -c1-200)}"
+  else
+    fail "$what"
+    sed 's/^/      /' <<<"$out" | head -n 20
+  fi
 }
 # --no-healthcheck: podman schedules healthchecks through systemd timers, absent here (the
 # stack's containers log that once; the check below runs the HEALTHCHECK command itself).
-in_image() { timeout 60 podman run --rm --no-healthcheck --entrypoint /bin/sh "$image" -c "$1"; }
+# --user 0: the checks look into every directory (the image's own user is checked below).
+in_image() { timeout 60 podman run --rm --no-healthcheck --user 0 --entrypoint /bin/sh "$image" -c "$1"; }
 
 # ---- the image itself -----------------------------------------------------------------------
 echo "=== image $image"
@@ -91,10 +99,11 @@ check "CA bundle present (OpenSSL's default verify paths: /usr/lib/ssl/certs -> 
   in_image 'n=$(grep -c "BEGIN CERTIFICATE" /usr/lib/ssl/certs/ca-certificates.crt) && echo "$n certificates" && [ "$n" -ge 100 ]'
 binary_without_debug_info() {
   local ctr
-  ctr=$(podman create "$image")
+  ctr=$(podman create --no-healthcheck "$image")
   podman cp "$ctr:/usr/local/bin/authgate" "$tmp/authgate" >/dev/null
   podman rm "$ctr" >/dev/null
-  ! readelf -S --wide "$tmp/authgate" | grep -E '\.debug_'
+  ! readelf -S --wide "$tmp/authgate" | grep -E '\.debug_' || return 1
+  echo "$(stat -c %s "$tmp/authgate") bytes, sections: $(readelf -S --wide "$tmp/authgate" | grep -c '^ *\[')"
 }
 check "binary without debug info (no .debug_* section)" binary_without_debug_info
 version_is_head() {
@@ -121,7 +130,7 @@ check "image config: USER authgate, STOPSIGNAL SIGTERM, HEALTHCHECK" image_confi
 
 # ---- the stack --------------------------------------------------------------------------------
 echo "=== stack (docker-compose.yml's core services, pod $pod)"
-busy=$(ss -Hltn | awk '{print $4}' | grep -E '^(127\.0\.0\.1|0\.0\.0\.0|\*|\[::\]):(8080|9901|4100)$' || true)
+busy=$(ss -Hltn | awk '{print $4}' | grep -E '^(127\.0\.0\.1|0\.0\.0\.0|\*|\[::\]):(8080|9901|4100|9090)$' || true)
 if [[ -n $busy ]]; then
   echo "test-image: FAILED: the compose file's host ports are taken: $busy" >&2
   exit 1
@@ -131,6 +140,7 @@ timeout 120 scripts/image_stack.py up --pod "$pod" --image "$image" >"$tmp/up.lo
 gw=http://127.0.0.1:8080
 admin=http://127.0.0.1:9901
 op=http://127.0.0.1:4100
+prom=http://127.0.0.1:9090
 
 ready() {
   local deadline=$((SECONDS + 60)) body=
@@ -145,12 +155,19 @@ ready() {
 stack_start=$SECONDS
 check "/readyz ready (provider keys fetched, Redis reached)" ready
 uid_non_root() {
-  podman exec "$pod-authgate" grep -E '^(Uid|Gid):' /proc/1/status
-  podman exec "$pod-authgate" grep -qE '^Uid:\s+10001\s+10001\s+10001\s+10001$' /proc/1/status
+  local ids
+  ids=$(podman exec "$pod-authgate" grep -E '^(Uid|Gid):' /proc/1/status | tr -s '\t\n' '  ')
+  echo "pid 1: $ids"
+  grep -qE 'Uid: 10001 10001 10001 10001 ' <<<"$ids"
 }
 check "authgate runs as the non-root uid 10001" uid_non_root
 check "HEALTHCHECK command passes (podman healthcheck run)" timeout 30 podman healthcheck run "$pod-authgate"
-metrics() { curl -s --max-time 5 "$admin/metrics" | grep -m3 '^authgate_'; }
+metrics() {
+  local n
+  n=$(curl -s --max-time 5 "$admin/metrics" | grep -c '^authgate_')
+  echo "$n authgate_ samples"
+  ((n > 0))
+}
 check "/metrics serves authgate_ series" metrics
 
 # status BODY-FILE URL curl-args...: prints the HTTP status.
@@ -162,7 +179,8 @@ status() {
 proxied() {
   local code
   code=$(status "$tmp/public.json" "$gw/public/hello")
-  echo "status $code: $(head -c 300 "$tmp/public.json")"
+  cat "$tmp/public.json"
+  echo "status $code from $(grep -o '"service": "[^"]*"' "$tmp/public.json")"
   [[ $code == 200 ]] && grep -q '"service": "demo-api"' "$tmp/public.json"
 }
 check "a public route is proxied to the demo API container" proxied
@@ -173,7 +191,8 @@ op_jwt() {
   jwt=$(curl -s --max-time 10 -u orders-cli:demo-cli-secret -d grant_type=client_credentials -d scope=orders:read \
     -d resource=https://orders.test "$op/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
   c=$(status "$tmp/api.json" "$gw/api/orders" -H "Authorization: Bearer $jwt")
-  echo "status $c: $(head -c 300 "$tmp/api.json")"
+  cat "$tmp/api.json"
+  echo "status $c, the API sees $(grep -o '"X-User-Id": "[^"]*"' "$tmp/api.json")"
   [[ $c == 200 ]] && grep -q '"X-User-Id": "orders-cli"' "$tmp/api.json"
 }
 check "bearer route with the provider's JWT: 200" op_jwt
@@ -191,10 +210,37 @@ browser_login() {
   # published port (what "127.0.0.1 oidc-provider" in /etc/hosts does for a real browser).
   c=$(status "$tmp/app.json" "$gw/app/hello" -L --max-redirs 15 -c "$tmp/jar" -b "$tmp/jar" \
     --resolve oidc-provider:4100:127.0.0.1 -H 'Accept: text/html')
-  echo "status $c: $(head -c 400 "$tmp/app.json")"
+  cat "$tmp/app.json"
+  echo "status $c, the API sees $(grep -o '"X-User-Id": "[^"]*"' "$tmp/app.json") and $(grep -o '"Authorization": "Bearer' "$tmp/app.json")..."
   [[ $c == 200 ]] && grep -q '"X-User-Id": "alice"' "$tmp/app.json" && grep -q '"Authorization": "Bearer ' "$tmp/app.json"
 }
 check "browser login through the stack reaches /app with the session's token" browser_login
+
+prometheus_scrapes() {
+  # The first scrape comes within one scrape_interval (15 s) of Prometheus' start.
+  local deadline=$((SECONDS + 45)) q=
+  while ((SECONDS < deadline)); do
+    q=$(curl -s --max-time 5 "$prom/api/v1/query?query=authgate_build_info" || true)
+    if [[ $q == *'"result":[{'* ]]; then
+      echo "after $((SECONDS - stack_start)) s: ${q:0:300}"
+      curl -s --max-time 5 "$prom/api/v1/targets" | python3 -c '
+import json, sys
+t = [a for a in json.load(sys.stdin)["data"]["activeTargets"] if a["labels"]["job"] == "authgate"]
+print("targets:", [(a["scrapeUrl"], a["health"]) for a in t])
+sys.exit(0 if t and all(a["health"] == "up" for a in t) else 1)' || return 1
+      curl -s --max-time 5 "$prom/api/v1/rules" | python3 -c '
+import json, sys
+rules = [r["name"] for g in json.load(sys.stdin)["data"]["groups"] for r in g["rules"]]
+print(len(rules), "alert rules loaded:", ", ".join(rules))
+sys.exit(0 if rules else 1)' || return 1
+      return 0
+    fi
+    sleep 1
+  done
+  echo "no authgate_build_info series: ${q:-no answer}"
+  return 1
+}
+check "Prometheus scrapes authgate (target up, authgate_ series, alert rules loaded)" prometheus_scrapes
 
 # ---- drain ------------------------------------------------------------------------------------
 echo "=== drain"
