@@ -121,6 +121,9 @@ if [[ $mode == stack ]]; then make_stack; exit 0; fi
 
 start=$SECONDS
 commit=$(git_commit)
+# The image this build replaces, removed after it (every CI run would otherwise leave one
+# untagged image behind); kept when a container still uses it.
+previous=$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
 # --network host: the build stages' apt-get reach the mirror exactly as the host does (no
 # bridge or NAT is set up for a build). --pull=never: the base is local, never a registry's.
 # --format docker: the OCI image format has no HEALTHCHECK (podman would drop it with a warning).
@@ -138,6 +141,8 @@ else
   "${build[@]}" --build-arg RUNTIME_DEPS=authgate-runtime-deps:dev -t "$image" \
     -f docker/prebuilt.Containerfile "$ctx"
 fi
+current=$(podman image inspect --format '{{.Id}}' "$image")
+if [[ -n $previous && $previous != "$current" ]]; then podman rmi "$previous" >/dev/null 2>&1 || true; fi
 bytes=$(image_bytes "$image")
 base=$(image_bytes debian:$suite-slim)
 echo "image: $image ($mode) built in $((SECONDS - start)) s: $(mb "$bytes"), $(mb $((bytes - base))) over the base debian:$suite-slim ($(mb "$base"))"

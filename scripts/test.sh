@@ -66,8 +66,9 @@ run_phase ctest bash -c 'cd "${BUILD_DIR:-build}" && ctest --output-on-failure -
 
 # --- the docker-compose stack: the file is valid and every file it mounts exists
 # (no Docker engine runs here; the metric names are checked by the Observability test).
-# The image is never run here: check that its runtime stage has a package for every
-# shared library, and that the config it mounts loads with the environment the stack gives it.
+# Before the image is built and run (the image phase): check that its runtime stage has a
+# package for every shared library, and that the config it mounts loads with the environment
+# the stack gives it (quick, and they name the missing package or key).
 compose_checks() {
   docker-compose -f docker-compose.yml config -q &&
     python3 scripts/check_observability.py --compose-only &&
