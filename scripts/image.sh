@@ -33,7 +33,7 @@ suite=bookworm
 
 scripts/install-deps.sh test >/dev/null
 source scripts/lib/podman.sh
-podman_setup "$repo/$build_dir/podman"
+podman_setup "$(cd "$repo" && realpath -m "$build_dir/podman")"   # BUILD_DIR may be absolute
 
 # The commit the image is built from ("-dirty" when the tree has uncommitted changes): the
 # build stage has no .git (.dockerignore), so it comes in as a build argument.

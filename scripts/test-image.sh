@@ -43,15 +43,6 @@ if ! command -v podman >/dev/null && ! scripts/install-deps.sh test >/dev/null 2
   exit 0
 fi
 
-if [[ $mode != none ]]; then
-  IMAGE=$image BUILD_DIR=$build_dir scripts/image.sh "$mode" 2>&1 | grep -E '^image:|^authgate |Error|error:' || true
-  [[ ${PIPESTATUS[0]} == 0 ]] || { echo "test-image: FAILED: scripts/image.sh $mode" >&2; exit 1; }
-fi
-BUILD_DIR=$build_dir scripts/image.sh stack 2>&1 | grep -E '^image:|Error|error:' || true
-[[ ${PIPESTATUS[0]} == 0 ]] || { echo "test-image: FAILED: scripts/image.sh stack" >&2; exit 1; }
-source scripts/lib/podman.sh
-podman_setup "$repo/$build_dir/podman"
-
 pod=authgate-image-test-$$
 tmp=$(mktemp -d)
 cleanup() {
@@ -68,6 +59,23 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# image_step ARGS...: scripts/image.sh ARGS, showing its summary lines (its whole log's end
+# when it fails).
+image_step() {
+  local rc=0
+  IMAGE=$image BUILD_DIR=$build_dir scripts/image.sh "$@" >"$tmp/image.log" 2>&1 || rc=$?
+  grep -E '^image:|^authgate ' "$tmp/image.log" || true
+  if ((rc != 0)); then
+    tail -n 30 "$tmp/image.log"
+    echo "test-image: FAILED: scripts/image.sh $* (exit $rc)" >&2
+    exit 1
+  fi
+}
+[[ $mode == none ]] || image_step "$mode"
+image_step stack
+source scripts/lib/podman.sh
+podman_setup "$(cd "$repo" && realpath -m "$build_dir/podman")"   # BUILD_DIR may be absolute
 
 failures=0
 pass() { echo "ok    $*"; }
