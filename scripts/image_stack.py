@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Starts docker-compose.yml (authgate, demo-api, oidc-provider, redis, prometheus) with plain
 podman commands derived from the resolved compose file (`docker-compose config`): no Docker
-engine runs here, and podman-compose would need a DNS plugin for the service names.
+engine runs here; podman-compose would use the compose file's registry images, and podman 4.3's
+CNI networks resolve service names only with the dnsname plugin (not installed).
 
 Every service runs in one podman pod (one network namespace): each service name is an
 /etc/hosts entry for 127.0.0.1, so "redis:6379", "demo-api:9080" and "http://oidc-provider:4100"
