@@ -18,6 +18,7 @@
 #include "cli/token_inspect.hpp"
 #include "config/loader.hpp"
 #include "metrics/metrics.hpp"
+#include "build_info.hpp"
 #include "version.hpp"
 
 namespace {
@@ -74,7 +75,8 @@ int main(int argc, char** argv) {
       return std::string(argv[++i]);
     };
     if (a == "--version") {
-      std::cout << "authgate " << authgate::kVersion << '\n';
+      // The commit identifies a container image's binary (scripts/image.sh passes it in).
+      std::cout << "authgate " << authgate::kVersion << " (commit " << authgate::kGitCommit << ")\n";
       return 0;
     } else if (a == "--help" || a == "-h") {
       usage(std::cout);

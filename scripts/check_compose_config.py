@@ -4,8 +4,8 @@
 Reads `docker-compose config` (the resolved file), takes the authgate service's environment
 and the host file it mounts at the path of the image's --config (/etc/authgate/gateway.yaml),
 and runs `authgate --check-config` on that file with exactly that environment. So a key the
-loader refuses, or a *_env variable the stack does not set, fails CI (the image itself is
-never started here).
+loader refuses, or a *_env variable the stack does not set, fails CI with the loader's
+message, before scripts/test-image.sh starts the image with that file.
 
 Usage: scripts/check_compose_config.py [--authgate build/gateway/authgate] [--repo DIR]
 Exit status: 0 when the config loads, 1 when it does not (authgate's errors are printed),

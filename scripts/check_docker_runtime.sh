@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks that the Dockerfile's runtime stage installs a Debian package for every
-# shared library the authgate binary links (no Docker engine runs here, so the
-# image is never started in CI: this is what catches a missing runtime library).
+# shared library the authgate binary links, in seconds and without an engine, with a
+# message naming the package (scripts/test-image.sh then runs the image for real).
 # Libraries of the base image (libc6, libstdc++6, libgcc-s1, ...) need no line.
 # Usage: scripts/check_docker_runtime.sh [path/to/authgate]   (default build/gateway/authgate)
 set -euo pipefail

@@ -21,6 +21,11 @@ tool_pkgs+=(chromium)
 # ccache and mold: the compiler cache and the linker of every build tree (cmake/build_speed.cmake;
 # the builds work without them, only slower).
 tool_pkgs+=(ccache mold)
+# The container image, built and run for real (scripts/image.sh, scripts/test-image.sh):
+# podman builds and runs it (with runc: crun cannot start containers on a cgroup v1/hybrid
+# host), debootstrap makes the local Debian base its FROM lines name, scripts/image_stack.py starts
+# the stack's core services in one pod (catatonit: the init of podman's local pause image).
+tool_pkgs+=(podman runc catatonit debootstrap)
 
 case "${1:-all}" in
   build) want=("${build_pkgs[@]}") ;;

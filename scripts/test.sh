@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds, then ctest (unit and
-# end-to-end integration tests through the real binary over loopback), then a
+# end-to-end integration tests through the real binary over loopback), then the
+# docker-compose checks and the container image test (podman), then a
 # bounded libFuzzer run of the fuzz targets (FUZZ_SECONDS=0 skips it), then the
 # test suite again under ASan+UBSan and under TSan (SANITIZE="" skips them).
 # Prints each phase's time and each build's ccache hit rate, and a table of the
@@ -65,8 +66,9 @@ run_phase ctest bash -c 'cd "${BUILD_DIR:-build}" && ctest --output-on-failure -
 
 # --- the docker-compose stack: the file is valid and every file it mounts exists
 # (no Docker engine runs here; the metric names are checked by the Observability test).
-# The image is never run here: check that its runtime stage has a package for every
-# shared library, and that the config it mounts loads with the environment the stack gives it.
+# Before the image is built and run (the image phase): check that its runtime stage has a
+# package for every shared library, and that the config it mounts loads with the environment
+# the stack gives it (quick, and they name the missing package or key).
 compose_checks() {
   docker-compose -f docker-compose.yml config -q &&
     python3 scripts/check_observability.py --compose-only &&
@@ -75,13 +77,21 @@ compose_checks() {
 }
 run_phase compose compose_checks
 
+# --- the container image, built and run (scripts/test-image.sh): podman builds the Dockerfile's
+# runtime stage around the binary built above (the local Debian base made once and cached by
+# scripts/image.sh), starts docker-compose.yml's core services (authgate, demo API, OpenID
+# Provider, Redis) and checks the image, the running gateway, a browser login and the SIGTERM
+# drain. It runs beside the overlapped fuzz run (it waits on containers most of the time).
+# Without podman it fails under CI (.ci/run) and skips elsewhere. Bounded: 10 minutes.
+run_phase image timeout 600 env BUILD_DIR="${BUILD_DIR:-build}" scripts/test-image.sh
+
 if [[ -n $fuzz_pid ]]; then
-  # The overlapped fuzz run: its time is what it added after the ctest and compose phases.
+  # The overlapped fuzz run: its time is what it added after the ctest, compose and image phases.
   wait_fuzz() {
     local rc=0
     wait "$fuzz_pid" || rc=$?
     cat "$fuzz_log"
-    echo "(fuzz ran beside the ctest and compose phases: $((SECONDS - fuzz_start)) s in all)"
+    echo "(fuzz ran beside the ctest, compose and image phases: $((SECONDS - fuzz_start)) s in all)"
     return $rc
   }
   run_phase "fuzz (overlapped)" wait_fuzz

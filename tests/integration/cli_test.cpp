@@ -27,7 +27,7 @@ TEST(Cli, VersionPrintsNameAndVersion) {
   ASSERT_FALSE(r.timed_out);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   std::smatch m;
-  ASSERT_TRUE(std::regex_match(r.out, m, std::regex(R"(authgate (\S+)\r?\n?)")))
+  ASSERT_TRUE(std::regex_match(r.out, m, std::regex(R"(authgate (\S+) \(commit ([0-9a-f]{40}(-dirty)?|unknown)\)\r?\n?)")))
       << "stdout: [" << r.out << "] stderr: [" << r.err << "]";
   if (std::string_view(AUTHGATE_VERSION) != "") {
     EXPECT_EQ(m[1].str(), AUTHGATE_VERSION);
