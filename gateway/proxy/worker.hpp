@@ -100,7 +100,9 @@ class Worker {
   std::list<ConnectionHandle*> connections_;
   std::vector<std::unique_ptr<char[]>> spare_relays_;
   std::vector<std::unique_ptr<RequestWorkspace>> spare_workspaces_;
-  boost::asio::io_context io_{1};
+  // One thread runs it, and only that thread touches its sockets and timers: Asio then
+  // skips the reactor's per-descriptor locking (posts from other threads stay safe).
+  boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   boost::asio::ip::tcp::acceptor acceptor_;
 };
