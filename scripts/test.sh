@@ -111,4 +111,25 @@ done
 
 echo "=== phases (total $SECONDS s)"
 printf '%s\n' "${phases[@]}"
+# Why a phase failed, repeated here so that the end of the output (all a CI summary may keep)
+# names it: the failed tests of each ctest run, and the fuzz run's verdict lines.
+phase_failed() {  # NAME: the phase of that name (or starting with it) failed
+  local p
+  for p in "${phases[@]}"; do
+    [[ $p == "$1"* && $p == *FAILED* ]] && return 0
+  done
+  return 1
+}
+if ((status)); then
+  echo "=== what failed"
+  for entry in "ctest:${BUILD_DIR:-build}" "asan:build-asan" "tsan:build-tsan"; do
+    list=${entry#*:}/Testing/Temporary/LastTestsFailed.log
+    if phase_failed "${entry%%:*} " && [[ -s $list ]]; then
+      sed "s/^/${entry%%:*}: failed test /" "$list"
+    fi
+  done
+  if phase_failed fuzz; then
+    grep -E '^fuzz: |reproducer:|^SUMMARY|ERROR: libFuzzer' "$fuzz_log" 2>/dev/null | tail -n 30 || true
+  fi
+fi
 exit $status
