@@ -21,13 +21,14 @@ using auth::auth_errc;
 
 namespace {
 
-// A denied decision for `ec`; the reply comes from auth_reply.
-Decision denial(std::error_code ec, std::string issuer, std::string_view missing_scopes = {}) {
+// A denied decision for `ec` on `route`; the reply comes from auth_reply.
+Decision denial(const config::Route& route, std::error_code ec, std::string issuer,
+                std::string_view missing_scopes = {}) {
   Decision d;
   d.auth_label = "bearer";
   d.allowed = false;
   d.ec = ec;
-  d.reply = auth_reply(ec, missing_scopes);
+  d.reply = auth_reply(ec, {missing_scopes, &route.require, route.resource_metadata_url});
   d.issuer = std::move(issuer);
   return d;
 }
@@ -68,12 +69,14 @@ Decision AccessControl::allow_claims(const config::Route& route, const Issuer& i
     }
     // The issuer's leeway: the token verifies that long past its exp, so its entry applies as long.
     if (revocations_->check(string_claim("jti"), string_claim("sub"), iat, now, issuer.policy.leeway_seconds))
-      return denial(auth_errc::token_revoked, issuer.cfg->name);
+      return denial(route, auth_errc::token_revoked, issuer.cfg->name);
   }
   const auto scopes = auth::extract_scopes(*claims, issuer.cfg->scope_claim);
   std::string missing;
   if (auto ec = policy::evaluate(route.require, scopes, *claims, &missing))
-    return denial(ec, issuer.cfg->name, missing);
+    return denial(route, ec, issuer.cfg->name, missing);
+  if (auto ec = policy::evaluate_authentication(route.require, *claims, now))  // step-up: 401, after the 403s
+    return denial(route, ec, issuer.cfg->name);
   Decision d;
   d.auth_label = "bearer";
   d.issuer = issuer.cfg->name;
@@ -88,7 +91,7 @@ AccessControl::Attempt AccessControl::attempt(const config::Route& route, std::s
   a.d.auth_label = "bearer";
   a.token = token;
   auto deny = [&](std::error_code ec) {
-    a.d = denial(ec, std::move(a.d.issuer));
+    a.d = denial(route, ec, std::move(a.d.issuer));
     return std::move(a);
   };
   if (a.token.size() > max_token_bytes_) return deny(auth_errc::token_malformed);
@@ -159,7 +162,7 @@ Verdict AccessControl::check(const config::Route& route, const Request& request,
   if (uses_session(route, request.fields))  // the session store is asynchronous
     return Verdict(session_pending(route, request, now_unix));
   std::string_view token;
-  if (auto ec = extract_bearer(request.fields, token)) return denial(ec, {});
+  if (auto ec = extract_bearer(request.fields, token)) return denial(route, ec, {});
   Attempt a = attempt(route, token, now_unix, Pass::first);
   if (a.need == Need::nothing) return std::move(a.d);
   return Verdict(bearer_pending(route, std::string(token), now_unix));
@@ -169,7 +172,7 @@ Verdict AccessControl::check(const config::Route& route, const Request& request,
 Decision AccessControl::check_introspected(const config::Route& route, const Issuer& issuer,
                                            std::shared_ptr<const boost::json::object> claims,
                                            std::int64_t now) const {
-  auto deny = [&](std::error_code ec) { return denial(ec, issuer.cfg->name); };
+  auto deny = [&](std::error_code ec) { return denial(route, ec, issuer.cfg->name); };
   // RFC 7662 makes iss and aud optional; when the IdP sends them they must match.
   if (const auto* iss = claims->if_contains("iss"); iss && !(iss->is_string() && iss->get_string() == issuer.cfg->issuer))
     return deny(auth_errc::issuer_mismatch);
@@ -196,7 +199,7 @@ boost::asio::awaitable<Decision> AccessControl::complete(const config::Route& ro
   }
   if (a.need == Need::introspection) {
     idp::IntrospectionResult r = co_await a.issuer->introspector->introspect(token);
-    if (r.ec) co_return denial(r.ec, a.issuer->cfg->name);
+    if (r.ec) co_return denial(route, r.ec, a.issuer->cfg->name);
     co_return check_introspected(route, *a.issuer, std::move(r.claims), now);
   }
   co_return std::move(a.d);
@@ -212,22 +215,25 @@ boost::asio::awaitable<Decision> AccessControl::session_pending(const config::Ro
                                                                 std::int64_t now) const {
   const std::string method(request.method);
   const session::SessionAccess sa = co_await sessions_->access(request.fields, method, now);
+  // A browser navigation without a (live) session goes to the login page; one whose session's
+  // authentication is too weak or too old for the route, to a login that asks for a step-up.
+  const bool navigation = request.method == "GET" &&
+                          std::string_view(request.fields[bhttp::field::accept]).find("text/html") != std::string_view::npos;
+  auto to_login = [&](Decision& d, const config::Requirement* step_up) {
+    std::string target(request.path);
+    if (!request.query.empty()) target.append("?").append(request.query);
+    d.reply.status = 302;
+    d.reply.location = sessions_->login_location(target, step_up);
+  };
   if (sa.ec) {
-    Decision d = denial(sa.ec, {});
+    Decision d = denial(route, sa.ec, {});
     d.auth_label = "session";
-    // A browser navigation without a (live) session goes to the login page.
-    const bool navigation = request.method == "GET" &&
-                            std::string_view(request.fields[bhttp::field::accept]).find("text/html") != std::string_view::npos;
-    if (navigation && (sa.ec == auth_errc::session_missing || sa.ec == auth_errc::session_ended)) {
-      std::string target(request.path);
-      if (!request.query.empty()) target.append("?").append(request.query);
-      d.reply.status = 302;
-      d.reply.location = sessions_->login_location(target);
-    }
+    if (navigation && (sa.ec == auth_errc::session_missing || sa.ec == auth_errc::session_ended)) to_login(d, nullptr);
     co_return d;
   }
   Decision d = co_await complete(route, sa.access_token, now);
   d.auth_label = "session";
+  if (navigation && d.ec == auth_errc::user_authentication_insufficient) to_login(d, &route.require);
   if (d.allowed) {
     d.upstream_authorization = "Bearer " + sa.access_token;
     d.session_id = sa.id;

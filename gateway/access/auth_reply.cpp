@@ -1,5 +1,7 @@
 #include "access/auth_reply.hpp"
 
+#include <chrono>
+
 #include "auth/auth_errc.hpp"
 
 namespace authgate::access {
@@ -10,19 +12,33 @@ namespace {
 constexpr std::string_view kRealm = "authgate";
 }  // namespace
 
-AuthReply auth_reply(std::error_code ec, std::string_view required_scopes) {
+AuthReply auth_reply(std::error_code ec, const Challenge& challenge) {
   AuthReply r;
   std::string base = "Bearer realm=\"" + std::string(kRealm) + "\"";
+  if (!challenge.resource_metadata.empty())
+    base += ", resource_metadata=\"" + std::string(challenge.resource_metadata) + "\"";
   if (ec == auth_errc::token_missing) {
     r = {401, base, "unauthorized", {}};
   } else if (ec == auth_errc::request_malformed) {
     r = {400, base + ", error=\"invalid_request\"", "invalid_request", {}};
   } else if (ec == auth_errc::scope_insufficient) {
-    r = {403, base + ", error=\"insufficient_scope\", scope=\"" + std::string(required_scopes) + "\"",
+    r = {403, base + ", error=\"insufficient_scope\", scope=\"" + std::string(challenge.missing_scopes) + "\"",
          "insufficient_scope", {}};
   } else if (ec == auth_errc::claims_not_allowed) {
     r = {403, base + ", error=\"insufficient_scope\", error_description=\"claim requirements not met\"",
          "insufficient_scope", {}};
+  } else if (ec == auth_errc::user_authentication_insufficient) {
+    // RFC 9470 §3: the acr values and max age the client asks the authorization server for.
+    std::string value = base + ", error=\"insufficient_user_authentication\", error_description=\"" + ec.message() + "\"";
+    if (challenge.require && !challenge.require->acr.empty()) {
+      std::string acr_values;
+      for (const auto& a : challenge.require->acr) acr_values += (acr_values.empty() ? "" : " ") + a;
+      value += ", acr_values=\"" + acr_values + "\"";
+    }
+    if (challenge.require && challenge.require->max_auth_age)
+      value += ", max_age=" +
+               std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*challenge.require->max_auth_age).count());
+    r = {401, std::move(value), "insufficient_user_authentication", {}};
   } else if (ec == auth_errc::jwks_unavailable) {
     r = {503, base, "jwks_unavailable", {}};  // the gateway's fault, not the client's
   } else if (ec == auth_errc::introspection_failed) {

@@ -2,13 +2,15 @@
 // status, WWW-Authenticate (RFC 6750 §3) and the JSON body's error name.
 //
 // Usage:
-//   AuthReply r = auth_reply(auth_errc::scope_insufficient, "orders:write");
+//   AuthReply r = auth_reply(auth_errc::scope_insufficient, {.missing_scopes = "orders:write"});
 //   reply(r.status, r.error, r.www_authenticate);   // r.location: a 302 to the login
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <system_error>
+
+#include "config/config.hpp"
 
 namespace authgate::access {
 
@@ -19,7 +21,13 @@ struct AuthReply {
   std::string location;          // 302 to the login endpoint (a browser navigation without a session)
 };
 
-// `required_scopes`: named in the insufficient_scope challenge.
-AuthReply auth_reply(std::error_code ec, std::string_view required_scopes);
+// What a challenge names besides its error (RFC 6750 §3, RFC 9470 §3, RFC 9728 §5.1).
+struct Challenge {
+  std::string_view missing_scopes;           // insufficient_scope: scope="..."
+  const config::Requirement* require = nullptr;  // insufficient_user_authentication: acr_values, max_age
+  std::string_view resource_metadata;        // the route's RFC 9728 metadata URL: on every Bearer challenge
+};
+
+AuthReply auth_reply(std::error_code ec, const Challenge& challenge = {});
 
 }  // namespace authgate::access

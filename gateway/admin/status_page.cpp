@@ -176,6 +176,9 @@ void render_routes(Html& h, const StatusSnapshot& s) {
       for (const auto& [claim, values] : r.claims) {
         h.raw("<br>claim ").code(claim).raw(values.size() > 1 ? " one of " : " = ").list(values, "");
       }
+      if (!r.step_up_acr.empty()) h.raw("<br>step-up: acr one of ").list(r.step_up_acr, "");
+      if (!r.step_up_max_auth_age.empty()) h.raw("<br>step-up: authenticated within ").code(r.step_up_max_auth_age);
+      if (!r.resource_metadata.empty()) h.raw("<br>resource metadata: ").code(r.resource_metadata);
     }
     h.raw("</td><td>").code(r.upstream).raw("</td></tr>");
   }

@@ -55,6 +55,9 @@ struct StatusSnapshot {
     std::vector<std::string> scopes_all;
     std::vector<std::string> scopes_any;
     std::vector<std::pair<std::string, std::vector<std::string>>> claims;  // claim -> one of
+    std::vector<std::string> step_up_acr;  // step-up: acr one of these (empty: any)
+    std::string step_up_max_auth_age;      // step-up: "" or a duration ("10m")
+    std::string resource_metadata;         // the RFC 9728 metadata URL of its resource, or ""
     std::string upstream;
   };
   std::vector<Route> routes;

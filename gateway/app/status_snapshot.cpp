@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <span>
@@ -113,6 +114,10 @@ admin::StatusSnapshot build_status_snapshot(const proxy::Runtime& rt, const metr
     out.scopes_all = r.require.scopes_all;
     out.scopes_any = r.require.scopes_any;
     for (const auto& c : r.require.claims) out.claims.emplace_back(c.name, c.values);
+    out.step_up_acr = r.require.acr;
+    if (r.require.max_auth_age)
+      out.step_up_max_auth_age = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*r.require.max_auth_age).count()) + "s";
+    out.resource_metadata = r.resource_metadata_url;
     out.upstream = r.upstream;
     s.routes.push_back(std::move(out));
   }

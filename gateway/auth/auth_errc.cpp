@@ -44,6 +44,7 @@ const char* auth_message(auth_errc e) {
     case auth_errc::session_store_unavailable: return "the session store is unavailable";
     case auth_errc::token_revoked: return "the token has been revoked";
     case auth_errc::introspection_busy: return "too many introspection calls in flight";
+    case auth_errc::user_authentication_insufficient: return "the authentication is too weak or too old for this route";
   }
   return "unknown authentication error";
 }
@@ -92,6 +93,7 @@ std::string_view reason(auth_errc e) {
     case auth_errc::session_store_unavailable: return "session_store_unavailable";
     case auth_errc::token_revoked: return "revoked";
     case auth_errc::introspection_busy: return "introspection_busy";
+    case auth_errc::user_authentication_insufficient: return "insufficient_user_authentication";
   }
   return "internal";
 }

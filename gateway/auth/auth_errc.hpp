@@ -61,11 +61,14 @@ enum class auth_errc {
 
   // --- Floods ---
   introspection_busy,  // introspection.max_concurrent_calls are in flight for the issuer (503 + Retry-After)
+
+  // --- Step-up authentication (RFC 9470) ---
+  user_authentication_insufficient,  // the token's acr or auth_time does not meet the route's require (401)
 };
 
 // First and last enumerators, for completeness loops in tests.
 inline constexpr auth_errc kAuthErrcFirst = auth_errc::token_missing;
-inline constexpr auth_errc kAuthErrcLast = auth_errc::introspection_busy;
+inline constexpr auth_errc kAuthErrcLast = auth_errc::user_authentication_insufficient;
 
 const std::error_category& auth_category();
 std::error_code make_error_code(auth_errc e);

@@ -110,8 +110,8 @@ int print_rejected(std::ostream& out, std::error_code ec, const access::AuthRepl
   if (!reply.location.empty()) out << "Location: " << reply.location << '\n';
   return kExitRejected;
 }
-int print_rejected(std::ostream& out, std::error_code ec, std::string_view missing_scopes = {}) {
-  return print_rejected(out, ec, access::auth_reply(ec, missing_scopes));
+int print_rejected(std::ostream& out, std::error_code ec, const config::Route& route, std::string_view missing_scopes = {}) {
+  return print_rejected(out, ec, access::auth_reply(ec, {missing_scopes, &route.require, route.resource_metadata_url}));
 }
 
 int print_accepted(std::ostream& out, std::string_view issuer, std::string_view sub) {
@@ -134,21 +134,22 @@ int verify_with_jwks(const config::GatewayConfig& cfg, const config::Route& rout
   }
   out << "verifying offline against --jwks " << jwks_path << '\n';
   auth::ParsedJwt jwt;
-  if (auto ec = auth::parse_jwt(token, cfg.limits.max_token_bytes, jwt)) return print_rejected(out, ec);
+  if (auto ec = auth::parse_jwt(token, cfg.limits.max_token_bytes, jwt)) return print_rejected(out, ec, route);
   const config::Issuer* ic = jwt.iss() ? find_issuer(cfg, route, *jwt.iss()) : nullptr;
   if (!ic) {
     out << "no issuer of route " << route.name << " has iss "
         << (jwt.iss() ? "\"" + *jwt.iss() + "\"" : std::string("(absent)")) << '\n';
-    return print_rejected(out, auth::auth_errc::issuer_mismatch);
+    return print_rejected(out, auth::auth_errc::issuer_mismatch, route);
   }
   if (ic->validation == config::Validation::introspection)
     out << "note: issuer " << ic->name
         << " validates by introspection; the JWKS check below is what a JWT check would say\n";
-  if (auto ec = auth::verify(jwt, **keys, access::verify_policy(cfg, *ic), now)) return print_rejected(out, ec);
+  if (auto ec = auth::verify(jwt, **keys, access::verify_policy(cfg, *ic), now)) return print_rejected(out, ec, route);
   const auto scopes = auth::extract_scopes(jwt.claims(), ic->scope_claim);
   std::string missing;
   if (auto ec = policy::evaluate(route.require, scopes, jwt.claims(), &missing))
-    return print_rejected(out, ec, missing);
+    return print_rejected(out, ec, route, missing);
+  if (auto ec = policy::evaluate_authentication(route.require, jwt.claims(), now)) return print_rejected(out, ec, route);
   return print_accepted(out, ic->name, jwt.sub().value_or(""));
 }
 

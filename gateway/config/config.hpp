@@ -176,6 +176,12 @@ struct Requirement {
   std::vector<std::string> scopes_all;  // every one of these
   std::vector<std::string> scopes_any;  // at least one of these (when not empty)
   std::vector<ClaimRule> claims;        // all rules must hold
+  // Step-up authentication (RFC 9470): the token's "acr" must be one of these (when not empty),
+  // and its "auth_time" no older than max_auth_age (when set, whole seconds). Else 401
+  // insufficient_user_authentication, or for a browser on a session route, a new login that
+  // asks the IdP for acr_values and max_age.
+  std::vector<std::string> acr;
+  std::optional<Duration> max_auth_age;
 };
 
 struct Forward {
@@ -198,6 +204,25 @@ struct Route {
   std::vector<std::string> issuers;  // bearer: accepted issuer names; empty = all
   Requirement require;               // bearer: scopes and claims
   Forward forward;                   // identity headers set from claims
+  // Derived, not a key: the RFC 9728 metadata URL of the protected resource whose `routes:` name
+  // this route (resources: below); its 401 and 403 challenges carry it as resource_metadata.
+  std::string resource_metadata_url;
+};
+
+// An OAuth protected resource (RFC 9728): the metadata document authgate serves for it at
+// resource_metadata_url, and the routes it covers.
+struct ProtectedResource {
+  std::string resource;  // the identifier: an https URL without query or fragment (http on loopback)
+  std::vector<std::string> routes;                 // route names; a route belongs to at most one resource
+  std::vector<std::string> authorization_servers;  // issuer URLs; default: those of the routes' issuers
+  std::vector<std::string> scopes_supported;       // default: the scopes the routes require
+  std::vector<std::string> bearer_methods_supported{"header"};
+  bool dpop_bound_access_tokens_required = false;
+  std::string resource_name;           // optional, human-readable
+  std::string resource_documentation;  // optional URL
+  // Derived, not a key: where the document is served (RFC 9728 §3.1): the identifier's origin,
+  // then /.well-known/oauth-protected-resource, then the identifier's path (when not "/").
+  std::string metadata_url;
 };
 
 // Client-supplied identity headers removed on every route (auth: none too),
@@ -348,6 +373,7 @@ struct GatewayConfig {
   std::vector<Issuer> issuers;
   std::vector<Upstream> upstreams;
   std::vector<Route> routes;
+  std::vector<ProtectedResource> resources;
   IdentityConfig identity;
   RoutingConfig routing;
   HeadersConfig headers;

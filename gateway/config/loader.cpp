@@ -761,9 +761,19 @@ void read_revocation(Reader& r, const YAML::Node& n, std::optional<Revocation>& 
 }
 
 void read_requirement(Reader& r, const YAML::Node& n, const std::string& path, Requirement& out) {
-  if (!r.expect_map(n, path, {"scopes_all", "scopes_any", "claims"})) return;
+  if (!r.expect_map(n, path, {"scopes_all", "scopes_any", "claims", "acr", "max_auth_age"})) return;
   r.string_list(n, "scopes_all", path, out.scopes_all);
   r.string_list(n, "scopes_any", path, out.scopes_any);
+  // acr values go into a space-separated acr_values parameter (RFC 9470 §3): no spaces, no quotes.
+  r.string_list(n, "acr", path, out.acr);
+  for (std::size_t i = 0; i < out.acr.size(); ++i)
+    if (!std::all_of(out.acr[i].begin(), out.acr[i].end(), [](unsigned char ch) { return ch > 0x20 && ch < 0x7f && ch != '"' && ch != '\\'; }))
+      r.error(n["acr"][i], path + ".acr[" + std::to_string(i) + "]", "must be printable ASCII without spaces or quotes");
+  if (n["max_auth_age"]) {
+    Duration age{};
+    r.duration(n, "max_auth_age", path, age, whole_seconds("auth_time is whole seconds"));
+    if (age.count() > 0) out.max_auth_age = age;
+  }
   if (auto c = n["claims"]) {
     if (!c.IsMap()) {
       r.error(c, path + ".claims", "must be a mapping of claim name to a value or a list of values");
@@ -999,6 +1009,95 @@ void read_routes(Reader& r, const YAML::Node& n, const std::vector<Upstream>& up
   }
 }
 
+// The metadata URL of a resource identifier (RFC 9728 §3.1): the well-known path goes between the
+// origin and the identifier's path. "" when the identifier is not an absolute http(s) URL.
+std::string metadata_url_of(const std::string& resource) {
+  const auto scheme_end = resource.find("://");
+  if (scheme_end == std::string::npos) return {};
+  const auto path_start = resource.find('/', scheme_end + 3);
+  const std::string origin = resource.substr(0, path_start);
+  const std::string path = path_start == std::string::npos ? "" : resource.substr(path_start);
+  return origin + "/.well-known/oauth-protected-resource" + (path == "/" ? "" : path);
+}
+
+bool is_loopback_host(std::string_view host) {
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+// resources: RFC 9728 protected resources over the routes (after routes: and issuers:).
+void read_resources(Reader& r, const YAML::Node& n, const std::vector<Issuer>& issuers,
+                    std::vector<Route>& routes, std::vector<ProtectedResource>& out) {
+  if (!n.IsSequence()) {
+    r.error(n, "resources", "must be a list");
+    return;
+  }
+  std::set<std::string> metadata_urls;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const auto& rn = n[i];
+    const std::string path = "resources[" + std::to_string(i) + "]";
+    if (!r.expect_map(rn, path, {"resource", "routes", "authorization_servers", "scopes_supported",
+                                 "bearer_methods_supported", "dpop_bound_access_tokens_required",
+                                 "resource_name", "resource_documentation"}))
+      continue;
+    ProtectedResource res;
+    if (!rn["resource"]) r.error(rn, path + ".resource", "is required (the resource identifier, an https URL)");
+    r.string(rn, "resource", path, res.resource);
+    if (rn["resource"] && !res.resource.empty()) {
+      const auto url = common::parse_http_url(res.resource);
+      if (!url || res.resource.find('?') != std::string::npos)
+        r.error(rn["resource"], path + ".resource", "must be an absolute https URL without query or fragment");
+      else if (!url->is_https() && !is_loopback_host(url->host))
+        r.error(rn["resource"], path + ".resource", "must use https (http only on a loopback host)");
+      else if (res.metadata_url = metadata_url_of(res.resource); !metadata_urls.insert(res.metadata_url).second)
+        r.error(rn["resource"], path + ".resource", "another resource has the same identifier");
+    }
+    if (!rn["routes"]) r.error(rn, path + ".routes", "is required (the names of the routes this resource covers)");
+    r.string_list(rn, "routes", path, res.routes);
+    std::set<std::string> route_issuers, route_scopes;
+    for (std::size_t k = 0; k < res.routes.size(); ++k) {
+      const auto at = rn["routes"][k];
+      const std::string kpath = path + ".routes[" + std::to_string(k) + "]";
+      const auto route = std::find_if(routes.begin(), routes.end(), [&](const Route& x) { return x.name == res.routes[k]; });
+      if (route == routes.end()) {
+        r.error(at, kpath, "unknown route \"" + res.routes[k] + "\"");
+        continue;
+      }
+      if (route->auth == AuthMode::none || route->auth == AuthMode::session) {
+        r.error(at, kpath, "route \"" + route->name + "\" takes no access token (auth: bearer or any)");
+        continue;
+      }
+      if (!route->resource_metadata_url.empty()) {
+        r.error(at, kpath, "route \"" + route->name + "\" already belongs to another resource");
+        continue;
+      }
+      route->resource_metadata_url = res.metadata_url;
+      for (const auto& is : issuers)
+        if (route->issuers.empty() || std::find(route->issuers.begin(), route->issuers.end(), is.name) != route->issuers.end())
+          route_issuers.insert(is.issuer);
+      route_scopes.insert(route->require.scopes_all.begin(), route->require.scopes_all.end());
+      route_scopes.insert(route->require.scopes_any.begin(), route->require.scopes_any.end());
+    }
+    // An empty or omitted list takes what the routes say.
+    r.string_list(rn, "authorization_servers", path, res.authorization_servers);
+    if (res.authorization_servers.empty()) res.authorization_servers.assign(route_issuers.begin(), route_issuers.end());
+    r.string_list(rn, "scopes_supported", path, res.scopes_supported);
+    if (res.scopes_supported.empty()) res.scopes_supported.assign(route_scopes.begin(), route_scopes.end());
+    r.string_list(rn, "bearer_methods_supported", path, res.bearer_methods_supported);
+    for (std::size_t k = 0; k < res.bearer_methods_supported.size(); ++k) {
+      const auto& m = res.bearer_methods_supported[k];
+      if (m != "header" && m != "body" && m != "query")
+        r.error(rn["bearer_methods_supported"][k], path + ".bearer_methods_supported[" + std::to_string(k) + "]",
+                "must be header, body or query (RFC 6750 §2)");
+    }
+    r.boolean(rn, "dpop_bound_access_tokens_required", path, res.dpop_bound_access_tokens_required);
+    r.string(rn, "resource_name", path, res.resource_name);
+    r.string(rn, "resource_documentation", path, res.resource_documentation);
+    if (!res.resource_documentation.empty() && !common::parse_http_url(res.resource_documentation))
+      r.error(rn["resource_documentation"], path + ".resource_documentation", "must be an absolute http(s) URL");
+    out.push_back(std::move(res));
+  }
+}
+
 }  // namespace
 
 GatewayConfig load_string(std::string_view yaml, const std::string& source_name) {
@@ -1027,7 +1126,7 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name,
     }
     r.expect_map(root, "",
                  {"listen", "admin", "workers", "limits", "timeouts", "issuers", "upstreams", "routes", "routing",
-                  "identity", "headers", "sessions", "redis", "revocation", "log"});
+                  "resources", "identity", "headers", "sessions", "redis", "revocation", "log"});
     if (auto n = root["listen"]) read_listen(r, n, cfg.listen);
     if (auto n = root["admin"]; n && r.expect_map(n, "admin", {"address"}))
       r.endpoint(n, "address", "admin", cfg.admin.address);
@@ -1105,6 +1204,7 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name,
                   "auth: session and any need a sessions: block");
       }
     }
+    if (auto n = root["resources"]) read_resources(r, n, cfg.issuers, cfg.routes, cfg.resources);
     if (auto n = root["routing"]; n && r.expect_map(n, "routing", {"case_insensitive_paths"}))
       r.boolean(n, "case_insensitive_paths", "routing", cfg.routing.case_insensitive_paths);
     if (auto n = root["identity"]; n && r.expect_map(n, "identity", {"strip_prefixes", "strip_headers"})) {

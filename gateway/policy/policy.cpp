@@ -1,6 +1,7 @@
 #include "policy/policy.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
@@ -57,6 +58,24 @@ std::error_code evaluate(const config::Requirement& require, std::span<const std
   }
   for (const auto& rule : require.claims)
     if (!rule_holds(rule, claims)) return auth::auth_errc::claims_not_allowed;
+  return {};
+}
+
+std::error_code evaluate_authentication(const config::Requirement& require, const boost::json::object& claims,
+                                        std::int64_t now) {
+  if (!require.acr.empty()) {
+    const auto* acr = claims.if_contains("acr");
+    if (!acr || !acr->is_string() ||
+        std::find(require.acr.begin(), require.acr.end(), std::string_view(acr->get_string())) == require.acr.end())
+      return auth::auth_errc::user_authentication_insufficient;
+  }
+  if (require.max_auth_age) {
+    const auto* t = claims.if_contains("auth_time");
+    boost::system::error_code ec;
+    const auto auth_time = t && t->is_number() ? t->to_number<std::int64_t>(ec) : 0;
+    const auto max_age = std::chrono::duration_cast<std::chrono::seconds>(*require.max_auth_age).count();
+    if (!t || !t->is_number() || ec || now - auth_time > max_age) return auth::auth_errc::user_authentication_insufficient;
+  }
   return {};
 }
 

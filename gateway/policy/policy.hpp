@@ -12,6 +12,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -25,6 +26,12 @@ namespace authgate::policy {
 // or auth_errc::claims_not_allowed; no error when every rule holds.
 std::error_code evaluate(const config::Requirement& require, std::span<const std::string> scopes,
                          const boost::json::object& claims, std::string* missing_scopes);
+
+// Step-up (RFC 9470): auth_errc::user_authentication_insufficient when the route requires acr
+// values and the token's "acr" is none of them, or a max_auth_age and the token's "auth_time" is
+// missing or older than that at `now` (Unix seconds); no error otherwise.
+std::error_code evaluate_authentication(const config::Requirement& require, const boost::json::object& claims,
+                                        std::int64_t now);
 
 // The text a scalar claim compares as; nullopt for objects, arrays and null.
 std::optional<std::string> claim_text(const boost::json::value& v);

@@ -225,6 +225,12 @@ asio::awaitable<void> reply_page(ClientConnection& c, Runtime& rt, RequestState&
   finish(c, rt, rs);
 }
 
+asio::awaitable<void> reply_json(ClientConnection& c, Runtime& rt, RequestState& rs, std::string_view json,
+                                 bool keep_alive) {
+  const http::LocalReply reply{200, "application/json", std::string(json), {}};
+  co_await reply_page(c, rt, rs, reply, keep_alive);
+}
+
 asio::awaitable<void> reply_redirect(ClientConnection& c, Runtime& rt, RequestState& rs, unsigned status,
                                      std::string_view location, bool keep_alive) {
   http::LocalResponse res =

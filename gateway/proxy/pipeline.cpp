@@ -75,7 +75,14 @@ asio::awaitable<bool> serve_request(ClientConnection& c) {
     co_return can_keep();
   }
 
-  // 5. Route on the canonical path: 404.
+  // 5. Protected-resource metadata (RFC 9728), public like the discovery documents it points to.
+  if (rs.method == "GET")
+    if (const std::string* doc = rt->resource_metadata.find(head.authority, target.path)) {
+      co_await reply_json(c, *rt, rs, *doc, can_keep());
+      co_return can_keep();
+    }
+
+  // 6. Route on the canonical path: 404.
   const int route_index = rt->table.match(head.authority, head.method_name, head.path);
   if (route_index < 0) {
     co_await reply_error(c, *rt, rs, 404, "not_found", can_keep());
@@ -85,7 +92,7 @@ asio::awaitable<bool> serve_request(ClientConnection& c) {
   const config::Route& route_cfg = rt->cfg.routes[static_cast<std::size_t>(route_index)];
   rs.route = &route;
 
-  // 6. Access decision, on the head alone (no body byte read yet) ---------------
+  // 7. Access decision, on the head alone (no body byte read yet) ---------------
   // One question to the access module; only a pending answer suspends.
   access::Verdict& verdict =
       ws.verdict.emplace(rt->access.check(route_cfg, {*head.fields, head.method_name, head.path, head.query}, now_unix));
@@ -109,7 +116,7 @@ asio::awaitable<bool> serve_request(ClientConnection& c) {
   }
   // ---------------------------------------------------------------------------
 
-  // 7. Proxy (the upstream exchange and the body relay), 8. its log line and metrics.
+  // 8. Proxy (the upstream exchange and the body relay), 9. its log line and metrics.
   co_return co_await proxy_request(c, *rt, rs, head, parser, route, route_cfg, decision);
 }
 

@@ -77,6 +77,7 @@ Runtime::Runtime(config::GatewayConfig c, metrics::Metrics& metrics,
       sessions(make_sessions(cfg, issuers, metrics, control, previous ? previous->sessions.get() : nullptr,
                              std::move(redis), revocations)),
       access(cfg, issuers, sessions.get(), std::move(revocations), metrics),
+      resource_metadata(cfg.resources),
       metrics_(metrics) {
   const auto& buckets = metrics::Metrics::latency_buckets();
   upstreams.resize(cfg.upstreams.size());

@@ -27,6 +27,7 @@
 #include "net/upstream_pool.hpp"
 #include "access/access_control.hpp"
 #include "access/issuers.hpp"
+#include "access/resource_metadata.hpp"
 #include "routing/route_table.hpp"
 
 namespace spdlog {
@@ -101,6 +102,7 @@ class Runtime {
   // served by the connection, its cookies turned into access tokens by `access`.
   std::unique_ptr<session::SessionManager> sessions;
   access::AccessControl access;  // the one access decision per request; token cache
+  const access::ResourceMetadata resource_metadata;  // RFC 9728 documents, served before routing
   std::vector<RouteRuntime> routes;  // parallel to cfg.routes
   RouteRuntime unmatched;            // label route="" for 400/404 before routing
   std::vector<UpstreamRuntime> upstreams;

@@ -10,6 +10,7 @@
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "auth/auth_errc.hpp"
@@ -56,6 +57,14 @@ RefreshOutcome settled(LoadResult loaded) {
   if (!out.ec && !loaded.session) out.ec = auth_errc::session_missing;
   out.session = std::move(loaded.session);
   return out;
+}
+
+// An acr_values parameter (OIDC Core §3.1.2.1): space-separated values of printable ASCII, no quotes,
+// bounded. Values from the login URL's query reach the IdP only when they are this.
+bool is_acr_values(std::string_view v) {
+  return !v.empty() && v.size() <= 512 && v.front() != ' ' && v.back() != ' ' &&
+         v.find("  ") == std::string_view::npos &&
+         std::all_of(v.begin(), v.end(), [](unsigned char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
 }
 
 std::string claim_string(const boost::json::object& claims, std::string_view name) {
@@ -144,8 +153,16 @@ bool SessionManager::handles(std::string_view path) const { return path.starts_w
 
 std::string SessionManager::redirect_uri() const { return cfg_.public_url + cfg_.prefix + "callback"; }
 
-std::string SessionManager::login_location(std::string_view target) const {
-  return cfg_.prefix + "login?rd=" + common::form_encode(target);
+std::string SessionManager::login_location(std::string_view target, const config::Requirement* step_up) const {
+  std::string location = cfg_.prefix + "login?rd=" + common::form_encode(target);
+  if (step_up && !step_up->acr.empty()) {
+    std::string acr_values;
+    for (const auto& a : step_up->acr) acr_values += (acr_values.empty() ? "" : " ") + a;
+    location += "&acr_values=" + common::form_encode(acr_values);
+  }
+  if (step_up && step_up->max_auth_age)
+    location += "&max_age=" + std::to_string(seconds(*step_up->max_auth_age));
+  return location;
 }
 
 void SessionManager::count_login(std::string_view result) {
@@ -284,6 +301,12 @@ asio::awaitable<LocalReply> SessionManager::login(const std::string& query, cons
               "&redirect_uri=" + common::form_encode(redirect_uri()) + "&scope=" + common::form_encode(scope) +
               "&state=" + st.state + "&nonce=" + st.nonce + "&code_challenge=" + pkce.challenge +
               "&code_challenge_method=S256";
+  // A step-up login (login_location with a route's require): passed on when well-formed, else dropped.
+  if (auto acr = common::form_value(query, "acr_values"); acr && is_acr_values(*acr))
+    location += "&acr_values=" + common::form_encode(*acr);
+  if (auto age = common::form_value(query, "max_age");
+      age && !age->empty() && age->size() <= 9 && std::all_of(age->begin(), age->end(), [](unsigned char c) { return c >= '0' && c <= '9'; }))
+    location += "&max_age=" + *age;
   if (!cfg_.client.resource.empty()) location += "&resource=" + common::form_encode(cfg_.client.resource);
   if (!cfg_.client.audience.empty()) location += "&audience=" + common::form_encode(cfg_.client.audience);
   LocalReply r;

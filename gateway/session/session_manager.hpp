@@ -133,8 +133,10 @@ class SessionManager {
   // (logged out, expired, ended, its subject revoked). An unreachable store answers true: a store
   // outage does not cut tunnels (they stay bounded by websocket_max_lifetime).
   boost::asio::awaitable<bool> session_alive(const std::string& id, std::int64_t now);
-  // Where a browser navigation without a session goes: login?rd=<target>.
-  std::string login_location(std::string_view target) const;
+  // Where a browser navigation without a session goes: login?rd=<target>. With `step_up` (a
+  // route's require whose acr or max_auth_age the session's token misses, RFC 9470), the login
+  // also asks the IdP for acr_values and max_age.
+  std::string login_location(std::string_view target, const config::Requirement* step_up = nullptr) const;
   const std::string& cookie_name() const { return cfg_.cookie.name; }
   SessionStore& store() const { return *store_; }
   std::uint64_t refresh_grants_started() const { return refresh_shared_->flights.runs(); }

@@ -35,6 +35,9 @@ class Bearer : public ::testing::Test {
     cfg.routes.push_back(RouteSpec{"eu", "app", "/api/eu"}
                              .with("auth", "bearer")
                              .with("require", "{claims: {region: [eu, ch]}}"));
+    cfg.routes.push_back(RouteSpec{"step", "app", "/api/step"}
+                             .with("auth", "bearer")
+                             .with("require", "{acr: [urn:mfa], max_auth_age: 60s}"));
     cfg.routes.push_back(RouteSpec{"api", "app", "/api"}
                              .with("auth", "bearer")
                              .with("issuers", "[main]")
@@ -86,6 +89,30 @@ TEST_F(Bearer, MissingTokenIs401WithoutErrorAttribute) {
   ASSERT_EQ(status_of(r), 401) << describe(r);
   EXPECT_EQ(r->header("WWW-Authenticate"), R"(Bearer realm="authgate")");
   EXPECT_FALSE(up_->saw_target_containing("/api/orders"));
+}
+
+// Step-up (RFC 9470): /api/step needs acr urn:mfa and an authentication at most 60 s old.
+TEST_F(Bearer, StepUpRouteAcceptsARecentMfaAuthentication) {
+  auto r = with_token("/api/step/x", rs256(claims(300, R"("acr":"urn:mfa","auth_time":)" + std::to_string(now_s() - 10))));
+  EXPECT_EQ(status_of(r), 200) << describe(r);
+}
+
+TEST_F(Bearer, StepUpRouteAnswersAWeakerAcrWith401InsufficientUserAuthentication) {
+  auto r = with_token("/api/step/x", rs256(claims(300, R"("acr":"urn:pwd","auth_time":)" + std::to_string(now_s() - 10))));
+  ASSERT_EQ(status_of(r), 401) << describe(r);
+  EXPECT_EQ(r->header("WWW-Authenticate"),
+            R"(Bearer realm="authgate", error="insufficient_user_authentication", error_description="the )"
+            R"(authentication is too weak or too old for this route", acr_values="urn:mfa", max_age=60)");
+  EXPECT_FALSE(up_->saw_target_containing("/api/step"));
+  EXPECT_EQ(metric_or_zero(*gw_, "authgate_auth_decisions_total",
+                           {{"route", "step"}, {"reason", "insufficient_user_authentication"}}), 1);
+}
+
+TEST_F(Bearer, StepUpRouteAnswersAnOldAuthenticationWith401InsufficientUserAuthentication) {
+  auto r = with_token("/api/step/x", rs256(claims(300, R"("acr":"urn:mfa","auth_time":)" + std::to_string(now_s() - 3600))));
+  ASSERT_EQ(status_of(r), 401) << describe(r);
+  EXPECT_NE(r->header("WWW-Authenticate").value_or("").find(R"(error="insufficient_user_authentication")"), std::string::npos);
+  EXPECT_FALSE(up_->saw_target_containing("/api/step"));
 }
 
 TEST_F(Bearer, SchemeIsCaseInsensitive) {

@@ -57,6 +57,9 @@ struct SessionSetup {
   bool revocation = false;                    // a revocation: block (memory), admin token kAdminToken
   bool websocket = false;                     // a WebSocket echo upstream behind /ws, auth: session
   std::vector<std::string> trusted_proxies;   // listen.trusted_proxies
+  // Step-up routes (RFC 9470), auth: session: /mfa needs acr urn:authgate:mfa (the provider's
+  // logins are urn:authgate:pwd unless asked for mfa), /recent an authentication at most 2 s old.
+  bool step_up = false;
 };
 
 SessionSetup short_tokens(int at_ttl_s, std::string refresh_before_expiry) {
@@ -102,6 +105,10 @@ class Session : public ::testing::Test {
                              .with("auth", "any")
                              .with("require", "{scopes_all: [\"orders:read\"]}"));
     cfg.routes.push_back(RouteSpec{"public", "app", "/public"}.with("auth", "none"));
+    if (setup.step_up) {
+      cfg.routes.push_back(RouteSpec{"mfa", "app", "/mfa"}.with("auth", "session").with("require", "{acr: [urn:authgate:mfa]}"));
+      cfg.routes.push_back(RouteSpec{"recent", "app", "/recent"}.with("auth", "session").with("require", "{max_auth_age: 2s}"));
+    }
     if (setup.websocket) {
       ws_up_ = std::make_unique<UpstreamServer>(support::handlers::websocket_echo());
       cfg.upstreams.push_back({"ws", ws_up_->url()});
@@ -609,6 +616,71 @@ TEST_F(Session, UnsafeMethodsNeedASameOriginOriginOrReferer) {
   EXPECT_EQ(status_of(call("GET", "/app/safe", cookie, kXhr)), 200);
   EXPECT_EQ(metric("authgate_auth_decisions_total", {{"route", "app"}, {"reason", "csrf"}}),
             static_cast<double>(cases.size() - static_cast<std::size_t>(allowed)));
+}
+
+// ---- step-up authentication (RFC 9470) ---------------------------------------------------
+
+int logins_with_acr(const support::OidcStats& stats, const std::string& acr) {
+  const auto* by_acr = stats.raw.at("interactions").as_object().if_contains("logins_by_acr");
+  const auto* n = by_acr ? by_acr->as_object().if_contains(acr) : nullptr;
+  return n ? static_cast<int>(n->to_number<std::int64_t>()) : 0;
+}
+
+TEST_F(Session, AStepUpRouteSendsAPasswordSessionBackToTheIdpForMfaAndThenLetsItThrough) {
+  SessionSetup setup;
+  setup.step_up = true;
+  start(setup);
+  BrowserSession b;
+  login(b);  // a password login: acr urn:authgate:pwd
+  const auto pwd_cookie = session_cookie(b);
+  ASSERT_TRUE(pwd_cookie);
+
+  // Not strong enough: a navigation goes to a login that asks the IdP for the route's acr values,
+  auto nav = call("GET", "/mfa/report", pwd_cookie, kNavigation);
+  ASSERT_EQ(status_of(nav), 302) << describe(nav);
+  EXPECT_EQ(nav->header("Location"), "/oauth2/login?rd=%2Fmfa%2Freport&acr_values=urn%3Aauthgate%3Amfa");
+  // and an API call gets the RFC 9470 error; neither reaches the upstream.
+  auto xhr = call("GET", "/mfa/report", pwd_cookie, kXhr);
+  ASSERT_EQ(status_of(xhr), 401) << describe(xhr);
+  EXPECT_NE(xhr->body.find("insufficient_user_authentication"), std::string::npos) << xhr->body;
+  EXPECT_FALSE(up_->saw_target_containing("/mfa/report"));
+  EXPECT_EQ(metric("authgate_auth_decisions_total", {{"route", "mfa"}, {"reason", "insufficient_user_authentication"}}), 2);
+
+  // The browser follows: the provider sees acr_values, logs the user in again with the second
+  // factor, and the new session's token carries acr urn:authgate:mfa.
+  Navigation stepped = b.follow_redirects(gw_url_ + "/mfa/report");
+  ASSERT_EQ(stepped.status(), 200) << stepped.describe();
+  EXPECT_EQ(stepped.url, gw_url_ + "/mfa/report");
+  EXPECT_TRUE(up_->saw_target_containing("/mfa/report"));
+  const auto stats = op_->stats();
+  ASSERT_TRUE(stats) << op_->last_error();
+  EXPECT_EQ(logins_with_acr(*stats, "urn:authgate:pwd"), 1) << stats_text();
+  EXPECT_EQ(logins_with_acr(*stats, "urn:authgate:mfa"), 1) << stats_text();
+  const auto mfa_cookie = session_cookie(b);
+  ASSERT_TRUE(mfa_cookie);
+  EXPECT_NE(*mfa_cookie, *pwd_cookie) << "the step-up login makes a new session";
+  EXPECT_EQ(status_of(call("GET", "/mfa/other", mfa_cookie, kXhr)), 200);
+}
+
+TEST_F(Session, AMaxAuthAgeRouteSendsAnOldAuthenticationBackToTheIdpWithMaxAge) {
+  SessionSetup setup;
+  setup.step_up = true;
+  start(setup);
+  BrowserSession b;
+  login(b);
+  const auto cookie = session_cookie(b);
+  EXPECT_EQ(status_of(call("GET", "/recent/x", cookie, kXhr)), 200) << "just logged in";
+  std::this_thread::sleep_for(3s);  // the route's max_auth_age is 2 s
+
+  auto old = call("GET", "/recent/x", cookie, kNavigation);
+  ASSERT_EQ(status_of(old), 302) << describe(old);
+  EXPECT_EQ(old->header("Location"), "/oauth2/login?rd=%2Frecent%2Fx&max_age=2");
+  // oidc-provider logs the user in again (its session is older than max_age): a fresh auth_time.
+  Navigation again = b.follow_redirects(gw_url_ + "/recent/x");
+  ASSERT_EQ(again.status(), 200) << again.describe();
+  const auto stats = op_->stats();
+  ASSERT_TRUE(stats) << op_->last_error();
+  EXPECT_EQ(stats->raw.at("interactions").as_object().at("login").to_number<int>(), 2) << stats_text();
 }
 
 // ---- 7. open redirects -------------------------------------------------------------------

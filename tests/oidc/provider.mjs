@@ -90,7 +90,7 @@
 //     "token_endpoint": {"requests":n, "unavailable":n, "hung":n, "injected": {"<grant_type>":n},
 //                        "mode":"ok|503|hang", "delay_ms":n},
 //     "authorizations": {"success":n,"error":n},
-//     "interactions": {"login":n,"consent":n,"denied":n},
+//     "interactions": {"login":n,"consent":n,"denied":n,"logins_by_acr":{"<acr>":n}},
 //     "end_session": n, "server_errors": n }
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -165,7 +165,7 @@ function newStats() {
     revocations: { success: 0, error: 0, refresh_token: 0, access_token: 0, client_credentials: 0 },
     token_endpoint: { requests: 0, unavailable: 0, hung: 0, abandoned: 0, injected: {} },
     authorizations: pair(),
-    interactions: { login: 0, consent: 0, denied: 0 },
+    interactions: { login: 0, consent: 0, denied: 0, logins_by_acr: {} },
     end_session: 0,
     server_errors: 0,
   };
@@ -209,7 +209,25 @@ async function serve(argv) {
   const signing = (jwks.keys || []).find((k) => k.alg === alg);
   if (!signing) fail(`${values.jwks} has no key with "alg":"${alg}"`);
 
-  const { default: Provider, errors } = await import('oidc-provider');
+  const { default: Provider, errors, interactionPolicy } = await import('oidc-provider');
+
+  // Step-up (RFC 9470): two authentication levels. A login is "pwd" unless the authorization
+  // request asks for acr_values with "mfa" in them (the harness's user then does the second factor);
+  // a session whose acr is not among the requested acr_values is asked to log in again (as Keycloak
+  // and Entra do; oidc-provider's own checks only act on an essential acr claims request).
+  const kAcrPwd = 'urn:authgate:pwd';
+  const kAcrMfa = 'urn:authgate:mfa';
+  const requestedAcrs = (params) => String(params.acr_values || '').split(' ').filter(Boolean);
+  const policy = interactionPolicy.base();
+  policy.get('login').checks.add(new interactionPolicy.Check(
+    'acr_values_not_met',
+    "the session's acr is none of the requested acr_values",
+    (ctx) => {
+      const wanted = requestedAcrs(ctx.oidc.params);
+      return wanted.length > 0 && !wanted.includes(ctx.oidc.session?.acr)
+        ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    },
+  ));
 
   const host = values.host;
   // Listen first: with --port 0 the issuer (which names the port) is known only then.
@@ -313,7 +331,16 @@ async function serve(argv) {
       Session: 24 * 3600,
       Grant: 24 * 3600,
     },
-    interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}`, policy },
+    acrValues: [kAcrPwd, kAcrMfa],
+    // JWT access tokens of a user's grant carry the login's acr and auth_time (RFC 9068 §2.2.1), from
+    // the code or the refresh token they were issued for, so a resource server can ask for a step-up.
+    async extraTokenClaims(ctx, token) {
+      if (token.kind !== 'AccessToken') return undefined;
+      const from = ctx.oidc.entities.AuthorizationCode || ctx.oidc.entities.RefreshToken;
+      if (!from || !from.acr) return undefined;
+      return { acr: from.acr, auth_time: from.authTime };
+    },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
@@ -452,7 +479,9 @@ async function serve(argv) {
       result = { error: login.error, error_description: 'refused by the test harness (/__test/login)' };
     } else if (prompt.name === 'login') {
       stats.interactions.login += 1;
-      result = { login: { accountId: params.login_hint || login.account } };
+      const acr = requestedAcrs(params).includes(kAcrMfa) ? kAcrMfa : kAcrPwd;
+      stats.interactions.logins_by_acr[acr] = (stats.interactions.logins_by_acr[acr] || 0) + 1;
+      result = { login: { accountId: params.login_hint || login.account, acr } };
     } else if (prompt.name === 'consent') {
       stats.interactions.consent += 1;
       const grant = details.grantId

@@ -33,6 +33,9 @@ StatusSnapshot typical() {
   orders.issuers = {"corp"};
   orders.scopes_all = {"orders:read"};
   orders.scopes_any = {"orders:admin", "orders:ops"};
+  orders.step_up_acr = {"urn:example:mfa"};
+  orders.step_up_max_auth_age = "600s";
+  orders.resource_metadata = "https://api.example.com/.well-known/oauth-protected-resource/orders";
   orders.claims = {{"email_verified", {"true"}}, {"region", {"eu", "ch"}}};
   orders.upstream = "orders";
   StatusSnapshot::Route pub;
@@ -140,6 +143,9 @@ TEST(StatusPage, RoutesWithMatchAuthPolicyAndUpstream) {
   EXPECT_TRUE(has(html, "scopes, one of: <code>orders:admin</code>, <code>orders:ops</code>"));
   EXPECT_TRUE(has(html, "claim <code>email_verified</code> = <code>true</code>"));
   EXPECT_TRUE(has(html, "claim <code>region</code> one of <code>eu</code>, <code>ch</code>"));
+  EXPECT_TRUE(has(html, "step-up: acr one of <code>urn:example:mfa</code>"));
+  EXPECT_TRUE(has(html, "step-up: authenticated within <code>600s</code>"));
+  EXPECT_TRUE(has(html, "resource metadata: <code>https://api.example.com/.well-known/oauth-protected-resource/orders</code>"));
   // The public route: any host, any method, no policy.
   EXPECT_TRUE(has(html, "<strong>public</strong></td><td><span class=\"muted\">any</span>"));
   EXPECT_TRUE(has(html, "exact <code>/health</code>"));
@@ -230,7 +236,8 @@ TEST(StatusPage, HostileStringsAreEscapedEverywhere) {
   s.waiting_for = {evil};
   auto& r = s.routes[0];
   r.name = r.host = r.path = r.path_kind = r.auth = r.upstream = evil;
-  r.methods = r.issuers = r.scopes_all = r.scopes_any = {evil};
+  r.methods = r.issuers = r.scopes_all = r.scopes_any = r.step_up_acr = {evil};
+  r.step_up_max_auth_age = r.resource_metadata = evil;
   r.claims = {{evil, {evil, evil}}};
   auto& i = s.issuers[0];
   i.name = i.issuer = i.key_source = i.last_error = i.introspection_endpoint = evil;

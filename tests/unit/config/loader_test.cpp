@@ -398,7 +398,7 @@ TEST(ConfigErrors, UnknownTopLevelKey) {
                           "listn:\n"                       // 3  key at col 1
                           "  address: 127.0.0.1:8081\n"),  // 4
               ElementsAre("t.yaml:3:1: listn: unknown key (expected one of: listen, admin, "
-                          "workers, limits, timeouts, issuers, upstreams, routes, routing, identity, headers, sessions, redis, revocation, log)"));
+                          "workers, limits, timeouts, issuers, upstreams, routes, routing, resources, identity, headers, sessions, redis, revocation, log)"));
 }
 
 TEST(ConfigLoad, HeadersDefaultsAndOverrides) {
@@ -963,7 +963,7 @@ TEST(ConfigErrors, IssuerErrors) {
           "t.yaml:9:11: issuers[1].name: duplicate issuer name \"main\"",
           "t.yaml:16:21: routes[0].issuers[1]: unknown issuer \"mian\"",
           "t.yaml:17:15: routes[0].require.scopes_al: unknown key (expected one of: scopes_all, "
-          "scopes_any, claims)"));
+          "scopes_any, claims, acr, max_auth_age)"));
 }
 
 // Two issuers entries may share one issuer URL (the same IdP, different audiences
@@ -1268,7 +1268,7 @@ TEST(ConfigErrors, SeveralErrorsAreReportedTogether) {
                           "  level: loud\n"             // 13 value col 10
                           "bogus: 1\n"),                // 14 key col 1
               ElementsAre("t.yaml:14:1: bogus: unknown key (expected one of: listen, admin, "
-                          "workers, limits, timeouts, issuers, upstreams, routes, routing, identity, headers, sessions, redis, revocation, log)",
+                          "workers, limits, timeouts, issuers, upstreams, routes, routing, resources, identity, headers, sessions, redis, revocation, log)",
                           "t.yaml:2:12: listen.address: must be host:port, not \"8080\"",
                           "t.yaml:3:10: workers: must be a whole number from 0 (one per core) to 256",
                           "t.yaml:5:10: timeouts.drain: invalid duration \"forever\" (write e.g. "
@@ -1429,4 +1429,73 @@ TEST(ConfigErrors, RouteMatchesThatCanNeverMatch) {
   EXPECT_THAT(load_errors(route("      path: {prefx: /a}\n")),
               ElementsAre("t.yaml:8:14: routes[0].match.path.prefx: unknown key (expected one of: "
                           "exact, prefix, regex)"));
+}
+
+// ---------------------------------------------------------------------------
+// Step-up requirements (RFC 9470) and protected resources (RFC 9728).
+
+namespace {
+// An issuer and three routes (bearer, session-less none, bearer); resources: documents start at line 18.
+constexpr std::string_view kResourceRoutes =
+    "issuers:\n"                                                                                  // 4
+    "  - {name: idp, issuer: https://idp.test, audiences: [orders], jwks_file: /dev/null}\n"      // 5
+    "routes:\n"                                                                                   // 6
+    "  - name: orders\n"                                                                          // 7
+    "    upstream: orders\n"                                                                      // 8
+    "    auth: bearer\n"                                                                          // 9
+    "    require: {acr: [urn:mfa], max_auth_age: 5m}\n"                                           // 10
+    "  - name: open\n"                                                                            // 11
+    "    upstream: orders\n"                                                                      // 12
+    "    auth: none\n"                                                                            // 13
+    "  - name: admin\n"                                                                           // 14
+    "    upstream: orders\n"                                                                      // 15
+    "    auth: bearer\n"                                                                          // 16
+    "resources:\n";                                                                               // 17
+}  // namespace
+
+TEST(ConfigLoad, StepUpRequirementReadsAcrValuesAndAWholeSecondMaxAuthAge) {
+  const auto cfg = load_ok(with_orders(std::string(kResourceRoutes) + "  - {resource: https://api.test, routes: [orders]}\n"));
+  ASSERT_TRUE(cfg);
+  EXPECT_THAT(cfg->routes[0].require.acr, ElementsAre("urn:mfa"));
+  EXPECT_EQ(cfg->routes[0].require.max_auth_age, std::optional<cfg::Duration>(300s));
+  EXPECT_FALSE(cfg->routes[2].require.max_auth_age);
+}
+
+TEST(ConfigErrors, StepUpAcrWithASpaceAndAFractionalMaxAuthAge) {
+  EXPECT_THAT(load_errors(with_orders("routes:\n"                                            // 4
+                                      "  - name: orders\n"                                    // 5
+                                      "    upstream: orders\n"                                // 6
+                                      "    auth: bearer\n"                                    // 7
+                                      "    require: {acr: [\"a b\"], max_auth_age: 1500ms}\n"  // 8
+                                      "issuers:\n"                                            // 9
+                                      "  - {name: i, issuer: https://i.test, audiences: [x], jwks_file: /dev/null}\n")),
+              ElementsAre("t.yaml:8:21: routes[0].require.acr[0]: must be printable ASCII without spaces or quotes",
+                          "t.yaml:8:43: routes[0].require.max_auth_age: \"1500ms\" is not a whole number of seconds "
+                          "(auth_time is whole seconds); it would be cut to 1s"));
+}
+
+TEST(ConfigErrors, ResourceIdentifierMustBeHttpsWithoutQueryUnlessOnLoopback) {
+  EXPECT_THAT(load_errors(with_orders(std::string(kResourceRoutes) +
+                                      "  - {resource: http://api.test/orders, routes: [orders]}\n"     // 18
+                                      "  - {resource: \"https://api.test/x?y=1\", routes: [admin]}\n"  // 19
+                                      "  - {resource: orders, routes: [admin]}\n")),                   // 20
+              ElementsAre("t.yaml:18:16: resources[0].resource: must use https (http only on a loopback host)",
+                          "t.yaml:19:16: resources[1].resource: must be an absolute https URL without query or fragment",
+                          "t.yaml:20:16: resources[2].resource: must be an absolute https URL without query or fragment"));
+  EXPECT_TRUE(load_ok(with_orders(std::string(kResourceRoutes) + "  - {resource: http://127.0.0.1:8080/orders, routes: [orders]}\n")));
+}
+
+TEST(ConfigErrors, ResourceRoutesMustBeKnownTakeTokensAndBelongToOneResource) {
+  EXPECT_THAT(load_errors(with_orders(std::string(kResourceRoutes) +
+                                      "  - {resource: https://api.test/a, routes: [orders, nope, open]}\n"  // 18
+                                      "  - {resource: https://api.test/b, routes: [orders]}\n"              // 19
+                                      "  - {resource: https://api.test/a, routes: [admin]}\n"               // 20
+                                      "  - {routes: [admin], bearer_methods_supported: [cookie]}\n")),      // 21
+              ElementsAre("t.yaml:18:53: resources[0].routes[1]: unknown route \"nope\"",
+                          "t.yaml:18:59: resources[0].routes[2]: route \"open\" takes no access token (auth: bearer or any)",
+                          "t.yaml:19:45: resources[1].routes[0]: route \"orders\" already belongs to another resource",
+                          "t.yaml:20:16: resources[2].resource: another resource has the same identifier",
+                          "t.yaml:21:5: resources[3].resource: is required (the resource identifier, an https URL)",
+                          "t.yaml:21:15: resources[3].routes[0]: route \"admin\" already belongs to another resource",
+                          "t.yaml:21:50: resources[3].bearer_methods_supported[0]: must be header, body or query (RFC 6750 §2)"));
 }

@@ -72,4 +72,86 @@ TEST(Policy, ScopesAreCheckedBeforeClaims) {
   EXPECT_EQ(evaluate(r, {}, claims(R"({"region":"us"})"), nullptr), auth_errc::scope_insufficient);
 }
 
+// --- Step-up (RFC 9470): one test per way a token's authentication falls short -------------------
+
+using authgate::policy::evaluate_authentication;
+using namespace std::chrono_literals;
+
+constexpr std::int64_t kNow = 1'700'000'000;
+
+TEST(StepUp, NoAcrOrAgeRequirementAcceptsAnyToken) {
+  EXPECT_FALSE(evaluate_authentication({}, claims("{}"), kNow));
+}
+
+TEST(StepUp, AnAcrAmongTheRequiredValuesPasses) {
+  Requirement r;
+  r.acr = {"urn:authgate:mfa", "urn:authgate:hwk"};
+  EXPECT_FALSE(evaluate_authentication(r, claims(R"({"acr":"urn:authgate:hwk"})"), kNow));
+}
+
+TEST(StepUp, AnotherAcrIsInsufficientUserAuthentication) {
+  Requirement r;
+  r.acr = {"urn:authgate:mfa"};
+  EXPECT_EQ(evaluate_authentication(r, claims(R"({"acr":"urn:authgate:pwd"})"), kNow),
+            auth_errc::user_authentication_insufficient);
+  EXPECT_EQ(evaluate_authentication(r, claims(R"({"acr":"URN:AUTHGATE:MFA"})"), kNow),
+            auth_errc::user_authentication_insufficient)
+      << "acr values compare exactly";
+}
+
+TEST(StepUp, AMissingAcrIsInsufficientUserAuthentication) {
+  Requirement r;
+  r.acr = {"urn:authgate:mfa"};
+  EXPECT_EQ(evaluate_authentication(r, claims("{}"), kNow), auth_errc::user_authentication_insufficient);
+}
+
+TEST(StepUp, AnAcrThatIsNotAStringIsInsufficientUserAuthentication) {
+  Requirement r;
+  r.acr = {"1"};
+  EXPECT_EQ(evaluate_authentication(r, claims(R"({"acr":1})"), kNow), auth_errc::user_authentication_insufficient);
+  EXPECT_EQ(evaluate_authentication(r, claims(R"({"acr":["1"]})"), kNow), auth_errc::user_authentication_insufficient);
+}
+
+TEST(StepUp, AnAuthTimeWithinMaxAuthAgePassesUpToTheBoundary) {
+  Requirement r;
+  r.max_auth_age = 300s;
+  EXPECT_FALSE(evaluate_authentication(r, claims(R"({"auth_time":1699999700})"), kNow)) << "exactly 300 s ago";
+  EXPECT_FALSE(evaluate_authentication(r, claims(R"({"auth_time":1699999999})"), kNow));
+}
+
+TEST(StepUp, AnAuthTimeOlderThanMaxAuthAgeIsInsufficientUserAuthentication) {
+  Requirement r;
+  r.max_auth_age = 300s;
+  EXPECT_EQ(evaluate_authentication(r, claims(R"({"auth_time":1699999699})"), kNow),
+            auth_errc::user_authentication_insufficient);
+}
+
+TEST(StepUp, AMissingAuthTimeIsInsufficientUserAuthenticationWhenAnAgeIsRequired) {
+  Requirement r;
+  r.max_auth_age = 300s;
+  EXPECT_EQ(evaluate_authentication(r, claims(R"({"iat":1700000000})"), kNow),
+            auth_errc::user_authentication_insufficient)
+      << "iat is when the token was issued, not when the user authenticated";
+}
+
+TEST(StepUp, AnAuthTimeThatIsNotAWholeNumberIsInsufficientUserAuthentication) {
+  Requirement r;
+  r.max_auth_age = 300s;
+  EXPECT_EQ(evaluate_authentication(r, claims(R"({"auth_time":"1699999999"})"), kNow),
+            auth_errc::user_authentication_insufficient);
+  EXPECT_EQ(evaluate_authentication(r, claims(R"({"auth_time":1699999999.5})"), kNow),
+            auth_errc::user_authentication_insufficient);
+}
+
+TEST(StepUp, AcrAndAgeMustBothHold) {
+  Requirement r;
+  r.acr = {"urn:authgate:mfa"};
+  r.max_auth_age = 60s;
+  EXPECT_FALSE(evaluate_authentication(r, claims(R"({"acr":"urn:authgate:mfa","auth_time":1699999990})"), kNow));
+  EXPECT_EQ(evaluate_authentication(r, claims(R"({"acr":"urn:authgate:mfa","auth_time":1699990000})"), kNow),
+            auth_errc::user_authentication_insufficient);
+  EXPECT_EQ(evaluate_authentication(r, claims(R"({"acr":"urn:authgate:pwd","auth_time":1699999990})"), kNow),
+            auth_errc::user_authentication_insufficient);
+}
+
 }  // namespace
