@@ -6,6 +6,7 @@
 #include "access/bearer.hpp"
 #include "access/identity.hpp"
 #include "auth/auth_errc.hpp"
+#include "auth/cert_binding.hpp"
 #include "auth/scopes.hpp"
 #include "idp/introspector.hpp"
 #include "idp/remote_issuer.hpp"
@@ -30,6 +31,15 @@ Decision denial(const config::Route& route, std::error_code ec, std::string issu
   d.ec = ec;
   d.reply = auth_reply(ec, {missing_scopes, &route.require, route.resource_metadata_url});
   d.issuer = std::move(issuer);
+  return d;
+}
+
+// An allowed bearer decision stays allowed only if its token is not bound to a client certificate
+// other than the one this request came with (RFC 8705 §3); checked on every request, cached or not.
+Decision bind_to_sender(const config::Route& route, Decision d, std::string_view client_certificate) {
+  if (!d.allowed || !d.claims) return d;
+  if (auto ec = auth::check_certificate_binding(*d.claims, client_certificate))
+    return denial(route, ec, std::move(d.issuer));
   return d;
 }
 
@@ -164,8 +174,8 @@ Verdict AccessControl::check(const config::Route& route, const Request& request,
   std::string_view token;
   if (auto ec = extract_bearer(request.fields, token)) return denial(route, ec, {});
   Attempt a = attempt(route, token, now_unix, Pass::first);
-  if (a.need == Need::nothing) return std::move(a.d);
-  return Verdict(bearer_pending(route, std::string(token), now_unix));
+  if (a.need == Need::nothing) return bind_to_sender(route, std::move(a.d), request.client_certificate);
+  return Verdict(bearer_pending(route, std::string(token), std::string(request.client_certificate), now_unix));
 }
 
 // exp/nbf were checked when the answer was read, and it is cached no longer than exp.
@@ -207,8 +217,9 @@ boost::asio::awaitable<Decision> AccessControl::complete(const config::Route& ro
 
 // `token` is a parameter, so a named object in this frame (see idp/single_flight.hpp).
 boost::asio::awaitable<Decision> AccessControl::bearer_pending(const config::Route& route, std::string token,
+                                                               std::string client_certificate,
                                                                std::int64_t now) const {
-  co_return co_await complete(route, token, now);
+  co_return bind_to_sender(route, co_await complete(route, token, now), client_certificate);
 }
 
 boost::asio::awaitable<Decision> AccessControl::session_pending(const config::Route& route, Request request,

@@ -73,7 +73,7 @@ class AccessControl {
   boost::asio::awaitable<Decision> complete(const config::Route& route, const std::string& token,
                                             std::int64_t now) const;
   boost::asio::awaitable<Decision> bearer_pending(const config::Route& route, std::string token,
-                                                  std::int64_t now) const;
+                                                  std::string client_certificate, std::int64_t now) const;
   boost::asio::awaitable<Decision> session_pending(const config::Route& route, Request request,
                                                    std::int64_t now) const;
   bool uses_session(const config::Route& route, const http::Fields& request) const;

@@ -45,6 +45,7 @@ const char* auth_message(auth_errc e) {
     case auth_errc::token_revoked: return "the token has been revoked";
     case auth_errc::introspection_busy: return "too many introspection calls in flight";
     case auth_errc::user_authentication_insufficient: return "the authentication is too weak or too old for this route";
+    case auth_errc::certificate_mismatch: return "token is bound to a client certificate this request did not present";
   }
   return "unknown authentication error";
 }
@@ -94,6 +95,7 @@ std::string_view reason(auth_errc e) {
     case auth_errc::token_revoked: return "revoked";
     case auth_errc::introspection_busy: return "introspection_busy";
     case auth_errc::user_authentication_insufficient: return "insufficient_user_authentication";
+    case auth_errc::certificate_mismatch: return "certificate_mismatch";
   }
   return "internal";
 }

@@ -64,11 +64,14 @@ enum class auth_errc {
 
   // --- Step-up authentication (RFC 9470) ---
   user_authentication_insufficient,  // the token's acr or auth_time does not meet the route's require (401)
+
+  // --- Sender-constrained tokens ---
+  certificate_mismatch,  // cnf.x5t#S256 names a client certificate this request did not come with (RFC 8705, 401)
 };
 
 // First and last enumerators, for completeness loops in tests.
 inline constexpr auth_errc kAuthErrcFirst = auth_errc::token_missing;
-inline constexpr auth_errc kAuthErrcLast = auth_errc::user_authentication_insufficient;
+inline constexpr auth_errc kAuthErrcLast = auth_errc::certificate_mismatch;
 
 const std::error_category& auth_category();
 std::error_code make_error_code(auth_errc e);

@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/param_build.h>
+#include <openssl/x509.h>
 
 #include <memory>
 #include <string>
@@ -36,6 +37,7 @@ struct Free {
   void operator()(OSSL_PARAM* p) const noexcept { OSSL_PARAM_free(p); }
   void operator()(ECDSA_SIG* p) const noexcept { ECDSA_SIG_free(p); }
   void operator()(BIO* p) const noexcept { BIO_free(p); }
+  void operator()(X509* p) const noexcept { X509_free(p); }
 };
 
 using pkey_ptr = std::unique_ptr<EVP_PKEY, Free>;

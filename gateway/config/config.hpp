@@ -24,9 +24,16 @@ struct Endpoint {
   std::uint16_t port = 8080;
 };
 
+enum class ClientAuth { none, optional, required };
+
 struct ListenerTls {
   std::string cert_file;  // PEM certificate chain
   std::string key_file;   // PEM private key
+  // Client certificates (mutual TLS): the CAs they must chain to; with client_auth optional a
+  // client may send none, with required the handshake fails without one. A token bound to a
+  // certificate (cnf.x5t#S256, RFC 8705) is accepted only over a connection with that certificate.
+  std::string client_ca_file;
+  ClientAuth client_auth = ClientAuth::none;  // optional when client_ca_file is set and this is not
 };
 
 // An IPv4 or IPv6 network, e.g. 10.0.0.0/8 or ::1/128.
@@ -40,6 +47,11 @@ struct ListenConfig {
   // Peers whose X-Forwarded-* headers are trusted and appended to. Empty:
   // every client-supplied X-Forwarded-* header is replaced.
   std::vector<Cidr> trusted_proxies;
+  // Behind a TLS-terminating proxy (one of trusted_proxies): the header that carries the client's
+  // certificate as URL-encoded PEM (nginx $ssl_client_escaped_cert, HAProxy, Envoy's
+  // forward_client_cert_details is not this format). Read only from a trusted proxy, for
+  // certificate-bound tokens (RFC 8705). "" = none.
+  std::string client_cert_header;
 };
 
 struct AdminConfig {

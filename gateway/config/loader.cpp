@@ -326,10 +326,10 @@ bool is_token_char(char c) {
 }
 
 void read_listen(Reader& r, const YAML::Node& n, ListenConfig& out) {
-  if (!r.expect_map(n, "listen", {"address", "tls", "trusted_proxies"})) return;
+  if (!r.expect_map(n, "listen", {"address", "tls", "trusted_proxies", "client_cert_header"})) return;
   r.endpoint(n, "address", "listen", out.address);
   if (auto tls = n["tls"]) {
-    if (r.expect_map(tls, "listen.tls", {"cert_file", "key_file"})) {
+    if (r.expect_map(tls, "listen.tls", {"cert_file", "key_file", "client_ca_file", "client_auth"})) {
       ListenerTls t;
       for (auto [key, field] : {std::pair{"cert_file", &t.cert_file}, {"key_file", &t.key_file}}) {
         auto f = tls[key];
@@ -338,9 +338,27 @@ void read_listen(Reader& r, const YAML::Node& n, ListenConfig& out) {
         else if (r.scalar(f, path, *field) && !readable_file(*field))  // the key is a secret; the pair is deployed together
           r.missing_secret(f, path, "cannot read file \"" + *field + "\"", nullptr);
       }
+      if (auto f = tls["client_ca_file"]; f && r.scalar(f, "listen.tls.client_ca_file", t.client_ca_file) &&
+                                          !readable_file(t.client_ca_file))
+        r.error(f, "listen.tls.client_ca_file", "cannot read file \"" + t.client_ca_file + "\"");
+      if (!t.client_ca_file.empty()) t.client_auth = ClientAuth::optional;
+      if (auto a = tls["client_auth"]) {
+        std::string s;
+        if (r.scalar(a, "listen.tls.client_auth", s)) {
+          if (s == "none") t.client_auth = ClientAuth::none;
+          else if (s == "optional") t.client_auth = ClientAuth::optional;
+          else if (s == "required") t.client_auth = ClientAuth::required;
+          else r.error(a, "listen.tls.client_auth", "must be none, optional or required, not \"" + s + "\"");
+          if (t.client_auth != ClientAuth::none && t.client_ca_file.empty())
+            r.error(a, "listen.tls.client_auth", "needs client_ca_file (the CAs client certificates must chain to)");
+        }
+      }
       out.tls = t;
     }
   }
+  r.string(n, "client_cert_header", "listen", out.client_cert_header);
+  if (!out.client_cert_header.empty() && !std::all_of(out.client_cert_header.begin(), out.client_cert_header.end(), is_token_char))
+    r.error(n["client_cert_header"], "listen.client_cert_header", "must be a header name");
   if (auto tp = n["trusted_proxies"]) {
     if (!tp.IsSequence()) {
       r.error(tp, "listen.trusted_proxies", "must be a list of CIDRs");
@@ -354,6 +372,9 @@ void read_listen(Reader& r, const YAML::Node& n, ListenConfig& out) {
       }
     }
   }
+  if (!out.client_cert_header.empty() && !n["trusted_proxies"])
+    r.error(n["client_cert_header"], "listen.client_cert_header",
+            "needs trusted_proxies (the header is read only from the TLS-terminating proxies listed there)");
 }
 
 bool parse_url(const std::string& url, Upstream& u) {
@@ -1213,6 +1234,9 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name,
       r.string_list(n, "strip_prefixes", "identity", cfg.identity.strip_prefixes);
       r.string_list(n, "strip_headers", "identity", cfg.identity.strip_headers);
     }
+    // The client certificate a trusted proxy passes is an identity too: read from trusted proxies
+    // only, and never passed on (a client's own copy must not reach an upstream that trusts it).
+    if (!cfg.listen.client_cert_header.empty()) cfg.identity.strip_headers.push_back(cfg.listen.client_cert_header);
     if (auto n = root["headers"]) read_headers(r, n, cfg.headers);
     if (auto n = root["log"]; n && r.expect_map(n, "log", {"level", "access"})) {
       r.string(n, "level", "log", cfg.log.level);

@@ -8,14 +8,22 @@ namespace authgate::net {
 
 namespace ssl = asio::ssl;
 
-std::shared_ptr<ssl::context> make_server_context(const std::string& cert_file,
-                                                  const std::string& key_file) {
+std::shared_ptr<ssl::context> make_server_context(const config::ListenerTls& tls) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
                    ssl::context::single_dh_use);
-  ctx->use_certificate_chain_file(cert_file);
-  ctx->use_private_key_file(key_file, ssl::context::pem);
+  ctx->use_certificate_chain_file(tls.cert_file);
+  ctx->use_private_key_file(tls.key_file, ssl::context::pem);
+  if (tls.client_auth != config::ClientAuth::none) {
+    ctx->load_verify_file(tls.client_ca_file);
+    // The CAs' names go into the CertificateRequest, so a client with several certificates picks one.
+    if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(tls.client_ca_file.c_str()))
+      SSL_CTX_set_client_CA_list(ctx->native_handle(), names);
+    ctx->set_verify_mode(tls.client_auth == config::ClientAuth::required
+                             ? ssl::verify_peer | ssl::verify_fail_if_no_peer_cert
+                             : ssl::verify_peer);
+  }
   return ctx;
 }
 

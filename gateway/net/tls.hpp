@@ -1,7 +1,7 @@
 // TLS contexts built once at start-up or reload (exceptions allowed there).
 //
 // Usage:
-//   auto server = make_server_context(cfg.listen.tls->cert_file, cfg.listen.tls->key_file);
+//   auto server = make_server_context(*cfg.listen.tls);   // + client certificates when configured
 //   auto client = make_client_context(upstream.tls);   // verify_peer + CA bundle
 //   configure_client_stream(stream.tls(), "billing.internal", upstream.tls.verify);
 #pragma once
@@ -15,8 +15,9 @@
 
 namespace authgate::net {
 
-std::shared_ptr<asio::ssl::context> make_server_context(const std::string& cert_file,
-                                                         const std::string& key_file);
+// The listener's context; with client_ca_file it asks for client certificates (verified against
+// those CAs; with client_auth required, a handshake without one fails).
+std::shared_ptr<asio::ssl::context> make_server_context(const config::ListenerTls& tls);
 
 std::shared_ptr<asio::ssl::context> make_client_context(const config::UpstreamTls& tls);
 

@@ -1,5 +1,7 @@
 #include "proxy/connection.hpp"
 
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -7,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "auth/cert_binding.hpp"
 #include "proxy/pipeline.hpp"
 #include "proxy/request_reader.hpp"
 #include "proxy/request_state.hpp"
@@ -196,6 +199,13 @@ asio::awaitable<void> handshake_and_serve(std::unique_ptr<ClientConnection> owne
     if (ec == beast::error::timeout) c.count_timeout(metrics::TimeoutPhase::tls_handshake);
     spdlog::debug("tls handshake from {} failed: {}", c.client_ip, ec.message());
     co_return;
+  }
+  // Verified against listen.tls.client_ca_file by the handshake.
+  if (const X509* cert = SSL_get0_peer_certificate(c.stream.tls().native_handle())) {
+    unsigned char* der = nullptr;
+    if (const int n = i2d_X509(cert, &der); n > 0)
+      c.client_certificate = auth::certificate_thumbprint({der, static_cast<std::size_t>(n)});
+    OPENSSL_free(der);
   }
   wait_idle(std::move(owned));
 }

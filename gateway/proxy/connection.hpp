@@ -72,6 +72,9 @@ struct ClientConnection {
   net::Stream stream;
   boost::asio::ip::address peer;     // IPv4-mapped IPv6 written as IPv4
   std::string client_ip;
+  // TLS with a client certificate: its x5t#S256 thumbprint (RFC 8705), taken once after the
+  // handshake; "" otherwise.
+  std::string client_certificate;
   ConnectionHandle handle;
   std::list<ConnectionHandle*>::iterator handle_pos;
   ReadDeadline deadline{stream};

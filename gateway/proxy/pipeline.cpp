@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "auth/auth_errc.hpp"
+#include "auth/cert_binding.hpp"
 #include "http/client_address.hpp"
 #include "access/access_control.hpp"
 #include "proxy/connection.hpp"
@@ -16,6 +17,24 @@ namespace authgate::proxy {
 
 namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
+
+namespace {
+
+// The client certificate a certificate-bound token is checked against (RFC 8705): this TLS
+// connection's, or behind a TLS-terminating proxy in listen.trusted_proxies, the one its
+// listen.client_cert_header carries (never taken from any other peer).
+std::string_view client_certificate(const ClientConnection& c, const Runtime& rt, const http::Fields& fields,
+                                    RequestState& rs) {
+  if (!c.client_certificate.empty() || rt.cfg.listen.client_cert_header.empty() || !rt.is_trusted_proxy(c.peer))
+    return c.client_certificate;
+  const auto it = fields.find(rt.cfg.listen.client_cert_header);
+  if (it == fields.end()) return {};
+  // Per request: one proxy connection carries many clients.
+  rs.proxied_client_certificate = auth::thumbprint_of_escaped_pem(it->value()).value_or("");
+  return rs.proxied_client_certificate;
+}
+
+}  // namespace
 
 asio::awaitable<bool> serve_request(ClientConnection& c) {
   const auto rt = c.worker.state().runtime.load();  // this request's snapshot
@@ -94,8 +113,9 @@ asio::awaitable<bool> serve_request(ClientConnection& c) {
 
   // 7. Access decision, on the head alone (no body byte read yet) ---------------
   // One question to the access module; only a pending answer suspends.
-  access::Verdict& verdict =
-      ws.verdict.emplace(rt->access.check(route_cfg, {*head.fields, head.method_name, head.path, head.query}, now_unix));
+  access::Verdict& verdict = ws.verdict.emplace(rt->access.check(
+      route_cfg, {*head.fields, head.method_name, head.path, head.query, client_certificate(c, *rt, *head.fields, rs)},
+      now_unix));
   if (verdict.pending()) co_await verdict.resolve();
   const access::Decision& decision = verdict.decision();
   rs.auth = decision.auth_label;

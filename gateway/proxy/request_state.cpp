@@ -18,6 +18,7 @@ void RequestState::reset() {
   auth_reason = {};
   issuer.clear();
   sub.clear();
+  proxied_client_certificate.clear();
 }
 
 void finish_request(Runtime& rt, const RequestState& rs, std::size_t worker, std::string_view client_ip) {

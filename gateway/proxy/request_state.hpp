@@ -38,6 +38,8 @@ struct RequestState {
   std::string_view auth_reason;    // routes with auth: "ok" or the auth reason
   std::string issuer;              // the token issuer's config name
   std::string sub;
+  // The client certificate's thumbprint from a trusted proxy's listen.client_cert_header (RFC 8705).
+  std::string proxied_client_certificate;
 };
 
 // The request counter and duration of its route (or of "unmatched"), and the access-log line.

@@ -287,6 +287,17 @@ async function serve(argv) {
         redirect_uris: [],
         token_endpoint_auth_method: 'client_secret_basic',
       },
+      {
+        // RFC 8705 §3: its access tokens are bound to the client certificate of the token request
+        // (cnf.x5t#S256), which the test sends in X-SSL-Client-Cert (see features.mTLS).
+        client_id: 'orders-mtls',
+        client_secret: values['cli-secret'] || values.secret,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: 'client_secret_basic',
+        tls_client_certificate_bound_access_tokens: true,
+      },
     ],
     clientDefaults: { id_token_signed_response_alg: alg },
     // ID tokens carry the granted scopes' claims (name, email, ...) even when an access
@@ -350,6 +361,16 @@ async function serve(argv) {
         allowedPolicy: (ctx, client, token) => client.clientId === 'authgate' || client.clientId === token.clientId,
       },
       revocation: { enabled: true },
+      // The provider listens on plain http: as behind a TLS-terminating proxy, the client
+      // certificate arrives URL-encoded in a header (nginx's $ssl_client_escaped_cert).
+      mTLS: {
+        enabled: true,
+        certificateBoundAccessTokens: true,
+        getCertificate(ctx) {
+          const escaped = ctx.get('x-ssl-client-cert');
+          return escaped ? decodeURIComponent(escaped) : undefined;
+        },
+      },
       rpInitiatedLogout: {
         enabled: true,
         // oidc-provider's page auto-submits with JavaScript and needs the "Yes" button's

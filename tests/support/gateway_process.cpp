@@ -166,9 +166,7 @@ void TempDir::write(const std::string& name, const std::string& text) const {
 
 // ---- run_authgate ----------------------------------------------------------
 
-namespace {
-
-CommandResult run_to_completion(const std::vector<std::string>& argv, Clock::duration timeout) {
+CommandResult run_command(const std::vector<std::string>& argv, Clock::duration timeout) {
   TempDir dir;
   CommandResult result;
   pid_t pid = spawn_process(argv, dir.file("stdout"), dir.file("stderr"));
@@ -192,12 +190,10 @@ CommandResult run_to_completion(const std::vector<std::string>& argv, Clock::dur
   return result;
 }
 
-}  // namespace
-
 CommandResult run_authgate(const std::vector<std::string>& args, Clock::duration timeout) {
   std::vector<std::string> argv{authgate_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_to_completion(argv, timeout);
+  return run_command(argv, timeout);
 }
 
 CommandResult run_authgate_with_empty_environment(const std::vector<std::string>& args, Clock::duration timeout) {
@@ -207,7 +203,7 @@ CommandResult run_authgate_with_empty_environment(const std::vector<std::string>
     if (const char* v = std::getenv(name)) argv.push_back(std::string(name) + "=" + v);
   argv.push_back(authgate_binary());
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_to_completion(argv, timeout);
+  return run_command(argv, timeout);
 }
 
 // ---- GatewayProcess --------------------------------------------------------

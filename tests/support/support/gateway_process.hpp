@@ -134,6 +134,8 @@ struct CommandResult {
   std::string err;
 };
 
+// Runs argv (argv[0] a path, no PATH search) to completion (killed after `timeout`).
+CommandResult run_command(const std::vector<std::string>& argv, Clock::duration timeout = 10s);
 // Runs authgate with `args` to completion (killed after `timeout`).
 CommandResult run_authgate(const std::vector<std::string>& args, Clock::duration timeout = 10s);
 // Same, with no environment variable at all (`env -i`): a CI job without secrets.

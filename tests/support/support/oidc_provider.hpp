@@ -161,7 +161,9 @@ std::string oauth_error(const std::optional<Response>& r);
 
 // The provider's clients: "orders-cli" (tokens are issued to it by default; it may
 // revoke them) and "authgate" (the gateway's client; it may introspect every token).
-enum class OidcClient { cli, gateway };
+// cli: "orders-cli"; gateway: "authgate"; mtls: "orders-mtls" (cli's secret), whose tokens are
+// bound to the client certificate of the token request (post_form's X-SSL-Client-Cert header).
+enum class OidcClient { cli, gateway, mtls };
 
 class OidcProvider {
  public:
@@ -211,7 +213,7 @@ class OidcProvider {
   // authenticated as `client` with client_secret_basic (or client_secret_post).
   std::optional<Response> post_form(std::string_view path_or_url, const EnvVars& form,
                                     OidcClient client, bool secret_post = false,
-                                    Clock::duration timeout = 10s);
+                                    Clock::duration timeout = 10s, const std::vector<Header>& extra_headers = {});
   // grant_type=client_credentials; `resource` empty: an opaque token, else a JWT for that
   // resource. Returns the access_token, or "" (see last_error()).
   std::string client_credentials_token(const std::string& resource, const std::string& scope,

@@ -81,6 +81,8 @@ TEST(ErrorCategories, AuthErrc) {
     {auth_errc::session_store_unavailable, "the session store is unavailable"},
     {auth_errc::token_revoked, "the token has been revoked"},
     {auth_errc::introspection_busy, "too many introspection calls in flight"},
+    {auth_errc::user_authentication_insufficient, "the authentication is too weak or too old for this route"},
+    {auth_errc::certificate_mismatch, "token is bound to a client certificate this request did not present"},
   }, "unknown authentication error");
 }
 

@@ -1499,3 +1499,29 @@ TEST(ConfigErrors, ResourceRoutesMustBeKnownTakeTokensAndBelongToOneResource) {
                           "t.yaml:21:15: resources[3].routes[0]: route \"admin\" already belongs to another resource",
                           "t.yaml:21:50: resources[3].bearer_methods_supported[0]: must be header, body or query (RFC 6750 §2)"));
 }
+
+TEST(ConfigErrors, ClientAuthNeedsAClientCaFileAndTheCertificateHeaderATrustedProxy) {
+  EXPECT_THAT(load_errors("listen:\n"                                                                      // 1
+                          "  tls: {cert_file: /dev/null, key_file: /dev/null, client_auth: required}\n"   // 2
+                          "  client_cert_header: X-SSL-Client-Cert\n"),                                   // 3
+              ElementsAre("t.yaml:2:65: listen.tls.client_auth: needs client_ca_file (the CAs client certificates must chain to)",
+                          "t.yaml:3:23: listen.client_cert_header: needs trusted_proxies (the header is read only from "
+                          "the TLS-terminating proxies listed there)"));
+  EXPECT_THAT(load_errors("listen:\n"                                                                      // 1
+                          "  tls: {cert_file: /dev/null, key_file: /dev/null, client_ca_file: /nonexistent/ca.pem, client_auth: sometimes}\n"
+                          "  trusted_proxies: [10.0.0.0/8]\n"                                              // 3
+                          "  client_cert_header: \"SSL Client Cert\"\n"),                                  // 4
+              ElementsAre("t.yaml:2:68: listen.tls.client_ca_file: cannot read file \"/nonexistent/ca.pem\"",
+                          "t.yaml:2:102: listen.tls.client_auth: must be none, optional or required, not \"sometimes\"",
+                          "t.yaml:4:23: listen.client_cert_header: must be a header name"));
+}
+
+TEST(ConfigLoad, AClientCaFileMakesClientCertificatesOptionalAndTheHeaderAnIdentityHeader) {
+  const auto cfg = load_ok("listen:\n"
+                           "  tls: {cert_file: /dev/null, key_file: /dev/null, client_ca_file: /dev/null}\n"
+                           "  trusted_proxies: [10.0.0.0/8]\n"
+                           "  client_cert_header: X-SSL-Client-Cert\n");
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->listen.tls->client_auth, cfg::ClientAuth::optional);
+  EXPECT_THAT(cfg->identity.strip_headers, ::testing::Contains("X-SSL-Client-Cert")) << "never passed upstream";
+}
