@@ -460,7 +460,7 @@ std::vector<std::string> OidcProvider::published_kids() {
 
 std::optional<Response> OidcProvider::post_form(std::string_view path_or_url, const EnvVars& form,
                                                 OidcClient client, bool secret_post,
-                                                Clock::duration timeout) {
+                                                Clock::duration timeout, const std::vector<Header>& extra_headers) {
   std::string body;
   auto add = [&](std::string_view k, std::string_view v) {
     body += (body.empty() ? "" : "&") + form_encode(k) + "=" + form_encode(v);
@@ -469,6 +469,7 @@ std::optional<Response> OidcProvider::post_form(std::string_view path_or_url, co
   std::vector<Header> headers{{"Content-Type", "application/x-www-form-urlencoded"},
                               {"Accept", "application/json"},
                               {"Connection", "close"}};
+  headers.insert(headers.end(), extra_headers.begin(), extra_headers.end());
   if (secret_post) {
     add("client_id", client_id(client));
     add("client_secret", client_secret(client));
