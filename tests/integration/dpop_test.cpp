@@ -9,6 +9,7 @@
 #include "auth/test_signer.hpp"
 #include "common.hpp"
 #include "support/oidc_provider.hpp"
+#include "support/redis_server.hpp"
 
 namespace it {
 namespace {
@@ -26,6 +27,11 @@ class Dpop : public ::testing::Test {
  protected:
   void SetUp() override {
     if (auto why = OidcProvider::skip_reason()) GTEST_SKIP() << *why;
+    start("");
+  }
+
+  // `dpop_extra`: more lines of the dpop: block; `more_yaml`: more top-level blocks.
+  void start(const std::string& dpop_extra, const std::string& more_yaml = "", int instances = 1) {
     op_ = std::make_unique<OidcProvider>();
     ASSERT_TRUE(op_->start());
     up_ = std::make_unique<UpstreamServer>(support::handlers::echo());
@@ -40,9 +46,13 @@ class Dpop : public ::testing::Test {
                        "    issuer: " + op_->issuer() + "\n"
                        "    audiences: [https://orders.test]\n"
                        "    algorithms: [RS256, ES256]\n";
-    cfg.extra_yaml = "dpop:\n  algs: [ES256, PS256]\n";
+    cfg.extra_yaml = "dpop:\n  algs: [ES256, PS256]\n" + dpop_extra + more_yaml;
     gw_ = std::make_unique<GatewayProcess>(cfg);
     ASSERT_TRUE(gw_->start());
+    if (instances > 1) {
+      gw_b_ = std::make_unique<GatewayProcess>(cfg);
+      ASSERT_TRUE(gw_b_->start());
+    }
     auto d = op_->discovery();
     ASSERT_TRUE(d) << op_->last_error();
     token_endpoint_ = support::json_string(*d, "token_endpoint");
@@ -71,16 +81,17 @@ class Dpop : public ::testing::Test {
   }
 
   std::optional<Response> call(const std::string& method, const std::string& path, const std::string& authorization,
-                               const std::vector<std::string>& proofs) {
+                               const std::vector<std::string>& proofs, GatewayProcess* gw = nullptr) {
     std::vector<Header> headers{{"Authorization", authorization}};
     for (const auto& p : proofs) headers.push_back({"DPoP", p});
-    return support::http_request(gw_->port(), support::make_request(method, path, headers, {}, host_));
+    return support::http_request((gw ? gw : gw_.get())->port(), support::make_request(method, path, headers, {}, host_));
   }
   std::string url(std::string_view path) const { return "http://" + host_ + std::string(path); }
 
   std::unique_ptr<OidcProvider> op_;
   std::unique_ptr<UpstreamServer> up_;
   std::unique_ptr<GatewayProcess> gw_;
+  std::unique_ptr<GatewayProcess> gw_b_;  // fleet: a second instance on the same Redis
   std::string token_endpoint_;
   std::string host_ = "api.test:8080";
   ts::TestKey key_ = ts::make_ec("P-256", "client-key");
@@ -147,6 +158,45 @@ TEST_F(Dpop, UnboundProviderTokenIsRefusedWhereDpopIsRequired) {
   EXPECT_EQ(status_of(call("GET", "/api/orders", "DPoP " + t, {proof("GET", url("/api/orders"), t)})), 401);
   EXPECT_EQ(status_of(call("GET", "/mixed/orders", "Bearer " + t, {})), 200);
   EXPECT_EQ(metric_or_zero(*gw_, "authgate_auth_decisions_total", {{"reason", "dpop_unbound_token"}}), 2);
+}
+
+// Fleet mode: two instances share the replay cache in Redis (SET NX PX), and
+// htu comes from dpop.public_url whatever Host the request carries.
+class DpopFleet : public Dpop {
+ protected:
+  void SetUp() override {
+    if (auto why = OidcProvider::skip_reason()) GTEST_SKIP() << *why;
+    if (auto why = support::RedisServer::skip_reason()) GTEST_SKIP() << *why;
+    redis_ = std::make_unique<support::RedisServer>();
+    ASSERT_TRUE(redis_->start());
+    start("  public_url: https://api.example.com\n  replay_store: redis\n",
+          "redis:\n  address: " + redis_->address() + "\n  key_prefix: \"dpop-fleet:\"\n  command_timeout: 500ms\n"
+          "  reconnect_min: 50ms\n  reconnect_max: 300ms\n",
+          2);
+  }
+  std::unique_ptr<support::RedisServer> redis_;
+};
+
+TEST_F(DpopFleet, AProofAcceptedByAIsRefusedByBAndRedisDownFailsClosed) {
+  const std::string t = bound_token();
+  ASSERT_FALSE(t.empty());
+  const std::string htu = "https://api.example.com/api/orders";
+  const std::string p = proof("GET", htu, t);
+  auto on_a = call("GET", "/api/orders", "DPoP " + t, {p});
+  ASSERT_EQ(status_of(on_a), 200) << describe(on_a);
+  auto on_b = call("GET", "/api/orders", "DPoP " + t, {p}, gw_b_.get());
+  ASSERT_EQ(status_of(on_b), 401) << describe(on_b);
+  EXPECT_NE(on_b->header("WWW-Authenticate").value_or("").find(R"(error="invalid_dpop_proof")"), std::string::npos);
+  EXPECT_EQ(metric_or_zero(*gw_b_, "authgate_dpop_replays_total", {}), 1);
+  EXPECT_EQ(metric_or_zero(*gw_b_, "authgate_auth_decisions_total", {{"reason", "dpop_replayed"}}), 1);
+  // A fresh proof is accepted by B (the key is per proof, not per token).
+  EXPECT_EQ(status_of(call("GET", "/api/orders", "DPoP " + t, {proof("GET", htu, t)}, gw_b_.get())), 200);
+
+  // Redis gone: fail closed (503), by default.
+  redis_->kill();
+  auto down = call("GET", "/api/orders", "DPoP " + t, {proof("GET", htu, t)});
+  EXPECT_EQ(status_of(down), 503) << describe(down);
+  EXPECT_EQ(metric_or_zero(*gw_, "authgate_auth_decisions_total", {{"reason", "dpop_replay_unavailable"}}), 1);
 }
 
 }  // namespace
