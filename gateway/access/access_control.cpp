@@ -1,7 +1,9 @@
 #include "access/access_control.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
+#include <stdexcept>
 
 #include "access/bearer.hpp"
 #include "access/identity.hpp"
@@ -10,7 +12,9 @@
 #include "auth/scopes.hpp"
 #include "idp/introspector.hpp"
 #include "idp/remote_issuer.hpp"
+#include "common/ascii.hpp"
 #include "policy/policy.hpp"
+#include "redis/redis_client.hpp"
 #include "revocation/revocation_service.hpp"
 #include "session/cookie_codec.hpp"
 #include "session/session_manager.hpp"
@@ -34,15 +38,6 @@ Decision denial(const config::Route& route, std::error_code ec, std::string issu
   return d;
 }
 
-// An allowed bearer decision stays allowed only if its token is not bound to a client certificate
-// other than the one this request came with (RFC 8705 §3); checked on every request, cached or not.
-Decision bind_to_sender(const config::Route& route, Decision d, std::string_view client_certificate) {
-  if (!d.allowed || !d.claims) return d;
-  if (auto ec = auth::check_certificate_binding(*d.claims, client_certificate))
-    return denial(route, ec, std::move(d.issuer));
-  return d;
-}
-
 }  // namespace
 
 struct AccessControl::Attempt {
@@ -54,18 +49,102 @@ struct AccessControl::Attempt {
 
 AccessControl::AccessControl(const config::GatewayConfig& cfg, const Issuers& issuers,
                              session::SessionManager* sessions,
-                             std::shared_ptr<revocation::RevocationService> revocations, metrics::Metrics& metrics)
+                             std::shared_ptr<revocation::RevocationService> revocations, metrics::Metrics& metrics,
+                             std::shared_ptr<redis::RedisClient> redis)
     : issuers_(issuers),
       sessions_(sessions),
       revocations_(std::move(revocations)),
       identity_headers_(identity_header_names(cfg)),
       max_token_bytes_(cfg.limits.max_token_bytes),
-      cache_(cfg.limits.token_cache_entries, metrics) {
+      cache_(cfg.limits.token_cache_entries, metrics),
+      metrics_(metrics),
+      dpop_origin_(cfg.dpop.public_url),
+      dpop_redis_(cfg.dpop.replay_store == "redis" ? std::move(redis) : nullptr),
+      dpop_fail_open_(cfg.dpop.replay_fail_open),
+      dpop_seen_(cfg.dpop.replay_cache_entries) {
   if (revocations_) revocations_->keep_for_leeway(max_leeway_seconds(cfg));
+  if (cfg.dpop.replay_store == "redis" && !dpop_redis_)
+    throw std::runtime_error("dpop.replay_store: redis needs a redis: block");
+  dpop_policy_.allowed_algs.clear();
+  for (const auto& name : cfg.dpop.algs)
+    if (auto alg = auth::alg_from_string(name); alg && !auth::is_hmac(*alg)) {
+      dpop_policy_.allowed_algs.push_back(*alg);
+      dpop_algs_ += (dpop_algs_.empty() ? "" : " ") + name;
+    }
+  dpop_policy_.iat_window_seconds = std::chrono::duration_cast<std::chrono::seconds>(cfg.dpop.iat_window).count();
+}
+
+std::string AccessControl::request_origin(const Request& request) const {
+  if (!dpop_origin_.empty()) return dpop_origin_;
+  std::string_view scheme = request.scheme;
+  auto host = std::string_view(request.fields[bhttp::field::host]);
+  if (request.peer_trusted) {  // the first proxy's view: the first item of each list
+    auto first = [&](std::string_view name) {
+      const auto v = std::string_view(request.fields[name]);
+      return common::trim_ows(v.substr(0, v.find(',')));
+    };
+    if (auto v = first("X-Forwarded-Proto"); !v.empty()) scheme = v;
+    if (auto v = first("X-Forwarded-Host"); !v.empty()) host = v;
+  }
+  return std::string(scheme) + "://" + std::string(host);
+}
+
+std::error_code AccessControl::check_dpop(const config::Route& route, Presentation& p,
+                                          const boost::json::object& claims, std::int64_t now) const {
+  std::string_view jkt;  // RFC 7800 cnf, RFC 9449 §6: JWT claim or introspection member
+  if (const auto* cnf = claims.if_contains("cnf"); cnf && cnf->is_object())
+    if (const auto* j = cnf->get_object().if_contains("jkt"); j && j->is_string())
+      jkt = std::string_view(j->get_string().data(), j->get_string().size());
+  if (!p.dpop) {
+    if (!jkt.empty()) return auth_errc::dpop_bound_token_as_bearer;
+    return route.dpop == config::DpopMode::required ? std::error_code(auth_errc::dpop_token_unbound)
+                                                    : std::error_code{};
+  }
+  if (jkt.empty() && route.dpop == config::DpopMode::required) return auth_errc::dpop_token_unbound;
+  auto proof = auth::verify_dpop_proof(p.proof, {p.method, p.htu, p.token, jkt}, dpop_policy_, now);
+  if (!proof) return proof.error();
+  // Remembered for as long as the proof would verify (iat + window), by key and
+  // jti: another client's jti never collides (a thumbprint has no ':').
+  std::string key = proof->jkt + ":" + proof->jti;
+  const std::int64_t until = proof->iat + dpop_policy_.iat_window_seconds + 1;
+  if (dpop_redis_) {
+    p.replay_key = dpop_redis_->key("dpop:" + key);
+    p.replay_ttl = until - now;
+    return {};
+  }
+  if (!dpop_seen_.insert_if_absent(key, 0, until, now)) {
+    metrics_.dpop_replays.Increment();
+    return auth_errc::dpop_replayed;
+  }
+  return {};
+}
+
+Decision AccessControl::challenged(const config::Route& route, Decision d) const {
+  if (!d.allowed && route.dpop != config::DpopMode::off)
+    add_dpop_challenge(d.reply, d.ec, dpop_algs_, route.dpop == config::DpopMode::allowed);
+  return d;
+}
+
+// Fleet mode: the proof's jti is claimed in Redis (SET NX PX), so a proof
+// accepted by one instance is refused by all.
+boost::asio::awaitable<Decision> AccessControl::replay_pending(const config::Route& route, Decision d,
+                                                               std::string key, std::int64_t ttl) const {
+  const std::vector<std::string> cmd{"SET", key, "1", "NX", "PX", std::to_string(ttl * 1000)};
+  const redis::RedisResult r = co_await dpop_redis_->exec(cmd);
+  std::error_code ec;
+  if (r.ec) {
+    if (!dpop_fail_open_) ec = auth_errc::dpop_replay_unavailable;
+  } else if (r.value.is_nil()) {  // NX: the key was there
+    metrics_.dpop_replays.Increment();
+    ec = auth_errc::dpop_replayed;
+  }
+  if (ec) d = challenged(route, denial(route, ec, std::move(d.issuer)));
+  co_return d;
 }
 
 Decision AccessControl::allow_claims(const config::Route& route, const Issuer& issuer,
-                                     std::shared_ptr<const boost::json::object> claims, std::int64_t now) const {
+                                     std::shared_ptr<const boost::json::object> claims, std::int64_t now,
+                                     Presentation* p) const {
   if (revocations_) {  // before the policy: a revoked token is no token (401, not 403)
     const auto string_claim = [&](std::string_view name) {
       const auto* v = claims->if_contains(name);
@@ -80,6 +159,14 @@ Decision AccessControl::allow_claims(const config::Route& route, const Issuer& i
     // The issuer's leeway: the token verifies that long past its exp, so its entry applies as long.
     if (revocations_->check(string_claim("jti"), string_claim("sub"), iat, now, issuer.policy.leeway_seconds))
       return denial(route, auth_errc::token_revoked, issuer.cfg->name);
+  }
+  // The sender constraints are checked on every request, a cached token's too (before the
+  // policy: a stolen token is no token, 401 not 403): the client certificate (RFC 8705), the
+  // DPoP proof (RFC 9449).
+  if (p) {
+    if (auto ec = auth::check_certificate_binding(*claims, p->client_certificate))
+      return denial(route, ec, issuer.cfg->name);
+    if (auto ec = check_dpop(route, *p, *claims, now)) return denial(route, ec, issuer.cfg->name);
   }
   const auto scopes = auth::extract_scopes(*claims, issuer.cfg->scope_claim);
   std::string missing;
@@ -96,7 +183,7 @@ Decision AccessControl::allow_claims(const config::Route& route, const Issuer& i
 }
 
 AccessControl::Attempt AccessControl::attempt(const config::Route& route, std::string_view token,
-                                              std::int64_t now, Pass pass) const {
+                                              std::int64_t now, Pass pass, Presentation* p) const {
   Attempt a;
   a.d.auth_label = "bearer";
   a.token = token;
@@ -110,7 +197,7 @@ AccessControl::Attempt AccessControl::attempt(const config::Route& route, std::s
     a.d.issuer = hit->issuer->cfg->name;
     // The signature was checked when it went in; the times are checked again now.
     if (auto ec = auth::verify_claims(*hit->jwt, hit->issuer->policy, now)) return deny(ec);
-    a.d = allow_claims(route, *hit->issuer, std::shared_ptr<const boost::json::object>(hit->jwt, &hit->jwt->claims()), now);
+    a.d = allow_claims(route, *hit->issuer, std::shared_ptr<const boost::json::object>(hit->jwt, &hit->jwt->claims()), now, p);
     return a;
   }
 
@@ -157,7 +244,7 @@ AccessControl::Attempt AccessControl::attempt(const config::Route& route, std::s
     return deny(ec);
   }
   cache_.insert(a.token, issuers_.index_of(*a.issuer), jwt, keys, now);
-  a.d = allow_claims(route, *a.issuer, std::shared_ptr<const boost::json::object>(jwt, &jwt->claims()), now);
+  a.d = allow_claims(route, *a.issuer, std::shared_ptr<const boost::json::object>(jwt, &jwt->claims()), now, p);
   return a;
 }
 
@@ -171,17 +258,33 @@ Verdict AccessControl::check(const config::Route& route, const Request& request,
   if (route.auth == config::AuthMode::none) return Decision{};
   if (uses_session(route, request.fields))  // the session store is asynchronous
     return Verdict(session_pending(route, request, now_unix));
-  std::string_view token;
-  if (auto ec = extract_bearer(request.fields, token)) return denial(route, ec, {});
-  Attempt a = attempt(route, token, now_unix, Pass::first);
-  if (a.need == Need::nothing) return bind_to_sender(route, std::move(a.d), request.client_certificate);
-  return Verdict(bearer_pending(route, std::string(token), std::string(request.client_certificate), now_unix));
+  Presentation p;
+  if (auto ec = extract_token(request.fields, route.dpop != config::DpopMode::off, p.token, p.dpop))
+    return challenged(route, denial(route, ec, {}));
+  p.method = request.method;
+  p.client_certificate = request.client_certificate;
+  if (p.dpop) {  // RFC 9449 §4.3: exactly one DPoP header
+    auto proofs = request.fields.equal_range("DPoP");
+    if (proofs.first == proofs.second) return challenged(route, denial(route, auth_errc::dpop_proof_missing, {}));
+    if (std::next(proofs.first) != proofs.second)
+      return challenged(route, denial(route, auth_errc::dpop_proof_repeated, {}));
+    p.proof = std::string_view(proofs.first->value());
+    p.htu = request_origin(request) + std::string(request.path);
+  }
+  Attempt a = attempt(route, p.token, now_unix, Pass::first, &p);
+  if (a.need == Need::nothing) {
+    if (a.d.allowed && !p.replay_key.empty())
+      return Verdict(replay_pending(route, std::move(a.d), std::move(p.replay_key), p.replay_ttl));
+    return challenged(route, std::move(a.d));
+  }
+  const std::string token(p.token);
+  return Verdict(bearer_pending(route, token, now_unix, std::move(p)));
 }
 
 // exp/nbf were checked when the answer was read, and it is cached no longer than exp.
 Decision AccessControl::check_introspected(const config::Route& route, const Issuer& issuer,
                                            std::shared_ptr<const boost::json::object> claims,
-                                           std::int64_t now) const {
+                                           std::int64_t now, Presentation* p) const {
   auto deny = [&](std::error_code ec) { return denial(route, ec, issuer.cfg->name); };
   // RFC 7662 makes iss and aud optional; when the IdP sends them they must match.
   if (const auto* iss = claims->if_contains("iss"); iss && !(iss->is_string() && iss->get_string() == issuer.cfg->issuer))
@@ -195,31 +298,33 @@ Decision AccessControl::check_introspected(const config::Route& route, const Iss
                                     : matches(*aud);
     if (!ok) return deny(auth_errc::audience_mismatch);
   }
-  return allow_claims(route, issuer, std::move(claims), now);
+  return allow_claims(route, issuer, std::move(claims), now, p);
 }
 
 // The slow path of one token (a bearer token that check() could not decide, or
 // a session's access token): wait for a JWKS refetch or an introspection, and decide.
 boost::asio::awaitable<Decision> AccessControl::complete(const config::Route& route, const std::string& token,
-                                                         std::int64_t now) const {
-  Attempt a = attempt(route, token, now, Pass::again);
+                                                         std::int64_t now, Presentation* p) const {
+  Attempt a = attempt(route, token, now, Pass::again, p);
   if (a.need == Need::keys) {
     co_await a.issuer->remote->refetch();
-    a = attempt(route, token, now, Pass::after_refetch);
+    a = attempt(route, token, now, Pass::after_refetch, p);
   }
   if (a.need == Need::introspection) {
     idp::IntrospectionResult r = co_await a.issuer->introspector->introspect(token);
     if (r.ec) co_return denial(route, r.ec, a.issuer->cfg->name);
-    co_return check_introspected(route, *a.issuer, std::move(r.claims), now);
+    co_return check_introspected(route, *a.issuer, std::move(r.claims), now, p);
   }
   co_return std::move(a.d);
 }
 
 // `token` is a parameter, so a named object in this frame (see idp/single_flight.hpp).
 boost::asio::awaitable<Decision> AccessControl::bearer_pending(const config::Route& route, std::string token,
-                                                               std::string client_certificate,
-                                                               std::int64_t now) const {
-  co_return bind_to_sender(route, co_await complete(route, token, now), client_certificate);
+                                                               std::int64_t now, Presentation p) const {
+  p.token = token;  // this frame's copy (the proof and method view the request, which outlives the Verdict)
+  Decision d = co_await complete(route, token, now, &p);
+  if (d.allowed && !p.replay_key.empty()) co_return co_await replay_pending(route, std::move(d), p.replay_key, p.replay_ttl);
+  co_return challenged(route, std::move(d));
 }
 
 boost::asio::awaitable<Decision> AccessControl::session_pending(const config::Route& route, Request request,
@@ -242,7 +347,7 @@ boost::asio::awaitable<Decision> AccessControl::session_pending(const config::Ro
     if (navigation && (sa.ec == auth_errc::session_missing || sa.ec == auth_errc::session_ended)) to_login(d, nullptr);
     co_return d;
   }
-  Decision d = co_await complete(route, sa.access_token, now);
+  Decision d = co_await complete(route, sa.access_token, now, nullptr);
   d.auth_label = "session";
   if (navigation && d.ec == auth_errc::user_authentication_insufficient) to_login(d, &route.require);
   if (d.allowed) {
@@ -261,6 +366,7 @@ boost::asio::awaitable<void> Verdict::resolve() {
 void AccessControl::forward_identity(http::Fields& upstream, const config::Route& route,
                                      const Decision& allowed) const {
   apply_identity(upstream, route, allowed, identity_headers_);
+  if (route.dpop != config::DpopMode::off && !route.forward.dpop_proof) upstream.erase("DPoP");
   if (!allowed.upstream_authorization.empty()) upstream.set(bhttp::field::authorization, allowed.upstream_authorization);
   if (!sessions_) return;
   // authgate's own cookies never reach an upstream (every route).

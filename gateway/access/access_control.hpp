@@ -32,6 +32,8 @@
 #include "access/decision.hpp"
 #include "access/issuers.hpp"
 #include "access/token_cache.hpp"
+#include "auth/dpop.hpp"
+#include "common/expiring_cache.hpp"
 #include "config/config.hpp"
 #include "http/header_hygiene.hpp"
 #include "metrics/metrics.hpp"
@@ -42,6 +44,9 @@ class SessionManager;
 namespace authgate::revocation {
 class RevocationService;
 }
+namespace authgate::redis {
+class RedisClient;
+}
 
 namespace authgate::access {
 
@@ -49,9 +54,11 @@ class AccessControl {
  public:
   // `issuers` and `sessions` (null without a sessions: block) must outlive
   // this object. `revocations` (a revocation: block; may be null) is told the
-  // issuers' largest leeway.
+  // issuers' largest leeway. `redis` (may be null): the DPoP replay store when
+  // dpop.replay_store is redis.
   AccessControl(const config::GatewayConfig& cfg, const Issuers& issuers, session::SessionManager* sessions,
-                std::shared_ptr<revocation::RevocationService> revocations, metrics::Metrics& metrics);
+                std::shared_ptr<revocation::RevocationService> revocations, metrics::Metrics& metrics,
+                std::shared_ptr<redis::RedisClient> redis = nullptr);
   AccessControl(const AccessControl&) = delete;
   AccessControl& operator=(const AccessControl&) = delete;
 
@@ -68,19 +75,41 @@ class AccessControl {
  private:
   enum class Need { nothing, keys, introspection };
   enum class Pass { first, again, after_refetch };  // only the first counts cache lookups
+  // How a bearer-route token came (Authorization: Bearer or DPoP), and what its
+  // DPoP proof is checked against. Null for a session's access token.
+  struct Presentation {
+    bool dpop = false;         // the DPoP scheme
+    std::string_view proof;    // the DPoP header (DPoP scheme only)
+    std::string_view method;
+    std::string htu;           // the request URI as the client saw it
+    std::string_view token;    // the access token (ath)
+    std::string_view client_certificate;  // its x5t#S256 thumbprint, "" for none (RFC 8705 binding)
+    std::string replay_key;    // redis replay store: set by check_dpop, SET NX by the caller
+    std::int64_t replay_ttl = 0;  // seconds
+  };
   struct Attempt;
-  Attempt attempt(const config::Route& route, std::string_view token, std::int64_t now, Pass pass) const;
+  Attempt attempt(const config::Route& route, std::string_view token, std::int64_t now, Pass pass,
+                  Presentation* p) const;
   boost::asio::awaitable<Decision> complete(const config::Route& route, const std::string& token,
-                                            std::int64_t now) const;
+                                            std::int64_t now, Presentation* p) const;
   boost::asio::awaitable<Decision> bearer_pending(const config::Route& route, std::string token,
-                                                  std::string client_certificate, std::int64_t now) const;
+                                                  std::int64_t now, Presentation p) const;
+  boost::asio::awaitable<Decision> replay_pending(const config::Route& route, Decision d, std::string key,
+                                                  std::int64_t ttl) const;
+  // RFC 9449 on an otherwise valid token's claims: the binding, the proof, its jti.
+  std::error_code check_dpop(const config::Route& route, Presentation& p, const boost::json::object& claims,
+                             std::int64_t now) const;
+  // The DPoP challenge on a denial of a route that accepts DPoP.
+  Decision challenged(const config::Route& route, Decision d) const;
+  std::string request_origin(const Request& request) const;
   boost::asio::awaitable<Decision> session_pending(const config::Route& route, Request request,
                                                    std::int64_t now) const;
   bool uses_session(const config::Route& route, const http::Fields& request) const;
   Decision allow_claims(const config::Route& route, const Issuer& issuer,
-                        std::shared_ptr<const boost::json::object> claims, std::int64_t now) const;
+                        std::shared_ptr<const boost::json::object> claims, std::int64_t now, Presentation* p) const;
   Decision check_introspected(const config::Route& route, const Issuer& issuer,
-                              std::shared_ptr<const boost::json::object> claims, std::int64_t now) const;
+                              std::shared_ptr<const boost::json::object> claims, std::int64_t now,
+                              Presentation* p) const;
 
   const Issuers& issuers_;
   session::SessionManager* sessions_;
@@ -88,6 +117,13 @@ class AccessControl {
   const std::vector<std::string> identity_headers_;  // every route's forward.headers names
   std::size_t max_token_bytes_;
   mutable TokenCache cache_;
+  metrics::Metrics& metrics_;
+  auth::DpopPolicy dpop_policy_;
+  std::string dpop_algs_;    // space-separated, for the challenge
+  std::string dpop_origin_;  // dpop.public_url, or empty
+  std::shared_ptr<redis::RedisClient> dpop_redis_;  // dpop.replay_store: redis
+  bool dpop_fail_open_;
+  mutable common::ExpiringCache<char> dpop_seen_;  // (jkt, jti) of accepted proofs (memory store)
 };
 
 }  // namespace authgate::access

@@ -51,6 +51,10 @@ AuthReply auth_reply(std::error_code ec, const Challenge& challenge) {
     r = {403, "", "csrf_rejected", {}};
   } else if (ec == auth_errc::refresh_unavailable) {
     r = {503, "", "refresh_unavailable", {}};
+  } else if (auth::is_dpop_proof_error(ec)) {
+    r = {401, base, "invalid_dpop_proof", {}};  // the error goes on the DPoP challenge (add_dpop_challenge)
+  } else if (ec == auth_errc::dpop_replay_unavailable) {
+    r = {503, base, "dpop_replay_unavailable", {}};
   } else if (ec == auth_errc::session_store_unavailable) {
     r = {503, "", "session_store_unavailable", {}};
   } else {
@@ -60,6 +64,18 @@ AuthReply auth_reply(std::error_code ec, const Challenge& challenge) {
          "invalid_token", {}};
   }
   return r;
+}
+
+void add_dpop_challenge(AuthReply& r, std::error_code ec, std::string_view algs, bool bearer_too) {
+  constexpr std::string_view kBearer = "Bearer ";
+  if (!r.www_authenticate.starts_with(kBearer)) return;  // a session's reply: no challenge
+  // The Bearer challenge's parameters (realm, then error...) serve the DPoP one too.
+  std::string params = r.www_authenticate.substr(kBearer.size());
+  if (auth::is_dpop_proof_error(ec))
+    params += ", error=\"invalid_dpop_proof\", error_description=\"" + ec.message() + "\"";
+  std::string dpop = "DPoP " + params + ", algs=\"" + std::string(algs) + "\"";
+  // RFC 9110 §11.6.1: challenges in one field are separated by commas.
+  r.www_authenticate = bearer_too ? r.www_authenticate + ", " + dpop : std::move(dpop);
 }
 
 }  // namespace authgate::access

@@ -22,13 +22,19 @@ bool is_token68_char(unsigned char c) {
 }  // namespace
 
 std::error_code extract_bearer(const http::Fields& request, std::string_view& token) {
+  bool dpop = false;
+  return extract_token(request, false, token, dpop);
+}
+
+std::error_code extract_token(const http::Fields& request, bool accept_dpop, std::string_view& token, bool& dpop) {
   auto range = request.equal_range(bhttp::field::authorization);
   if (range.first == range.second) return auth_errc::token_missing;
   if (std::next(range.first) != range.second) return auth_errc::request_malformed;
   std::string_view v = range.first->value();
   const auto space = v.find(' ');
   std::string_view scheme = v.substr(0, space);
-  if (!common::iequals(scheme, "bearer")) return auth_errc::token_missing;  // another scheme
+  dpop = accept_dpop && common::iequals(scheme, "dpop");  // RFC 9449 §7.1
+  if (!dpop && !common::iequals(scheme, "bearer")) return auth_errc::token_missing;  // another scheme
   if (space == std::string_view::npos) return auth_errc::request_malformed;
   v.remove_prefix(space);
   while (!v.empty() && v.front() == ' ') v.remove_prefix(1);

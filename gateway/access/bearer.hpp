@@ -16,6 +16,9 @@ namespace authgate::access {
 // token_missing: no Authorization header, or another scheme. request_malformed:
 // two Authorization headers, no credentials, or bytes outside token68.
 std::error_code extract_bearer(const http::Fields& request, std::string_view& token);
+// The same, also accepting the "DPoP" scheme (RFC 9449 §7.1) when `accept_dpop`;
+// `dpop` tells which scheme carried the token.
+std::error_code extract_token(const http::Fields& request, bool accept_dpop, std::string_view& token, bool& dpop);
 
 // A JWS in compact serialization has exactly two dots (RFC 7515 §7.1); anything
 // else is an opaque token (introspection).

@@ -29,6 +29,8 @@ struct Request {
   std::string_view method;
   std::string_view path;   // canonical
   std::string_view query;  // with the path: the login redirect's rd
+  std::string_view scheme = "http";  // how the client reached us (DPoP htu)
+  bool peer_trusted = false;         // the peer is in listen.trusted_proxies (its X-Forwarded-Proto/Host count)
   // The x5t#S256 thumbprint of the client's certificate (the TLS connection's, or from a trusted
   // proxy's client_cert_header), "" when none: what a certificate-bound token is checked against.
   std::string_view client_certificate = {};

@@ -31,6 +31,8 @@ std::string ResourceMetadata::document(const config::ProtectedResource& r) {
   doc["authorization_servers"] = strings(r.authorization_servers);
   if (!r.scopes_supported.empty()) doc["scopes_supported"] = strings(r.scopes_supported);
   doc["bearer_methods_supported"] = strings(r.bearer_methods_supported);
+  if (!r.dpop_signing_alg_values_supported.empty())
+    doc["dpop_signing_alg_values_supported"] = strings(r.dpop_signing_alg_values_supported);
   if (r.dpop_bound_access_tokens_required) doc["dpop_bound_access_tokens_required"] = true;
   if (!r.resource_name.empty()) doc["resource_name"] = r.resource_name;
   if (!r.resource_documentation.empty()) doc["resource_documentation"] = r.resource_documentation;

@@ -46,6 +46,24 @@ const char* auth_message(auth_errc e) {
     case auth_errc::introspection_busy: return "too many introspection calls in flight";
     case auth_errc::user_authentication_insufficient: return "the authentication is too weak or too old for this route";
     case auth_errc::certificate_mismatch: return "token is bound to a client certificate this request did not present";
+    case auth_errc::dpop_proof_missing: return "no DPoP proof with a DPoP token";
+    case auth_errc::dpop_proof_repeated: return "more than one DPoP proof";
+    case auth_errc::dpop_proof_malformed: return "DPoP proof is malformed";
+    case auth_errc::dpop_type_invalid: return "DPoP proof type is not dpop+jwt";
+    case auth_errc::dpop_alg_not_allowed: return "DPoP proof algorithm is not allowed";
+    case auth_errc::dpop_jwk_invalid: return "DPoP proof key is invalid";
+    case auth_errc::dpop_jwk_private: return "DPoP proof key contains private members";
+    case auth_errc::dpop_signature_invalid: return "DPoP proof signature is invalid";
+    case auth_errc::dpop_htm_mismatch: return "DPoP proof method does not match the request";
+    case auth_errc::dpop_htu_mismatch: return "DPoP proof URI does not match the request";
+    case auth_errc::dpop_iat_invalid: return "DPoP proof is too old or issued in the future";
+    case auth_errc::dpop_ath_mismatch: return "DPoP proof access token hash does not match";
+    case auth_errc::dpop_jkt_mismatch: return "DPoP proof key is not the key the token is bound to";
+    case auth_errc::dpop_jti_missing: return "DPoP proof has no usable jti";
+    case auth_errc::dpop_replayed: return "DPoP proof has been used before";
+    case auth_errc::dpop_token_unbound: return "a DPoP-bound token is required";
+    case auth_errc::dpop_bound_token_as_bearer: return "a DPoP-bound token needs a DPoP proof";
+    case auth_errc::dpop_replay_unavailable: return "the DPoP replay cache is unavailable";
   }
   return "unknown authentication error";
 }
@@ -96,6 +114,24 @@ std::string_view reason(auth_errc e) {
     case auth_errc::introspection_busy: return "introspection_busy";
     case auth_errc::user_authentication_insufficient: return "insufficient_user_authentication";
     case auth_errc::certificate_mismatch: return "certificate_mismatch";
+    case auth_errc::dpop_proof_missing: return "dpop_missing";
+    case auth_errc::dpop_proof_repeated: return "dpop_repeated";
+    case auth_errc::dpop_proof_malformed: return "dpop_malformed";
+    case auth_errc::dpop_type_invalid: return "dpop_bad_type";
+    case auth_errc::dpop_alg_not_allowed: return "dpop_alg_not_allowed";
+    case auth_errc::dpop_jwk_invalid: return "dpop_bad_jwk";
+    case auth_errc::dpop_jwk_private: return "dpop_private_jwk";
+    case auth_errc::dpop_signature_invalid: return "dpop_bad_signature";
+    case auth_errc::dpop_htm_mismatch: return "dpop_htm_mismatch";
+    case auth_errc::dpop_htu_mismatch: return "dpop_htu_mismatch";
+    case auth_errc::dpop_iat_invalid: return "dpop_bad_iat";
+    case auth_errc::dpop_ath_mismatch: return "dpop_ath_mismatch";
+    case auth_errc::dpop_jkt_mismatch: return "dpop_jkt_mismatch";
+    case auth_errc::dpop_jti_missing: return "dpop_no_jti";
+    case auth_errc::dpop_replayed: return "dpop_replayed";
+    case auth_errc::dpop_token_unbound: return "dpop_unbound_token";
+    case auth_errc::dpop_bound_token_as_bearer: return "dpop_bound_as_bearer";
+    case auth_errc::dpop_replay_unavailable: return "dpop_replay_unavailable";
   }
   return "internal";
 }
@@ -104,6 +140,11 @@ std::string_view reason(std::error_code ec) {
   if (!ec) return "ok";
   if (ec.category() != auth_category()) return "internal";
   return reason(static_cast<auth_errc>(ec.value()));
+}
+
+bool is_dpop_proof_error(std::error_code ec) {
+  return ec.category() == auth_category() && ec.value() >= static_cast<int>(auth_errc::dpop_proof_missing) &&
+         ec.value() <= static_cast<int>(auth_errc::dpop_replayed);
 }
 
 }  // namespace authgate::auth

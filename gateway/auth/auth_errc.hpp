@@ -67,11 +67,31 @@ enum class auth_errc {
 
   // --- Sender-constrained tokens ---
   certificate_mismatch,  // cnf.x5t#S256 names a client certificate this request did not come with (RFC 8705, 401)
+
+  // --- DPoP (RFC 9449): the proof checks of auth/dpop.hpp, then the binding ---
+  dpop_proof_missing,        // Authorization: DPoP without a DPoP header
+  dpop_proof_repeated,       // more than one DPoP header
+  dpop_proof_malformed,      // not a JWS, bad JSON, a claim missing or of the wrong type, too big
+  dpop_type_invalid,         // typ is not dpop+jwt
+  dpop_alg_not_allowed,      // a symmetric, unknown or not allowed alg
+  dpop_jwk_invalid,          // jwk missing, not a supported public key, or unfit for the alg
+  dpop_jwk_private,          // jwk carries private key members
+  dpop_signature_invalid,    // the signature does not verify with jwk
+  dpop_htm_mismatch,         // htm is not the request method
+  dpop_htu_mismatch,         // htu is not the request URI as the client saw it
+  dpop_iat_invalid,          // iat outside the window around now
+  dpop_ath_mismatch,         // ath missing or not the SHA-256 of the access token
+  dpop_jkt_mismatch,         // the proof key's thumbprint is not the token's cnf.jkt
+  dpop_jti_missing,          // no jti (or not a string, or too long)
+  dpop_replayed,             // the jti was seen within the window (replay)
+  dpop_token_unbound,        // the route requires DPoP and the token has no cnf.jkt
+  dpop_bound_token_as_bearer,  // a token with cnf.jkt presented as Bearer
+  dpop_replay_unavailable,   // the fleet's replay cache (Redis) cannot be reached: fail closed (503)
 };
 
 // First and last enumerators, for completeness loops in tests.
 inline constexpr auth_errc kAuthErrcFirst = auth_errc::token_missing;
-inline constexpr auth_errc kAuthErrcLast = auth_errc::certificate_mismatch;
+inline constexpr auth_errc kAuthErrcLast = auth_errc::dpop_replay_unavailable;
 
 const std::error_category& auth_category();
 std::error_code make_error_code(auth_errc e);
@@ -81,6 +101,9 @@ std::error_code make_error_code(auth_errc e);
 std::string_view reason(auth_errc e);
 // "ok" for no error, the auth reason for an auth_errc, "internal" for any other category.
 std::string_view reason(std::error_code ec);
+// True for the DPoP proof checks (dpop_proof_missing .. dpop_replayed): the
+// challenge is DPoP error="invalid_dpop_proof".
+bool is_dpop_proof_error(std::error_code ec);
 
 }  // namespace authgate::auth
 

@@ -5,6 +5,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include <boost/json/value.hpp>
 
@@ -304,6 +305,46 @@ Jwk::Result Jwk::from_json(const json::object& jwk, const KeyOptions& options) {
     }
   }
   return key;
+}
+
+std::string sha256_base64url(std::string_view bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr) != 1) {
+    ossl::clear_errors();
+    return {};
+  }
+  return base64url_encode(std::span<const std::uint8_t>(md, len));
+}
+
+common::Result<std::string> jwk_thumbprint(const json::object& jwk) {
+  bool bad = false;
+  const json::string* kty = string_member(jwk, "kty", bad);
+  if (!kty || bad) return fail(auth_errc::jwk_invalid);
+  static constexpr std::string_view kRsa[] = {"e", "kty", "n"};
+  static constexpr std::string_view kEc[] = {"crv", "kty", "x", "y"};
+  static constexpr std::string_view kOkp[] = {"crv", "kty", "x"};
+  static constexpr std::string_view kOct[] = {"k", "kty"};
+  std::span<const std::string_view> members;
+  if (*kty == "RSA") members = kRsa;
+  else if (*kty == "EC") members = kEc;
+  else if (*kty == "OKP") members = kOkp;
+  else if (*kty == "oct") members = kOct;
+  else return fail(auth_errc::jwk_unsupported);
+  // RFC 7638 §3.3: lexicographic member order, no whitespace. Every accepted
+  // value is base64url or a name, so no JSON escaping is ever needed; a value
+  // that would need it is refused rather than escaped differently from others.
+  std::string text = "{";
+  for (std::string_view name : members) {
+    const json::string* v = string_member(jwk, name, bad);
+    if (!v || bad) return fail(auth_errc::jwk_invalid);
+    for (unsigned char c : *v)
+      if (c < 0x20 || c == '"' || c == '\\' || c >= 0x7F) return fail(auth_errc::jwk_invalid);
+    if (text.size() > 1) text += ',';
+    text.append("\"").append(name).append("\":\"").append(v->data(), v->size()).append("\"");
+  }
+  text += '}';
+  return sha256_base64url(text);
 }
 
 }  // namespace authgate::auth

@@ -119,4 +119,16 @@ class Jwk {
   SecretBytes secret_;
 };
 
+// The RFC 7638 JWK thumbprint with SHA-256, base64url-encoded (the "jkt" of
+// RFC 9449 and RFC 7800's cnf): the hash of the required members only (RSA: e,
+// kty, n; EC: crv, kty, x, y; OKP: crv, kty, x; oct: k, kty), in that order,
+// with no whitespace. jwk_invalid when one is missing or not a string, or
+// holds a byte that would need JSON escaping (none of the valid values do);
+// jwk_unsupported for another kty. Members are not otherwise validated: call
+// it on a key Jwk::from_json accepted.
+common::Result<std::string> jwk_thumbprint(const boost::json::object& jwk);
+
+// base64url(SHA-256(bytes)).
+std::string sha256_base64url(std::string_view bytes);
+
 }  // namespace authgate::auth

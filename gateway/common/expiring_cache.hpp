@@ -55,15 +55,21 @@ class ExpiringCache {
     const std::size_t h = std::hash<std::string_view>{}(key);
     Shard& s = shard(h);
     std::lock_guard lock(s.mu);
-    const std::uint64_t seq = ++s.next_seq;
-    if (auto it = s.map.find(h); it != s.map.end()) {
-      it->second = Entry{std::string(key), std::move(value), expires_at, seq};
-    } else {
-      if (s.map.size() >= per_shard_) make_room(s, now);
-      s.map.emplace(h, Entry{std::string(key), std::move(value), expires_at, seq});
-    }
-    s.order.emplace_back(h, seq);
-    if (s.order.size() > 2 * s.map.size() + 16) compact_order(s);
+    insert_locked(s, h, key, std::move(value), expires_at, now);
+  }
+
+  // Inserts unless a live entry has this key, as one step under the shard's
+  // lock (a replay cache's check-and-set): false when the key was already
+  // there. True, with nothing stored, when the cache is off or expires_at <= now.
+  bool insert_if_absent(std::string_view key, Value value, std::int64_t expires_at, std::int64_t now) {
+    if (!enabled() || expires_at <= now) return true;
+    const std::size_t h = std::hash<std::string_view>{}(key);
+    Shard& s = shard(h);
+    std::lock_guard lock(s.mu);
+    if (auto it = s.map.find(h); it != s.map.end() && it->second.key == key && now < it->second.expires_at)
+      return false;
+    insert_locked(s, h, key, std::move(value), expires_at, now);
+    return true;
   }
 
   void erase(std::string_view key) {
@@ -100,6 +106,19 @@ class ExpiringCache {
   };
 
   Shard& shard(std::size_t h) { return shards_[(h >> 7) % shards_.size()]; }
+
+  void insert_locked(Shard& s, std::size_t h, std::string_view key, Value value, std::int64_t expires_at,
+                     std::int64_t now) {
+    const std::uint64_t seq = ++s.next_seq;
+    if (auto it = s.map.find(h); it != s.map.end()) {
+      it->second = Entry{std::string(key), std::move(value), expires_at, seq};
+    } else {
+      if (s.map.size() >= per_shard_) make_room(s, now);
+      s.map.emplace(h, Entry{std::string(key), std::move(value), expires_at, seq});
+    }
+    s.order.emplace_back(h, seq);
+    if (s.order.size() > 2 * s.map.size() + 16) compact_order(s);
+  }
 
   static bool current(const Shard& s, const std::pair<std::size_t, std::uint64_t>& rec) {
     auto it = s.map.find(rec.first);

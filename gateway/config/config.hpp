@@ -114,6 +114,24 @@ struct Upstream {
 enum class PathMatch { exact, prefix, regex };
 enum class AuthMode { none, bearer, session, any };  // any: a bearer token or a session
 
+// DPoP (RFC 9449) on a route. off: the DPoP scheme is not accepted (and a
+// token bound with cnf.jkt is still refused as a Bearer token: it is useless
+// without a proof); allowed: Bearer and DPoP both accepted, a bound token needs
+// its proof; required: only DPoP-bound tokens with a proof.
+enum class DpopMode { off, allowed, required };
+
+// How DPoP proofs are checked (top-level dpop:), for every route with dpop: allowed | required.
+struct Dpop {
+  std::vector<std::string> algs{"ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "RS256", "EdDSA"};
+  Duration iat_window{60'000};  // a proof's iat may be this far before or after now
+  // The origin clients use (https://api.example.com), for htu. Empty: the
+  // X-Forwarded-Proto/-Host of a trusted proxy, else the listener's scheme and the Host header.
+  std::string public_url;
+  std::uint64_t replay_cache_entries = 100'000;  // jti remembered per instance (memory store)
+  std::string replay_store = "memory";           // memory | redis (the fleet shares the seen jtis)
+  bool replay_fail_open = false;                 // redis unreachable: false = 503, true = accept the proof
+};
+
 // RFC 7662 token introspection with the gateway's client credentials.
 struct Introspection {
   std::string endpoint;       // empty: introspection_endpoint from discovery
@@ -199,6 +217,7 @@ struct Requirement {
 struct Forward {
   std::vector<std::pair<std::string, std::string>> headers;  // header name -> claim name
   bool authorization = false;  // pass the client's Authorization header upstream
+  bool dpop_proof = false;     // pass the DPoP proof header upstream (dpop routes; removed by default)
 };
 
 struct RouteMatch {
@@ -216,6 +235,7 @@ struct Route {
   std::vector<std::string> issuers;  // bearer: accepted issuer names; empty = all
   Requirement require;               // bearer: scopes and claims
   Forward forward;                   // identity headers set from claims
+  DpopMode dpop = DpopMode::off;     // bearer/any: DPoP-bound tokens (RFC 9449)
   // Derived, not a key: the RFC 9728 metadata URL of the protected resource whose `routes:` name
   // this route (resources: below); its 401 and 403 challenges carry it as resource_metadata.
   std::string resource_metadata_url;
@@ -235,6 +255,8 @@ struct ProtectedResource {
   // Derived, not a key: where the document is served (RFC 9728 §3.1): the identifier's origin,
   // then /.well-known/oauth-protected-resource, then the identifier's path (when not "/").
   std::string metadata_url;
+  // Derived, not a key: dpop.algs when one of its routes takes DPoP (dpop: allowed or required).
+  std::vector<std::string> dpop_signing_alg_values_supported;
 };
 
 // Client-supplied identity headers removed on every route (auth: none too),
@@ -392,6 +414,7 @@ struct GatewayConfig {
   std::optional<Sessions> sessions;
   std::optional<RedisConfig> redis;
   std::optional<Revocation> revocation;
+  Dpop dpop;
   LogConfig log;
 };
 

@@ -781,6 +781,35 @@ void read_revocation(Reader& r, const YAML::Node& n, std::optional<Revocation>& 
   out = std::move(v);
 }
 
+void read_dpop(Reader& r, const YAML::Node& n, Dpop& out) {
+  const std::string path = "dpop";
+  if (!r.expect_map(n, path, {"algs", "iat_window", "public_url", "replay_cache_entries", "replay_store",
+                              "replay_fail_open"}))
+    return;
+  if (n["algs"]) out.algs.clear();
+  r.string_list(n, "algs", path, out.algs);
+  for (std::size_t i = 0; i < out.algs.size(); ++i) {
+    const auto& alg = out.algs[i];
+    if (std::find(std::begin(kAlgorithms), std::end(kAlgorithms), alg) == std::end(kAlgorithms) ||
+        alg.starts_with("HS"))
+      r.error(n["algs"][i], path + ".algs[" + std::to_string(i) + "]",
+              "\"" + out.algs[i] + "\" is not an asymmetric JWS algorithm (RS*, PS*, ES*, EdDSA)");
+  }
+  if (n["algs"] && out.algs.empty()) r.error(n["algs"], path + ".algs", "must not be empty");
+  r.duration(n, "iat_window", path, out.iat_window, whole_seconds("iat is in whole seconds"));
+  r.string(n, "public_url", path, out.public_url);
+  if (!out.public_url.empty()) {
+    auto u = common::parse_http_url(out.public_url);
+    if (!u || u->target != "/" || out.public_url.back() == '/')
+      r.error(n["public_url"], path + ".public_url", "must be an origin: http(s)://host[:port] without a path");
+  }
+  r.size(n, "replay_cache_entries", path, out.replay_cache_entries, 1);
+  r.string(n, "replay_store", path, out.replay_store);
+  if (out.replay_store != "memory" && out.replay_store != "redis")
+    r.error(n["replay_store"], path + ".replay_store", "must be memory or redis, not \"" + out.replay_store + "\"");
+  r.boolean(n, "replay_fail_open", path, out.replay_fail_open);
+}
+
 void read_requirement(Reader& r, const YAML::Node& n, const std::string& path, Requirement& out) {
   if (!r.expect_map(n, path, {"scopes_all", "scopes_any", "claims", "acr", "max_auth_age"})) return;
   r.string_list(n, "scopes_all", path, out.scopes_all);
@@ -854,8 +883,9 @@ void read_headers(Reader& r, const YAML::Node& n, HeadersConfig& out) {
 }
 
 void read_forward(Reader& r, const YAML::Node& n, const std::string& path, Forward& out) {
-  if (!r.expect_map(n, path, {"headers", "authorization"})) return;
+  if (!r.expect_map(n, path, {"headers", "authorization", "dpop_proof"})) return;
   r.boolean(n, "authorization", path, out.authorization);
+  r.boolean(n, "dpop_proof", path, out.dpop_proof);
   if (auto h = n["headers"]) {
     if (!h.IsMap()) {
       r.error(h, path + ".headers", "must be a mapping of header name to claim name");
@@ -955,7 +985,7 @@ void read_routes(Reader& r, const YAML::Node& n, const std::vector<Upstream>& up
   for (std::size_t i = 0; i < n.size(); ++i) {
     const auto& rn = n[i];
     std::string path = "routes[" + std::to_string(i) + "]";
-    if (!r.expect_map(rn, path, {"name", "match", "upstream", "auth", "issuers", "require", "forward"}))
+    if (!r.expect_map(rn, path, {"name", "match", "upstream", "auth", "issuers", "require", "forward", "dpop"}))
       continue;
     Route route;
     if (!rn["name"]) r.error(rn, path + ".name", "is required");
@@ -1020,6 +1050,17 @@ void read_routes(Reader& r, const YAML::Node& n, const std::vector<Upstream>& up
     }
     if (auto q = rn["require"]) read_requirement(r, q, path + ".require", route.require);
     if (auto f = rn["forward"]) read_forward(r, f, path + ".forward", route.forward);
+    if (auto d = rn["dpop"]) {
+      std::string s;
+      if (r.scalar(d, path + ".dpop", s)) {
+        if (s == "off") route.dpop = DpopMode::off;
+        else if (s == "allowed") route.dpop = DpopMode::allowed;
+        else if (s == "required") route.dpop = DpopMode::required;
+        else r.error(d, path + ".dpop", "unknown DPoP mode \"" + s + "\" (off, allowed, required)");
+      }
+      if (route.dpop != DpopMode::off && route.auth != AuthMode::bearer && route.auth != AuthMode::any)
+        r.error(d, path + ".dpop", "only applies to auth: bearer or any");
+    }
     if ((route.auth == AuthMode::bearer || route.auth == AuthMode::any) && issuers.empty())
       r.error(rn["auth"], path + ".auth", "auth: bearer needs at least one entry in issuers:");
     if (route.auth == AuthMode::none) {
@@ -1147,7 +1188,7 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name,
     }
     r.expect_map(root, "",
                  {"listen", "admin", "workers", "limits", "timeouts", "issuers", "upstreams", "routes", "routing",
-                  "resources", "identity", "headers", "sessions", "redis", "revocation", "log"});
+                  "resources", "identity", "headers", "sessions", "redis", "revocation", "dpop", "log"});
     if (auto n = root["listen"]) read_listen(r, n, cfg.listen);
     if (auto n = root["admin"]; n && r.expect_map(n, "admin", {"address"}))
       r.endpoint(n, "address", "admin", cfg.admin.address);
@@ -1216,6 +1257,9 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name,
       r.error(root["sessions"]["store"], "sessions.store", "redis needs a top-level redis: block");
     if (cfg.revocation && cfg.revocation->store == "redis" && !cfg.redis)
       r.error(root["revocation"]["store"], "revocation.store", "redis needs a top-level redis: block");
+    if (auto n = root["dpop"]) read_dpop(r, n, cfg.dpop);
+    if (cfg.dpop.replay_store == "redis" && !cfg.redis)
+      r.error(root["dpop"]["replay_store"], "dpop.replay_store", "redis needs a top-level redis: block");
     if (auto n = root["routes"]) {
       read_routes(r, n, cfg.upstreams, cfg.issuers, cfg.routes);
       for (std::size_t i = 0; i < cfg.routes.size() && i < n.size(); ++i) {
@@ -1226,6 +1270,20 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name,
       }
     }
     if (auto n = root["resources"]) read_resources(r, n, cfg.issuers, cfg.routes, cfg.resources);
+    // What a resource's routes say about DPoP: the proof algorithms, and (unless set) whether
+    // only DPoP-bound tokens are taken.
+    for (std::size_t i = 0; i < cfg.resources.size(); ++i) {
+      auto& res = cfg.resources[i];
+      bool any = false, all_required = !res.routes.empty();
+      for (const auto& name : res.routes)
+        for (const auto& route : cfg.routes)
+          if (route.name == name) {
+            any = any || route.dpop != DpopMode::off;
+            all_required = all_required && route.dpop == DpopMode::required;
+          }
+      if (any) res.dpop_signing_alg_values_supported = cfg.dpop.algs;
+      if (!root["resources"][i]["dpop_bound_access_tokens_required"]) res.dpop_bound_access_tokens_required = all_required;
+    }
     if (auto n = root["routing"]; n && r.expect_map(n, "routing", {"case_insensitive_paths"}))
       r.boolean(n, "case_insensitive_paths", "routing", cfg.routing.case_insensitive_paths);
     if (auto n = root["identity"]; n && r.expect_map(n, "identity", {"strip_prefixes", "strip_headers"})) {

@@ -177,7 +177,12 @@ Metrics::Metrics(const std::string& version)
                          .Name("authgate_pending_logins")
                          .Help("Pending logins (login to callback) this instance started, bounded by sessions.max_pending_logins")
                          .Register(registry)
-                         .Add({})) {
+                         .Add({})),
+      dpop_replays(BuildCounter()
+                       .Name("authgate_dpop_replays_total")
+                       .Help("DPoP proofs refused because their jti was seen within the iat window (replay-cache hits)")
+                       .Register(registry)
+                       .Add({})) {
   BuildGauge()
       .Name("authgate_build_info")
       .Help("Build information; always 1")

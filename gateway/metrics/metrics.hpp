@@ -92,6 +92,7 @@ class Metrics {
   prometheus::Counter& websocket_max_lifetime;  // authgate_websocket_closed_total{reason="max_lifetime"}
   prometheus::Counter& websocket_session_ended;  // authgate_websocket_closed_total{reason="session_ended"}
   prometheus::Gauge& pending_logins;  // authgate_pending_logins: started here, not yet taken or expired
+  prometheus::Counter& dpop_replays;  // authgate_dpop_replays_total: replay-cache hits (memory or Redis)
 
   // Resolved once in the constructor: the failure paths only increment.
   prometheus::Counter& timeout(TimeoutPhase p) { return *timeout_counters_[static_cast<int>(p)]; }

@@ -114,7 +114,9 @@ asio::awaitable<bool> serve_request(ClientConnection& c) {
   // 7. Access decision, on the head alone (no body byte read yet) ---------------
   // One question to the access module; only a pending answer suspends.
   access::Verdict& verdict = ws.verdict.emplace(rt->access.check(
-      route_cfg, {*head.fields, head.method_name, head.path, head.query, client_certificate(c, *rt, *head.fields, rs)},
+      route_cfg,
+      {*head.fields, head.method_name, head.path, head.query, c.stream.is_tls() ? "https" : "http",
+       rt->is_trusted_proxy(c.peer), client_certificate(c, *rt, *head.fields, rs)},
       now_unix));
   if (verdict.pending()) co_await verdict.resolve();
   const access::Decision& decision = verdict.decision();

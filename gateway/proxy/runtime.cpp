@@ -75,8 +75,8 @@ Runtime::Runtime(config::GatewayConfig c, metrics::Metrics& metrics,
       table(cfg.routes, cfg.routing.case_insensitive_paths),
       issuers(cfg, metrics, control, previous ? &previous->issuers : nullptr),
       sessions(make_sessions(cfg, issuers, metrics, control, previous ? previous->sessions.get() : nullptr,
-                             std::move(redis), revocations)),
-      access(cfg, issuers, sessions.get(), std::move(revocations), metrics),
+                             redis, revocations)),
+      access(cfg, issuers, sessions.get(), std::move(revocations), metrics, redis),
       resource_metadata(cfg.resources),
       metrics_(metrics) {
   const auto& buckets = metrics::Metrics::latency_buckets();

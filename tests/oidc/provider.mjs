@@ -355,6 +355,9 @@ async function serve(argv) {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      // RFC 9449: a token request with a DPoP proof gets a DPoP-bound token (JWT access
+      // tokens carry cnf.jkt); no server nonce.
+      dPoP: { enabled: true },
       introspection: {
         enabled: true,
         // The gateway client may introspect every token; any other client only its own.

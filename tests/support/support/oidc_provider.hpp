@@ -211,6 +211,7 @@ class OidcProvider {
 
   // POST of an application/x-www-form-urlencoded body to a path or URL under issuer(),
   // authenticated as `client` with client_secret_basic (or client_secret_post).
+  // `extra_headers`: e.g. a DPoP proof (RFC 9449 §5) for a DPoP-bound token.
   std::optional<Response> post_form(std::string_view path_or_url, const EnvVars& form,
                                     OidcClient client, bool secret_post = false,
                                     Clock::duration timeout = 10s, const std::vector<Header>& extra_headers = {});

@@ -26,7 +26,7 @@ TEST(AuthErrc, EveryValueHasAUniqueMessageAndAReason) {
     EXPECT_NE(reason(ec), "internal") << v;
     EXPECT_EQ(reason(ec), reason(static_cast<auth_errc>(v)));
   }
-  EXPECT_EQ(count, 35);  // update together with the enum
+  EXPECT_EQ(count, 53);  // update together with the enum
 }
 
 TEST(AuthErrc, CategoryAndConversions) {
@@ -62,6 +62,10 @@ TEST(AuthErrc, ReasonsForMetrics) {
   EXPECT_EQ(reason(auth_errc::jwks_unavailable), "jwks_unavailable");
   EXPECT_EQ(reason(auth_errc::session_store_unavailable), "session_store_unavailable");
   EXPECT_EQ(reason(auth_errc::token_revoked), "revoked");
+  EXPECT_EQ(reason(auth_errc::dpop_replayed), "dpop_replayed");
+  EXPECT_TRUE(is_dpop_proof_error(auth_errc::dpop_replayed));
+  EXPECT_FALSE(is_dpop_proof_error(auth_errc::dpop_bound_token_as_bearer));
+  EXPECT_FALSE(is_dpop_proof_error(auth_errc::expired));
 }
 
 }  // namespace

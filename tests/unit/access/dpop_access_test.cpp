@@ -1,0 +1,247 @@
+// DPoP (RFC 9449) in access::AccessControl::check(): presentation (Authorization:
+// DPoP + one DPoP header), the binding (cnf.jkt) against the route's dpop mode,
+// the proof checked on every request (a cached token too), the in-memory jti
+// replay cache (counted), the challenges, and htu from public_url or a trusted
+// proxy's X-Forwarded-*. Real loader, real key set fetched from a loopback IdP.
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json/parse.hpp>
+
+#include <chrono>
+#include <exception>
+#include <string>
+
+#include "access/access_control.hpp"
+#include "access/issuers.hpp"
+#include "auth/auth_errc.hpp"
+#include "auth/dpop.hpp"
+#include "auth/jwk.hpp"
+#include "auth/test_signer.hpp"
+#include "config/loader.hpp"
+#include "metrics/metrics.hpp"
+#include "support/upstream_server.hpp"
+
+namespace authgate::access {
+namespace {
+
+namespace ts = auth::test;
+namespace bhttp = boost::beast::http;
+using auth::auth_errc;
+
+std::int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string jkt_of(const ts::TestKey& key) {
+  return *auth::jwk_thumbprint(boost::json::parse(key.public_jwk()).as_object());
+}
+
+class DpopAccess : public ::testing::Test {
+ protected:
+  DpopAccess()
+      : idp_([](support::UpstreamConnection& c, const support::RequestHead&) {
+          c.respond(200, ts::jwks_of({ts::rsa2048().public_jwk()}), {}, "application/json");
+        }),
+        cfg_(config::load_string("upstreams:\n"
+                                 "  - {name: app, url: http://127.0.0.1:9}\n"
+                                 "issuers:\n"
+                                 "  - name: idp\n"
+                                 "    issuer: " + idp_.url() + "\n"
+                                 "    audiences: [orders-api]\n"
+                                 "    jwks_uri: " + idp_.url() + "/jwks\n"
+                                 "dpop:\n"
+                                 "  algs: [ES256, PS256]\n"
+                                 "routes:\n"
+                                 "  - {name: off, match: {path: {prefix: /off}}, upstream: app, auth: bearer}\n"
+                                 "  - {name: allowed, match: {path: {prefix: /allowed}}, upstream: app, auth: bearer,"
+                                 " dpop: allowed}\n"
+                                 "  - {name: required, match: {path: {prefix: /required}}, upstream: app, auth: bearer,"
+                                 " dpop: required}\n",
+                                 "t.yaml")),
+        issuers_(cfg_, metrics_, io_.get_executor()),
+        access_(cfg_, issuers_, nullptr, nullptr, metrics_) {}
+  ~DpopAccess() override { idp_.stop(); }
+
+  const config::Route& route(std::string_view name) const {
+    for (const auto& r : cfg_.routes)
+      if (r.name == name) return r;
+    throw std::runtime_error("no route " + std::string(name));
+  }
+
+  std::string token(bool bound, const ts::TestKey& key = ts::p256()) const {
+    std::string claims = R"({"iss":")" + idp_.url() + R"(","sub":"alice","aud":"orders-api","exp":)" +
+                         std::to_string(now_s() + 300);
+    if (bound) claims += R"(,"cnf":{"jkt":")" + jkt_of(key) + R"("})";
+    return ts::mint(ts::rsa2048(), "RS256", R"({"alg":"RS256","typ":"at+jwt","kid":"rsa-1"})", claims + "}");
+  }
+
+  std::string proof(std::string_view access_token, std::string_view htm, std::string_view htu,
+                    std::string jti = {}, const ts::TestKey& key = ts::p256()) {
+    if (jti.empty()) jti = "jti-" + std::to_string(++jti_seq_);
+    return ts::mint(key, "ES256", R"({"typ":"dpop+jwt","alg":"ES256","jwk":)" + key.public_jwk() + "}",
+                    R"({"jti":")" + jti + R"(","htm":")" + std::string(htm) + R"(","htu":")" + std::string(htu) +
+                        R"(","iat":)" + std::to_string(now_s()) + R"(,"ath":")" + auth::dpop_ath(access_token) +
+                        "\"}");
+  }
+
+  // One request; the pending path (the first one fetches the keys) is run to its end.
+  Decision decide(std::string_view route_name, std::string_view authorization,
+                  std::vector<std::string> proofs = {}, std::string_view path = "/required/x",
+                  std::string_view method = "GET", bool trusted = false) {
+    fields_.clear();
+    fields_.set(bhttp::field::host, "api.example.com");
+    fields_.set(bhttp::field::authorization, authorization);
+    for (const auto& p : proofs) fields_.insert("DPoP", p);
+    for (const auto& [k, v] : extra_) fields_.insert(k, v);
+    Verdict v = access_.check(route(route_name), Request{fields_, method, path, "", "https", trusted}, now_s());
+    if (v.pending()) {
+      boost::asio::co_spawn(io_, v.resolve(), [&](std::exception_ptr) { io_.stop(); });
+      io_.restart();
+      io_.run_for(std::chrono::seconds(20));
+    }
+    return v.take();
+  }
+
+  support::UpstreamServer idp_;
+  metrics::Metrics metrics_{"test"};
+  boost::asio::io_context io_;
+  config::GatewayConfig cfg_;
+  Issuers issuers_;
+  AccessControl access_;
+  http::Fields fields_;
+  std::vector<std::pair<std::string, std::string>> extra_;
+  int jti_seq_ = 0;
+};
+
+constexpr std::string_view kUrl = "https://api.example.com/required/x";
+
+TEST_F(DpopAccess, FreshProofAllowedThenEveryReplayRefusedCounted) {
+  const std::string t = token(true);
+  const std::string p = proof(t, "GET", kUrl);
+  constexpr int kRequests = 10;
+  int allowed = 0, replayed = 0;
+  for (int i = 0; i < kRequests; ++i) {
+    const Decision d = decide("required", "DPoP " + t, {p});
+    if (d.allowed) ++allowed;
+    if (d.ec == auth_errc::dpop_replayed) ++replayed;
+  }
+  EXPECT_EQ(allowed, 1);
+  EXPECT_EQ(replayed, kRequests - 1);
+  EXPECT_EQ(metrics_.dpop_replays.Value(), kRequests - 1);
+  // A fresh proof for the same (now cached) token is accepted again.
+  EXPECT_TRUE(decide("required", "DPoP " + t, {proof(t, "GET", kUrl)}).allowed);
+}
+
+TEST_F(DpopAccess, CachedTokenStillNeedsAValidProof) {
+  const std::string t = token(true);
+  ASSERT_TRUE(decide("required", "DPoP " + t, {proof(t, "GET", kUrl)}).allowed);
+  EXPECT_EQ(decide("required", "DPoP " + t, {proof(t, "GET", "https://api.example.com/other")}).ec,
+            auth_errc::dpop_htu_mismatch);
+  EXPECT_EQ(decide("required", "DPoP " + t, {proof(t, "POST", kUrl)}).ec, auth_errc::dpop_htm_mismatch);
+  // Signed by another key than the one the token is bound to.
+  const ts::TestKey other = ts::make_ec("P-256", "other");
+  EXPECT_EQ(decide("required", "DPoP " + t, {proof(t, "GET", kUrl, {}, other)}).ec, auth_errc::dpop_jkt_mismatch);
+  // A proof made for another token.
+  EXPECT_EQ(decide("required", "DPoP " + t, {proof(token(false), "GET", kUrl)}).ec, auth_errc::dpop_ath_mismatch);
+}
+
+TEST_F(DpopAccess, BoundTokenAsBearerIsRefusedOnEveryRoute) {
+  const std::string t = token(true);
+  for (const char* r : {"off", "allowed", "required"}) {
+    const Decision d = decide(r, "Bearer " + t);
+    EXPECT_FALSE(d.allowed) << r;
+    EXPECT_EQ(d.ec, auth_errc::dpop_bound_token_as_bearer) << r;
+    EXPECT_EQ(d.reply.status, 401u) << r;
+  }
+}
+
+TEST_F(DpopAccess, UnboundTokens) {
+  const std::string t = token(false);
+  EXPECT_TRUE(decide("off", "Bearer " + t).allowed);
+  EXPECT_TRUE(decide("allowed", "Bearer " + t).allowed);
+  EXPECT_EQ(decide("required", "Bearer " + t).ec, auth_errc::dpop_token_unbound);
+  EXPECT_EQ(decide("required", "DPoP " + t, {proof(t, "GET", kUrl)}).ec, auth_errc::dpop_token_unbound);
+  // allowed: an unbound token with a valid proof passes (nothing to bind it to); a bad proof does not.
+  const std::string allowed_url = "https://api.example.com/allowed/x";
+  EXPECT_TRUE(decide("allowed", "DPoP " + t, {proof(t, "GET", allowed_url)}, "/allowed/x").allowed);
+  EXPECT_EQ(decide("allowed", "DPoP " + t, {proof(t, "GET", kUrl)}, "/allowed/x").ec, auth_errc::dpop_htu_mismatch);
+}
+
+TEST_F(DpopAccess, ProofHeaderCount) {
+  const std::string t = token(true);
+  EXPECT_EQ(decide("required", "DPoP " + t).ec, auth_errc::dpop_proof_missing);
+  EXPECT_EQ(decide("required", "DPoP " + t, {proof(t, "GET", kUrl), proof(t, "GET", kUrl)}).ec,
+            auth_errc::dpop_proof_repeated);
+  // On a route without DPoP the scheme is not one authgate takes.
+  EXPECT_EQ(decide("off", "DPoP " + t, {proof(t, "GET", kUrl)}).ec, auth_errc::token_missing);
+}
+
+TEST_F(DpopAccess, Challenges) {
+  const std::string t = token(true);
+  // required: the DPoP challenge only, with the proof error and the algs.
+  Decision d = decide("required", "DPoP " + t, {proof(t, "PUT", kUrl)});
+  EXPECT_EQ(d.reply.status, 401u);
+  EXPECT_EQ(d.reply.error, "invalid_dpop_proof");
+  EXPECT_EQ(d.reply.www_authenticate,
+            "DPoP realm=\"authgate\", error=\"invalid_dpop_proof\", error_description=\"" +
+                std::error_code(auth_errc::dpop_htm_mismatch).message() + "\", algs=\"ES256 PS256\"");
+  // allowed: Bearer and DPoP together (RFC 9110 §11.6.1), the token error on both.
+  d = decide("allowed", "Bearer " + t, {}, "/allowed/x");
+  const std::string desc = std::error_code(auth_errc::dpop_bound_token_as_bearer).message();
+  EXPECT_EQ(d.reply.www_authenticate,
+            "Bearer realm=\"authgate\", error=\"invalid_token\", error_description=\"" + desc +
+                "\", DPoP realm=\"authgate\", error=\"invalid_token\", error_description=\"" + desc +
+                "\", algs=\"ES256 PS256\"");
+  // No credentials on an allowed route: both challenges, no error.
+  d = decide("allowed", "", {}, "/allowed/x");
+  EXPECT_EQ(d.reply.www_authenticate, "Bearer realm=\"authgate\", DPoP realm=\"authgate\", algs=\"ES256 PS256\"");
+  // off: Bearer only, as before.
+  EXPECT_EQ(decide("off", "", {}, "/off/x").reply.www_authenticate, "Bearer realm=\"authgate\"");
+}
+
+TEST_F(DpopAccess, HtuFromTrustedForwardedHeadersOnly) {
+  const std::string t = token(true);
+  extra_ = {{"X-Forwarded-Proto", "https"}, {"X-Forwarded-Host", "public.example.com"}};
+  const std::string public_url = "https://public.example.com/required/x";
+  EXPECT_TRUE(decide("required", "DPoP " + t, {proof(t, "GET", public_url)}, "/required/x", "GET", true).allowed);
+  // The same headers from an untrusted peer are ignored: the Host header counts.
+  EXPECT_EQ(decide("required", "DPoP " + t, {proof(t, "GET", public_url)}, "/required/x", "GET", false).ec,
+            auth_errc::dpop_htu_mismatch);
+}
+
+TEST(DpopConfig, PublicUrlAndErrorsNameTheKey) {
+  const auto cfg = config::load_string(
+      "upstreams: [{name: app, url: http://127.0.0.1:9}]\n"
+      "dpop: {public_url: https://gw.example.com, iat_window: 30s, replay_cache_entries: 10}\n",
+      "t.yaml");
+  EXPECT_EQ(cfg.dpop.public_url, "https://gw.example.com");
+  EXPECT_EQ(cfg.dpop.iat_window, std::chrono::seconds(30));
+  EXPECT_EQ(cfg.dpop.replay_cache_entries, 10u);
+  auto error_of = [](const std::string& yaml) {
+    try {
+      config::load_string(yaml, "t.yaml");
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(error_of("dpop:\n  algs: [HS256]\n").find("t.yaml:2:10: dpop.algs[0]"), std::string::npos);
+  EXPECT_NE(error_of("dpop:\n  public_url: https://x/path\n").find("t.yaml:2:15: dpop.public_url"),
+            std::string::npos);
+  EXPECT_NE(error_of("dpop:\n  replay_store: redis\n").find("dpop.replay_store: redis needs a top-level redis"),
+            std::string::npos);
+  EXPECT_NE(error_of("upstreams: [{name: app, url: http://127.0.0.1:9}]\n"
+                     "routes:\n"
+                     "  - name: r\n"
+                     "    upstream: app\n"
+                     "    auth: bearer\n"
+                     "    dpop: sometimes\n")
+                .find("t.yaml:6:11: routes[0].dpop: unknown DPoP mode"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace authgate::access
