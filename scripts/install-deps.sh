@@ -19,8 +19,9 @@ build_pkgs=(
 tool_pkgs=(curl python3 python3-yaml nginx-light wrk haproxy openssl procps util-linux docker-compose redis-server)
 # chromium: the status page test renders the admin page headless (--dump-dom, --screenshot).
 tool_pkgs+=(chromium)
-# nghttp2-client: nghttp and h2load, the HTTP/2 test clients (tests/integration/h2_*).
-tool_pkgs+=(nghttp2-client)
+# nghttp2-client: nghttp and h2load, the HTTP/2 test clients; python3-grpcio: a real gRPC client
+# (tests/integration/h2_test.cpp).
+tool_pkgs+=(nghttp2-client python3-grpcio)
 # ccache and mold: the compiler cache and the linker of every build tree (cmake/build_speed.cmake;
 # the builds work without them, only slower).
 tool_pkgs+=(ccache mold)

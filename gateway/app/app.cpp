@@ -139,7 +139,8 @@ struct App::Impl {
     unsigned n = initial.workers ? initial.workers : std::max(1u, std::thread::hardware_concurrency());
     for (unsigned i = 0; i < n; ++i) workers.push_back(std::make_unique<proxy::Worker>(i, state));
     if (initial.listen.tls)
-      state.server_tls = net::make_server_context(initial.listen.tls->cert_file, initial.listen.tls->key_file);
+      state.server_tls = net::make_server_context(initial.listen.tls->cert_file, initial.listen.tls->key_file,
+                                                  initial.listen.tls->alpn_h2);
     services = Services::create(initial, metrics);
     services.start(control.get_executor());
     auto first = std::make_shared<proxy::Runtime>(initial, metrics, worker_executors(), control.get_executor(),

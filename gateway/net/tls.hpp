@@ -15,8 +15,13 @@
 
 namespace authgate::net {
 
+// With `alpn_h2`, ALPN selects h2 when the client offers it, else http/1.1;
+// without, http/1.1 only (a client offering only h2 gets no ALPN answer).
 std::shared_ptr<asio::ssl::context> make_server_context(const std::string& cert_file,
-                                                         const std::string& key_file);
+                                                         const std::string& key_file, bool alpn_h2 = false);
+
+// True when the handshake on `stream` selected h2 by ALPN.
+bool negotiated_h2(Stream::TlsStream& stream);
 
 std::shared_ptr<asio::ssl::context> make_client_context(const config::UpstreamTls& tls);
 

@@ -38,6 +38,8 @@ struct RequestState {
   std::string_view auth_reason;    // routes with auth: "ok" or the auth reason
   std::string issuer;              // the token issuer's config name
   std::string sub;
+  bool h2 = false;    // the request came on an HTTP/2 stream (access log "protocol", metric label)
+  bool grpc = false;  // Content-Type application/grpc*: local errors are gRPC statuses (http/local_reply.hpp)
 };
 
 // The request counter and duration of its route (or of "unmatched"), and the access-log line.
