@@ -22,7 +22,7 @@ FROM debian:bookworm-slim AS runtime-deps
 # discovery fetches (scripts/test-image.sh checks it).
 RUN apt-get update -q \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-      libssl3 libyaml-cpp0.7 libprometheus-cpp-core1.0 libspdlog1.10 libfmt9 libhiredis0.14 \
+      libssl3 libyaml-cpp0.7 libprometheus-cpp-core1.0 libspdlog1.10 libfmt9 libhiredis0.14 libnghttp2-14 \
       ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
  && useradd --system --uid 10001 --user-group --home-dir /nonexistent --shell /usr/sbin/nologin authgate

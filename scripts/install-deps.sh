@@ -9,6 +9,7 @@ build_pkgs=(
   libboost1.81-dev libboost-json1.81-dev
   libssl-dev libyaml-cpp-dev prometheus-cpp-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev
+  libnghttp2-dev
 )
 # Test and demo peers: curl for the demo lines, python3 for the demo upstream,
 # nginx/wrk/haproxy for load-tests (haproxy: the bearer-mode jwt_verify peer),
@@ -18,6 +19,9 @@ build_pkgs=(
 tool_pkgs=(curl python3 python3-yaml nginx-light wrk haproxy openssl procps util-linux docker-compose redis-server)
 # chromium: the status page test renders the admin page headless (--dump-dom, --screenshot).
 tool_pkgs+=(chromium)
+# nghttp2-client: nghttp and h2load, the HTTP/2 test clients; python3-grpcio: a real gRPC client
+# (tests/integration/h2_test.cpp).
+tool_pkgs+=(nghttp2-client python3-grpcio)
 # ccache and mold: the compiler cache and the linker of every build tree (cmake/build_speed.cmake;
 # the builds work without them, only slower).
 tool_pkgs+=(ccache mold)

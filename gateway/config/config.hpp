@@ -29,6 +29,7 @@ enum class ClientAuth { none, optional, required };
 struct ListenerTls {
   std::string cert_file;  // PEM certificate chain
   std::string key_file;   // PEM private key
+  bool alpn_h2 = true;    // ALPN offers h2 before http/1.1 (README "HTTP/2 and gRPC")
   // Client certificates (mutual TLS): the CAs they must chain to; with client_auth optional a
   // client may send none, with required the handshake fails without one. A token bound to a
   // certificate (cnf.x5t#S256, RFC 8705) is accepted only over a connection with that certificate.
@@ -44,6 +45,10 @@ struct Cidr {
 struct ListenConfig {
   Endpoint address{"0.0.0.0", 8080};
   std::optional<ListenerTls> tls;
+  // HTTP/2 over cleartext with prior knowledge, told apart from HTTP/1 by the
+  // client connection preface on the same listener. Opt-in: the Upgrade: h2c
+  // path stays refused either way.
+  bool h2c = false;
   // Peers whose X-Forwarded-* headers are trusted and appended to. Empty:
   // every client-supplied X-Forwarded-* header is replaced.
   std::vector<Cidr> trusted_proxies;
@@ -392,6 +397,22 @@ struct Revocation {
   std::string admin_token;          // admin_token_env / admin_token_file: POST /revocations
 };
 
+// HTTP/2 connections (h2 over TLS, h2c): what one connection may hold and how
+// fast it may send frames that carry no request, each bound ending in GOAWAY and
+// authgate_h2_goaway_total{reason}. Defaults documented in README "HTTP/2 and gRPC".
+struct Http2Config {
+  std::uint64_t max_concurrent_streams = 100;        // SETTINGS_MAX_CONCURRENT_STREAMS
+  std::uint64_t max_header_list_bytes = 16 * 1024;   // decoded header block (RFC 9113 size); beyond: GOAWAY
+  std::uint64_t connection_window_bytes = 1024 * 1024;  // request body bytes buffered per connection
+  std::uint64_t stream_window_bytes = 256 * 1024;       // ... per stream (SETTINGS_INITIAL_WINDOW_SIZE)
+  std::uint64_t max_resets_per_connection = 200;  // client RST_STREAMs before GOAWAY (rapid reset)
+  // PING, SETTINGS, PRIORITY, WINDOW_UPDATE and empty DATA frames a connection may send
+  // per second before GOAWAY (floods that carry no request).
+  std::uint64_t max_control_frames_per_second = 1000;
+  std::uint64_t max_continuations = 8;   // CONTINUATION frames per header block
+  Duration idle_timeout{60'000};         // no open stream and no frame this long: GOAWAY and close
+};
+
 struct LogConfig {
   std::string level = "info";     // trace|debug|info|warn|error|critical|off
   std::string access = "stdout";  // stdout | stderr | off | a file path
@@ -404,6 +425,7 @@ struct GatewayConfig {
   unsigned workers = 0;  // 0: one per core
   Limits limits;
   Timeouts timeouts;
+  Http2Config http2;
   std::vector<Issuer> issuers;
   std::vector<Upstream> upstreams;
   std::vector<Route> routes;

@@ -326,11 +326,13 @@ bool is_token_char(char c) {
 }
 
 void read_listen(Reader& r, const YAML::Node& n, ListenConfig& out) {
-  if (!r.expect_map(n, "listen", {"address", "tls", "trusted_proxies", "client_cert_header"})) return;
+  if (!r.expect_map(n, "listen", {"address", "tls", "trusted_proxies", "client_cert_header", "h2c"})) return;
   r.endpoint(n, "address", "listen", out.address);
+  r.boolean(n, "h2c", "listen", out.h2c);
   if (auto tls = n["tls"]) {
-    if (r.expect_map(tls, "listen.tls", {"cert_file", "key_file", "client_ca_file", "client_auth"})) {
+    if (r.expect_map(tls, "listen.tls", {"cert_file", "key_file", "client_ca_file", "client_auth", "alpn_h2"})) {
       ListenerTls t;
+      r.boolean(tls, "alpn_h2", "listen.tls", t.alpn_h2);
       for (auto [key, field] : {std::pair{"cert_file", &t.cert_file}, {"key_file", &t.key_file}}) {
         auto f = tls[key];
         std::string path = std::string("listen.tls.") + key;
@@ -1187,7 +1189,7 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name,
       throw ConfigError(std::move(r.errors()));
     }
     r.expect_map(root, "",
-                 {"listen", "admin", "workers", "limits", "timeouts", "issuers", "upstreams", "routes", "routing",
+                 {"listen", "admin", "workers", "limits", "timeouts", "http2", "issuers", "upstreams", "routes", "routing",
                   "resources", "identity", "headers", "sessions", "redis", "revocation", "dpop", "log"});
     if (auto n = root["listen"]) read_listen(r, n, cfg.listen);
     if (auto n = root["admin"]; n && r.expect_map(n, "admin", {"address"}))
@@ -1239,6 +1241,24 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name,
       r.duration(n, "drain_force_close", "timeouts", t.drain_force_close);
       r.duration(n, "retry_after", "timeouts", t.retry_after, whole_seconds("Retry-After is sent in whole seconds"));
       r.duration(n, "idp_request", "timeouts", t.idp_request);
+    }
+    if (auto n = root["http2"];
+        n && r.expect_map(n, "http2", {"max_concurrent_streams", "max_header_list_bytes", "connection_window_bytes",
+                                       "stream_window_bytes", "max_resets_per_connection",
+                                       "max_control_frames_per_second", "max_continuations", "idle_timeout"})) {
+      auto& h = cfg.http2;
+      r.size(n, "max_concurrent_streams", "http2", h.max_concurrent_streams, 1);
+      r.size(n, "max_header_list_bytes", "http2", h.max_header_list_bytes, 1024);
+      r.size(n, "connection_window_bytes", "http2", h.connection_window_bytes, 65535);
+      r.size(n, "stream_window_bytes", "http2", h.stream_window_bytes, 16384);
+      r.size(n, "max_resets_per_connection", "http2", h.max_resets_per_connection, 1);
+      r.size(n, "max_control_frames_per_second", "http2", h.max_control_frames_per_second, 10);
+      r.size(n, "max_continuations", "http2", h.max_continuations, 1);
+      r.duration(n, "idle_timeout", "http2", h.idle_timeout);
+      constexpr std::uint64_t kMaxWindow = 0x7fffffff;  // RFC 9113 6.9.1
+      if (h.connection_window_bytes > kMaxWindow) r.error(n["connection_window_bytes"], "http2.connection_window_bytes", "must be at most 2147483647");
+      if (h.stream_window_bytes > kMaxWindow) r.error(n["stream_window_bytes"], "http2.stream_window_bytes", "must be at most 2147483647");
+      if (h.max_concurrent_streams > 0xffffffffu) r.error(n["max_concurrent_streams"], "http2.max_concurrent_streams", "must be at most 4294967295");
     }
     if (auto n = root["upstreams"]) read_upstreams(r, n, cfg.upstreams);
     if (auto n = root["issuers"]) read_issuers(r, n, cfg.issuers);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "common/ascii.hpp"
 #include "common/log_escape.hpp"
 
 namespace authgate::http {
@@ -46,6 +47,44 @@ LocalResponse json_error_response(unsigned status, std::string_view error, std::
   body += "\"}\n";
   finish(res, "application/json", request_id, keep_alive, retry_after);
   return res;
+}
+
+bool is_grpc_content_type(std::string_view ct) {
+  constexpr std::string_view kGrpc = "application/grpc";
+  if (ct.size() < kGrpc.size() || !common::iequals(ct.substr(0, kGrpc.size()), kGrpc)) return false;
+  return ct.size() == kGrpc.size() || ct[kGrpc.size()] == '+' || ct[kGrpc.size()] == ';';
+}
+
+unsigned grpc_status(unsigned http_status) {
+  switch (http_status) {
+    case 400: return 13;  // INTERNAL
+    case 401: return 16;  // UNAUTHENTICATED
+    case 403: return 7;   // PERMISSION_DENIED
+    case 404: return 12;  // UNIMPLEMENTED
+    case 408: return 4;   // DEADLINE_EXCEEDED
+    case 413: case 431: return 8;  // RESOURCE_EXHAUSTED
+    case 429: case 502: case 503: case 504: return 14;  // UNAVAILABLE
+    default: return 2;    // UNKNOWN
+  }
+}
+
+LocalResponse grpc_error_response(unsigned status, std::string_view error, std::string_view request_id,
+                                  bool keep_alive, config::Duration retry_after,
+                                  std::string_view www_authenticate) {
+  LocalResponse res{bhttp::status::ok, 11};
+  if (!www_authenticate.empty()) res.set(bhttp::field::www_authenticate, www_authenticate);
+  if (status == 503) res.set(bhttp::field::retry_after, retry_after_seconds(retry_after));
+  res.set("grpc-status", std::to_string(grpc_status(status)));
+  // A fixed error name ([a-z_]): nothing to percent-encode (gRPC's grpc-message rule).
+  res.set("grpc-message", error);
+  finish(res, "application/grpc", request_id, keep_alive, retry_after);
+  return res;
+}
+
+LocalResponse error_response(bool grpc, unsigned status, std::string_view error, std::string_view request_id,
+                             bool keep_alive, config::Duration retry_after, std::string_view www_authenticate) {
+  if (grpc) return grpc_error_response(status, error, request_id, keep_alive, retry_after, www_authenticate);
+  return json_error_response(status, error, request_id, keep_alive, retry_after, www_authenticate);
 }
 
 LocalResponse page_response(const LocalReply& reply, std::string_view request_id, bool keep_alive,

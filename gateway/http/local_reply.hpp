@@ -50,6 +50,33 @@ LocalResponse json_error_response(unsigned status, std::string_view error, std::
 LocalResponse page_response(const LocalReply& reply, std::string_view request_id, bool keep_alive,
                             config::Duration retry_after);
 
+// gRPC (content-type application/grpc, application/grpc+proto, ...): a client of
+// that protocol reads grpc-status, and a plain 401 only gives it an opaque
+// "unexpected HTTP status". True for "application/grpc" and "application/grpc+..."
+// / "application/grpc;..." (any case).
+bool is_grpc_content_type(std::string_view content_type);
+
+// The gRPC status of a local error, from gRPC's HTTP-to-gRPC mapping
+// (doc/http-grpc-status-mapping.md): 401 -> 16 UNAUTHENTICATED, 403 -> 7
+// PERMISSION_DENIED, 404 -> 12 UNIMPLEMENTED, 400 -> 13 INTERNAL, 429/502/503/504
+// -> 14 UNAVAILABLE; 408 -> 4 DEADLINE_EXCEEDED, 413/431 -> 8 RESOURCE_EXHAUSTED;
+// anything else -> 2 UNKNOWN.
+unsigned grpc_status(unsigned http_status);
+
+// A local error as gRPC answers it: HTTP 200 "trailers-only" (no body; over HTTP/2
+// one HEADERS frame with END_STREAM) with content-type application/grpc,
+// grpc-status (grpc_status(status)) and grpc-message "<error>" (the same fixed
+// error name as the JSON body: never a token, a claim or an upstream's words).
+// WWW-Authenticate and Retry-After are kept as on the HTTP reply.
+LocalResponse grpc_error_response(unsigned status, std::string_view error, std::string_view request_id,
+                                  bool keep_alive, config::Duration retry_after,
+                                  std::string_view www_authenticate = {});
+
+// The local error of a request: grpc_error_response when the request is gRPC,
+// else json_error_response.
+LocalResponse error_response(bool grpc, unsigned status, std::string_view error, std::string_view request_id,
+                             bool keep_alive, config::Duration retry_after, std::string_view www_authenticate = {});
+
 // `status` (302/303) to `location`, without a body.
 LocalResponse redirect_response(unsigned status, std::string_view location, std::string_view request_id,
                                 bool keep_alive, config::Duration retry_after);

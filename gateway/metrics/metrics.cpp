@@ -13,7 +13,7 @@ using prometheus::BuildHistogram;
 Metrics::Metrics(const std::string& version)
     : http_requests(BuildCounter()
                         .Name("authgate_http_requests_total")
-                        .Help("Requests answered, by route, method and status code")
+                        .Help("Requests answered, by route, method, status code and protocol (http/1.1, h2)")
                         .Register(registry)),
       http_duration(BuildHistogram()
                         .Name("authgate_http_request_duration_seconds")
@@ -182,7 +182,12 @@ Metrics::Metrics(const std::string& version)
                        .Name("authgate_dpop_replays_total")
                        .Help("DPoP proofs refused because their jti was seen within the iat window (replay-cache hits)")
                        .Register(registry)
-                       .Add({})) {
+                       .Add({})),
+      h2_goaway(BuildCounter()
+                    .Name("authgate_h2_goaway_total")
+                    .Help("HTTP/2 connections ended by authgate with GOAWAY, by reason (floods, limits, idle)")
+                    .Register(registry)) {
+  for (std::size_t i = 0; i < kH2GoawayNames.size(); ++i) goaway_counters_[i] = &h2_goaway.Add({{"reason", kH2GoawayNames[i]}});
   BuildGauge()
       .Name("authgate_build_info")
       .Help("Build information; always 1")

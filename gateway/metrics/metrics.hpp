@@ -31,6 +31,20 @@ enum class TimeoutPhase { header_read, body_read, keepalive_idle, tls_handshake 
 // that is not well-formed UTF-8, any other path canonicalisation failure.
 enum class RejectReason { bad_host, invalid_utf8, bad_path };
 
+// Why authgate ended an HTTP/2 connection with GOAWAY, each its own
+// authgate_h2_goaway_total{reason} series (proxy/h2_connection.cpp).
+enum class H2Goaway {
+  rapid_reset,         // client RST_STREAMs over http2.max_resets_per_connection (or nghttp2's reset rate limit)
+  continuation_flood,  // CONTINUATION frames over http2.max_continuations
+  header_list_size,    // a decoded header block over http2.max_header_list_bytes (HPACK bomb)
+  control_flood,       // PING/SETTINGS/PRIORITY/WINDOW_UPDATE/empty DATA over http2.max_control_frames_per_second
+  flooded,             // nghttp2's own bound on queued ACKs (SETTINGS/PING answered but never read)
+  protocol_error,      // any other connection error
+  idle,                // http2.idle_timeout without a stream
+};
+inline constexpr std::array<const char*, 7> kH2GoawayNames{
+    "rapid_reset", "continuation_flood", "header_list_size", "control_flood", "flooded", "protocol_error", "idle"};
+
 class Metrics {
  public:
   explicit Metrics(const std::string& version);
@@ -93,14 +107,17 @@ class Metrics {
   prometheus::Counter& websocket_session_ended;  // authgate_websocket_closed_total{reason="session_ended"}
   prometheus::Gauge& pending_logins;  // authgate_pending_logins: started here, not yet taken or expired
   prometheus::Counter& dpop_replays;  // authgate_dpop_replays_total: replay-cache hits (memory or Redis)
+  prometheus::Family<prometheus::Counter>& h2_goaway;  // reason (H2Goaway)
 
   // Resolved once in the constructor: the failure paths only increment.
   prometheus::Counter& timeout(TimeoutPhase p) { return *timeout_counters_[static_cast<int>(p)]; }
   prometheus::Counter& rejected(RejectReason r) { return *rejected_counters_[static_cast<int>(r)]; }
+  prometheus::Counter& goaway(H2Goaway r) { return *goaway_counters_[static_cast<int>(r)]; }
 
  private:
   std::array<prometheus::Counter*, 4> timeout_counters_{};
   std::array<prometheus::Counter*, 3> rejected_counters_{};
+  std::array<prometheus::Counter*, kH2GoawayNames.size()> goaway_counters_{};
 };
 
 // GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, CONNECT, TRACE or "other".

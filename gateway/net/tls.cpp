@@ -8,6 +8,23 @@ namespace authgate::net {
 
 namespace ssl = asio::ssl;
 
+namespace {
+
+// ALPN protocol lists (RFC 7301 wire form: length-prefixed names), ours in order of preference.
+constexpr unsigned char kAlpnH2[] = "\x02h2\x08http/1.1";
+constexpr unsigned char kAlpnHttp1[] = "\x08http/1.1";
+
+template <const unsigned char* List, std::size_t Size>
+int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in, unsigned inlen, void*) {
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, outlen, List, Size, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+    return SSL_TLSEXT_ERR_NOACK;  // no protocol in common: carry on without ALPN (HTTP/1.1)
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+}  // namespace
+
 std::shared_ptr<ssl::context> make_server_context(const config::ListenerTls& tls) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
@@ -24,7 +41,16 @@ std::shared_ptr<ssl::context> make_server_context(const config::ListenerTls& tls
                              ? ssl::verify_peer | ssl::verify_fail_if_no_peer_cert
                              : ssl::verify_peer);
   }
+  if (tls.alpn_h2) SSL_CTX_set_alpn_select_cb(ctx->native_handle(), select_alpn<kAlpnH2, sizeof kAlpnH2 - 1>, nullptr);
+  else SSL_CTX_set_alpn_select_cb(ctx->native_handle(), select_alpn<kAlpnHttp1, sizeof kAlpnHttp1 - 1>, nullptr);
   return ctx;
+}
+
+bool negotiated_h2(Stream::TlsStream& stream) {
+  const unsigned char* proto = nullptr;
+  unsigned len = 0;
+  SSL_get0_alpn_selected(stream.native_handle(), &proto, &len);
+  return len == 2 && proto[0] == 'h' && proto[1] == '2';
 }
 
 std::shared_ptr<ssl::context> make_client_context(const config::UpstreamTls& tls) {

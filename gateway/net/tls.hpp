@@ -15,9 +15,13 @@
 
 namespace authgate::net {
 
-// The listener's context; with client_ca_file it asks for client certificates (verified against
-// those CAs; with client_auth required, a handshake without one fails).
+// The listener's context: ALPN selects h2 when tls.alpn_h2 and the client offers it, else
+// http/1.1 (a client offering only h2 gets no ALPN answer); with client_ca_file it asks for client
+// certificates (verified against those CAs; with client_auth required, a handshake without one fails).
 std::shared_ptr<asio::ssl::context> make_server_context(const config::ListenerTls& tls);
+
+// True when the handshake on `stream` selected h2 by ALPN.
+bool negotiated_h2(Stream::TlsStream& stream);
 
 std::shared_ptr<asio::ssl::context> make_client_context(const config::UpstreamTls& tls);
 

@@ -129,6 +129,7 @@ void write_access_log(spdlog::logger& log, const AccessRecord& r) {
   line += '"';
   field(line, "request_id", r.request_id);
   field(line, "client", r.client);
+  field(line, "protocol", r.protocol);
   field(line, "method", r.method);
   field(line, "path", r.path);
   field(line, "route", r.route);

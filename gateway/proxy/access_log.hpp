@@ -21,6 +21,7 @@ namespace authgate::proxy {
 struct AccessRecord {
   std::string_view request_id;
   std::string_view client;
+  std::string_view protocol = "http/1.1";  // http/1.1 | h2 (h2c included)
   std::string_view method;
   std::string_view path;      // canonical path (raw target only when it was rejected)
   std::string_view route;     // "" when no route matched

@@ -10,6 +10,8 @@
 #include <boost/beast/http/write.hpp>
 
 #include "auth/cert_binding.hpp"
+#include "net/tls.hpp"
+#include "proxy/h2_connection.hpp"
 #include "proxy/pipeline.hpp"
 #include "proxy/request_reader.hpp"
 #include "proxy/request_state.hpp"
@@ -127,6 +129,17 @@ void spawn(Worker& worker, asio::awaitable<void> a) {
 
 void wait_idle(std::unique_ptr<ClientConnection> c);
 
+// The HTTP/2 client connection preface (RFC 9113 3.4). On a listener with
+// listen.h2c, a connection whose first bytes are (the start of) it speaks h2c
+// with prior knowledge; "PRI" is no method an HTTP/1 client sends.
+constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+bool starts_h2c(const ClientConnection& c) {
+  if (c.requests != 0 || !c.ws || c.stream.is_tls()) return false;
+  const std::string_view data(static_cast<const char*>(c.ws->buffer.data().data()), c.ws->buffer.size());
+  const std::size_t n = std::min(data.size(), kH2Preface.size());
+  return n >= 3 && data.substr(0, n) == kH2Preface.substr(0, n) && c.worker.state().runtime.load()->cfg.listen.h2c;
+}
+
 // Requests, one after the other, for as long as the next one is already there;
 // then the connection either waits idle (this coroutine ends) or closes.
 asio::awaitable<void> serve_requests(std::unique_ptr<ClientConnection> owned) {
@@ -135,6 +148,10 @@ asio::awaitable<void> serve_requests(std::unique_ptr<ClientConnection> owned) {
     const NextRequest next = next_request(c);
     if (next == NextRequest::idle) {
       wait_idle(std::move(owned));
+      co_return;
+    }
+    if (next == NextRequest::ready && starts_h2c(c)) {
+      serve_h2(std::move(owned));
       co_return;
     }
     if (next == NextRequest::closed || !co_await serve_request(c)) break;
@@ -207,7 +224,8 @@ asio::awaitable<void> handshake_and_serve(std::unique_ptr<ClientConnection> owne
       c.client_certificate = auth::certificate_thumbprint({der, static_cast<std::size_t>(n)});
     OPENSSL_free(der);
   }
-  wait_idle(std::move(owned));
+  if (net::negotiated_h2(c.stream.tls())) serve_h2(std::move(owned));
+  else wait_idle(std::move(owned));
 }
 
 }  // namespace
@@ -220,8 +238,8 @@ void serve_connection(Worker& worker, asio::ip::tcp::socket socket) {
 
 asio::awaitable<void> reply_error(ClientConnection& c, Runtime& rt, RequestState& rs, unsigned status,
                                   std::string_view error, bool keep_alive, std::string_view www_authenticate) {
-  http::LocalResponse res = http::json_error_response(status, error, rs.request_id, keep_alive,
-                                                      rt.cfg.timeouts.retry_after, www_authenticate);
+  http::LocalResponse res = http::error_response(rs.grpc, status, error, rs.request_id, keep_alive,
+                                                 rt.cfg.timeouts.retry_after, www_authenticate);
   before_write(c, rt, rs, res);
   co_await bhttp::async_write(c.stream, res, use_tuple);
   finish(c, rt, rs);
@@ -233,12 +251,6 @@ asio::awaitable<void> reply_page(ClientConnection& c, Runtime& rt, RequestState&
   before_write(c, rt, rs, res);
   co_await bhttp::async_write(c.stream, res, use_tuple);
   finish(c, rt, rs);
-}
-
-asio::awaitable<void> reply_json(ClientConnection& c, Runtime& rt, RequestState& rs, std::string_view json,
-                                 bool keep_alive) {
-  const http::LocalReply reply{200, "application/json", std::string(json), {}};
-  co_await reply_page(c, rt, rs, reply, keep_alive);
 }
 
 asio::awaitable<void> reply_redirect(ClientConnection& c, Runtime& rt, RequestState& rs, unsigned status,

@@ -103,9 +103,6 @@ boost::asio::awaitable<void> reply_page(ClientConnection& c, Runtime& rt, Reques
                                         const http::LocalReply& reply, bool keep_alive);
 boost::asio::awaitable<void> reply_redirect(ClientConnection& c, Runtime& rt, RequestState& rs, unsigned status,
                                             std::string_view location, bool keep_alive);
-// 200 with a JSON document (the RFC 9728 metadata).
-boost::asio::awaitable<void> reply_json(ClientConnection& c, Runtime& rt, RequestState& rs, std::string_view json,
-                                        bool keep_alive);
 
 // finish_request() for this connection's worker and client.
 void finish(ClientConnection& c, Runtime& rt, RequestState& rs);

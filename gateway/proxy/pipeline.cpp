@@ -58,6 +58,7 @@ asio::awaitable<bool> serve_request(ClientConnection& c) {
   const BodyUnreadGuard unread_guard{c.body_unread, parser};
   rs.method.assign(req.method_string().data(), req.method_string().size());
   take_request_id(req, rs.request_id);
+  rs.grpc = http::is_grpc_content_type(req[bhttp::field::content_type]);
   ++c.requests;  // every request counts toward the per-connection limit, local replies too
   // A request whose body we have not read cannot leave the connection reusable.
   auto can_keep = [&] {
@@ -79,67 +80,103 @@ asio::awaitable<bool> serve_request(ClientConnection& c) {
     co_return can_keep();
   }
   http::RequestHead head = http1_request_head(req, target);
+
+  // 4-7. Session endpoints, resource metadata, route, access decision (admit); the answer written here.
+  Admission& adm = ws.admission;
+  co_await admit(*rt, ws, head, c, adm);
+  switch (adm.kind) {
+    case Admission::Kind::page:
+      co_await reply_page(c, *rt, rs, adm.page, can_keep());
+      co_return can_keep();
+    case Admission::Kind::redirect:
+      co_await reply_redirect(c, *rt, rs, adm.status, adm.location, can_keep());
+      co_return can_keep();
+    case Admission::Kind::error:
+      co_await reply_error(c, *rt, rs, adm.status, adm.error, can_keep(), adm.www_authenticate);
+      co_return can_keep();
+    case Admission::Kind::proxy:
+      break;
+  }
+  const access::Decision& decision = ws.verdict->decision();
+
+  // 8. Proxy (the upstream exchange and the body relay), 9. its log line and metrics.
+  co_return co_await proxy_request(c, *rt, rs, head, parser, *adm.route, *adm.route_cfg, decision);
+}
+
+asio::awaitable<void> admit(Runtime& rt, RequestWorkspace& ws, http::RequestHead& head, const ClientConnection& c,
+                            Admission& out) {
+  RequestState& rs = ws.request;
+  const routing::CanonicalTarget& target = ws.target;
+  out.reset();
   const auto now_unix =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 
   // 4. Session endpoints (login, callback, logout, session) are answered here.
-  if (auto* sessions = rt->sessions.get(); sessions && sessions->handles(target.path)) {
+  if (auto* sessions = rt.sessions.get(); sessions && sessions->handles(target.path)) {
     // The login rate limit's key: the peer, or the trusted X-Forwarded-For client.
     const std::string client = http::client_address(
-        c.peer, *head.fields, [&rt](const asio::ip::address& a) { return rt->is_trusted_proxy(a); });
-    const http::LocalReply reply =
-        co_await sessions->handle(target.path, target.query, *head.fields, rs.method, client, now_unix);
+        c.peer, *head.fields, [&rt](const asio::ip::address& a) { return rt.is_trusted_proxy(a); });
+    out.page = co_await sessions->handle(target.path, target.query, *head.fields, rs.method, client, now_unix);
     rs.auth = "session";
-    co_await reply_page(c, *rt, rs, reply, can_keep());
-    co_return can_keep();
+    out.kind = Admission::Kind::page;
+    co_return;
   }
 
   // 5. Protected-resource metadata (RFC 9728), public like the discovery documents it points to.
   if (rs.method == "GET")
-    if (const std::string* doc = rt->resource_metadata.find(head.authority, target.path)) {
-      co_await reply_json(c, *rt, rs, *doc, can_keep());
-      co_return can_keep();
+    if (const std::string* doc = rt.resource_metadata.find(head.authority, target.path)) {
+      out.page.status = 200;
+      out.page.content_type = "application/json";
+      out.page.body = *doc;
+      out.page.headers.clear();
+      out.kind = Admission::Kind::page;
+      co_return;
     }
 
   // 6. Route on the canonical path: 404.
-  const int route_index = rt->table.match(head.authority, head.method_name, head.path);
+  const int route_index = rt.table.match(head.authority, head.method_name, head.path);
   if (route_index < 0) {
-    co_await reply_error(c, *rt, rs, 404, "not_found", can_keep());
-    co_return can_keep();
+    out.kind = Admission::Kind::error;
+    out.status = 404;
+    out.error = "not_found";
+    co_return;
   }
-  RouteRuntime& route = rt->routes[static_cast<std::size_t>(route_index)];
-  const config::Route& route_cfg = rt->cfg.routes[static_cast<std::size_t>(route_index)];
+  RouteRuntime& route = rt.routes[static_cast<std::size_t>(route_index)];
+  const config::Route& route_cfg = rt.cfg.routes[static_cast<std::size_t>(route_index)];
   rs.route = &route;
 
   // 7. Access decision, on the head alone (no body byte read yet) ---------------
   // One question to the access module; only a pending answer suspends.
-  access::Verdict& verdict = ws.verdict.emplace(rt->access.check(
+  access::Verdict& verdict = ws.verdict.emplace(rt.access.check(
       route_cfg,
       {*head.fields, head.method_name, head.path, head.query, c.stream.is_tls() ? "https" : "http",
-       rt->is_trusted_proxy(c.peer), client_certificate(c, *rt, *head.fields, rs)},
+       rt.is_trusted_proxy(c.peer), client_certificate(c, rt, *head.fields, rs)},
       now_unix));
   if (verdict.pending()) co_await verdict.resolve();
   const access::Decision& decision = verdict.decision();
   rs.auth = decision.auth_label;
   if (route_cfg.auth != config::AuthMode::none) {
-    rt->auth_counter(route, c.worker.index(), decision.ec).Increment();
+    rt.auth_counter(route, c.worker.index(), decision.ec).Increment();
     rs.auth_reason = auth::reason(decision.ec);
     rs.issuer = decision.issuer;
     rs.sub = decision.sub;
   }
   if (!decision.allowed && !decision.reply.location.empty()) {  // a browser without a session: to the login
-    co_await reply_redirect(c, *rt, rs, decision.reply.status, decision.reply.location, can_keep());
-    co_return can_keep();
+    out.kind = Admission::Kind::redirect;
+    out.status = decision.reply.status;
+    out.location = decision.reply.location;
+    co_return;
   }
   if (!decision.allowed) {
-    co_await reply_error(c, *rt, rs, decision.reply.status, decision.reply.error, can_keep(),
-                         decision.reply.www_authenticate);
-    co_return can_keep();
+    out.kind = Admission::Kind::error;
+    out.status = decision.reply.status;
+    out.error = decision.reply.error;
+    out.www_authenticate = decision.reply.www_authenticate;
+    co_return;
   }
   // ---------------------------------------------------------------------------
-
-  // 8. Proxy (the upstream exchange and the body relay), 9. its log line and metrics.
-  co_return co_await proxy_request(c, *rt, rs, head, parser, route, route_cfg, decision);
+  out.route = &route;
+  out.route_cfg = &route_cfg;
 }
 
 }  // namespace authgate::proxy

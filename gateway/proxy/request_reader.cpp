@@ -146,11 +146,14 @@ bool framing_ok(const ClientConnection& c, const bhttp::request_header<http::Fie
 
 bool host_ok(const ClientConnection& c, const bhttp::request_header<http::Fields>& req, RequestState& rs) {
   auto host = req.find(bhttp::field::host);
-  if (host == req.end()) return true;
+  return host == req.end() || host_ok(c, host->value(), req.target(), rs);
+}
+
+bool host_ok(const ClientConnection& c, std::string_view host, std::string_view raw_target, RequestState& rs) {
   routing::HostParts parts;
   std::error_code ec;
-  if (routing::validate_host(host->value(), parts, ec)) return true;
-  rs.path = raw_path(req);
+  if (routing::validate_host(host, parts, ec)) return true;
+  rs.path = raw_target.substr(0, raw_target.find('?'));
   spdlog::debug("rejecting Host of {} from {}: {}", rs.request_id, c.client_ip, ec.message());
   c.worker.state().metrics.rejected(metrics::RejectReason::bad_host).Increment();
   return false;
@@ -158,13 +161,18 @@ bool host_ok(const ClientConnection& c, const bhttp::request_header<http::Fields
 
 bool canonicalize(const ClientConnection& c, const bhttp::request_header<http::Fields>& req, RequestState& rs,
                   routing::CanonicalTarget& target) {
+  return canonicalize(c, req.target(), rs, target);
+}
+
+bool canonicalize(const ClientConnection& c, std::string_view raw_target, RequestState& rs,
+                  routing::CanonicalTarget& target) {
   std::error_code ec;
   routing::utf8_fault utf8 = routing::utf8_fault::none;
-  if (routing::canonicalize_target(req.target(), target, ec, &utf8)) {
+  if (routing::canonicalize_target(raw_target, target, ec, &utf8)) {
     rs.path = target.path;
     return true;
   }
-  rs.path = raw_path(req);
+  rs.path = raw_target.substr(0, raw_target.find('?'));
   spdlog::debug("rejecting path of {} from {}: {}{}{}", rs.request_id, c.client_ip, ec.message(),
                 utf8 == routing::utf8_fault::none ? "" : ": ",
                 utf8 == routing::utf8_fault::none ? "" : common::utf8_fault_name(utf8));

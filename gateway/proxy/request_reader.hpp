@@ -75,6 +75,11 @@ bool host_ok(const ClientConnection& c, const boost::beast::http::request_header
 // The target, canonicalised once (routing/path.hpp); rs.path is the canonical path.
 bool canonicalize(const ClientConnection& c, const boost::beast::http::request_header<http::Fields>& req, RequestState& rs,
                   routing::CanonicalTarget& target);
+// The same two checks on a host and a target however they came (HTTP/2:
+// :authority or host, and :path).
+bool host_ok(const ClientConnection& c, std::string_view host, std::string_view raw_target, RequestState& rs);
+bool canonicalize(const ClientConnection& c, std::string_view raw_target, RequestState& rs,
+                  routing::CanonicalTarget& target);
 
 // The checked head, borrowing `req` and `target`.
 http::RequestHead http1_request_head(http::RequestParser::value_type& req,

@@ -19,17 +19,20 @@ void RequestState::reset() {
   issuer.clear();
   sub.clear();
   proxied_client_certificate.clear();
+  h2 = false;
+  grpc = false;
 }
 
 void finish_request(Runtime& rt, const RequestState& rs, std::size_t worker, std::string_view client_ip) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - rs.start).count();
   RouteRuntime& route = rs.route ? *rs.route : rt.unmatched;
-  rt.request_counter(route, worker, rs.method.empty() ? "other" : rs.method, rs.status).Increment();
+  rt.request_counter(route, worker, rs.method.empty() ? "other" : rs.method, rs.status, rs.h2).Increment();
   route.duration->Observe(seconds);
   if (rt.access_log) {
     AccessRecord rec;
     rec.request_id = rs.request_id;
     rec.client = client_ip;
+    rec.protocol = rs.h2 ? "h2" : "http/1.1";
     rec.method = rs.method;
     rec.path = rs.path;
     rec.route = route.name;

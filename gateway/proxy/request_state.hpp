@@ -40,6 +40,8 @@ struct RequestState {
   std::string sub;
   // The client certificate's thumbprint from a trusted proxy's listen.client_cert_header (RFC 8705).
   std::string proxied_client_certificate;
+  bool h2 = false;    // the request came on an HTTP/2 stream (access log "protocol", metric label)
+  bool grpc = false;  // Content-Type application/grpc*: local errors are gRPC statuses (http/local_reply.hpp)
 };
 
 // The request counter and duration of its route (or of "unmatched"), and the access-log line.

@@ -36,6 +36,7 @@
 #include "access/decision.hpp"
 #include "http/fields.hpp"
 #include "http/request_head.hpp"
+#include "proxy/pipeline.hpp"
 #include "proxy/request_state.hpp"
 #include "proxy/worker.hpp"
 #include "routing/path.hpp"
@@ -89,6 +90,7 @@ struct RequestWorkspace {
     response.reset();
     client_response.reset();
     verdict.reset();
+    admission.reset();
     relay.give_back();
     if (buffer.capacity() > kMaxKeptBuffer) buffer.shrink_to_fit();  // empty here: frees it
   }
@@ -101,6 +103,7 @@ struct RequestWorkspace {
   std::optional<ClientResponse> client_response;    // the response as it goes back to the client
   routing::CanonicalTarget target;
   std::optional<access::Verdict> verdict;
+  Admission admission;   // what steps 4-6 decided (proxy/pipeline.hpp)
   RequestState request;  // the log facts of the request being served
   std::string header;    // a rendered header being written
   RelayBuffer relay;     // the body piece in flight

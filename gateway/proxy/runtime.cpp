@@ -122,15 +122,17 @@ void Runtime::start() {
 }
 
 prometheus::Counter& Runtime::request_counter(RouteRuntime& route, std::size_t worker,
-                                              std::string_view method, unsigned code) {
+                                              std::string_view method, unsigned code, bool h2) {
   const auto label = metrics::method_label(method);
-  const std::uint32_t key = (static_cast<std::uint32_t>(label.front()) << 24) |
+  // Bit 31 is free: a method label starts with an ASCII letter (< 0x80).
+  const std::uint32_t key = (h2 ? 0x80000000u : 0u) | (static_cast<std::uint32_t>(label.front()) << 24) |
                             (static_cast<std::uint32_t>(label.size()) << 16) | code;
   auto& cache = route.counters[worker];
   auto it = cache.find(key);
   if (it != cache.end()) return *it->second;
   auto& c = metrics_.http_requests.Add(
-      {{"route", route.name}, {"method", std::string(label)}, {"code", std::to_string(code)}});
+      {{"route", route.name}, {"method", std::string(label)}, {"code", std::to_string(code)},
+       {"protocol", h2 ? "h2" : "http/1.1"}});
   cache.emplace(key, &c);
   return c;
 }

@@ -87,9 +87,9 @@ class Runtime {
 
   void start();  // remote issuers begin fetching; the session store's sweeper runs
 
-  // The requests_total counter for (route, method, code), resolved once per worker.
+  // The requests_total counter for (route, method, code, protocol), resolved once per worker.
   prometheus::Counter& request_counter(RouteRuntime& route, std::size_t worker,
-                                       std::string_view method, unsigned code);
+                                       std::string_view method, unsigned code, bool h2 = false);
   // authgate_auth_decisions_total{route,result,reason}, resolved once per worker.
   prometheus::Counter& auth_counter(RouteRuntime& route, std::size_t worker, std::error_code ec);
   prometheus::Counter& upstream_error_counter(const UpstreamRuntime& up, net::upstream_errc e);

@@ -34,18 +34,6 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-// Why an exchange with the upstream failed, and whether it may be retried on a
-// fresh connection (a stale pooled connection, nothing consumed from the client).
-struct ExchangeError {
-  ExchangeError(upstream_errc k, bool retry) : kind(k), retryable(retry) {}
-  ExchangeError(unsigned status, std::string_view error) : client_status(status), client_error(error) {}
-  upstream_errc kind{};
-  bool retryable = false;
-  // When the client side failed instead (body read), the local reply to send.
-  unsigned client_status = 0;
-  std::string_view client_error;
-};
-
 // Writes the request header and streams the body from the client.
 asio::awaitable<std::optional<ExchangeError>> send_request(ClientConnection& c, Runtime& rt, RequestState& rs,
                                                            http::RequestParser& body,
@@ -82,6 +70,8 @@ asio::awaitable<std::optional<ExchangeError>> send_request(ClientConnection& c, 
   co_return std::nullopt;
 }
 
+}  // namespace
+
 // Reads the upstream response header, skipping interim 1xx (except 101).
 // `may_retry`: the request is replayable (no body, idempotent method), so a
 // stale pooled connection can be replaced transparently.
@@ -116,11 +106,11 @@ asio::awaitable<std::optional<ExchangeError>> read_response_header(const Runtime
 // our method, the canonical target and HTTP/1.1, shaped for forwarding
 // (http/header_hygiene.hpp), with the identity the access decision lets through.
 // Not a coroutine: its locals stay out of proxy_request's frame.
-UpstreamRequest& shape_upstream_request(ClientConnection& c, Runtime& rt, const RequestState& rs,
+UpstreamRequest& shape_upstream_request(const ClientConnection& c, RequestWorkspace& ws, Runtime& rt, const RequestState& rs,
                                         http::RequestHead& head, const config::Route& route_cfg,
                                         const config::Upstream& up_cfg, const access::Decision& decision,
                                         bool upgrade, bool expect_continue) {
-  UpstreamRequest& upstream_req = c.ws->upstream_request.emplace();
+  UpstreamRequest& upstream_req = ws.upstream_request.emplace();
   static_cast<http::Fields&>(upstream_req.base()) = std::move(*head.fields);
   if (head.method != bhttp::verb::unknown) upstream_req.method(head.method);
   else upstream_req.method_string(head.method_name);
@@ -142,8 +132,6 @@ UpstreamRequest& shape_upstream_request(ClientConnection& c, Runtime& rt, const 
   return upstream_req;
 }
 
-}  // namespace
-
 asio::awaitable<bool> proxy_request(ClientConnection& c, Runtime& rt, RequestState& rs, http::RequestHead& head,
                                     http::RequestParser& body, RouteRuntime& route, const config::Route& route_cfg,
                                     const access::Decision& decision) {
@@ -161,7 +149,7 @@ asio::awaitable<bool> proxy_request(ClientConnection& c, Runtime& rt, RequestSta
   const bool expect_continue = common::list_has_token(fields[bhttp::field::expect], "100-continue");
 
   UpstreamRequest& upstream_req =
-      shape_upstream_request(c, rt, rs, head, route_cfg, up_cfg, decision, upgrade, expect_continue);
+      shape_upstream_request(c, *c.ws, rt, rs, head, route_cfg, up_cfg, decision, upgrade, expect_continue);
   if (expect_continue && !body.is_done()) {
     // We answer 100 ourselves: the decision on the headers has been taken.
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";

@@ -85,7 +85,7 @@ pid_t spawn_process(const std::vector<std::string>& args, const std::string& out
 std::string GatewayConfig::render(std::uint16_t listen_port, std::uint16_t admin_port,
                                   const std::string& access_target) const {
   std::ostringstream y;
-  y << "listen:\n  address: " << quote("127.0.0.1:" + std::to_string(listen_port)) << "\n";
+  y << "listen:\n  address: " << quote("127.0.0.1:" + std::to_string(listen_port)) << "\n" << listen_yaml;
   if (!trusted_proxies.empty()) {
     y << "  trusted_proxies:\n";
     for (const auto& t : trusted_proxies) y << "    - " << quote(t) << "\n";

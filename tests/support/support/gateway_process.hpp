@@ -96,6 +96,7 @@ struct GatewayConfig {
   std::vector<std::pair<std::string, std::string>> limits;    // {"max_body_bytes", "1KiB"}
   std::vector<std::pair<std::string, std::string>> timeouts;  // {"header_read", "1s"}
   std::vector<std::string> trusted_proxies;
+  std::string listen_yaml;  // further verbatim `listen:` lines, indented two spaces (e.g. "  h2c: true\n")
   unsigned workers = 2;
   std::string log_level = "info";
   std::string access_log;  // empty: <temp dir>/access.log

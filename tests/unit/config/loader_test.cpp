@@ -161,6 +161,16 @@ TEST(ShippedConfig, GatewayYamlRepeatsTheCompiledInDefaults) {
   EXPECT_EQ(c->limits.max_idp_response_bytes, dl.max_idp_response_bytes);
   EXPECT_EQ(c->limits.token_cache_entries, dl.token_cache_entries);
   EXPECT_EQ(c->limits.introspection_cache_entries, dl.introspection_cache_entries);
+  const cfg::Http2Config dh;
+  EXPECT_EQ(c->listen.h2c, cfg::ListenConfig{}.h2c);
+  EXPECT_EQ(c->http2.max_concurrent_streams, dh.max_concurrent_streams);
+  EXPECT_EQ(c->http2.max_header_list_bytes, dh.max_header_list_bytes);
+  EXPECT_EQ(c->http2.connection_window_bytes, dh.connection_window_bytes);
+  EXPECT_EQ(c->http2.stream_window_bytes, dh.stream_window_bytes);
+  EXPECT_EQ(c->http2.max_resets_per_connection, dh.max_resets_per_connection);
+  EXPECT_EQ(c->http2.max_control_frames_per_second, dh.max_control_frames_per_second);
+  EXPECT_EQ(c->http2.max_continuations, dh.max_continuations);
+  EXPECT_EQ(c->http2.idle_timeout, dh.idle_timeout);
   const cfg::Issuer di;
   const auto& remote = c->issuers.at(0);  // the discovery issuer spells out every remote-key default
   EXPECT_TRUE(remote.needs_discovery());
@@ -385,6 +395,39 @@ TEST(ConfigLoad, RoutingCaseInsensitivePaths) {
   EXPECT_TRUE(c->routing.case_insensitive_paths);
 }
 
+TEST(ConfigLoad, Http2DefaultsAndOverrides) {
+  auto d = load_ok("{}\n");
+  ASSERT_TRUE(d.has_value());
+  EXPECT_FALSE(d->listen.h2c) << "h2c is opt-in";
+  EXPECT_EQ(d->http2.max_concurrent_streams, 100u);
+  EXPECT_EQ(d->http2.max_header_list_bytes, 16u * 1024);
+  EXPECT_EQ(d->http2.connection_window_bytes, 1024u * 1024);
+  EXPECT_EQ(d->http2.stream_window_bytes, 256u * 1024);
+  EXPECT_EQ(d->http2.max_resets_per_connection, 200u);
+  EXPECT_EQ(d->http2.max_control_frames_per_second, 1000u);
+  EXPECT_EQ(d->http2.max_continuations, 8u);
+  EXPECT_EQ(d->http2.idle_timeout, 60s);
+  auto c = load_ok("listen:\n  h2c: true\nhttp2:\n  max_concurrent_streams: 7\n  stream_window_bytes: 64KiB\n"
+                   "  idle_timeout: 5s\n  max_resets_per_connection: 10\n");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_TRUE(c->listen.h2c);
+  EXPECT_EQ(c->http2.max_concurrent_streams, 7u);
+  EXPECT_EQ(c->http2.stream_window_bytes, 64u * 1024);
+  EXPECT_EQ(c->http2.idle_timeout, 5s);
+  EXPECT_EQ(c->http2.max_resets_per_connection, 10u);
+}
+
+TEST(ConfigErrors, Http2KeysAndValuesAreChecked) {
+  EXPECT_THAT(load_errors("listen:\n  h2c: yes\n"),
+              ElementsAre("t.yaml:2:8: listen.h2c: must be true or false, not \"yes\""));
+  EXPECT_THAT(load_errors("http2:\n  max_concurrent_streams: 0\n"),
+              ElementsAre("t.yaml:2:27: http2.max_concurrent_streams: must be at least 1"));
+  EXPECT_THAT(load_errors("http2:\n  stream_window_bytes: 4GiB\n"),
+              ElementsAre("t.yaml:2:24: http2.stream_window_bytes: must be at most 2147483647"));
+  EXPECT_THAT(load_errors("http2:\n  max_streams: 1\n"),
+              ElementsAre(::testing::StartsWith("t.yaml:2:3: http2.max_streams: unknown key")));
+}
+
 TEST(ConfigErrors, RoutingKeysAndValuesAreChecked) {
   EXPECT_THAT(load_errors("routing:\n  case_insensitive_paths: yes\n"),
               ElementsAre("t.yaml:2:27: routing.case_insensitive_paths: must be true or false, not \"yes\""));
@@ -398,7 +441,7 @@ TEST(ConfigErrors, UnknownTopLevelKey) {
                           "listn:\n"                       // 3  key at col 1
                           "  address: 127.0.0.1:8081\n"),  // 4
               ElementsAre("t.yaml:3:1: listn: unknown key (expected one of: listen, admin, "
-                          "workers, limits, timeouts, issuers, upstreams, routes, routing, resources, identity, headers, sessions, redis, revocation, log)"));
+                          "workers, limits, timeouts, http2, issuers, upstreams, routes, routing, resources, identity, headers, sessions, redis, revocation, dpop, log)"));
 }
 
 TEST(ConfigLoad, HeadersDefaultsAndOverrides) {
@@ -1268,7 +1311,7 @@ TEST(ConfigErrors, SeveralErrorsAreReportedTogether) {
                           "  level: loud\n"             // 13 value col 10
                           "bogus: 1\n"),                // 14 key col 1
               ElementsAre("t.yaml:14:1: bogus: unknown key (expected one of: listen, admin, "
-                          "workers, limits, timeouts, issuers, upstreams, routes, routing, resources, identity, headers, sessions, redis, revocation, log)",
+                          "workers, limits, timeouts, http2, issuers, upstreams, routes, routing, resources, identity, headers, sessions, redis, revocation, dpop, log)",
                           "t.yaml:2:12: listen.address: must be host:port, not \"8080\"",
                           "t.yaml:3:10: workers: must be a whole number from 0 (one per core) to 256",
                           "t.yaml:5:10: timeouts.drain: invalid duration \"forever\" (write e.g. "

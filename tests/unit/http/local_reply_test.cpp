@@ -93,3 +93,49 @@ TEST(LocalReply, TheLoginRedirectIsTheSameBytesAsASessionRedirectPage) {
   EXPECT_EQ(wire(redirect_response(302, "/oauth2/login?rd=%2Fapp", "id", false, milliseconds(5'000))),
             wire(page_response(page, "id", false, milliseconds(5'000))));
 }
+
+TEST(LocalReply, GrpcContentTypesAreRecognised) {
+  EXPECT_TRUE(is_grpc_content_type("application/grpc"));
+  EXPECT_TRUE(is_grpc_content_type("application/grpc+proto"));
+  EXPECT_TRUE(is_grpc_content_type("Application/GRPC;charset=utf-8"));
+  EXPECT_FALSE(is_grpc_content_type("application/grpc-web"));  // gRPC-Web is another protocol
+  EXPECT_FALSE(is_grpc_content_type("application/grpcx"));
+  EXPECT_FALSE(is_grpc_content_type("application/json"));
+  EXPECT_FALSE(is_grpc_content_type(""));
+}
+
+TEST(LocalReply, GrpcStatusFollowsTheHttpToGrpcMapping) {
+  EXPECT_EQ(grpc_status(401), 16u);  // UNAUTHENTICATED
+  EXPECT_EQ(grpc_status(403), 7u);   // PERMISSION_DENIED
+  EXPECT_EQ(grpc_status(503), 14u);  // UNAVAILABLE
+  EXPECT_EQ(grpc_status(502), 14u);
+  EXPECT_EQ(grpc_status(504), 14u);
+  EXPECT_EQ(grpc_status(429), 14u);
+  EXPECT_EQ(grpc_status(404), 12u);  // UNIMPLEMENTED
+  EXPECT_EQ(grpc_status(400), 13u);  // INTERNAL
+  EXPECT_EQ(grpc_status(408), 4u);   // DEADLINE_EXCEEDED
+  EXPECT_EQ(grpc_status(413), 8u);   // RESOURCE_EXHAUSTED
+  EXPECT_EQ(grpc_status(418), 2u);   // UNKNOWN
+}
+
+TEST(LocalReply, GrpcErrorIsTrailersOnly200WithTheErrorNameOnly) {
+  const auto res = grpc_error_response(401, "token_missing", "id1", true, milliseconds(5'000), "Bearer");
+  EXPECT_EQ(wire(res),
+            "HTTP/1.1 200 OK\r\n"
+            "WWW-Authenticate: Bearer\r\n"
+            "grpc-status: 16\r\n"
+            "grpc-message: token_missing\r\n"
+            "Content-Type: application/grpc\r\n"
+            "Cache-Control: no-store\r\n"
+            "X-Request-Id: id1\r\n"
+            "Content-Length: 0\r\n"
+            "\r\n");
+  const auto unavailable = grpc_error_response(503, "jwks_unavailable", "id2", true, milliseconds(7'000));
+  EXPECT_EQ(unavailable["grpc-status"], "14");
+  EXPECT_EQ(unavailable[bhttp::field::retry_after], "7");
+}
+
+TEST(LocalReply, ErrorResponseChoosesByProtocol) {
+  EXPECT_EQ(error_response(true, 403, "insufficient_scope", "id", true, milliseconds(5'000)).result_int(), 200u);
+  EXPECT_EQ(error_response(false, 403, "insufficient_scope", "id", true, milliseconds(5'000)).result_int(), 403u);
+}
