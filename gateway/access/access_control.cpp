@@ -112,11 +112,15 @@ std::error_code AccessControl::check_dpop(const config::Route& route, Presentati
     p.replay_ttl = until - now;
     return {};
   }
-  if (!dpop_seen_.insert_if_absent(key, 0, until, now)) {
-    metrics_.dpop_replays.Increment();
-    return auth_errc::dpop_replayed;
+  switch (dpop_seen_.claim(key, 0, until, now)) {
+    case DpopSeen::Claim::fresh: return {};
+    case DpopSeen::Claim::seen:
+      metrics_.dpop_replays.Increment();
+      return auth_errc::dpop_replayed;
+    case DpopSeen::Claim::full:  // every entry is a live proof: dropping one would let it be replayed
+      return auth_errc::dpop_replay_unavailable;
   }
-  return {};
+  return auth_errc::dpop_replay_unavailable;
 }
 
 Decision AccessControl::challenged(const config::Route& route, Decision d) const {

@@ -123,7 +123,10 @@ class AccessControl {
   std::string dpop_origin_;  // dpop.public_url, or empty
   std::shared_ptr<redis::RedisClient> dpop_redis_;  // dpop.replay_store: redis
   bool dpop_fail_open_;
-  mutable common::ExpiringCache<char> dpop_seen_;  // (jkt, jti) of accepted proofs (memory store)
+  using DpopSeen = common::ExpiringCache<char>;
+  // (jkt, jti) of accepted proofs (memory store). Full of live proofs: new proofs get 503
+  // dpop_replay_unavailable, never an eviction (an evicted jti could be replayed).
+  mutable DpopSeen dpop_seen_;
 };
 
 }  // namespace authgate::access

@@ -58,18 +58,26 @@ class ExpiringCache {
     insert_locked(s, h, key, std::move(value), expires_at, now);
   }
 
-  // Inserts unless a live entry has this key, as one step under the shard's
-  // lock (a replay cache's check-and-set): false when the key was already
-  // there. True, with nothing stored, when the cache is off or expires_at <= now.
-  bool insert_if_absent(std::string_view key, Value value, std::int64_t expires_at, std::int64_t now) {
-    if (!enabled() || expires_at <= now) return true;
+  // A replay cache's check-and-set, as one step under the shard's lock: claims `key` until
+  // expires_at. seen: a live entry has this key (a replay). full: storing it would drop a live
+  // entry (a live entry of another key has its hash, or the shard holds max entries that are all
+  // live, or the cache is off) -- unlike insert(), a claim never evicts a live one: an evicted
+  // key could be replayed. The caller refuses the request then (fail closed).
+  enum class Claim { fresh, seen, full };
+  Claim claim(std::string_view key, Value value, std::int64_t expires_at, std::int64_t now) {
+    if (!enabled()) return Claim::full;
+    if (expires_at <= now) return Claim::fresh;  // nothing to remember
     const std::size_t h = std::hash<std::string_view>{}(key);
     Shard& s = shard(h);
     std::lock_guard lock(s.mu);
-    if (auto it = s.map.find(h); it != s.map.end() && it->second.key == key && now < it->second.expires_at)
-      return false;
+    if (auto it = s.map.find(h); it != s.map.end() && now < it->second.expires_at)
+      return it->second.key == key ? Claim::seen : Claim::full;
+    else if (it == s.map.end() && s.map.size() >= per_shard_) {
+      std::erase_if(s.map, [&](const auto& kv) { return now >= kv.second.expires_at; });
+      if (s.map.size() >= per_shard_) return Claim::full;
+    }
     insert_locked(s, h, key, std::move(value), expires_at, now);
-    return true;
+    return Claim::fresh;
   }
 
   void erase(std::string_view key) {

@@ -41,7 +41,7 @@ std::string jkt_of(const ts::TestKey& key) {
 
 class DpopAccess : public ::testing::Test {
  protected:
-  DpopAccess()
+  explicit DpopAccess(const std::string& dpop_extra = "")
       : idp_([](support::UpstreamConnection& c, const support::RequestHead&) {
           c.respond(200, ts::jwks_of({ts::rsa2048().public_jwk()}), {}, "application/json");
         }),
@@ -53,7 +53,7 @@ class DpopAccess : public ::testing::Test {
                                  "    audiences: [orders-api]\n"
                                  "    jwks_uri: " + idp_.url() + "/jwks\n"
                                  "dpop:\n"
-                                 "  algs: [ES256, PS256]\n"
+                                 "  algs: [ES256, PS256]\n" + dpop_extra +
                                  "routes:\n"
                                  "  - {name: off, match: {path: {prefix: /off}}, upstream: app, auth: bearer}\n"
                                  "  - {name: allowed, match: {path: {prefix: /allowed}}, upstream: app, auth: bearer,"
@@ -133,6 +133,31 @@ TEST_F(DpopAccess, FreshProofAllowedThenEveryReplayRefusedCounted) {
   EXPECT_EQ(metrics_.dpop_replays.Value(), kRequests - 1);
   // A fresh proof for the same (now cached) token is accepted again.
   EXPECT_TRUE(decide("required", "DPoP " + t, {proof(t, "GET", kUrl)}).allowed);
+}
+
+// The attack: fill the memory replay cache with fresh proofs (one valid token is enough) until
+// the proof to replay is dropped, then replay it. A full cache refuses new proofs instead (503
+// dpop_replay_unavailable), and the accepted proof stays remembered for its whole window.
+class DpopReplayFlood : public DpopAccess {
+ protected:
+  DpopReplayFlood() : DpopAccess("  replay_cache_entries: 16\n") {}
+};
+
+TEST_F(DpopReplayFlood, AFloodOfFreshProofsCannotEvictAnAcceptedProofToReplayIt) {
+  const std::string t = token(true);
+  const std::string victim = proof(t, "GET", kUrl);
+  ASSERT_TRUE(decide("required", "DPoP " + t, {victim}).allowed);
+  int allowed = 0, refused_full = 0;
+  for (int i = 0; i < 200; ++i) {
+    const Decision d = decide("required", "DPoP " + t, {proof(t, "GET", kUrl)});
+    if (d.allowed) ++allowed;
+    if (d.ec == auth_errc::dpop_replay_unavailable) ++refused_full;
+  }
+  EXPECT_LE(allowed, 15) << "at most the cache's room";
+  EXPECT_GT(refused_full, 0);
+  const Decision replay = decide("required", "DPoP " + t, {victim});
+  EXPECT_FALSE(replay.allowed) << "the flood evicted the accepted proof";
+  EXPECT_EQ(replay.ec, auth_errc::dpop_replayed);
 }
 
 TEST_F(DpopAccess, CachedTokenStillNeedsAValidProof) {

@@ -246,4 +246,29 @@ TEST(ExpiringCache, ConcurrentInsertsAndFindsStayBoundedAndCorrect) {
   EXPECT_LE(c.size(), kMax);
 }
 
+// claim(): a replay cache's check-and-set. It never drops a live entry to make room: a dropped key
+// could be claimed (replayed) again.
+TEST(ExpiringCacheClaim, AKeyIsFreshOnceThenSeenUntilItExpires) {
+  using Claim = ExpiringCache<char>::Claim;
+  ExpiringCache<char> c(100);
+  EXPECT_EQ(c.claim("jkt:1", 0, 1'060, 1'000), Claim::fresh);
+  EXPECT_EQ(c.claim("jkt:1", 0, 1'060, 1'030), Claim::seen);
+  EXPECT_EQ(c.claim("jkt:1", 0, 1'120, 1'060), Claim::fresh) << "expired: may be claimed again";
+}
+
+TEST(ExpiringCacheClaim, AFullCacheRefusesNewKeysInsteadOfDroppingALiveOne) {
+  using Claim = ExpiringCache<char>::Claim;
+  ExpiringCache<char> c(4, 1);  // one shard of 4
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(c.claim("k" + std::to_string(i), 0, 2'000, 1'000), Claim::fresh);
+  EXPECT_EQ(c.claim("k4", 0, 2'000, 1'000), Claim::full);
+  EXPECT_EQ(c.claim("k0", 0, 2'000, 1'500), Claim::seen) << "k0 was not dropped to make room";
+  // Once entries expire, their room is taken again.
+  EXPECT_EQ(c.claim("k4", 0, 3'000, 2'000), Claim::fresh);
+}
+
+TEST(ExpiringCacheClaim, AnOffCacheClaimsNothing) {
+  ExpiringCache<char> c(0);
+  EXPECT_EQ(c.claim("k", 0, 2'000, 1'000), ExpiringCache<char>::Claim::full) << "no replay check: refuse, not accept";
+}
+
 }  // namespace
