@@ -16,7 +16,7 @@ build_pkgs=(
 # openssl to mint test certificates, docker-compose (and python3-yaml for
 # scripts/check_compose_config.py) to validate docker-compose.yml
 # (no engine needed).
-tool_pkgs=(curl python3 python3-yaml nginx-light wrk haproxy openssl procps util-linux docker-compose redis-server)
+tool_pkgs=(curl python3 python3-yaml python3-cryptography nginx-light wrk haproxy openssl procps util-linux docker-compose redis-server)
 # chromium: the status page test renders the admin page headless (--dump-dom, --screenshot).
 tool_pkgs+=(chromium)
 # nghttp2-client: nghttp and h2load, the HTTP/2 test clients; python3-grpcio: a real gRPC client
