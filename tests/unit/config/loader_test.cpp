@@ -398,7 +398,7 @@ TEST(ConfigErrors, UnknownTopLevelKey) {
                           "listn:\n"                       // 3  key at col 1
                           "  address: 127.0.0.1:8081\n"),  // 4
               ElementsAre("t.yaml:3:1: listn: unknown key (expected one of: listen, admin, "
-                          "workers, limits, timeouts, issuers, upstreams, routes, routing, identity, headers, sessions, redis, revocation, log)"));
+                          "workers, limits, timeouts, issuers, upstreams, routes, routing, identity, headers, sessions, redis, revocation, dpop, log)"));
 }
 
 TEST(ConfigLoad, HeadersDefaultsAndOverrides) {
@@ -1268,7 +1268,7 @@ TEST(ConfigErrors, SeveralErrorsAreReportedTogether) {
                           "  level: loud\n"             // 13 value col 10
                           "bogus: 1\n"),                // 14 key col 1
               ElementsAre("t.yaml:14:1: bogus: unknown key (expected one of: listen, admin, "
-                          "workers, limits, timeouts, issuers, upstreams, routes, routing, identity, headers, sessions, redis, revocation, log)",
+                          "workers, limits, timeouts, issuers, upstreams, routes, routing, identity, headers, sessions, redis, revocation, dpop, log)",
                           "t.yaml:2:12: listen.address: must be host:port, not \"8080\"",
                           "t.yaml:3:10: workers: must be a whole number from 0 (one per core) to 256",
                           "t.yaml:5:10: timeouts.drain: invalid duration \"forever\" (write e.g. "
