@@ -55,10 +55,12 @@ class AccessControl {
   // `issuers` and `sessions` (null without a sessions: block) must outlive
   // this object. `revocations` (a revocation: block; may be null) is told the
   // issuers' largest leeway. `redis` (may be null): the DPoP replay store when
-  // dpop.replay_store is redis.
+  // dpop.replay_store is redis. `previous` (a reload): its DPoP replay cache is
+  // kept when dpop.replay_cache_entries is unchanged, so a reload does not let
+  // proofs seen just before it be replayed.
   AccessControl(const config::GatewayConfig& cfg, const Issuers& issuers, session::SessionManager* sessions,
                 std::shared_ptr<revocation::RevocationService> revocations, metrics::Metrics& metrics,
-                std::shared_ptr<redis::RedisClient> redis = nullptr);
+                std::shared_ptr<redis::RedisClient> redis = nullptr, const AccessControl* previous = nullptr);
   AccessControl(const AccessControl&) = delete;
   AccessControl& operator=(const AccessControl&) = delete;
 
@@ -122,7 +124,8 @@ class AccessControl {
   std::string dpop_origin_;  // dpop.public_url, or empty
   std::shared_ptr<redis::RedisClient> dpop_redis_;  // dpop.replay_store: redis
   bool dpop_fail_open_;
-  mutable common::ExpiringCache<char> dpop_seen_;  // (jkt, jti) of accepted proofs (memory store)
+  std::size_t dpop_seen_entries_;
+  std::shared_ptr<common::ExpiringCache<char>> dpop_seen_;  // (jkt, jti) of accepted proofs (memory store)
 };
 
 }  // namespace authgate::access

@@ -135,6 +135,21 @@ TEST_F(DpopAccess, FreshProofAllowedThenEveryReplayRefusedCounted) {
   EXPECT_TRUE(decide("required", "DPoP " + t, {proof(t, "GET", kUrl)}).allowed);
 }
 
+TEST_F(DpopAccess, AReloadKeepsTheReplayCache) {
+  const std::string t = token(true);
+  const std::string p = proof(t, "GET", kUrl);
+  ASSERT_TRUE(decide("required", "DPoP " + t, {p}).allowed);
+  // The next Runtime's AccessControl (SIGHUP), built with the previous one.
+  AccessControl reloaded(cfg_, issuers_, nullptr, nullptr, metrics_, nullptr, &access_);
+  fields_.clear();
+  fields_.set(bhttp::field::host, "api.example.com");
+  fields_.set(bhttp::field::authorization, "DPoP " + t);
+  fields_.insert("DPoP", p);
+  Verdict v = reloaded.check(route("required"), Request{fields_, "GET", "/required/x", "", "https", false}, now_s());
+  ASSERT_FALSE(v.pending());  // the keys are loaded
+  EXPECT_EQ(v.take().ec, auth_errc::dpop_replayed);
+}
+
 TEST_F(DpopAccess, CachedTokenStillNeedsAValidProof) {
   const std::string t = token(true);
   ASSERT_TRUE(decide("required", "DPoP " + t, {proof(t, "GET", kUrl)}).allowed);
