@@ -45,7 +45,7 @@ if [[ ${phases[-1]} == *FAILED* ]]; then
   exit 1
 fi
 # --- fuzzing (tests/fuzz/run.sh): clang++ + libFuzzer + ASan/UBSan, 30 s per target
-# (8 targets; the longer local runs are in tests/fuzz/README.md). Exits non-zero on a
+# (9 targets; the longer local runs are in tests/fuzz/README.md). Exits non-zero on a
 # crash; the reproducer is under build-fuzz/artifacts/. FUZZ_SECONDS=0 skips it.
 # It runs beside the plain ctest, at nice 19: the tests wait on sockets, timers and
 # child processes most of the time (ctest -j2 keeps about 1.2 of the 2 cores busy),

@@ -50,7 +50,7 @@ struct AccessControl::Attempt {
 AccessControl::AccessControl(const config::GatewayConfig& cfg, const Issuers& issuers,
                              session::SessionManager* sessions,
                              std::shared_ptr<revocation::RevocationService> revocations, metrics::Metrics& metrics,
-                             std::shared_ptr<redis::RedisClient> redis)
+                             std::shared_ptr<redis::RedisClient> redis, const AccessControl* previous)
     : issuers_(issuers),
       sessions_(sessions),
       revocations_(std::move(revocations)),
@@ -61,7 +61,10 @@ AccessControl::AccessControl(const config::GatewayConfig& cfg, const Issuers& is
       dpop_origin_(cfg.dpop.public_url),
       dpop_redis_(cfg.dpop.replay_store == "redis" ? std::move(redis) : nullptr),
       dpop_fail_open_(cfg.dpop.replay_fail_open),
-      dpop_seen_(cfg.dpop.replay_cache_entries) {
+      dpop_seen_entries_(cfg.dpop.replay_cache_entries),
+      dpop_seen_(previous && previous->dpop_seen_entries_ == dpop_seen_entries_
+                     ? previous->dpop_seen_
+                     : std::make_shared<common::ExpiringCache<char>>(dpop_seen_entries_)) {
   if (revocations_) revocations_->keep_for_leeway(max_leeway_seconds(cfg));
   if (cfg.dpop.replay_store == "redis" && !dpop_redis_)
     throw std::runtime_error("dpop.replay_store: redis needs a redis: block");
@@ -112,7 +115,7 @@ std::error_code AccessControl::check_dpop(const config::Route& route, Presentati
     p.replay_ttl = until - now;
     return {};
   }
-  switch (dpop_seen_.claim(key, 0, until, now)) {
+  switch (dpop_seen_->claim(key, 0, until, now)) {
     case DpopSeen::Claim::fresh: return {};
     case DpopSeen::Claim::seen:
       metrics_.dpop_replays.Increment();

@@ -55,10 +55,12 @@ class AccessControl {
   // `issuers` and `sessions` (null without a sessions: block) must outlive
   // this object. `revocations` (a revocation: block; may be null) is told the
   // issuers' largest leeway. `redis` (may be null): the DPoP replay store when
-  // dpop.replay_store is redis.
+  // dpop.replay_store is redis. `previous` (a reload): its DPoP replay cache is
+  // kept when dpop.replay_cache_entries is unchanged, so a reload does not let
+  // proofs seen just before it be replayed.
   AccessControl(const config::GatewayConfig& cfg, const Issuers& issuers, session::SessionManager* sessions,
                 std::shared_ptr<revocation::RevocationService> revocations, metrics::Metrics& metrics,
-                std::shared_ptr<redis::RedisClient> redis = nullptr);
+                std::shared_ptr<redis::RedisClient> redis = nullptr, const AccessControl* previous = nullptr);
   AccessControl(const AccessControl&) = delete;
   AccessControl& operator=(const AccessControl&) = delete;
 
@@ -124,9 +126,11 @@ class AccessControl {
   std::shared_ptr<redis::RedisClient> dpop_redis_;  // dpop.replay_store: redis
   bool dpop_fail_open_;
   using DpopSeen = common::ExpiringCache<char>;
-  // (jkt, jti) of accepted proofs (memory store). Full of live proofs: new proofs get 503
-  // dpop_replay_unavailable, never an eviction (an evicted jti could be replayed).
-  mutable DpopSeen dpop_seen_;
+  std::size_t dpop_seen_entries_;
+  // (jkt, jti) of accepted proofs (memory store), handed to the next Runtime on reload. Full of
+  // live proofs: new proofs get 503 dpop_replay_unavailable, never an eviction (an evicted jti
+  // could be replayed).
+  std::shared_ptr<DpopSeen> dpop_seen_;
 };
 
 }  // namespace authgate::access

@@ -76,7 +76,8 @@ Runtime::Runtime(config::GatewayConfig c, metrics::Metrics& metrics,
       issuers(cfg, metrics, control, previous ? &previous->issuers : nullptr),
       sessions(make_sessions(cfg, issuers, metrics, control, previous ? previous->sessions.get() : nullptr,
                              redis, revocations)),
-      access(cfg, issuers, sessions.get(), std::move(revocations), metrics, redis),
+      access(cfg, issuers, sessions.get(), std::move(revocations), metrics, redis,
+             previous ? &previous->access : nullptr),
       resource_metadata(cfg.resources),
       metrics_(metrics) {
   const auto& buckets = metrics::Metrics::latency_buckets();

@@ -11,7 +11,7 @@
 #
 # | variable             | default                | meaning |
 # | FUZZ_SECONDS         | 60                     | -max_total_time per target (0: build only) |
-# | FUZZ_TARGETS         | all eight              | jwt_fuzz jwt_claims_fuzz json_fuzz base64url_fuzz config_fuzz request_fuzz cookie_fuzz token_response_fuzz |
+# | FUZZ_TARGETS         | all nine               | jwt_fuzz jwt_claims_fuzz json_fuzz base64url_fuzz config_fuzz request_fuzz cookie_fuzz token_response_fuzz dpop_fuzz |
 # | FUZZ_BUILD_DIR       | build-fuzz             | CMake build dir (standalone tests/fuzz/CMakeLists.txt) |
 # | FUZZ_CXX             | clang++-14 or clang++  | the compiler (needs libFuzzer: Debian libclang-rt-14-dev) |
 # | FUZZ_FLAGS           | -                      | extra libFuzzer flags, e.g. "-jobs=2 -workers=2" |
@@ -26,7 +26,7 @@ cd "$(dirname "$0")/../.."
 source scripts/lib/ccache_stats.sh
 
 seconds=${FUZZ_SECONDS:-60}
-targets=(${FUZZ_TARGETS:-jwt_fuzz jwt_claims_fuzz json_fuzz base64url_fuzz config_fuzz request_fuzz cookie_fuzz token_response_fuzz})
+targets=(${FUZZ_TARGETS:-jwt_fuzz jwt_claims_fuzz json_fuzz base64url_fuzz config_fuzz request_fuzz cookie_fuzz token_response_fuzz dpop_fuzz})
 build_dir=${FUZZ_BUILD_DIR:-build-fuzz}
 cxx=${FUZZ_CXX:-}
 if [[ -z $cxx ]]; then

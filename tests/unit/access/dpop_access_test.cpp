@@ -59,7 +59,9 @@ class DpopAccess : public ::testing::Test {
                                  "  - {name: allowed, match: {path: {prefix: /allowed}}, upstream: app, auth: bearer,"
                                  " dpop: allowed}\n"
                                  "  - {name: required, match: {path: {prefix: /required}}, upstream: app, auth: bearer,"
-                                 " dpop: required}\n",
+                                 " dpop: required}\n"
+                                 "  - {name: passthrough, match: {path: {prefix: /pass}}, upstream: app, auth: bearer,"
+                                 " dpop: required, forward: {authorization: true, dpop_proof: true}}\n",
                                  "t.yaml")),
         issuers_(cfg_, metrics_, io_.get_executor()),
         access_(cfg_, issuers_, nullptr, nullptr, metrics_) {}
@@ -158,6 +160,37 @@ TEST_F(DpopReplayFlood, AFloodOfFreshProofsCannotEvictAnAcceptedProofToReplayIt)
   const Decision replay = decide("required", "DPoP " + t, {victim});
   EXPECT_FALSE(replay.allowed) << "the flood evicted the accepted proof";
   EXPECT_EQ(replay.ec, auth_errc::dpop_replayed);
+}
+
+TEST_F(DpopAccess, AReloadKeepsTheReplayCache) {
+  const std::string t = token(true);
+  const std::string p = proof(t, "GET", kUrl);
+  ASSERT_TRUE(decide("required", "DPoP " + t, {p}).allowed);
+  // The next Runtime's AccessControl (SIGHUP), built with the previous one.
+  AccessControl reloaded(cfg_, issuers_, nullptr, nullptr, metrics_, nullptr, &access_);
+  fields_.clear();
+  fields_.set(bhttp::field::host, "api.example.com");
+  fields_.set(bhttp::field::authorization, "DPoP " + t);
+  fields_.insert("DPoP", p);
+  Verdict v = reloaded.check(route("required"), Request{fields_, "GET", "/required/x", "", "https", false}, now_s());
+  ASSERT_FALSE(v.pending());  // the keys are loaded
+  EXPECT_EQ(v.take().ec, auth_errc::dpop_replayed);
+}
+
+TEST_F(DpopAccess, ForwardingRemovesTheProofUnlessConfigured) {
+  const std::string t = token(true);
+  const std::string p = proof(t, "GET", kUrl);
+  const Decision d = decide("required", "DPoP " + t, {p});
+  ASSERT_TRUE(d.allowed);
+  for (const char* r : {"required", "passthrough"}) {
+    http::Fields upstream;
+    upstream.set(bhttp::field::authorization, "DPoP " + t);
+    upstream.insert("DPoP", p);
+    access_.forward_identity(upstream, route(r), d);
+    const bool pass = std::string_view(r) == "passthrough";
+    EXPECT_EQ(upstream.count("DPoP"), pass ? 1u : 0u) << r;
+    EXPECT_EQ(upstream.count(bhttp::field::authorization), pass ? 1u : 0u) << r;
+  }
 }
 
 TEST_F(DpopAccess, CachedTokenStillNeedsAValidProof) {
