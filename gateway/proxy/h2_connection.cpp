@@ -315,6 +315,14 @@ void H2Connection::go_away(H2Goaway reason, std::uint32_t error_code) {
 
 // Idle (no stream): the drain may close it, and the idle timeout runs.
 void H2Connection::update_idle() {
+  if (c_->draining() && !drain_goaway_ && !goaway_ && !dead_) {
+    // Drain: no new streams (GOAWAY NO_ERROR with the last stream taken); those in
+    // flight finish, then the writer closes the connection.
+    drain_goaway_ = true;
+    nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_),
+                          NGHTTP2_NO_ERROR, nullptr, 0);
+    kick();
+  }
   const bool idle = streams_.empty();
   if (idle == c_->handle.idle || dead_) return;
   c_->handle.idle = idle;
@@ -383,6 +391,7 @@ asio::awaitable<void> H2Connection::read_loop(std::shared_ptr<H2Connection> self
     }
     const ssize_t rv = nghttp2_session_mem_recv(session_, data, n);
     spawn_ready_streams();
+    update_idle();
     if (rv < 0) {
       H2Goaway reason = H2Goaway::protocol_error;
       if (pending_set_) reason = pending_reason_;

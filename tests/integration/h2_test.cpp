@@ -4,6 +4,8 @@
 // RFC 9113 8.1.1 malformed requests (each a stream error) and the flood classes
 // (each GOAWAY and authgate_h2_goaway_total{reason}). gRPC-native denials on
 // both protocols.
+#include <signal.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -115,6 +117,13 @@ class H2Socket {
       if (support::recv_some(fd_.get(), tmp, sizeof tmp, deadline, n) != support::RecvStatus::data) return std::nullopt;
       buf_.append(tmp, n);
     }
+  }
+  // The same, counting the frames already read.
+  template <class Pred>
+  std::optional<Frame> seen_or_read(Pred until, Clock::duration timeout = 5s) {
+    for (const auto& f : frames_)
+      if (until(f)) return f;
+    return read_until(until, timeout);
   }
   std::optional<Frame> goaway(Clock::duration timeout = 5s) {
     return read_until([](const Frame& f) { return f.type == GOAWAY; }, timeout);
@@ -491,6 +500,39 @@ TEST_F(H2, IdleConnectionGetsGoawayAfterTheIdleTimeout) {
   EXPECT_EQ(g->code(), 0u);  // NO_ERROR
   EXPECT_GE(seconds_since(t0), 0.4);
   EXPECT_EQ(goaways("idle"), 1);
+}
+
+TEST_F(H2, DrainSendsGoawayNoErrorAndTheStreamInFlightCompletes) {
+  up_->set_handler(support::handlers::delayed(700ms, support::handlers::echo()));
+  start(config());
+  auto idle = raw();
+  auto busy = raw();
+  ASSERT_TRUE(busy->send(frame(HEADERS, END_HEADERS | END_STREAM, 1, request_block("GET", "/public/slow"))));
+  ASSERT_TRUE(up_->wait_for_requests(1, 5s));
+  ASSERT_TRUE(gw_->signal(SIGTERM));
+  auto g = idle->goaway();
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->code(), 0u);
+  auto end = busy->read_until([](const Frame& f) { return f.type == DATA && f.stream == 1 && (f.flags & END_STREAM); });
+  EXPECT_TRUE(end) << "the stream in flight must complete during the drain";
+  EXPECT_TRUE(busy->seen_or_read([](const Frame& f) { return f.type == GOAWAY && f.code() == 0; }, 3s));
+}
+
+TEST_F(H2, StreamsOverMaxConcurrentStreamsAreRefused) {
+  up_->set_handler(support::handlers::delayed(1s, support::handlers::echo()));
+  start(config("  max_concurrent_streams: 2\n"));
+  auto s = raw();
+  std::string burst;
+  for (std::uint32_t id : {1u, 3u, 5u}) burst += frame(HEADERS, END_HEADERS | END_STREAM, id, request_block("GET", "/public/c"));
+  ASSERT_TRUE(s->send(burst));
+  auto rst = s->read_until([](const Frame& f) { return f.type == RST_STREAM; });
+  ASSERT_TRUE(rst);
+  EXPECT_EQ(rst->stream, 5u);
+  EXPECT_TRUE(rst->code() == 0x7 || rst->code() == kProtocolError) << rst->code();  // REFUSED_STREAM before our SETTINGS is acknowledged
+  for (std::uint32_t id : {1u, 3u})
+    EXPECT_TRUE(s->seen_or_read([id](const Frame& f) { return f.type == DATA && f.stream == id && (f.flags & END_STREAM); }))
+        << id;
+  EXPECT_EQ(up_->request_count(), 2);
 }
 
 TEST_F(H2, SettingsAdvertiseTheConfiguredLimits) {

@@ -246,7 +246,7 @@ TEST(FleetConfig, SessionStoreRedisWithLockDurations) {
 TEST(FleetConfig, TopLevelKeysIncludeRedisAndRevocation) {
   EXPECT_THAT(load_errors("bogus: 1\n"),
               ElementsAre("t.yaml:1:1: bogus: unknown key (expected one of: listen, admin, workers, limits, "
-                          "timeouts, issuers, upstreams, routes, routing, identity, headers, sessions, redis, revocation, log)"));
+                          "timeouts, http2, issuers, upstreams, routes, routing, identity, headers, sessions, redis, revocation, log)"));
 }
 
 // ---------------------------------------------------------------------------
