@@ -331,6 +331,17 @@ TEST_F(H2, RequestBodiesStreamUpstreamAndOverTheLimitAre413) {
   EXPECT_EQ(c.out.find("HTTP/2 200"), std::string::npos) << c.out.substr(0, 400);
 }
 
+TEST_F(H2, LargeResponsesStreamUnderTheClientsFlowControlWindow) {
+  up_->set_handler(support::handlers::stream(5 * 1024 * 1024, /*chunked=*/true));
+  start(config());
+  // 16 KiB windows (2^14 - 1): the response goes out as the client reopens them.
+  Command c = run("nghttp -w 14 -W 14 -t 20 " + url(gw_->port(), "/public/big") + " | wc -c");
+  EXPECT_EQ(c.out, "5242880\n");
+  up_->set_handler(support::handlers::stream(3 * 1024 * 1024, /*chunked=*/false));
+  c = run("curl -sS --max-time 20 --http2-prior-knowledge " + url(gw_->port(), "/public/big") + " | wc -c");
+  EXPECT_EQ(c.out, "3145728\n");
+}
+
 TEST_F(H2, ChunkedUpstreamTrailersBecomeHttp2Trailers) {
   up_->set_handler(chunked_with_trailer());
   start(config());
