@@ -435,6 +435,28 @@ TEST_F(H2, RapidResetEndsInGoawayEnhanceYourCalm) {
   EXPECT_EQ(goaways("rapid_reset"), 1);
 }
 
+TEST_F(H2, AResetStreamCancelsItsUpstreamExchangeAtOnce) {
+  up_->set_handler(support::handlers::delayed(5s, support::handlers::echo()));
+  start(config());
+  auto s = raw();
+  ASSERT_TRUE(s->send(frame(HEADERS, END_HEADERS | END_STREAM, 1, request_block("GET", "/public/slow"))));
+  ASSERT_TRUE(up_->wait_for_requests(1, 5s));
+  const auto t0 = Clock::now();
+  ASSERT_TRUE(s->send(frame(RST_STREAM, 0, 1, u32(kCancel))));
+  // The exchange ends at once (logged as 499), not when the upstream answers 5 s later.
+  std::string log;
+  while (seconds_since(t0) < 3.0 && log.find("\"status\":499") == std::string::npos) {
+    std::this_thread::sleep_for(50ms);
+    log = support::read_text(gw_->access_log_path());
+  }
+  EXPECT_NE(log.find("\"path\":\"/public/slow\",\"route\":\"public\",\"upstream\":\"app\",\"status\":499"),
+            std::string::npos) << log;
+  EXPECT_LT(seconds_since(t0), 2.0);
+  // The connection itself lives on.
+  ASSERT_TRUE(s->send(frame(PING, 0, 0, std::string(8, 'x'))));
+  EXPECT_TRUE(s->read_until([](const Frame& f) { return f.type == PING && (f.flags & ACK); }));
+}
+
 TEST_F(H2, ContinuationFloodEndsInGoaway) {
   start(config());
   auto s = raw();
