@@ -4,7 +4,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -106,8 +105,7 @@ struct H2Callbacks {
   static int on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* user) {
     H2Connection& h = conn(user);
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
-    auto s = std::make_shared<H2Stream>(frame->hd.stream_id, h.c_->stream.get_executor());
-    h.streams_.emplace(frame->hd.stream_id, std::move(s));
+    h.streams_.emplace(frame->hd.stream_id, std::make_shared<H2Stream>(frame->hd.stream_id, h.c_->stream.get_executor()));
     h.update_idle();
     return 0;
   }
@@ -150,7 +148,7 @@ struct H2Callbacks {
         if (frame->headers.cat == NGHTTP2_HCAT_REQUEST && !s->head_done) {
           s->head_done = true;
           if (!s->cookie.empty()) s->fields.insert("cookie", s->cookie);
-          h.ready_.push_back(h.streams_[frame->hd.stream_id]);
+          h.ready_.push_back(h.streams_.find(frame->hd.stream_id)->second);  // there: `s` was found
         }
         s->ev.notify();
         break;
@@ -232,7 +230,7 @@ struct H2Callbacks {
     H2Stream& s = *it->second;
     s.closed = true;
     s.close_error = error_code;
-    if (s.upstream) error_code_ignored(s);
+    if (s.upstream) cancel_upstream(s);
     // Body bytes that will never go upstream give the connection window back.
     if (!s.in.empty()) nghttp2_session_consume_connection(h.session_, s.in.size());
     s.in.clear();
@@ -242,7 +240,8 @@ struct H2Callbacks {
     return 0;
   }
 
-  static void error_code_ignored(H2Stream& s) {
+  // A reset stream's upstream exchange ends now, not at its timeout.
+  static void cancel_upstream(H2Stream& s) {
     boost::system::error_code ignored;
     s.upstream->tcp().socket().cancel(ignored);
   }
@@ -315,6 +314,14 @@ void H2Connection::go_away(H2Goaway reason, std::uint32_t error_code) {
 
 // Idle (no stream): the drain may close it, and the idle timeout runs.
 void H2Connection::update_idle() {
+  if (c_->draining() && !drain_goaway_ && !goaway_ && !dead_) {
+    // Drain: no new streams (GOAWAY NO_ERROR with the last stream taken); those in
+    // flight finish, then the writer closes the connection.
+    drain_goaway_ = true;
+    nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_),
+                          NGHTTP2_NO_ERROR, nullptr, 0);
+    kick();
+  }
   const bool idle = streams_.empty();
   if (idle == c_->handle.idle || dead_) return;
   c_->handle.idle = idle;
@@ -337,7 +344,7 @@ void H2Connection::shut() {
   c_->stream.tcp().close();
   for (auto& [id, s] : streams_) {
     s->closed = true;
-    if (s->upstream) H2Callbacks::error_code_ignored(*s);
+    if (s->upstream) H2Callbacks::cancel_upstream(*s);
     s->ev.notify();
   }
   write_ev_.notify();
@@ -383,6 +390,7 @@ asio::awaitable<void> H2Connection::read_loop(std::shared_ptr<H2Connection> self
     }
     const ssize_t rv = nghttp2_session_mem_recv(session_, data, n);
     spawn_ready_streams();
+    update_idle();
     if (rv < 0) {
       H2Goaway reason = H2Goaway::protocol_error;
       if (pending_set_) reason = pending_reason_;

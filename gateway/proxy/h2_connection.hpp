@@ -144,6 +144,7 @@ class H2Connection : public std::enable_shared_from_this<H2Connection> {
   std::array<char, 16 * 1024> in_;
   bool dead_ = false;
   bool goaway_ = false;  // authgate ended the session: flush, then close
+  bool drain_goaway_ = false;  // the drain's GOAWAY (NO_ERROR) is out: no new streams
   std::uint64_t resets_ = 0;
   std::uint64_t control_frames_ = 0;
   std::chrono::steady_clock::time_point control_window_start_ = std::chrono::steady_clock::now();

@@ -221,7 +221,9 @@ asio::awaitable<void> proxy_stream(H2Connection& h, H2Stream& s, Runtime& rt, Re
     nghttp2_session_resume_data(h.session(), s.id);
     h.kick();
     const bool drained = co_await drain_out(h, s, timeouts.body_read);
-    if (!drained) {
+    if (!drained) {  // the client's window stayed shut (or the stream ended): the response is cut off
+      s.out = {};
+      h.reset_stream(s, NGHTTP2_CANCEL);
       ok = false;
       break;
     }

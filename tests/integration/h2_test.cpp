@@ -4,6 +4,8 @@
 // RFC 9113 8.1.1 malformed requests (each a stream error) and the flood classes
 // (each GOAWAY and authgate_h2_goaway_total{reason}). gRPC-native denials on
 // both protocols.
+#include <signal.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -115,6 +117,13 @@ class H2Socket {
       if (support::recv_some(fd_.get(), tmp, sizeof tmp, deadline, n) != support::RecvStatus::data) return std::nullopt;
       buf_.append(tmp, n);
     }
+  }
+  // The same, counting the frames already read.
+  template <class Pred>
+  std::optional<Frame> seen_or_read(Pred until, Clock::duration timeout = 5s) {
+    for (const auto& f : frames_)
+      if (until(f)) return f;
+    return read_until(until, timeout);
   }
   std::optional<Frame> goaway(Clock::duration timeout = 5s) {
     return read_until([](const Frame& f) { return f.type == GOAWAY; }, timeout);
@@ -322,6 +331,17 @@ TEST_F(H2, RequestBodiesStreamUpstreamAndOverTheLimitAre413) {
   EXPECT_EQ(c.out.find("HTTP/2 200"), std::string::npos) << c.out.substr(0, 400);
 }
 
+TEST_F(H2, LargeResponsesStreamUnderTheClientsFlowControlWindow) {
+  up_->set_handler(support::handlers::stream(5 * 1024 * 1024, /*chunked=*/true));
+  start(config());
+  // 16 KiB windows (2^14 - 1): the response goes out as the client reopens them.
+  Command c = run("nghttp -w 14 -W 14 -t 20 " + url(gw_->port(), "/public/big") + " | wc -c");
+  EXPECT_EQ(c.out, "5242880\n");
+  up_->set_handler(support::handlers::stream(3 * 1024 * 1024, /*chunked=*/false));
+  c = run("curl -sS --max-time 20 --http2-prior-knowledge " + url(gw_->port(), "/public/big") + " | wc -c");
+  EXPECT_EQ(c.out, "3145728\n");
+}
+
 TEST_F(H2, ChunkedUpstreamTrailersBecomeHttp2Trailers) {
   up_->set_handler(chunked_with_trailer());
   start(config());
@@ -415,6 +435,28 @@ TEST_F(H2, RapidResetEndsInGoawayEnhanceYourCalm) {
   EXPECT_EQ(goaways("rapid_reset"), 1);
 }
 
+TEST_F(H2, AResetStreamCancelsItsUpstreamExchangeAtOnce) {
+  up_->set_handler(support::handlers::delayed(5s, support::handlers::echo()));
+  start(config());
+  auto s = raw();
+  ASSERT_TRUE(s->send(frame(HEADERS, END_HEADERS | END_STREAM, 1, request_block("GET", "/public/slow"))));
+  ASSERT_TRUE(up_->wait_for_requests(1, 5s));
+  const auto t0 = Clock::now();
+  ASSERT_TRUE(s->send(frame(RST_STREAM, 0, 1, u32(kCancel))));
+  // The exchange ends at once (logged as 499), not when the upstream answers 5 s later.
+  std::string log;
+  while (seconds_since(t0) < 3.0 && log.find("\"status\":499") == std::string::npos) {
+    std::this_thread::sleep_for(50ms);
+    log = support::read_text(gw_->access_log_path());
+  }
+  EXPECT_NE(log.find("\"path\":\"/public/slow\",\"route\":\"public\",\"upstream\":\"app\",\"status\":499"),
+            std::string::npos) << log;
+  EXPECT_LT(seconds_since(t0), 2.0);
+  // The connection itself lives on.
+  ASSERT_TRUE(s->send(frame(PING, 0, 0, std::string(8, 'x'))));
+  EXPECT_TRUE(s->read_until([](const Frame& f) { return f.type == PING && (f.flags & ACK); }));
+}
+
 TEST_F(H2, ContinuationFloodEndsInGoaway) {
   start(config());
   auto s = raw();
@@ -491,6 +533,39 @@ TEST_F(H2, IdleConnectionGetsGoawayAfterTheIdleTimeout) {
   EXPECT_EQ(g->code(), 0u);  // NO_ERROR
   EXPECT_GE(seconds_since(t0), 0.4);
   EXPECT_EQ(goaways("idle"), 1);
+}
+
+TEST_F(H2, DrainSendsGoawayNoErrorAndTheStreamInFlightCompletes) {
+  up_->set_handler(support::handlers::delayed(700ms, support::handlers::echo()));
+  start(config());
+  auto idle = raw();
+  auto busy = raw();
+  ASSERT_TRUE(busy->send(frame(HEADERS, END_HEADERS | END_STREAM, 1, request_block("GET", "/public/slow"))));
+  ASSERT_TRUE(up_->wait_for_requests(1, 5s));
+  ASSERT_TRUE(gw_->signal(SIGTERM));
+  auto g = idle->goaway();
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->code(), 0u);
+  auto end = busy->read_until([](const Frame& f) { return f.type == DATA && f.stream == 1 && (f.flags & END_STREAM); });
+  EXPECT_TRUE(end) << "the stream in flight must complete during the drain";
+  EXPECT_TRUE(busy->seen_or_read([](const Frame& f) { return f.type == GOAWAY && f.code() == 0; }, 3s));
+}
+
+TEST_F(H2, StreamsOverMaxConcurrentStreamsAreRefused) {
+  up_->set_handler(support::handlers::delayed(1s, support::handlers::echo()));
+  start(config("  max_concurrent_streams: 2\n"));
+  auto s = raw();
+  std::string burst;
+  for (std::uint32_t id : {1u, 3u, 5u}) burst += frame(HEADERS, END_HEADERS | END_STREAM, id, request_block("GET", "/public/c"));
+  ASSERT_TRUE(s->send(burst));
+  auto rst = s->read_until([](const Frame& f) { return f.type == RST_STREAM; });
+  ASSERT_TRUE(rst);
+  EXPECT_EQ(rst->stream, 5u);
+  EXPECT_TRUE(rst->code() == 0x7 || rst->code() == kProtocolError) << rst->code();  // REFUSED_STREAM before our SETTINGS is acknowledged
+  for (std::uint32_t id : {1u, 3u})
+    EXPECT_TRUE(s->seen_or_read([id](const Frame& f) { return f.type == DATA && f.stream == id && (f.flags & END_STREAM); }))
+        << id;
+  EXPECT_EQ(up_->request_count(), 2);
 }
 
 TEST_F(H2, SettingsAdvertiseTheConfiguredLimits) {
