@@ -5,18 +5,12 @@
 
 #include "auth/auth_errc.hpp"
 #include "auth/base64url.hpp"
+#include "common/hex.hpp"
 #include "common/ossl.hpp"
 
 namespace authgate::auth {
 
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // %XX decoding only: a PEM body's "+" is base64, not a space.
 std::optional<std::string> percent_decode(std::string_view s) {
@@ -28,8 +22,8 @@ std::optional<std::string> percent_decode(std::string_view s) {
       continue;
     }
     if (i + 2 >= s.size()) return std::nullopt;
-    const int hi = hex_value(s[i + 1]);
-    const int lo = hex_value(s[i + 2]);
+    const int hi = common::hex_value(s[i + 1]);
+    const int lo = common::hex_value(s[i + 2]);
     if (hi < 0 || lo < 0) return std::nullopt;
     out += static_cast<char>(hi * 16 + lo);
     i += 2;

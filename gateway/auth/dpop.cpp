@@ -9,6 +9,7 @@
 #include "auth/jwt.hpp"
 #include "auth/jwt_verifier.hpp"
 #include "common/ascii.hpp"
+#include "common/hex.hpp"
 #include "common/url.hpp"
 
 namespace authgate::auth {
@@ -28,18 +29,6 @@ const json::string* string_claim(const json::object& claims, std::string_view na
 
 std::string_view view(const json::string* s) { return s ? std::string_view(s->data(), s->size()) : std::string_view(); }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool is_unreserved(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_' || c == '~';
-}
-
 // RFC 3986 §6.2.2.1-2 on a path: unreserved escapes decoded, others upper case.
 bool normalize_escapes(std::string_view in, std::string& out) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -50,11 +39,11 @@ bool normalize_escapes(std::string_view in, std::string& out) {
       continue;
     }
     if (in.size() - i < 3) return false;
-    const int hi = hex_value(in[i + 1]);
-    const int lo = hex_value(in[i + 2]);
+    const int hi = common::hex_value(in[i + 1]);
+    const int lo = common::hex_value(in[i + 2]);
     if (hi < 0 || lo < 0) return false;
     const auto c = static_cast<unsigned char>(hi * 16 + lo);
-    if (is_unreserved(c)) out += static_cast<char>(c);
+    if (common::is_unreserved(c)) out += static_cast<char>(c);
     else out.append({'%', kHex[hi], kHex[lo]});
     i += 2;
   }

@@ -2,7 +2,9 @@
 
 #include <vector>
 
+#include "common/ascii.hpp"
 #include "common/error_category.hpp"
+#include "common/hex.hpp"
 
 namespace authgate::routing {
 
@@ -24,18 +26,6 @@ const char* path_message(path_errc e) {
     case path_errc::invalid_utf8: return "path is not well-formed UTF-8";
   }
   return "unknown path error";
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool is_unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '.' || c == '_' || c == '~';
 }
 
 }  // namespace
@@ -74,15 +64,15 @@ bool canonicalize_target(std::string_view target, CanonicalTarget& out, std::err
     const auto c = static_cast<unsigned char>(raw_path[i]);
     if (c == '%') {
       if (i + 2 >= raw_path.size()) return fail(path_errc::bad_escape);
-      int hi = hex_value(raw_path[i + 1]);
-      int lo = hex_value(raw_path[i + 2]);
+      int hi = common::hex_value(raw_path[i + 1]);
+      int lo = common::hex_value(raw_path[i + 2]);
       if (hi < 0 || lo < 0) return fail(path_errc::bad_escape);
       const auto v = static_cast<unsigned char>(hi * 16 + lo);
       if (v == '/' || v == '\\') return fail(path_errc::encoded_separator);
       if (v == 0) return fail(path_errc::encoded_nul);
       if (v == ';') return fail(path_errc::semicolon);
       if (const auto f = utf8.feed(v); f != utf8_fault::none) return bad_utf8(f);
-      if (is_unreserved(v)) {
+      if (common::is_unreserved(v)) {
         decoded.push_back(static_cast<char>(v));
       } else {
         static constexpr char kHex[] = "0123456789ABCDEF";

@@ -1,15 +1,10 @@
 #include "session/redirect.hpp"
 
+#include "common/hex.hpp"
+
 namespace authgate::session {
 
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Decodes every valid %XX; any other '%' stays literal. True when something changed.
 bool percent_decode(std::string_view in, std::string& out) {
@@ -18,8 +13,8 @@ bool percent_decode(std::string_view in, std::string& out) {
   bool changed = false;
   for (std::size_t i = 0; i < in.size(); ++i) {
     if (in[i] == '%' && i + 2 < in.size()) {
-      const int hi = hex_value(in[i + 1]);
-      const int lo = hex_value(in[i + 2]);
+      const int hi = common::hex_value(in[i + 1]);
+      const int lo = common::hex_value(in[i + 2]);
       if (hi >= 0 && lo >= 0) {
         out.push_back(static_cast<char>(hi * 16 + lo));
         i += 2;

@@ -63,15 +63,11 @@ class CertificateBoundTokens : public ::testing::Test {
                        "    issuer: " + op_->issuer() + "\n"
                        "    audiences: [https://orders.test]\n"
                        "    algorithms: [RS256]\n";
+    cfg.listen_yaml = tls ? "  tls: {cert_file: " + d + "server.pem, key_file: " + d + "server.key, client_ca_file: " +
+                                d + "ca.pem, client_auth: optional}\n"
+                          : "  client_cert_header: X-SSL-Client-Cert\n";
+    if (!tls) cfg.trusted_proxies = {trusted_proxy};
     gw_ = std::make_unique<GatewayProcess>(cfg);
-    const std::string listen_extra =
-        tls ? "  tls: {cert_file: " + d + "server.pem, key_file: " + d + "server.key, client_ca_file: " + d +
-                  "ca.pem, client_auth: optional}\n"
-            : "  trusted_proxies: [" + trusted_proxy + "]\n  client_cert_header: X-SSL-Client-Cert\n";
-    std::string text = gw_->render(cfg);
-    const auto at = text.find('\n', text.find("  address: ")) + 1;
-    text.insert(at, listen_extra);
-    gw_->write_config_text(text);
     ASSERT_TRUE(gw_->start());
   }
 
