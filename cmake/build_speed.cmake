@@ -6,6 +6,7 @@
 # | AUTHGATE_CCACHE         | ON      | compile through ccache when it is installed |
 # | AUTHGATE_LINKER         | auto    | auto: mold if installed, else lld, else the default; or mold, lld, bfd, default |
 # | AUTHGATE_PCH            | ON      | the tests' precompiled header (authgate_use_test_pch below) |
+# | AUTHGATE_TEST_OPTIMIZE  | -O0     | the optimisation level of the test code (authgate_pch_usage below) |
 include_guard(GLOBAL)
 
 # --- compiler cache -----------------------------------------------------------
@@ -65,10 +66,20 @@ endif()
 # -Winvalid-pch turns a silently ignored PCH into a warning.
 option(AUTHGATE_PCH "A precompiled header of GoogleTest/GoogleMock for the test targets" ON)
 
+# The test code (test sources, harness, fuzz replay drivers; every target that goes
+# through authgate_use_test_pch) compiles at -O0, whatever the build type or sanitizer:
+# the gateway libraries it tests keep the tree's level (-O2 plain, -O1 ASan/TSan), and
+# a sanitizer instruments -O0 code as fully as -O1. Measured per test translation unit
+# (tests/integration/session_test.cpp, user CPU): plain 20.4 s at -O2 -> 9.8 s at -O0;
+# ASan+UBSan 42.3 s at -O1 -> 13.0 s at -O0 (load-tests/RESULTS.md, "CI budget").
+# It goes on authgate_pch_usage, so the PCH and its users agree on __OPTIMIZE__.
+set(AUTHGATE_TEST_OPTIMIZE "-O0" CACHE STRING "Optimisation flag of the test code (empty: the build type's)")
+
 # authgate_define_test_pch(<usage libraries...>): the PCH owner; call once.
 function(authgate_define_test_pch)
   add_library(authgate_pch_usage INTERFACE)
   target_link_libraries(authgate_pch_usage INTERFACE ${ARGN})
+  target_compile_options(authgate_pch_usage INTERFACE ${AUTHGATE_TEST_OPTIMIZE})
   if(NOT AUTHGATE_PCH)
     return()
   endif()
