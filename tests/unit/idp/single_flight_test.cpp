@@ -218,11 +218,12 @@ TEST(SingleFlight, RunIfJoinsAnInFlightRunEvenIfNotAdmitted) {
         leader = co_await flights.run("k", [&] { return slow_value(executed, 200ms, 42); });
       },
       out.handler());
-  // 20 ms later, on the other worker, run_if with an admission that refuses.
+  // Once the leader's run has begun (not after a fixed delay: a loaded machine can start
+  // ctx[0]'s thread late), on the other worker, run_if with an admission that refuses.
   asio::co_spawn(
       ctx[1],
       [&]() -> asio::awaitable<void> {
-        co_await sleep_for(20ms);
+        for (int i = 0; i < 2000 && executed.load() == 0; ++i) co_await sleep_for(1ms);
         joiner = co_await flights.run_if(
             "k", [&] { return slow_value(joiner_executed, 1ms, 7); }, [] { return false; });
         joiner_on_own_executor = ctx[1].get_executor().running_in_this_thread();
