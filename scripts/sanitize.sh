@@ -8,7 +8,7 @@
 #   scripts/sanitize.sh asan --repeat until-fail:3                # extra arguments go to ctest
 #
 # | variable            | default                 | meaning |
-# | SANITIZE_UNIT       | per mode (below)        | ctest -E regex of non-integration tests left out ("": none) |
+# | SANITIZE_UNIT       | per mode (below)        | ctest -E regex of non-integration tests left out ("": none; unit.<executable>, Docs*) |
 # | SANITIZE_INTEGRATION| per mode (below)        | ctest -R regex of the integration tests to run (".": all, "-": none) |
 # | SANITIZE_INTEGRATION_EXCLUDE | InBoundedMemory | ctest -E regex of integration tests left out |
 # | SANITIZE_BUILD_ONLY | 0                       | 1: configure and build, run nothing |

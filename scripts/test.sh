@@ -112,7 +112,7 @@ done
 echo "=== phases (total $SECONDS s)"
 printf '%s\n' "${phases[@]}"
 # Why a phase failed, repeated here so that the end of the output (all a CI summary may keep)
-# names it: the failed tests of each ctest run, and the fuzz run's verdict lines.
+# names it: the failed tests (and test cases) of each ctest run, and the fuzz run's verdict lines.
 phase_failed() {  # NAME: the phase of that name (or starting with it) failed
   local p
   for p in "${phases[@]}"; do
@@ -126,6 +126,9 @@ if ((status)); then
     list=${entry#*:}/Testing/Temporary/LastTestsFailed.log
     if phase_failed "${entry%%:*} " && [[ -s $list ]]; then
       sed "s/^/${entry%%:*}: failed test /" "$list"
+      # A unit executable is one ctest test: the failed cases inside it, from GoogleTest's output.
+      grep -ho '^\[  FAILED  \] [A-Za-z0-9_/]*\.[A-Za-z0-9_/.]*' "${list%/*}/LastTest.log" 2>/dev/null |
+        sort -u | sed "s/^\[  FAILED  \] /${entry%%:*}:   failed case /" || true
     fi
   done
   if phase_failed fuzz; then
