@@ -64,7 +64,10 @@ AccessControl::AccessControl(const config::GatewayConfig& cfg, const Issuers& is
       dpop_seen_entries_(cfg.dpop.replay_cache_entries),
       dpop_seen_(previous && previous->dpop_seen_entries_ == dpop_seen_entries_
                      ? previous->dpop_seen_
-                     : std::make_shared<common::ExpiringCache<char>>(dpop_seen_entries_)) {
+                     : std::make_shared<common::ExpiringCache<char>>(dpop_seen_entries_)),
+      dpop_keys_(previous && previous->dpop_keys_->max_entries() == cfg.dpop.key_cache_entries
+                     ? previous->dpop_keys_
+                     : std::make_shared<auth::DpopKeyCache>(cfg.dpop.key_cache_entries)) {
   if (revocations_) revocations_->keep_for_leeway(max_leeway_seconds(cfg));
   if (cfg.dpop.replay_store == "redis" && !dpop_redis_)
     throw std::runtime_error("dpop.replay_store: redis needs a redis: block");
@@ -104,8 +107,9 @@ std::error_code AccessControl::check_dpop(const config::Route& route, Presentati
                                                     : std::error_code{};
   }
   if (jkt.empty() && route.dpop == config::DpopMode::required) return auth_errc::dpop_token_unbound;
-  auto proof = auth::verify_dpop_proof(p.proof, {p.method, p.htu, p.token, jkt}, dpop_policy_, now);
+  auto proof = auth::verify_dpop_proof(p.proof, {p.method, p.htu, p.token, jkt}, dpop_policy_, now, dpop_keys_.get());
   if (!proof) return proof.error();
+  (proof->key_cached ? metrics_.dpop_key_cache_hit : metrics_.dpop_key_cache_miss).Increment();
   // Remembered for as long as the proof would verify (iat + window), by key and
   // jti: another client's jti never collides (a thumbprint has no ':').
   std::string key = proof->jkt + ":" + proof->jti;

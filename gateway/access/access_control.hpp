@@ -57,7 +57,8 @@ class AccessControl {
   // issuers' largest leeway. `redis` (may be null): the DPoP replay store when
   // dpop.replay_store is redis. `previous` (a reload): its DPoP replay cache is
   // kept when dpop.replay_cache_entries is unchanged, so a reload does not let
-  // proofs seen just before it be replayed.
+  // proofs seen just before it be replayed; its DPoP key cache, when
+  // dpop.key_cache_entries is unchanged.
   AccessControl(const config::GatewayConfig& cfg, const Issuers& issuers, session::SessionManager* sessions,
                 std::shared_ptr<revocation::RevocationService> revocations, metrics::Metrics& metrics,
                 std::shared_ptr<redis::RedisClient> redis = nullptr, const AccessControl* previous = nullptr);
@@ -131,6 +132,8 @@ class AccessControl {
   // live proofs: new proofs get 503 dpop_replay_unavailable, never an eviction (an evicted jti
   // could be replayed).
   std::shared_ptr<DpopSeen> dpop_seen_;
+  // Proof keys by proof header (auth/dpop.hpp), handed on like dpop_seen_.
+  std::shared_ptr<auth::DpopKeyCache> dpop_keys_;
 };
 
 }  // namespace authgate::access

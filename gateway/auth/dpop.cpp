@@ -3,6 +3,7 @@
 #include <boost/json/value.hpp>
 
 #include <algorithm>
+#include <limits>
 #include <vector>
 
 #include "auth/jwk.hpp"
@@ -78,6 +79,42 @@ std::string clean_path(std::string_view path) {
 
 }  // namespace
 
+struct DpopKey {
+  Jwk key;
+  std::string jkt;
+};
+
+namespace {
+
+// Step 4 and the thumbprint: the key a proof header's jwk holds, for `alg`.
+common::Result<std::shared_ptr<const DpopKey>> import_key(const json::object& header, Alg alg) {
+  const json::value* jwk_value = header.if_contains("jwk");
+  const json::object* jwk_object = jwk_value ? jwk_value->if_object() : nullptr;
+  if (!jwk_object) return auth_errc::dpop_jwk_invalid;
+  for (std::string_view member : {"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+    if (jwk_object->contains(member)) return auth_errc::dpop_jwk_private;
+  KeyOptions options;
+  options.allowed_algs = {alg};
+  auto key = Jwk::from_json(*jwk_object, options);
+  if (!key || !key->compatible_with(alg)) return auth_errc::dpop_jwk_invalid;
+  auto jkt = jwk_thumbprint(*jwk_object);  // cannot fail for a key from_json accepted
+  if (!jkt) return auth_errc::dpop_jwk_invalid;
+  return std::make_shared<const DpopKey>(DpopKey{std::move(*key), std::move(*jkt)});
+}
+
+constexpr std::int64_t kNeverExpires = std::numeric_limits<std::int64_t>::max();
+
+}  // namespace
+
+std::shared_ptr<const DpopKey> DpopKeyCache::find(std::string_view header) {
+  auto hit = cache_.find(header, 0);
+  return hit ? std::move(*hit) : nullptr;
+}
+
+void DpopKeyCache::insert(std::string_view header, std::shared_ptr<const DpopKey> key) {
+  cache_.insert(header, std::move(key), kNeverExpires, 0);
+}
+
 std::optional<std::string> normalize_htu(std::string_view uri) {
   uri = uri.substr(0, uri.find_first_of("?#"));
   auto url = common::parse_http_url(uri);
@@ -91,7 +128,7 @@ std::optional<std::string> normalize_htu(std::string_view uri) {
 std::string dpop_ath(std::string_view access_token) { return sha256_base64url(access_token); }
 
 common::Result<DpopProof> verify_dpop_proof(std::string_view proof, const DpopRequest& request,
-                                            const DpopPolicy& policy, std::int64_t now) {
+                                            const DpopPolicy& policy, std::int64_t now, DpopKeyCache* keys) {
   // 1. Shape and claim types.
   ParsedJwt jwt;
   if (parse_jwt(proof, policy.max_proof_bytes, jwt)) return auth_errc::dpop_proof_malformed;
@@ -114,19 +151,19 @@ common::Result<DpopProof> verify_dpop_proof(std::string_view proof, const DpopRe
                                    policy.allowed_algs.end())
     return auth_errc::dpop_alg_not_allowed;
 
-  // 4. jwk: public, supported, fit for alg.
-  const json::value* jwk_value = jwt.header().if_contains("jwk");
-  const json::object* jwk_object = jwk_value ? jwk_value->if_object() : nullptr;
-  if (!jwk_object) return auth_errc::dpop_jwk_invalid;
-  for (std::string_view member : {"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
-    if (jwk_object->contains(member)) return auth_errc::dpop_jwk_private;
-  KeyOptions options;
-  options.allowed_algs = {*alg};
-  auto key = Jwk::from_json(*jwk_object, options);
-  if (!key || !key->compatible_with(*alg)) return auth_errc::dpop_jwk_invalid;
+  // 4. jwk: public, supported, fit for alg; its thumbprint. The header as sent
+  // (base64url) determines both, so it is the cache key.
+  const std::string_view header = proof.substr(0, proof.find('.'));
+  std::shared_ptr<const DpopKey> key = keys ? keys->find(header) : nullptr;
+  const bool cached = key != nullptr;
+  if (!key) {
+    auto imported = import_key(jwt.header(), *alg);
+    if (!imported) return imported.error();
+    key = std::move(*imported);
+  }
 
   // 5. The signature.
-  if (verify_jws_signature(*alg, *key, jwt.signing_input(), jwt.signature()))
+  if (verify_jws_signature(*alg, key->key, jwt.signing_input(), jwt.signature()))
     return auth_errc::dpop_signature_invalid;
 
   // 6-9. jti, the request, the time.
@@ -144,11 +181,10 @@ common::Result<DpopProof> verify_dpop_proof(std::string_view proof, const DpopRe
   if (!request.access_token.empty() &&
       (!ath || view(ath) != dpop_ath(request.access_token)))
     return auth_errc::dpop_ath_mismatch;
-  auto jkt = jwk_thumbprint(*jwk_object);
-  if (!jkt) return auth_errc::dpop_jwk_invalid;
-  if (!request.expected_jkt.empty() && *jkt != request.expected_jkt)
+  if (!request.expected_jkt.empty() && key->jkt != request.expected_jkt)
     return auth_errc::dpop_jkt_mismatch;
-  return DpopProof{std::string(view(jti)), std::move(*jkt), iat};
+  if (keys && !cached) keys->insert(header, key);
+  return DpopProof{std::string(view(jti)), key->jkt, iat, cached};
 }
 
 }  // namespace authgate::auth

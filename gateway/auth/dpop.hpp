@@ -28,10 +28,19 @@
 //                                                                  -> dpop_jkt_mismatch
 // NOT checked here: jti replay, the server nonce, whether the route requires DPoP,
 // whether the token is bound (cnf.jkt present): see access/access_control.cpp.
+//
+// A client signs every proof with the same key, so with a DpopKeyCache step 4
+// runs once per client: the proof's JOSE header, as sent, maps to the key
+// imported from it and its thumbprint. Steps 1-3 depend on the header too and
+// run on every proof (they are cheap, and the policy may change on a reload);
+// steps 4 and the thumbprint of 11 depend on nothing else, so a hit gives what
+// the uncached path computes. Only keys of proofs that passed every check are
+// stored.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +48,7 @@
 
 #include "auth/alg.hpp"
 #include "auth/auth_errc.hpp"
+#include "common/expiring_cache.hpp"
 #include "common/result.hpp"
 
 namespace authgate::auth {
@@ -64,10 +74,33 @@ struct DpopProof {
   std::string jti;
   std::string jkt;  // RFC 7638 thumbprint of the proof key
   std::int64_t iat = 0;
+  bool key_cached = false;  // the key came from the DpopKeyCache (for its hit metric)
 };
 
+struct DpopKey;  // a proof key imported from a jwk, with its thumbprint (dpop.cpp)
+
+// Proof keys by the exact bytes of the proof's JOSE header (compared in full,
+// never by hash alone), shared by every worker: common::ExpiringCache, sharded
+// locks, the oldest entry dropped when full, entries never expire (a key does
+// not go stale). max_entries 0 turns it off.
+class DpopKeyCache {
+ public:
+  explicit DpopKeyCache(std::size_t max_entries) : max_entries_(max_entries), cache_(max_entries) {}
+  std::size_t max_entries() const { return max_entries_; }
+
+  std::shared_ptr<const DpopKey> find(std::string_view header);
+  void insert(std::string_view header, std::shared_ptr<const DpopKey> key);
+  std::size_t size() { return cache_.size(); }
+
+ private:
+  std::size_t max_entries_;
+  common::ExpiringCache<std::shared_ptr<const DpopKey>> cache_;
+};
+
+// `keys`, when given, is looked up and filled (see above); null: every proof's key is imported.
 common::Result<DpopProof> verify_dpop_proof(std::string_view proof, const DpopRequest& request,
-                                            const DpopPolicy& policy, std::int64_t now_unix);
+                                            const DpopPolicy& policy, std::int64_t now_unix,
+                                            DpopKeyCache* keys = nullptr);
 
 // The RFC 9449 §4.3 / RFC 3986 §6 form of an http(s) URI, for comparing htu:
 // the query and fragment dropped; scheme and host lower case; the default port

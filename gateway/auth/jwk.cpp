@@ -66,9 +66,13 @@ ossl::pkey_ptr pkey_from_params(const char* type_name, const OSSL_PARAM* params)
   return ossl::pkey_ptr(raw);
 }
 
+// SP 800-56A rev. 3 §5.6.2.3.4 partial validation: not the point at infinity,
+// coordinates below p, on the curve. Every curve accepted here has cofactor 1,
+// so any such point has order n and the full check's n·Q = O (a whole scalar
+// multiplication, about as costly as the ECDSA verify itself) proves nothing more.
 bool public_check(EVP_PKEY* pkey) {
   ossl::pkey_ctx_ptr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
-  return ctx && EVP_PKEY_public_check(ctx.get()) == 1;
+  return ctx && EVP_PKEY_public_check_quick(ctx.get()) == 1;
 }
 
 bool fits(Alg alg, KeyType type, Curve curve) {
@@ -260,7 +264,7 @@ Jwk::Result Jwk::from_json(const json::object& jwk, const KeyOptions& options) {
           OSSL_PARAM_construct_end()};
       ossl::pkey_ptr pkey = pkey_from_params("EC", params);
       // fromdata already refuses a point off the curve; the public check also
-      // covers the point at infinity and the subgroup.
+      // covers the point at infinity (and, the cofactor being 1, the subgroup).
       if (!pkey || !public_check(pkey.get())) return fail(auth_errc::jwk_invalid);
       key.pkey_.reset(pkey.release());
       break;
@@ -308,9 +312,11 @@ Jwk::Result Jwk::from_json(const json::object& jwk, const KeyOptions& options) {
 }
 
 std::string sha256_base64url(std::string_view bytes) {
+  // Fetched once: EVP_sha256() makes EVP_Digest fetch the implementation on every call.
+  static const EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr) != 1) {
+  if (!sha256 || EVP_Digest(bytes.data(), bytes.size(), md, &len, sha256, nullptr) != 1) {
     ossl::clear_errors();
     return {};
   }

@@ -11,7 +11,8 @@
 // Accepted (KeyFamily::asymmetric):
 //   kty "RSA": n, e; modulus of min_rsa_bits (2048) .. max_rsa_bits bits, odd; e odd, > 1.
 //   kty "EC":  crv "P-256" | "P-384" | "P-521"; x, y of exactly the field size;
-//              the point must be on the curve (EVP_PKEY_public_check).
+//              the point must be on the curve and not at infinity
+//              (EVP_PKEY_public_check_quick: enough, as every such curve has cofactor 1).
 //   kty "OKP": crv "Ed25519"; x of 32 bytes.
 // Accepted (KeyFamily::hmac): kty "oct": k of at least min_hmac_bytes.
 // A key of the other family is jwk_unsupported: HMAC secrets and JWKS keys never mix.

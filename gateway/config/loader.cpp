@@ -786,7 +786,7 @@ void read_revocation(Reader& r, const YAML::Node& n, std::optional<Revocation>& 
 void read_dpop(Reader& r, const YAML::Node& n, Dpop& out) {
   const std::string path = "dpop";
   if (!r.expect_map(n, path, {"algs", "iat_window", "public_url", "replay_cache_entries", "replay_store",
-                              "replay_fail_open"}))
+                              "replay_fail_open", "key_cache_entries"}))
     return;
   if (n["algs"]) out.algs.clear();
   r.string_list(n, "algs", path, out.algs);
@@ -810,6 +810,7 @@ void read_dpop(Reader& r, const YAML::Node& n, Dpop& out) {
   if (out.replay_store != "memory" && out.replay_store != "redis")
     r.error(n["replay_store"], path + ".replay_store", "must be memory or redis, not \"" + out.replay_store + "\"");
   r.boolean(n, "replay_fail_open", path, out.replay_fail_open);
+  r.size(n, "key_cache_entries", path, out.key_cache_entries);
 }
 
 void read_requirement(Reader& r, const YAML::Node& n, const std::string& path, Requirement& out) {

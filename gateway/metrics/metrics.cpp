@@ -55,6 +55,10 @@ Metrics::Metrics(const std::string& version)
                               .Name("authgate_token_cache_lookups_total")
                               .Help("Verified-JWT cache lookups by result (hit, miss)")
                               .Register(registry)),
+      dpop_key_cache_lookups(BuildCounter()
+                                 .Name("authgate_dpop_key_cache_lookups_total")
+                                 .Help("DPoP proof-key cache lookups by result (hit, miss), one per proof that verifies")
+                                 .Register(registry)),
       introspection_requests(BuildCounter()
                                  .Name("authgate_introspection_requests_total")
                                  .Help("RFC 7662 introspection calls by issuer and result (active, inactive, or an error kind)")
@@ -137,6 +141,8 @@ Metrics::Metrics(const std::string& version)
                           .Add({})),
       token_cache_hit(token_cache_lookups.Add({{"result", "hit"}})),
       token_cache_miss(token_cache_lookups.Add({{"result", "miss"}})),
+      dpop_key_cache_hit(dpop_key_cache_lookups.Add({{"result", "hit"}})),
+      dpop_key_cache_miss(dpop_key_cache_lookups.Add({{"result", "miss"}})),
       introspection_cache_hit(introspection_cache_lookups.Add({{"result", "hit"}})),
       introspection_cache_miss(introspection_cache_lookups.Add({{"result", "miss"}})),
       connections_active(BuildGauge()

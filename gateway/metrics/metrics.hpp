@@ -69,6 +69,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& jwks_keys;                // issuer
   prometheus::Family<prometheus::Gauge>& jwks_last_success;        // issuer
   prometheus::Family<prometheus::Counter>& token_cache_lookups;    // result
+  prometheus::Family<prometheus::Counter>& dpop_key_cache_lookups;  // result
   prometheus::Family<prometheus::Counter>& introspection_requests; // issuer, result
   prometheus::Family<prometheus::Histogram>& introspection_duration;  // issuer
   prometheus::Family<prometheus::Counter>& introspection_cache_lookups;  // result
@@ -90,6 +91,8 @@ class Metrics {
   prometheus::Gauge& sessions_active;
   prometheus::Counter& token_cache_hit;
   prometheus::Counter& token_cache_miss;
+  prometheus::Counter& dpop_key_cache_hit;
+  prometheus::Counter& dpop_key_cache_miss;
   prometheus::Counter& introspection_cache_hit;
   prometheus::Counter& introspection_cache_miss;
   prometheus::Gauge& connections_active;

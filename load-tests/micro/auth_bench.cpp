@@ -7,6 +7,13 @@
 //   BM_VerifySignature/<alg>  verify_signature on a parsed token: alg check, key lookup,
 //                          digest and the signature check alone (compare with `openssl speed`).
 //   BM_KeySetFromJwks/...  KeySet::from_jwks_json (JSON, JWK -> EVP_PKEY, EC curve checks).
+//   BM_DpopProof/ES256/{key_cache,no_cache}  verify_dpop_proof on a fresh proof each
+//                          iteration, all from one client key (as a DPoP client sends them),
+//                          with an access token (ath) and its cnf.jkt: everything but the jti
+//                          replay check; with a DpopKeyCache (the gateway's path) or importing
+//                          the jwk every time.
+//   BM_P256VerifyRaw       one EVP_PKEY_verify of a precomputed SHA-256 digest on a ready
+//                          context: the floor for BM_DpopProof/ES256.
 //
 // Keys come from tests/unit/auth/test_signer (generated once per process, outside
 // the timed loops); the clock is fixed, so tokens never expire mid-run.
@@ -19,6 +26,9 @@
 #include <vector>
 
 #include "auth/alg.hpp"
+#include "auth/dpop.hpp"
+#include "auth/jwk.hpp"
+#include "auth/strict_json.hpp"
 #include "auth/jwt.hpp"
 #include "auth/jwt_verifier.hpp"
 #include "auth/key_set.hpp"
@@ -27,6 +37,8 @@
 #include "common/expiring_cache.hpp"
 
 #include <memory>
+
+#include <openssl/evp.h>
 
 namespace {
 
@@ -170,7 +182,76 @@ void BM_KeySetFromHmacSecret(benchmark::State& state) {
   }
 }
 
+// kProofs proofs of one P-256 client key, each with its own jti (signed outside the timed loop).
+constexpr std::size_t kProofs = 512;
+constexpr std::string_view kHtu = "https://api.example.com/orders/42";
+constexpr std::string_view kAccessToken = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJiZW5jaCJ9.c2lnbmF0dXJl";
+
+std::vector<std::string> dpop_proofs() {
+  const t::TestKey& k = t::p256();
+  const std::string header = R"({"typ":"dpop+jwt","alg":"ES256","jwk":)" + k.public_jwk() + "}";
+  std::vector<std::string> proofs;
+  for (std::size_t i = 0; i < kProofs; ++i)
+    proofs.push_back(t::mint(k, "ES256", header,
+                             R"({"jti":"bench-)" + std::to_string(i) + R"(","htm":"GET","htu":")" +
+                                 std::string(kHtu) + R"(","iat":)" + std::to_string(kNow) + R"(,"ath":")" +
+                                 dpop_ath(kAccessToken) + R"("})"));
+  return proofs;
+}
+
+void BM_DpopProof(benchmark::State& state, std::size_t key_cache_entries) {
+  const std::vector<std::string> proofs = dpop_proofs();
+  boost::json::object jwk;
+  const bool parsed = detail::parse_strict_object(t::p256().public_jwk(), jwk) == detail::JsonError::none;
+  const auto jkt = jwk_thumbprint(jwk);
+  if (!parsed || !jkt) {
+    state.SkipWithError("thumbprint failed");
+    return;
+  }
+  const DpopRequest request{"GET", kHtu, kAccessToken, *jkt};
+  const DpopPolicy policy;
+  DpopKeyCache keys(key_cache_entries);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    auto proof = verify_dpop_proof(proofs[i++ % kProofs], request, policy, kNow, &keys);
+    if (!proof) {
+      state.SkipWithError(proof.error().message().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(proof);
+  }
+  state.counters["proof_bytes"] = static_cast<double>(proofs[0].size());
+}
+
+void BM_P256VerifyRaw(benchmark::State& state) {
+  EVP_PKEY* pkey = t::p256().pkey.get();
+  const std::string message = "a DPoP proof's signing input, hashed outside the loop";
+  unsigned char digest[32];
+  unsigned int digest_len = 0;
+  unsigned char sig[80];
+  std::size_t sig_len = sizeof sig;
+  authgate::ossl::pkey_ctx_ptr sign_ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
+  authgate::ossl::pkey_ctx_ptr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
+  if (EVP_Digest(message.data(), message.size(), digest, &digest_len, EVP_sha256(), nullptr) != 1 ||
+      EVP_PKEY_sign_init(sign_ctx.get()) != 1 ||
+      EVP_PKEY_sign(sign_ctx.get(), sig, &sig_len, digest, digest_len) != 1 ||
+      EVP_PKEY_verify_init(ctx.get()) != 1) {
+    state.SkipWithError("P-256 set-up failed");
+    return;
+  }
+  for (auto _ : state) {
+    if (EVP_PKEY_verify(ctx.get(), sig, sig_len, digest, digest_len) != 1) {
+      state.SkipWithError("verify failed");
+      break;
+    }
+  }
+}
+
 }  // namespace
+
+BENCHMARK_CAPTURE(BM_DpopProof, ES256/key_cache, 1000);
+BENCHMARK_CAPTURE(BM_DpopProof, ES256/no_cache, 0);
+BENCHMARK(BM_P256VerifyRaw);
 
 BENCHMARK_CAPTURE(BM_ParseVerify, RS256, Alg::RS256);
 BENCHMARK_CAPTURE(BM_ParseVerify, PS256, Alg::PS256);

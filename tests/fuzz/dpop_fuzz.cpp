@@ -10,6 +10,8 @@
 //   - an accepted proof parses as a JWT with typ dpop+jwt, an allowed asymmetric alg,
 //     htm POST, a jti equal to the one returned, and a jwk whose RFC 7638 thumbprint is
 //     the returned jkt (equal to the expected one in the first run);
+//   - with a DpopKeyCache (one for the whole run, so a header accepted before is a
+//     hit) the answer is the same as without: the same error, or the same jti, jkt, iat;
 //   - normalize_htu is idempotent, and its result is an absolute http(s) URI with a path.
 // The fuzzer cannot forge signatures: accepted proofs are the seed's.
 #include "fuzz_env.hpp"
@@ -73,6 +75,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(bound.has_value() <= any_key.has_value());
   if (!bound && any_key) FUZZ_CHECK(bound.error() == auth::auth_errc::dpop_jkt_mismatch);
   if (!bound && !any_key) FUZZ_CHECK(bound.error() == any_key.error());
+
+  static auth::DpopKeyCache keys(64);
+  const auto cached = auth::verify_dpop_proof(input, {"POST", kHtu, {}, kJkt}, auth::DpopPolicy{}, kIat, &keys);
+  FUZZ_CHECK(cached.has_value() == bound.has_value());
+  if (bound) FUZZ_CHECK(cached->jti == bound->jti && cached->jkt == bound->jkt && cached->iat == bound->iat);
+  else FUZZ_CHECK(cached.error() == bound.error());
 
   if (const auto n = auth::normalize_htu(input)) {
     FUZZ_CHECK(auth::normalize_htu(*n) == n);

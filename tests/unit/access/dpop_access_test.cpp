@@ -137,6 +137,25 @@ TEST_F(DpopAccess, FreshProofAllowedThenEveryReplayRefusedCounted) {
   EXPECT_TRUE(decide("required", "DPoP " + t, {proof(t, "GET", kUrl)}).allowed);
 }
 
+TEST_F(DpopAccess, AClientsNextProofsTakeItsKeyFromTheCacheCounted) {
+  const std::string t = token(true);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(decide("required", "DPoP " + t, {proof(t, "GET", kUrl)}).allowed);
+  EXPECT_EQ(metrics_.dpop_key_cache_miss.Value(), 1);
+  EXPECT_EQ(metrics_.dpop_key_cache_hit.Value(), 2);
+  // A refused proof counts in neither; the next Runtime (a reload, same size) keeps the cache.
+  EXPECT_FALSE(decide("required", "DPoP " + t, {proof(t, "POST", kUrl)}).allowed);
+  AccessControl reloaded(cfg_, issuers_, nullptr, nullptr, metrics_, nullptr, &access_);
+  fields_.clear();
+  fields_.set(bhttp::field::host, "api.example.com");
+  fields_.set(bhttp::field::authorization, "DPoP " + t);
+  fields_.insert("DPoP", proof(t, "GET", kUrl));
+  Verdict v = reloaded.check(route("required"), Request{fields_, "GET", "/required/x", "", "https", false}, now_s());
+  ASSERT_FALSE(v.pending());
+  EXPECT_TRUE(v.take().allowed);
+  EXPECT_EQ(metrics_.dpop_key_cache_miss.Value(), 1);
+  EXPECT_EQ(metrics_.dpop_key_cache_hit.Value(), 3);
+}
+
 // The attack: fill the memory replay cache with fresh proofs (one valid token is enough) until
 // the proof to replay is dropped, then replay it. A full cache refuses new proofs instead (503
 // dpop_replay_unavailable), and the accepted proof stays remembered for its whole window.
@@ -278,6 +297,8 @@ TEST(DpopConfig, PublicUrlAndErrorsNameTheKey) {
   EXPECT_EQ(cfg.dpop.public_url, "https://gw.example.com");
   EXPECT_EQ(cfg.dpop.iat_window, std::chrono::seconds(30));
   EXPECT_EQ(cfg.dpop.replay_cache_entries, 10u);
+  EXPECT_EQ(cfg.dpop.key_cache_entries, 10'000u);  // the default
+  EXPECT_EQ(config::load_string("dpop: {key_cache_entries: 0}\n", "t.yaml").dpop.key_cache_entries, 0u);
   auto error_of = [](const std::string& yaml) {
     try {
       config::load_string(yaml, "t.yaml");
@@ -288,6 +309,8 @@ TEST(DpopConfig, PublicUrlAndErrorsNameTheKey) {
   };
   EXPECT_NE(error_of("dpop:\n  algs: [HS256]\n").find("t.yaml:2:10: dpop.algs[0]"), std::string::npos);
   EXPECT_NE(error_of("dpop:\n  public_url: https://x/path\n").find("t.yaml:2:15: dpop.public_url"),
+            std::string::npos);
+  EXPECT_NE(error_of("dpop:\n  key_cache_entries: many\n").find("t.yaml:2:22: dpop.key_cache_entries"),
             std::string::npos);
   EXPECT_NE(error_of("dpop:\n  replay_store: redis\n").find("dpop.replay_store: redis needs a top-level redis"),
             std::string::npos);

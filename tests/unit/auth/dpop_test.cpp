@@ -237,6 +237,110 @@ TEST(DpopProof, JktMismatch) {
   EXPECT_TRUE(verify_dpop_proof(Proof{}.mint(), request({}), DpopPolicy{}, kNow));
 }
 
+// --- DpopKeyCache: a hit gives exactly what the import gives; every other check still runs ---
+
+authgate::common::Result<DpopProof> cached(const std::string& proof, DpopKeyCache& keys, std::string_view jkt,
+                                 const DpopPolicy& policy = DpopPolicy{}) {
+  return verify_dpop_proof(proof, request(jkt), policy, kNow, &keys);
+}
+
+TEST(DpopKeyCache, SecondProofOfAKeyHitsWithTheSameResult) {
+  DpopKeyCache keys(16);
+  const std::string jkt = jkt_of(t::p256());
+  const std::string first = Proof{}.mint();
+  const std::string second = with([](Proof& p) { p.jti = R"("jti":"second")"; }).mint();
+  auto a = cached(first, keys, jkt);
+  ASSERT_TRUE(a) << a.error().message();
+  EXPECT_FALSE(a->key_cached);
+  EXPECT_EQ(keys.size(), 1u);
+  auto b = cached(second, keys, jkt);
+  ASSERT_TRUE(b) << b.error().message();
+  EXPECT_TRUE(b->key_cached);
+  auto uncached = verify_dpop_proof(second, request(jkt), DpopPolicy{}, kNow);
+  ASSERT_TRUE(uncached);
+  EXPECT_FALSE(uncached->key_cached);
+  EXPECT_EQ(b->jkt, uncached->jkt);
+  EXPECT_EQ(b->jkt, jkt);
+  EXPECT_EQ(b->jti, "second");
+  EXPECT_EQ(b->iat, uncached->iat);
+}
+
+TEST(DpopKeyCache, CachedKeyStillRejectsABadSignature) {
+  DpopKeyCache keys(16);
+  const std::string jkt = jkt_of(t::p256());
+  ASSERT_TRUE(cached(Proof{}.mint(), keys, jkt));
+  // Same header (a hit), signed by another key; then the good proof with one signature byte changed.
+  const t::TestKey other = t::make_ec("P-256", "other");
+  EXPECT_EQ(cached(with([&](Proof& p) { p.key = &other; p.jwk = t::p256().public_jwk(); }).mint(), keys, jkt).error(),
+            auth_errc::dpop_signature_invalid);
+  std::string tampered = with([](Proof& p) { p.jti = R"("jti":"t")"; }).mint();
+  tampered[tampered.size() - 2] = tampered[tampered.size() - 2] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(cached(tampered, keys, jkt).error(), auth_errc::dpop_signature_invalid);
+}
+
+TEST(DpopKeyCache, HeaderDifferingInOneByteIsImportedAfresh) {
+  DpopKeyCache keys(16);
+  const std::string jkt = jkt_of(t::p256());
+  ASSERT_TRUE(cached(Proof{}.mint(), keys, jkt));
+  // The cached key's jwk with the last character of y changed: the same header up to its last
+  // bytes, a point off the curve. It is not a hit, so the import refuses it.
+  std::string jwk = t::p256().public_jwk();
+  const std::size_t y_end = jwk.find('"', jwk.find(R"("y":")") + 5);
+  jwk[y_end - 1] = jwk[y_end - 1] == 'A' ? 'Q' : 'A';
+  EXPECT_EQ(cached(with([&](Proof& p) { p.jwk = jwk; }).mint(), keys, jkt).error(), auth_errc::dpop_jwk_invalid);
+  // A private member added to the cached jwk: refused as private, never taken from the cache.
+  std::string with_d = t::p256().public_jwk();
+  with_d.insert(with_d.size() - 1, R"(,"d":"AAAA")");
+  EXPECT_EQ(cached(with([&](Proof& p) { p.jwk = with_d; }).mint(), keys, jkt).error(), auth_errc::dpop_jwk_private);
+  EXPECT_EQ(keys.size(), 1u);
+}
+
+TEST(DpopKeyCache, EveryOtherCheckRunsOnAHit) {
+  DpopKeyCache keys(16);
+  const std::string jkt = jkt_of(t::p256());
+  ASSERT_TRUE(cached(Proof{}.mint(), keys, jkt));
+  EXPECT_EQ(cached(with([](Proof& p) { p.htm = "POST"; }).mint(), keys, jkt).error(), auth_errc::dpop_htm_mismatch);
+  EXPECT_EQ(cached(with([](Proof& p) { p.ath = dpop_ath("another token"); }).mint(), keys, jkt).error(),
+            auth_errc::dpop_ath_mismatch);
+  EXPECT_EQ(cached(with([](Proof& p) { p.iat = kNow - 3600; }).mint(), keys, jkt).error(), auth_errc::dpop_iat_invalid);
+  EXPECT_EQ(cached(Proof{}.mint(), keys, kRfcJkt).error(), auth_errc::dpop_jkt_mismatch);
+  DpopPolicy no_es256;  // a reload that drops ES256
+  no_es256.allowed_algs = {Alg::ES384};
+  EXPECT_EQ(cached(Proof{}.mint(), keys, jkt, no_es256).error(), auth_errc::dpop_alg_not_allowed);
+}
+
+TEST(DpopKeyCache, OnlyProofsThatPassEveryCheckAreStored) {
+  DpopKeyCache keys(16);
+  const std::string jkt = jkt_of(t::p256());
+  EXPECT_EQ(cached(with([](Proof& p) { p.htm = "POST"; }).mint(), keys, jkt).error(), auth_errc::dpop_htm_mismatch);
+  EXPECT_EQ(cached(Proof{}.mint(), keys, kRfcJkt).error(), auth_errc::dpop_jkt_mismatch);
+  EXPECT_EQ(keys.size(), 0u);
+  auto ok = cached(Proof{}.mint(), keys, jkt);
+  ASSERT_TRUE(ok);
+  EXPECT_FALSE(ok->key_cached);
+}
+
+TEST(DpopKeyCache, BoundedAndOff) {
+  DpopKeyCache one(1);
+  const t::TestKey other = t::make_ec("P-256", "other");
+  const Proof mine;
+  const Proof theirs = with([&](Proof& p) { p.key = &other; });
+  for (int round = 0; round < 2; ++round) {  // two clients alternating in one entry: always a miss
+    auto a = cached(mine.mint(), one, jkt_of(t::p256()));
+    auto b = cached(theirs.mint(), one, jkt_of(other));
+    ASSERT_TRUE(a && b);
+    EXPECT_FALSE(a->key_cached || b->key_cached);
+    EXPECT_EQ(one.size(), 1u);
+  }
+  DpopKeyCache off(0);
+  for (int i = 0; i < 2; ++i) {
+    auto r = cached(mine.mint(), off, jkt_of(t::p256()));
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(r->key_cached);
+  }
+  EXPECT_EQ(off.size(), 0u);
+}
+
 TEST(DpopHtu, Normalisation) {
   EXPECT_EQ(normalize_htu("https://Server.Example.COM:443/a/./b/../c?q#f"), "https://server.example.com/a/c");
   EXPECT_EQ(normalize_htu("http://h:80"), "http://h/");
