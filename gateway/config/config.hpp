@@ -135,6 +135,20 @@ struct Dpop {
   std::uint64_t replay_cache_entries = 100'000;  // jti remembered per instance (memory store)
   std::string replay_store = "memory";           // memory | redis (the fleet shares the seen jtis)
   bool replay_fail_open = false;                 // redis unreachable: false = 503, true = accept the proof
+  // The server nonce (RFC 9449 §8): every proof on a DPoP route must carry a nonce this
+  // gateway minted (auth/dpop_nonce.hpp), valid for its rotate_interval slot and the next.
+  struct Nonce {
+    bool enabled = false;
+    Duration rotate_interval{300'000};  // whole seconds
+    std::string secret;  // from secret_env / secret_file (>= 32 bytes): the fleet shares it
+  } nonce;
+};
+
+// An issuer's own DPoP proof settings (issuers[].dpop), overriding the top-level dpop: ones
+// for tokens of that issuer; unset: the top-level value.
+struct IssuerDpop {
+  std::optional<std::vector<std::string>> algs;
+  std::optional<Duration> iat_window;
 };
 
 // RFC 7662 token introspection with the gateway's client credentials.
@@ -190,6 +204,8 @@ struct Issuer {
 
   Validation validation = Validation::jwt;  // introspection: every token goes to the endpoint
   std::optional<Introspection> introspection;
+
+  IssuerDpop dpop;              // proof algorithms and iat window for its tokens (issuers[].dpop)
 
   bool used_for_login = false;  // sessions.client.issuer names it: its endpoints come from discovery
 
