@@ -63,6 +63,7 @@ AccessControl::AccessControl(const config::GatewayConfig& cfg, const Issuers& is
       dpop_origin_(cfg.dpop.public_url),
       dpop_redis_(cfg.dpop.replay_store == "redis" ? std::move(redis) : nullptr),
       dpop_fail_open_(cfg.dpop.replay_fail_open),
+      dpop_nonce_default_(cfg.dpop.nonce.enabled),
       dpop_seen_entries_(cfg.dpop.replay_cache_entries),
       dpop_seen_(previous && previous->dpop_seen_entries_ == dpop_seen_entries_
                      ? previous->dpop_seen_
@@ -85,7 +86,7 @@ AccessControl::AccessControl(const config::GatewayConfig& cfg, const Issuers& is
   for (const auto& ir : issuers_)
     dpop_issuers_.push_back(settings(ir.cfg->dpop.algs.value_or(cfg.dpop.algs),
                                      ir.cfg->dpop.iat_window.value_or(cfg.dpop.iat_window)));
-  if (cfg.dpop.nonce.enabled)
+  if (!cfg.dpop.nonce.secret.empty())
     dpop_nonces_.emplace(cfg.dpop.nonce.secret,
                          std::chrono::duration_cast<std::chrono::seconds>(cfg.dpop.nonce.rotate_interval).count());
 }
@@ -128,7 +129,7 @@ std::error_code AccessControl::check_dpop(const config::Route& route, const Issu
   if (!proof) return proof.error();
   // RFC 9449 §8, §9: a nonce of this slot or the previous one; else use_dpop_nonce with a fresh
   // one. One from the previous slot passes, and the reply hands out the current one (§8.2).
-  if (dpop_nonces_) {
+  if (dpop_nonces_ && route.dpop_nonce.value_or(dpop_nonce_default_)) {
     const auto slot = dpop_nonces_->check(proof->nonce, now);
     if (!slot || *slot == auth::DpopNonces::Slot::previous) p.nonce = dpop_nonces_->mint(now);
     if (!slot) return slot.error();

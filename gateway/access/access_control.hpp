@@ -132,10 +132,11 @@ class AccessControl {
   metrics::Metrics& metrics_;
   DpopSettings dpop_;                        // the top-level dpop: settings
   std::vector<DpopSettings> dpop_issuers_;   // per issuer (Issuers::index_of)
-  std::optional<auth::DpopNonces> dpop_nonces_;  // dpop.nonce.enabled
+  std::optional<auth::DpopNonces> dpop_nonces_;  // with a dpop.nonce secret
   std::string dpop_origin_;  // dpop.public_url, or empty
   std::shared_ptr<redis::RedisClient> dpop_redis_;  // dpop.replay_store: redis
   bool dpop_fail_open_;
+  bool dpop_nonce_default_;  // dpop.nonce.enabled: for routes without routes[].dpop_nonce
   using DpopSeen = common::ExpiringCache<char>;
   std::size_t dpop_seen_entries_;
   // (jkt, jti) of accepted proofs (memory store), handed to the next Runtime on reload. Full of

@@ -127,7 +127,7 @@ admin::StatusSnapshot build_status_snapshot(const proxy::Runtime& rt, const metr
       out.step_up_max_auth_age = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*r.require.max_auth_age).count()) + "s";
     out.resource_metadata = r.resource_metadata_url;
     out.dpop = r.dpop == config::DpopMode::required ? "required" : r.dpop == config::DpopMode::allowed ? "allowed" : "off";
-    out.dpop_nonce = r.dpop != config::DpopMode::off && rt.cfg.dpop.nonce.enabled;
+    out.dpop_nonce = r.dpop != config::DpopMode::off && r.dpop_nonce.value_or(rt.cfg.dpop.nonce.enabled);
     out.client_certificate = client_certificate;
     out.upstream = r.upstream;
     s.routes.push_back(std::move(out));

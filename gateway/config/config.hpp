@@ -138,7 +138,7 @@ struct Dpop {
   // The server nonce (RFC 9449 §8): every proof on a DPoP route must carry a nonce this
   // gateway minted (auth/dpop_nonce.hpp), valid for its rotate_interval slot and the next.
   struct Nonce {
-    bool enabled = false;
+    bool enabled = false;  // every DPoP route's default (routes[].dpop_nonce)
     Duration rotate_interval{300'000};  // whole seconds
     std::string secret;  // from secret_env / secret_file (>= 32 bytes): the fleet shares it
   } nonce;
@@ -257,6 +257,7 @@ struct Route {
   Requirement require;               // bearer: scopes and claims
   Forward forward;                   // identity headers set from claims
   DpopMode dpop = DpopMode::off;     // bearer/any: DPoP-bound tokens (RFC 9449)
+  std::optional<bool> dpop_nonce;    // the server nonce on this route; unset: dpop.nonce.enabled
   // Derived, not a key: the RFC 9728 metadata URL of the protected resource whose `routes:` name
   // this route (resources: below); its 401 and 403 challenges carry it as resource_metadata.
   std::string resource_metadata_url;

@@ -828,12 +828,12 @@ void read_dpop(Reader& r, const YAML::Node& n, Dpop& out) {
     r.duration(nn, "rotate_interval", np, out.nonce.rotate_interval,
                whole_seconds("a nonce names a slot of whole seconds"));
     // Every instance of a fleet must mint the same nonces: the secret is configured, never random.
-    if (out.nonce.enabled) {
-      if (!nn["secret_env"] && !nn["secret_file"])
-        r.error(nn, np, "enabled needs secret_env or secret_file: the key nonces are minted with, the same on "
-                        "every instance (at least 32 bytes)");
-      else if (read_secret(r, nn, np, "secret_env", "secret_file", out.nonce.secret) && out.nonce.secret.size() < 32)
+    if (nn["secret_env"] || nn["secret_file"]) {
+      if (read_secret(r, nn, np, "secret_env", "secret_file", out.nonce.secret) && out.nonce.secret.size() < 32)
         r.error(nn, np, "the nonce secret must be at least 32 bytes");
+    } else if (out.nonce.enabled) {
+      r.error(nn, np, "enabled needs secret_env or secret_file: the key nonces are minted with, the same on "
+                      "every instance (at least 32 bytes)");
     }
   }
 }
@@ -1013,7 +1013,8 @@ void read_routes(Reader& r, const YAML::Node& n, const std::vector<Upstream>& up
   for (std::size_t i = 0; i < n.size(); ++i) {
     const auto& rn = n[i];
     std::string path = "routes[" + std::to_string(i) + "]";
-    if (!r.expect_map(rn, path, {"name", "match", "upstream", "auth", "issuers", "require", "forward", "dpop"}))
+    if (!r.expect_map(rn, path, {"name", "match", "upstream", "auth", "issuers", "require", "forward", "dpop",
+                                 "dpop_nonce"}))
       continue;
     Route route;
     if (!rn["name"]) r.error(rn, path + ".name", "is required");
@@ -1088,6 +1089,11 @@ void read_routes(Reader& r, const YAML::Node& n, const std::vector<Upstream>& up
       }
       if (route.dpop != DpopMode::off && route.auth != AuthMode::bearer && route.auth != AuthMode::any)
         r.error(d, path + ".dpop", "only applies to auth: bearer or any");
+    }
+    if (rn["dpop_nonce"]) {
+      r.boolean(rn, "dpop_nonce", path, route.dpop_nonce.emplace());
+      if (route.dpop == DpopMode::off)
+        r.error(rn["dpop_nonce"], path + ".dpop_nonce", "only applies with dpop: allowed or required");
     }
     if ((route.auth == AuthMode::bearer || route.auth == AuthMode::any) && issuers.empty())
       r.error(rn["auth"], path + ".auth", "auth: bearer needs at least one entry in issuers:");
@@ -1313,6 +1319,12 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name,
         if ((mode == AuthMode::session || mode == AuthMode::any) && !cfg.sessions)
           r.error(n[i]["auth"], "routes[" + std::to_string(i) + "].auth",
                   "auth: session and any need a sessions: block");
+        const auto dpop = root["dpop"];
+        const auto nonce = dpop && dpop.IsMap() ? dpop["nonce"] : YAML::Node();
+        if (cfg.routes[i].dpop_nonce.value_or(false) && !cfg.dpop.nonce.enabled &&
+            !(nonce && nonce.IsMap() && (nonce["secret_env"] || nonce["secret_file"])))
+          r.error(n[i]["dpop_nonce"], "routes[" + std::to_string(i) + "].dpop_nonce",
+                  "needs dpop.nonce.secret_env or secret_file (the key nonces are minted with)");
       }
     }
     if (auto n = root["resources"]) read_resources(r, n, cfg.issuers, cfg.routes, cfg.resources);

@@ -42,8 +42,10 @@ std::string jkt_of(const ts::TestKey& key) {
 class DpopAccess : public ::testing::Test {
  protected:
   // `dpop_extra`: more lines of the dpop: block; `issuer_extra`: more lines of the issuer idp. A
-  // second issuer, idp2 (iss <idp>/two, same keys), has no settings of its own.
-  explicit DpopAccess(const std::string& dpop_extra = "", const std::string& issuer_extra = "")
+  // second issuer, idp2 (iss <idp>/two, same keys), has no settings of its own. The nonce secret
+  // is configured; `nonce_enabled` is dpop.nonce.enabled (routes nonce_on and nonce_off set their own).
+  explicit DpopAccess(const std::string& dpop_extra = "", const std::string& issuer_extra = "",
+                      bool nonce_enabled = false)
       : idp_([](support::UpstreamConnection& c, const support::RequestHead&) {
           c.respond(200, ts::jwks_of({ts::rsa2048().public_jwk()}), {}, "application/json");
         }),
@@ -59,7 +61,7 @@ class DpopAccess : public ::testing::Test {
                                  "    audiences: [orders-api]\n"
                                  "    jwks_uri: " + idp_.url() + "/jwks\n"
                                  "dpop:\n"
-                                 "  algs: [ES256, PS256]\n" + dpop_extra +
+                                 "  algs: [ES256, PS256]\n" + dpop_extra + nonce_yaml(nonce_enabled) +
                                  "routes:\n"
                                  "  - {name: off, match: {path: {prefix: /off}}, upstream: app, auth: bearer}\n"
                                  "  - {name: allowed, match: {path: {prefix: /allowed}}, upstream: app, auth: bearer,"
@@ -67,11 +69,21 @@ class DpopAccess : public ::testing::Test {
                                  "  - {name: required, match: {path: {prefix: /required}}, upstream: app, auth: bearer,"
                                  " dpop: required}\n"
                                  "  - {name: passthrough, match: {path: {prefix: /pass}}, upstream: app, auth: bearer,"
-                                 " dpop: required, forward: {authorization: true, dpop_proof: true}}\n",
+                                 " dpop: required, forward: {authorization: true, dpop_proof: true}}\n"
+                                 "  - {name: nonce_on, match: {path: {prefix: /nonce-on}}, upstream: app, auth: bearer,"
+                                 " dpop: required, dpop_nonce: true}\n"
+                                 "  - {name: nonce_off, match: {path: {prefix: /nonce-off}}, upstream: app, auth: bearer,"
+                                 " dpop: required, dpop_nonce: false}\n",
                                  "t.yaml")),
         issuers_(cfg_, metrics_, io_.get_executor()),
         access_(cfg_, issuers_, nullptr, nullptr, metrics_) {}
   ~DpopAccess() override { idp_.stop(); }
+
+  static std::string nonce_yaml(bool enabled) {
+    ::setenv("AUTHGATE_TEST_DPOP_NONCE", "unit-test-dpop-nonce-secret-0123456789abcdef", 1);
+    return std::string("  nonce: {enabled: ") + (enabled ? "true" : "false") +
+           ", rotate_interval: 1h, secret_env: AUTHGATE_TEST_DPOP_NONCE}\n";
+  }
 
   const config::Route& route(std::string_view name) const {
     for (const auto& r : cfg_.routes)
@@ -318,11 +330,7 @@ constexpr std::int64_t kNonceInterval = 3600;
 
 class DpopNonceAccess : public DpopAccess {
  protected:
-  DpopNonceAccess() : DpopAccess(nonce_block()) {}
-  static std::string nonce_block() {
-    ::setenv("AUTHGATE_TEST_DPOP_NONCE", std::string(kNonceSecret).c_str(), 1);
-    return "  nonce: {enabled: true, rotate_interval: 1h, secret_env: AUTHGATE_TEST_DPOP_NONCE}\n";
-  }
+  DpopNonceAccess() : DpopAccess("", "", true) {}
   const auth::DpopNonces nonces_{std::string(kNonceSecret), kNonceInterval};
   // Runs `body` once more if the nonce slot changed while it ran (the slot is an hour long).
   template <class F>
@@ -392,6 +400,24 @@ TEST_F(DpopNonceAccess, TheProofIsCheckedBeforeItsNonceAndBearerTokensNeedNone) 
   EXPECT_TRUE(bearer.dpop_nonce.empty());
 }
 
+// routes[].dpop_nonce: a route opts out of dpop.nonce.enabled (here), or in without it (below).
+TEST_F(DpopNonceAccess, ARouteWithDpopNonceFalseNeedsNone) {
+  const std::string t = token(true);
+  const std::string url = "https://api.example.com/nonce-off/x";
+  const Decision d = decide("nonce_off", "DPoP " + t, {proof(t, "GET", url)}, "/nonce-off/x");
+  EXPECT_TRUE(d.allowed) << d.ec.message();
+  EXPECT_TRUE(d.dpop_nonce.empty());
+}
+
+TEST_F(DpopAccess, ARouteWithDpopNonceTrueNeedsOneWhileOtherRoutesDoNot) {
+  const std::string t = token(true);
+  const Decision d = decide("nonce_on", "DPoP " + t, {proof(t, "GET", "https://api.example.com/nonce-on/x")},
+                            "/nonce-on/x");
+  EXPECT_EQ(d.ec, auth_errc::dpop_nonce_missing);
+  EXPECT_FALSE(d.dpop_nonce.empty());
+  EXPECT_TRUE(decide("required", "DPoP " + t, {proof(t, "GET", kUrl)}).allowed);
+}
+
 TEST(DpopConfig, NonceDefaultsAndErrors) {
   const auto defaults = config::load_string("upstreams: [{name: app, url: http://127.0.0.1:9}]\n", "t.yaml");
   EXPECT_FALSE(defaults.dpop.nonce.enabled);
@@ -427,6 +453,28 @@ TEST(DpopConfig, NonceDefaultsAndErrors) {
       << error_of("dpop:\n  nonce:\n    rotate_interval: 1500ms\n");
   EXPECT_NE(error_of("dpop:\n  nonce:\n    enable: true\n").find("t.yaml:3:5: dpop.nonce.enable: unknown key"),
             std::string::npos);
+  // routes[].dpop_nonce: only on DPoP routes; true needs the secret.
+  const std::string route_head =
+      "upstreams: [{name: app, url: http://127.0.0.1:9}]\n"
+      "issuers: [{name: a, issuer: https://a.test, audiences: [x], jwks_file: /dev/null}]\n"
+      "routes:\n"
+      "  - name: r\n"
+      "    upstream: app\n"
+      "    auth: bearer\n";
+  EXPECT_NE(error_of(route_head + "    dpop: required\n    dpop_nonce: true\n")
+                .find("t.yaml:8:17: routes[0].dpop_nonce: needs dpop.nonce.secret_env or secret_file"),
+            std::string::npos)
+      << error_of(route_head + "    dpop: required\n    dpop_nonce: true\n");
+  EXPECT_NE(error_of(route_head + "    dpop_nonce: true\n").find("t.yaml:7:17: routes[0].dpop_nonce: only applies with dpop"),
+            std::string::npos)
+      << error_of(route_head + "    dpop_nonce: true\n");
+  const auto opted_in = config::load_string(
+      route_head + "    dpop: allowed\n    dpop_nonce: true\n"
+                   "dpop:\n  nonce: {secret_env: AUTHGATE_TEST_DPOP_NONCE}\n",
+      "t.yaml");
+  EXPECT_FALSE(opted_in.dpop.nonce.enabled);
+  EXPECT_EQ(opted_in.routes[0].dpop_nonce, true);
+  EXPECT_EQ(opted_in.dpop.nonce.secret, kNonceSecret);
 }
 
 // issuers[].dpop: the proof policy follows the verified token's issuer; the other issuer keeps
