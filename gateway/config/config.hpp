@@ -277,7 +277,8 @@ struct ProtectedResource {
   // Derived, not a key: where the document is served (RFC 9728 §3.1): the identifier's origin,
   // then /.well-known/oauth-protected-resource, then the identifier's path (when not "/").
   std::string metadata_url;
-  // Derived, not a key: dpop.algs when one of its routes takes DPoP (dpop: allowed or required).
+  // Derived, not a key: when one of its routes takes DPoP (dpop: allowed or required), the proof
+  // algorithms of the issuers those routes accept (issuers[].dpop.algs, else dpop.algs).
   std::vector<std::string> dpop_signing_alg_values_supported;
 };
 

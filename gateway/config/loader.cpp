@@ -1328,18 +1328,23 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name,
       }
     }
     if (auto n = root["resources"]) read_resources(r, n, cfg.issuers, cfg.routes, cfg.resources);
-    // What a resource's routes say about DPoP: the proof algorithms, and (unless set) whether
-    // only DPoP-bound tokens are taken.
+    // What a resource's routes say about DPoP: the proof algorithms (those of the issuers its DPoP
+    // routes accept: issuers[].dpop.algs, else dpop.algs), and (unless set) whether only
+    // DPoP-bound tokens are taken.
     for (std::size_t i = 0; i < cfg.resources.size(); ++i) {
       auto& res = cfg.resources[i];
-      bool any = false, all_required = !res.routes.empty();
+      bool all_required = !res.routes.empty();
+      auto& algs = res.dpop_signing_alg_values_supported;
       for (const auto& name : res.routes)
         for (const auto& route : cfg.routes)
           if (route.name == name) {
-            any = any || route.dpop != DpopMode::off;
             all_required = all_required && route.dpop == DpopMode::required;
+            if (route.dpop == DpopMode::off) continue;
+            for (const auto& is : cfg.issuers)
+              if (route.issuers.empty() || std::find(route.issuers.begin(), route.issuers.end(), is.name) != route.issuers.end())
+                for (const auto& alg : is.dpop.algs.value_or(cfg.dpop.algs))
+                  if (std::find(algs.begin(), algs.end(), alg) == algs.end()) algs.push_back(alg);
           }
-      if (any) res.dpop_signing_alg_values_supported = cfg.dpop.algs;
       if (!root["resources"][i]["dpop_bound_access_tokens_required"]) res.dpop_bound_access_tokens_required = all_required;
     }
     if (auto n = root["routing"]; n && r.expect_map(n, "routing", {"case_insensitive_paths"}))

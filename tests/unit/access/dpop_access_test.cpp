@@ -500,6 +500,31 @@ TEST_F(DpopPerIssuer, TheTokensIssuerChoosesTheAlgsAndTheIatWindow) {
   EXPECT_TRUE(decide("required", "DPoP " + rsa_bound, {proof(rsa_bound, "GET", kUrl, {}, ts::rsa2048(), {}, 0, "PS256")}).allowed);
 }
 
+// RFC 9728 dpop_signing_alg_values_supported: the algs of the issuers the resource's DPoP routes accept.
+TEST(DpopConfig, ResourceMetadataListsTheAlgsOfItsDpopRoutesIssuers) {
+  const std::string head =
+      "upstreams: [{name: app, url: http://127.0.0.1:9}]\n"
+      "dpop: {algs: [ES256, PS256]}\n"
+      "issuers:\n"
+      "  - {name: a, issuer: https://a.test, audiences: [x], jwks_file: /dev/null, dpop: {algs: [EdDSA, ES256]}}\n"
+      "  - {name: b, issuer: https://b.test, audiences: [x], jwks_file: /dev/null}\n"
+      "routes:\n"
+      "  - {name: only-a, match: {path: {prefix: /a}}, upstream: app, auth: bearer, issuers: [a], dpop: required}\n"
+      "  - {name: both, match: {path: {prefix: /b}}, upstream: app, auth: bearer, dpop: allowed}\n"
+      "  - {name: plain, match: {path: {prefix: /c}}, upstream: app, auth: bearer}\n";
+  const auto cfg = config::load_string(head +
+                                           "resources:\n"
+                                           "  - {resource: https://api.test/a, routes: [only-a]}\n"
+                                           "  - {resource: https://api.test/b, routes: [both]}\n"
+                                           "  - {resource: https://api.test/c, routes: [plain]}\n",
+                                       "t.yaml");
+  ASSERT_EQ(cfg.resources.size(), 3u);
+  EXPECT_EQ(cfg.resources[0].dpop_signing_alg_values_supported, (std::vector<std::string>{"EdDSA", "ES256"}));
+  EXPECT_EQ(cfg.resources[1].dpop_signing_alg_values_supported,
+            (std::vector<std::string>{"EdDSA", "ES256", "PS256"}));
+  EXPECT_TRUE(cfg.resources[2].dpop_signing_alg_values_supported.empty());
+}
+
 TEST(DpopConfig, IssuerDpopSettingsAndErrors) {
   const auto cfg = config::load_string(
       "upstreams: [{name: app, url: http://127.0.0.1:9}]\n"
