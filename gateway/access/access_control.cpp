@@ -19,6 +19,8 @@
 #include "session/cookie_codec.hpp"
 #include "session/session_manager.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace authgate::access {
 
 namespace bhttp = boost::beast::http;
@@ -61,6 +63,7 @@ AccessControl::AccessControl(const config::GatewayConfig& cfg, const Issuers& is
       dpop_origin_(cfg.dpop.public_url),
       dpop_redis_(cfg.dpop.replay_store == "redis" ? std::move(redis) : nullptr),
       dpop_fail_open_(cfg.dpop.replay_fail_open),
+      dpop_nonce_default_(cfg.dpop.nonce.enabled),
       dpop_seen_entries_(cfg.dpop.replay_cache_entries),
       dpop_seen_(previous && previous->dpop_seen_entries_ == dpop_seen_entries_
                      ? previous->dpop_seen_
@@ -71,13 +74,30 @@ AccessControl::AccessControl(const config::GatewayConfig& cfg, const Issuers& is
   if (revocations_) revocations_->keep_for_leeway(max_leeway_seconds(cfg));
   if (cfg.dpop.replay_store == "redis" && !dpop_redis_)
     throw std::runtime_error("dpop.replay_store: redis needs a redis: block");
-  dpop_policy_.allowed_algs.clear();
-  for (const auto& name : cfg.dpop.algs)
-    if (auto alg = auth::alg_from_string(name); alg && !auth::is_hmac(*alg)) {
-      dpop_policy_.allowed_algs.push_back(*alg);
-      dpop_algs_ += (dpop_algs_.empty() ? "" : " ") + name;
-    }
-  dpop_policy_.iat_window_seconds = std::chrono::duration_cast<std::chrono::seconds>(cfg.dpop.iat_window).count();
+  auto settings = [](const std::vector<std::string>& algs, config::Duration iat_window) {
+    DpopSettings s;
+    s.policy.allowed_algs.clear();
+    for (const auto& name : algs)
+      if (auto alg = auth::alg_from_string(name); alg && !auth::is_hmac(*alg)) {
+        s.policy.allowed_algs.push_back(*alg);
+        s.algs += (s.algs.empty() ? "" : " ") + name;
+      }
+    s.policy.iat_window_seconds = std::chrono::duration_cast<std::chrono::seconds>(iat_window).count();
+    return s;
+  };
+  dpop_ = settings(cfg.dpop.algs, cfg.dpop.iat_window);
+  for (const auto& ir : issuers_)
+    dpop_issuers_.push_back(settings(ir.cfg->dpop.algs.value_or(cfg.dpop.algs),
+                                     ir.cfg->dpop.iat_window.value_or(cfg.dpop.iat_window)));
+  if (!cfg.dpop.nonce.secret.empty())
+    dpop_nonces_.emplace(cfg.dpop.nonce.secret,
+                         std::chrono::duration_cast<std::chrono::seconds>(cfg.dpop.nonce.rotate_interval).count());
+}
+
+const AccessControl::DpopSettings& AccessControl::dpop_settings(std::string_view issuer_name) const {
+  for (std::size_t i = 0; i < issuers_.size(); ++i)
+    if (issuers_[i].cfg->name == issuer_name) return dpop_issuers_[i];
+  return dpop_;
 }
 
 std::string AccessControl::request_origin(const Request& request) const {
@@ -95,7 +115,7 @@ std::string AccessControl::request_origin(const Request& request) const {
   return std::string(scheme) + "://" + std::string(host);
 }
 
-std::error_code AccessControl::check_dpop(const config::Route& route, Presentation& p,
+std::error_code AccessControl::check_dpop(const config::Route& route, const Issuer& issuer, Presentation& p,
                                           const boost::json::object& claims, std::int64_t now) const {
   std::string_view jkt;  // RFC 7800 cnf, RFC 9449 §6: JWT claim or introspection member
   if (const auto* cnf = claims.if_contains("cnf"); cnf && cnf->is_object())
@@ -107,13 +127,21 @@ std::error_code AccessControl::check_dpop(const config::Route& route, Presentati
                                                     : std::error_code{};
   }
   if (jkt.empty() && route.dpop == config::DpopMode::required) return auth_errc::dpop_token_unbound;
-  auto proof = auth::verify_dpop_proof(p.proof, {p.method, p.htu, p.token, jkt}, dpop_policy_, now, dpop_keys_.get());
+  const auth::DpopPolicy& policy = dpop_issuers_[issuers_.index_of(issuer)].policy;
+  auto proof = auth::verify_dpop_proof(p.proof, {p.method, p.htu, p.token, jkt}, policy, now, dpop_keys_.get());
   if (!proof) return proof.error();
   (proof->key_cached ? metrics_.dpop_key_cache_hit : metrics_.dpop_key_cache_miss).Increment();
+  // RFC 9449 §8, §9: a nonce of this slot or the previous one; else use_dpop_nonce with a fresh
+  // one. One from the previous slot passes, and the reply hands out the current one (§8.2).
+  if (dpop_nonces_ && route.dpop_nonce.value_or(dpop_nonce_default_)) {
+    const auto slot = dpop_nonces_->check(proof->nonce, now);
+    if (!slot || *slot == auth::DpopNonces::Slot::previous) p.nonce = dpop_nonces_->mint(now);
+    if (!slot) return slot.error();
+  }
   // Remembered for as long as the proof would verify (iat + window), by key and
   // jti: another client's jti never collides (a thumbprint has no ':').
   std::string key = proof->jkt + ":" + proof->jti;
-  const std::int64_t until = proof->iat + dpop_policy_.iat_window_seconds + 1;
+  const std::int64_t until = proof->iat + policy.iat_window_seconds + 1;
   if (dpop_redis_) {
     p.replay_key = dpop_redis_->key("dpop:" + key);
     p.replay_ttl = until - now;
@@ -132,7 +160,7 @@ std::error_code AccessControl::check_dpop(const config::Route& route, Presentati
 
 Decision AccessControl::challenged(const config::Route& route, Decision d) const {
   if (!d.allowed && route.dpop != config::DpopMode::off)
-    add_dpop_challenge(d.reply, d.ec, dpop_algs_, route.dpop == config::DpopMode::allowed);
+    add_dpop_challenge(d.reply, d.ec, dpop_settings(d.issuer).algs, route.dpop == config::DpopMode::allowed);
   return d;
 }
 
@@ -144,12 +172,21 @@ boost::asio::awaitable<Decision> AccessControl::replay_pending(const config::Rou
   const redis::RedisResult r = co_await dpop_redis_->exec(cmd);
   std::error_code ec;
   if (r.ec) {
-    if (!dpop_fail_open_) ec = auth_errc::dpop_replay_unavailable;
+    if (!dpop_fail_open_) {
+      ec = auth_errc::dpop_replay_unavailable;
+    } else {  // dpop.replay_fail_open: accepted unchecked, and said so
+      metrics_.dpop_replay_skipped.Increment();
+      spdlog::warn("DPoP replay check skipped (dpop.replay_fail_open): Redis: {}", r.ec.message());
+    }
   } else if (r.value.is_nil()) {  // NX: the key was there
     metrics_.dpop_replays.Increment();
     ec = auth_errc::dpop_replayed;
   }
-  if (ec) d = challenged(route, denial(route, ec, std::move(d.issuer)));
+  if (ec) {
+    std::string nonce = std::move(d.dpop_nonce);
+    d = challenged(route, denial(route, ec, std::move(d.issuer)));
+    d.dpop_nonce = std::move(nonce);
+  }
   co_return d;
 }
 
@@ -171,26 +208,31 @@ Decision AccessControl::allow_claims(const config::Route& route, const Issuer& i
     if (revocations_->check(string_claim("jti"), string_claim("sub"), iat, now, issuer.policy.leeway_seconds))
       return denial(route, auth_errc::token_revoked, issuer.cfg->name);
   }
+  // A fresh DPoP-Nonce that check_dpop asked for goes on the reply, whatever it is.
+  auto with_nonce = [p](Decision d) {
+    if (p) d.dpop_nonce = std::move(p->nonce);
+    return d;
+  };
   // The sender constraints are checked on every request, a cached token's too (before the
   // policy: a stolen token is no token, 401 not 403): the client certificate (RFC 8705), the
   // DPoP proof (RFC 9449).
   if (p) {
     if (auto ec = auth::check_certificate_binding(*claims, p->client_certificate))
       return denial(route, ec, issuer.cfg->name);
-    if (auto ec = check_dpop(route, *p, *claims, now)) return denial(route, ec, issuer.cfg->name);
+    if (auto ec = check_dpop(route, issuer, *p, *claims, now)) return with_nonce(denial(route, ec, issuer.cfg->name));
   }
   const auto scopes = auth::extract_scopes(*claims, issuer.cfg->scope_claim);
   std::string missing;
   if (auto ec = policy::evaluate(route.require, scopes, *claims, &missing))
-    return denial(route, ec, issuer.cfg->name, missing);
+    return with_nonce(denial(route, ec, issuer.cfg->name, missing));
   if (auto ec = policy::evaluate_authentication(route.require, *claims, now))  // step-up: 401, after the 403s
-    return denial(route, ec, issuer.cfg->name);
+    return with_nonce(denial(route, ec, issuer.cfg->name));
   Decision d;
   d.auth_label = "bearer";
   d.issuer = issuer.cfg->name;
   if (const auto* sub = claims->if_contains("sub"); sub && sub->is_string()) d.sub = sub->get_string();
   d.claims = std::move(claims);
-  return d;
+  return with_nonce(std::move(d));
 }
 
 AccessControl::Attempt AccessControl::attempt(const config::Route& route, std::string_view token,

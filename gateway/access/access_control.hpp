@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -33,6 +34,7 @@
 #include "access/issuers.hpp"
 #include "access/token_cache.hpp"
 #include "auth/dpop.hpp"
+#include "auth/dpop_nonce.hpp"
 #include "common/expiring_cache.hpp"
 #include "config/config.hpp"
 #include "http/header_hygiene.hpp"
@@ -89,7 +91,14 @@ class AccessControl {
     std::string_view client_certificate;  // its x5t#S256 thumbprint, "" for none (RFC 8705 binding)
     std::string replay_key;    // redis replay store: set by check_dpop, SET NX by the caller
     std::int64_t replay_ttl = 0;  // seconds
+    std::string nonce;         // a fresh DPoP-Nonce for the reply (dpop.nonce), "" for none
   };
+  // The proof policy of one issuer's tokens (issuers[].dpop over the top-level dpop:).
+  struct DpopSettings {
+    auth::DpopPolicy policy;
+    std::string algs;  // space-separated, for the challenge
+  };
+  const DpopSettings& dpop_settings(std::string_view issuer_name) const;
   struct Attempt;
   Attempt attempt(const config::Route& route, std::string_view token, std::int64_t now, Pass pass,
                   Presentation* p) const;
@@ -99,9 +108,10 @@ class AccessControl {
                                                   std::int64_t now, Presentation p) const;
   boost::asio::awaitable<Decision> replay_pending(const config::Route& route, Decision d, std::string key,
                                                   std::int64_t ttl) const;
-  // RFC 9449 on an otherwise valid token's claims: the binding, the proof, its jti.
-  std::error_code check_dpop(const config::Route& route, Presentation& p, const boost::json::object& claims,
-                             std::int64_t now) const;
+  // RFC 9449 on an otherwise valid token's claims: the binding, the proof (with `issuer`'s
+  // policy), the server nonce (dpop.nonce), its jti.
+  std::error_code check_dpop(const config::Route& route, const Issuer& issuer, Presentation& p,
+                             const boost::json::object& claims, std::int64_t now) const;
   // The DPoP challenge on a denial of a route that accepts DPoP.
   Decision challenged(const config::Route& route, Decision d) const;
   std::string request_origin(const Request& request) const;
@@ -121,11 +131,13 @@ class AccessControl {
   std::size_t max_token_bytes_;
   mutable TokenCache cache_;
   metrics::Metrics& metrics_;
-  auth::DpopPolicy dpop_policy_;
-  std::string dpop_algs_;    // space-separated, for the challenge
+  DpopSettings dpop_;                        // the top-level dpop: settings
+  std::vector<DpopSettings> dpop_issuers_;   // per issuer (Issuers::index_of)
+  std::optional<auth::DpopNonces> dpop_nonces_;  // with a dpop.nonce secret
   std::string dpop_origin_;  // dpop.public_url, or empty
   std::shared_ptr<redis::RedisClient> dpop_redis_;  // dpop.replay_store: redis
   bool dpop_fail_open_;
+  bool dpop_nonce_default_;  // dpop.nonce.enabled: for routes without routes[].dpop_nonce
   using DpopSeen = common::ExpiringCache<char>;
   std::size_t dpop_seen_entries_;
   // (jkt, jti) of accepted proofs (memory store), handed to the next Runtime on reload. Full of

@@ -53,6 +53,8 @@ AuthReply auth_reply(std::error_code ec, const Challenge& challenge) {
     r = {503, "", "refresh_unavailable", {}};
   } else if (auth::is_dpop_proof_error(ec)) {
     r = {401, base, "invalid_dpop_proof", {}};  // the error goes on the DPoP challenge (add_dpop_challenge)
+  } else if (auth::is_dpop_nonce_error(ec)) {
+    r = {401, base, "use_dpop_nonce", {}};  // RFC 9449 §9; the reply also carries DPoP-Nonce
   } else if (ec == auth_errc::dpop_replay_unavailable) {
     r = {503, base, "dpop_replay_unavailable", {}};
   } else if (ec == auth_errc::session_store_unavailable) {
@@ -73,6 +75,8 @@ void add_dpop_challenge(AuthReply& r, std::error_code ec, std::string_view algs,
   std::string params = r.www_authenticate.substr(kBearer.size());
   if (auth::is_dpop_proof_error(ec))
     params += ", error=\"invalid_dpop_proof\", error_description=\"" + ec.message() + "\"";
+  else if (auth::is_dpop_nonce_error(ec))
+    params += ", error=\"use_dpop_nonce\", error_description=\"" + ec.message() + "\"";
   std::string dpop = "DPoP " + params + ", algs=\"" + std::string(algs) + "\"";
   // RFC 9110 §11.6.1: challenges in one field are separated by commas.
   r.www_authenticate = bearer_too ? r.www_authenticate + ", " + dpop : std::move(dpop);

@@ -32,7 +32,8 @@ AuthReply auth_reply(std::error_code ec, const Challenge& challenge = {});
 
 // On a route that accepts DPoP (RFC 9449 §7.1): adds the DPoP challenge, with
 // the same parameters as the Bearer one plus algs="<space-separated algs>"
-// (and error="invalid_dpop_proof" for a proof failure), after the Bearer
+// (and error="invalid_dpop_proof" for a proof failure, error="use_dpop_nonce" for
+// a nonce failure, RFC 9449 §9), after the Bearer
 // challenge, or instead of it when !bearer_too (dpop: required). Replies
 // without a Bearer challenge (sessions, 503s of the session store) are left alone.
 void add_dpop_challenge(AuthReply& r, std::error_code ec, std::string_view algs, bool bearer_too);

@@ -46,6 +46,9 @@ struct Decision {
   std::shared_ptr<const boost::json::object> claims;  // the token's claims, when allowed
   std::string upstream_authorization;    // session routes: "Bearer <the session's access token>"
   std::string session_id;                // session routes, when allowed: a WebSocket tunnel watches it
+  // A fresh DPoP-Nonce (RFC 9449 §8) for the reply, allowed or denied; "" for none: on a
+  // use_dpop_nonce denial, and on an allowed request whose nonce is of the previous slot.
+  std::string dpop_nonce;
 };
 
 // Allow or deny at once, or pending: an awaitable that yields the Decision.

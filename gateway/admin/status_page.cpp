@@ -155,7 +155,7 @@ void render_routes(Html& h, const StatusSnapshot& s) {
   h.raw("<section id=\"routes\"><h2>Routes (").text(std::to_string(s.routes.size()));
   h.raw(")</h2><p class=\"muted\">Tried in order; the first match wins; no match is 404.</p>");
   h.raw("<table><thead><tr><th>#</th><th>route</th><th>host</th><th>path</th><th>methods</th>"
-        "<th>auth</th><th>policy</th><th>upstream</th></tr></thead><tbody>");
+        "<th>auth</th><th>policy</th><th>sender constraints</th><th>upstream</th></tr></thead><tbody>");
   for (std::size_t i = 0; i < s.routes.size(); ++i) {
     const auto& r = s.routes[i];
     h.raw("<tr class=\"route\"><td>").text(std::to_string(i + 1)).raw("</td><td><strong>");
@@ -179,6 +179,17 @@ void render_routes(Html& h, const StatusSnapshot& s) {
       if (!r.step_up_acr.empty()) h.raw("<br>step-up: acr one of ").list(r.step_up_acr, "");
       if (!r.step_up_max_auth_age.empty()) h.raw("<br>step-up: authenticated within ").code(r.step_up_max_auth_age);
       if (!r.resource_metadata.empty()) h.raw("<br>resource metadata: ").code(r.resource_metadata);
+    }
+    h.raw("</td><td class=\"sender\">");
+    if (r.auth == "bearer" || r.auth == "any") {
+      h.raw("DPoP: ");
+      h.badge(r.dpop == "off" ? "warn" : "ok", r.dpop);
+      if (r.dpop != "off") h.raw(r.dpop_nonce ? ", nonce on" : ", nonce off");
+      h.raw("<br>mTLS-bound tokens: ");
+      if (r.client_certificate.empty()) h.raw("<span class=\"muted\">refused (no client certificate)</span>");
+      else h.text(r.client_certificate);
+    } else {
+      h.raw("<span class=\"muted\">none</span>");
     }
     h.raw("</td><td>").code(r.upstream).raw("</td></tr>");
   }

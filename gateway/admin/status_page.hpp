@@ -58,6 +58,12 @@ struct StatusSnapshot {
     std::vector<std::string> step_up_acr;  // step-up: acr one of these (empty: any)
     std::string step_up_max_auth_age;      // step-up: "" or a duration ("10m")
     std::string resource_metadata;         // the RFC 9728 metadata URL of its resource, or ""
+    // Sender constraints (bearer and any routes): DPoP (RFC 9449) off | allowed | required, with
+    // the server nonce or not; and where the client certificate of a certificate-bound token
+    // (RFC 8705) comes from, "" when none can be (such tokens are then refused).
+    std::string dpop = "off";
+    bool dpop_nonce = false;
+    std::string client_certificate;
     std::string upstream;
   };
   std::vector<Route> routes;

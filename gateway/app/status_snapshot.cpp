@@ -102,6 +102,14 @@ admin::StatusSnapshot build_status_snapshot(const proxy::Runtime& rt, const metr
   s.config = {config.path, config.generation, config.sha256, config.loaded_unix};
   s.last_reload = config.last_reload;
 
+  // Where a certificate-bound token's certificate can come from (the listener's, for every route).
+  std::string client_certificate;
+  if (const auto& tls = rt.cfg.listen.tls; tls && tls->client_auth != config::ClientAuth::none)
+    client_certificate = std::string("checked: TLS client certificate ") +
+                         (tls->client_auth == config::ClientAuth::required ? "required" : "optional");
+  if (!rt.cfg.listen.client_cert_header.empty())
+    client_certificate += (client_certificate.empty() ? "checked: " : "; or ") + std::string("header ") +
+                          rt.cfg.listen.client_cert_header + " from trusted proxies";
   for (const auto& r : rt.cfg.routes) {
     admin::StatusSnapshot::Route out;
     out.name = r.name;
@@ -118,6 +126,9 @@ admin::StatusSnapshot build_status_snapshot(const proxy::Runtime& rt, const metr
     if (r.require.max_auth_age)
       out.step_up_max_auth_age = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*r.require.max_auth_age).count()) + "s";
     out.resource_metadata = r.resource_metadata_url;
+    out.dpop = r.dpop == config::DpopMode::required ? "required" : r.dpop == config::DpopMode::allowed ? "allowed" : "off";
+    out.dpop_nonce = r.dpop != config::DpopMode::off && r.dpop_nonce.value_or(rt.cfg.dpop.nonce.enabled);
+    out.client_certificate = client_certificate;
     out.upstream = r.upstream;
     s.routes.push_back(std::move(out));
   }

@@ -64,6 +64,10 @@ const char* auth_message(auth_errc e) {
     case auth_errc::dpop_token_unbound: return "a DPoP-bound token is required";
     case auth_errc::dpop_bound_token_as_bearer: return "a DPoP-bound token needs a DPoP proof";
     case auth_errc::dpop_replay_unavailable: return "the DPoP replay cache is unavailable";
+    case auth_errc::dpop_nonce_missing: return "the DPoP proof has no nonce and the resource server requires one";
+    case auth_errc::dpop_nonce_malformed: return "the DPoP proof nonce is malformed";
+    case auth_errc::dpop_nonce_stale: return "the DPoP proof nonce has expired";
+    case auth_errc::dpop_nonce_invalid: return "the DPoP proof nonce was not issued by this resource server";
   }
   return "unknown authentication error";
 }
@@ -132,6 +136,10 @@ std::string_view reason(auth_errc e) {
     case auth_errc::dpop_token_unbound: return "dpop_unbound_token";
     case auth_errc::dpop_bound_token_as_bearer: return "dpop_bound_as_bearer";
     case auth_errc::dpop_replay_unavailable: return "dpop_replay_unavailable";
+    case auth_errc::dpop_nonce_missing: return "dpop_nonce_missing";
+    case auth_errc::dpop_nonce_malformed: return "dpop_nonce_malformed";
+    case auth_errc::dpop_nonce_stale: return "dpop_nonce_stale";
+    case auth_errc::dpop_nonce_invalid: return "dpop_nonce_invalid";
   }
   return "internal";
 }
@@ -145,6 +153,11 @@ std::string_view reason(std::error_code ec) {
 bool is_dpop_proof_error(std::error_code ec) {
   return ec.category() == auth_category() && ec.value() >= static_cast<int>(auth_errc::dpop_proof_missing) &&
          ec.value() <= static_cast<int>(auth_errc::dpop_replayed);
+}
+
+bool is_dpop_nonce_error(std::error_code ec) {
+  return ec.category() == auth_category() && ec.value() >= static_cast<int>(auth_errc::dpop_nonce_missing) &&
+         ec.value() <= static_cast<int>(auth_errc::dpop_nonce_invalid);
 }
 
 }  // namespace authgate::auth

@@ -87,11 +87,16 @@ enum class auth_errc {
   dpop_token_unbound,        // the route requires DPoP and the token has no cnf.jkt
   dpop_bound_token_as_bearer,  // a token with cnf.jkt presented as Bearer
   dpop_replay_unavailable,   // the fleet's replay cache (Redis) cannot be reached: fail closed (503)
+  // --- DPoP server nonce (RFC 9449 §8, auth/dpop_nonce.hpp): 401 error="use_dpop_nonce" + DPoP-Nonce ---
+  dpop_nonce_missing,        // the route asks for a nonce and the proof has none
+  dpop_nonce_malformed,      // not a nonce this gateway mints
+  dpop_nonce_stale,          // a nonce of an expired (or future) slot
+  dpop_nonce_invalid,        // its MAC does not verify: another secret, or forged
 };
 
 // First and last enumerators, for completeness loops in tests.
 inline constexpr auth_errc kAuthErrcFirst = auth_errc::token_missing;
-inline constexpr auth_errc kAuthErrcLast = auth_errc::dpop_replay_unavailable;
+inline constexpr auth_errc kAuthErrcLast = auth_errc::dpop_nonce_invalid;
 
 const std::error_category& auth_category();
 std::error_code make_error_code(auth_errc e);
@@ -104,6 +109,9 @@ std::string_view reason(std::error_code ec);
 // True for the DPoP proof checks (dpop_proof_missing .. dpop_replayed): the
 // challenge is DPoP error="invalid_dpop_proof".
 bool is_dpop_proof_error(std::error_code ec);
+// True for dpop_nonce_missing .. dpop_nonce_invalid: the challenge is DPoP
+// error="use_dpop_nonce", and the reply carries a fresh DPoP-Nonce.
+bool is_dpop_nonce_error(std::error_code ec);
 
 }  // namespace authgate::auth
 

@@ -138,7 +138,7 @@ common::Result<DpopProof> verify_dpop_proof(std::string_view proof, const DpopRe
   const json::string* htm = string_claim(c, "htm", bad);
   const json::string* htu = string_claim(c, "htu", bad);
   const json::string* ath = string_claim(c, "ath", bad);
-  string_claim(c, "nonce", bad);
+  const json::string* nonce = string_claim(c, "nonce", bad);
   if (bad || !htm || !htu || !jwt.iat()) return auth_errc::dpop_proof_malformed;
 
   // 2. typ (RFC 7515 §4.1.9: "application/" may be omitted; media types are case-insensitive).
@@ -184,7 +184,7 @@ common::Result<DpopProof> verify_dpop_proof(std::string_view proof, const DpopRe
   if (!request.expected_jkt.empty() && key->jkt != request.expected_jkt)
     return auth_errc::dpop_jkt_mismatch;
   if (keys && !cached) keys->insert(header, key);
-  return DpopProof{std::string(view(jti)), key->jkt, iat, cached};
+  return DpopProof{std::string(view(jti)), key->jkt, iat, cached, nonce ? std::string(view(nonce)) : std::string()};
 }
 
 }  // namespace authgate::auth

@@ -26,7 +26,7 @@
 //  10. with an access token: ath == base64url(SHA-256(token))    -> dpop_ath_mismatch
 //  11. with an expected jkt: the RFC 7638 thumbprint of jwk equals it
 //                                                                  -> dpop_jkt_mismatch
-// NOT checked here: jti replay, the server nonce, whether the route requires DPoP,
+// NOT checked here: jti replay, the server nonce (returned in DpopProof::nonce), whether the route requires DPoP,
 // whether the token is bound (cnf.jkt present): see access/access_control.cpp.
 //
 // A client signs every proof with the same key, so with a DpopKeyCache step 4
@@ -75,6 +75,7 @@ struct DpopProof {
   std::string jkt;  // RFC 7638 thumbprint of the proof key
   std::int64_t iat = 0;
   bool key_cached = false;  // the key came from the DpopKeyCache (for its hit metric)
+  std::string nonce;  // the nonce claim, "" when absent (checked by the caller: auth/dpop_nonce.hpp)
 };
 
 struct DpopKey;  // a proof key imported from a jwk, with its thumbprint (dpop.cpp)

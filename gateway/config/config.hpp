@@ -138,6 +138,20 @@ struct Dpop {
   // Proof keys imported from their jwk, by the proof's JOSE header (about 2.5 KiB each for
   // P-256): a client's next proofs skip the import and the thumbprint. 0: off.
   std::uint64_t key_cache_entries = 10'000;
+  // The server nonce (RFC 9449 §8): every proof on a DPoP route must carry a nonce this
+  // gateway minted (auth/dpop_nonce.hpp), valid for its rotate_interval slot and the next.
+  struct Nonce {
+    bool enabled = false;  // every DPoP route's default (routes[].dpop_nonce)
+    Duration rotate_interval{300'000};  // whole seconds
+    std::string secret;  // from secret_env / secret_file (>= 32 bytes): the fleet shares it
+  } nonce;
+};
+
+// An issuer's own DPoP proof settings (issuers[].dpop), overriding the top-level dpop: ones
+// for tokens of that issuer; unset: the top-level value.
+struct IssuerDpop {
+  std::optional<std::vector<std::string>> algs;
+  std::optional<Duration> iat_window;
 };
 
 // RFC 7662 token introspection with the gateway's client credentials.
@@ -194,6 +208,8 @@ struct Issuer {
   Validation validation = Validation::jwt;  // introspection: every token goes to the endpoint
   std::optional<Introspection> introspection;
 
+  IssuerDpop dpop;              // proof algorithms and iat window for its tokens (issuers[].dpop)
+
   bool used_for_login = false;  // sessions.client.issuer names it: its endpoints come from discovery
 
   bool remote_keys() const { return secret.empty() && jwks_file.empty() && jwks.empty(); }
@@ -244,6 +260,7 @@ struct Route {
   Requirement require;               // bearer: scopes and claims
   Forward forward;                   // identity headers set from claims
   DpopMode dpop = DpopMode::off;     // bearer/any: DPoP-bound tokens (RFC 9449)
+  std::optional<bool> dpop_nonce;    // the server nonce on this route; unset: dpop.nonce.enabled
   // Derived, not a key: the RFC 9728 metadata URL of the protected resource whose `routes:` name
   // this route (resources: below); its 401 and 403 challenges carry it as resource_metadata.
   std::string resource_metadata_url;
@@ -263,7 +280,8 @@ struct ProtectedResource {
   // Derived, not a key: where the document is served (RFC 9728 §3.1): the identifier's origin,
   // then /.well-known/oauth-protected-resource, then the identifier's path (when not "/").
   std::string metadata_url;
-  // Derived, not a key: dpop.algs when one of its routes takes DPoP (dpop: allowed or required).
+  // Derived, not a key: when one of its routes takes DPoP (dpop: allowed or required), the proof
+  // algorithms of the issuers those routes accept (issuers[].dpop.algs, else dpop.algs).
   std::vector<std::string> dpop_signing_alg_values_supported;
 };
 

@@ -475,6 +475,21 @@ void read_introspection(Reader& r, const YAML::Node& n, const std::string& path,
   is.introspection = std::move(in);
 }
 
+// DPoP proof algorithms (dpop.algs, issuers[].dpop.algs): asymmetric JWS algorithms, not empty.
+void read_dpop_algs(Reader& r, const YAML::Node& n, const std::string& path, std::vector<std::string>& out) {
+  if (!n["algs"]) return;
+  out.clear();
+  r.string_list(n, "algs", path, out);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const auto& alg = out[i];
+    if (std::find(std::begin(kAlgorithms), std::end(kAlgorithms), alg) == std::end(kAlgorithms) ||
+        alg.starts_with("HS"))
+      r.error(n["algs"][i], path + ".algs[" + std::to_string(i) + "]",
+              "\"" + alg + "\" is not an asymmetric JWS algorithm (RS*, PS*, ES*, EdDSA)");
+  }
+  if (out.empty()) r.error(n["algs"], path + ".algs", "must not be empty");
+}
+
 void read_issuers(Reader& r, const YAML::Node& n, std::vector<Issuer>& out) {
   if (!n.IsSequence()) {
     r.error(n, "issuers", "must be a list");
@@ -489,7 +504,7 @@ void read_issuers(Reader& r, const YAML::Node& n, std::vector<Issuer>& out) {
                                  "require_at_jwt", "reject_id_tokens", "scope_claim",
                                  "required_claims", "jwks_refresh_min", "jwks_refresh_max",
                                  "jwks_retry_interval", "jwks_refetch_interval", "max_stale", "tls",
-                                 "validation", "introspection"}))
+                                 "validation", "introspection", "dpop"}))
       continue;
     Issuer is;
     for (auto key : {"name", "issuer"})
@@ -550,6 +565,12 @@ void read_issuers(Reader& r, const YAML::Node& n, std::vector<Issuer>& out) {
     if (is.jwks_refresh_min > is.jwks_refresh_max)
       r.error(in["jwks_refresh_min"] ? in["jwks_refresh_min"] : in, path + ".jwks_refresh_min",
               "must not be greater than jwks_refresh_max");
+    if (auto d = in["dpop"]; d && r.expect_map(d, path + ".dpop", {"algs", "iat_window"})) {
+      if (d["algs"]) read_dpop_algs(r, d, path + ".dpop", is.dpop.algs.emplace());
+      if (d["iat_window"])
+        r.duration(d, "iat_window", path + ".dpop", is.dpop.iat_window.emplace(),
+                   whole_seconds("iat is in whole seconds"));
+    }
     if (auto tls = in["tls"]; tls && r.expect_map(tls, path + ".tls", {"ca_file", "verify"})) {
       r.string(tls, "ca_file", path + ".tls", is.tls.ca_file);
       r.boolean(tls, "verify", path + ".tls", is.tls.verify);
@@ -786,18 +807,9 @@ void read_revocation(Reader& r, const YAML::Node& n, std::optional<Revocation>& 
 void read_dpop(Reader& r, const YAML::Node& n, Dpop& out) {
   const std::string path = "dpop";
   if (!r.expect_map(n, path, {"algs", "iat_window", "public_url", "replay_cache_entries", "replay_store",
-                              "replay_fail_open", "key_cache_entries"}))
+                              "replay_fail_open", "key_cache_entries", "nonce"}))
     return;
-  if (n["algs"]) out.algs.clear();
-  r.string_list(n, "algs", path, out.algs);
-  for (std::size_t i = 0; i < out.algs.size(); ++i) {
-    const auto& alg = out.algs[i];
-    if (std::find(std::begin(kAlgorithms), std::end(kAlgorithms), alg) == std::end(kAlgorithms) ||
-        alg.starts_with("HS"))
-      r.error(n["algs"][i], path + ".algs[" + std::to_string(i) + "]",
-              "\"" + out.algs[i] + "\" is not an asymmetric JWS algorithm (RS*, PS*, ES*, EdDSA)");
-  }
-  if (n["algs"] && out.algs.empty()) r.error(n["algs"], path + ".algs", "must not be empty");
+  read_dpop_algs(r, n, path, out.algs);
   r.duration(n, "iat_window", path, out.iat_window, whole_seconds("iat is in whole seconds"));
   r.string(n, "public_url", path, out.public_url);
   if (!out.public_url.empty()) {
@@ -811,6 +823,20 @@ void read_dpop(Reader& r, const YAML::Node& n, Dpop& out) {
     r.error(n["replay_store"], path + ".replay_store", "must be memory or redis, not \"" + out.replay_store + "\"");
   r.boolean(n, "replay_fail_open", path, out.replay_fail_open);
   r.size(n, "key_cache_entries", path, out.key_cache_entries);
+  if (auto nn = n["nonce"]; nn && r.expect_map(nn, path + ".nonce", {"enabled", "rotate_interval", "secret_env", "secret_file"})) {
+    const std::string np = path + ".nonce";
+    r.boolean(nn, "enabled", np, out.nonce.enabled);
+    r.duration(nn, "rotate_interval", np, out.nonce.rotate_interval,
+               whole_seconds("a nonce names a slot of whole seconds"));
+    // Every instance of a fleet must mint the same nonces: the secret is configured, never random.
+    if (nn["secret_env"] || nn["secret_file"]) {
+      if (read_secret(r, nn, np, "secret_env", "secret_file", out.nonce.secret) && out.nonce.secret.size() < 32)
+        r.error(nn, np, "the nonce secret must be at least 32 bytes");
+    } else if (out.nonce.enabled) {
+      r.error(nn, np, "enabled needs secret_env or secret_file: the key nonces are minted with, the same on "
+                      "every instance (at least 32 bytes)");
+    }
+  }
 }
 
 void read_requirement(Reader& r, const YAML::Node& n, const std::string& path, Requirement& out) {
@@ -988,7 +1014,8 @@ void read_routes(Reader& r, const YAML::Node& n, const std::vector<Upstream>& up
   for (std::size_t i = 0; i < n.size(); ++i) {
     const auto& rn = n[i];
     std::string path = "routes[" + std::to_string(i) + "]";
-    if (!r.expect_map(rn, path, {"name", "match", "upstream", "auth", "issuers", "require", "forward", "dpop"}))
+    if (!r.expect_map(rn, path, {"name", "match", "upstream", "auth", "issuers", "require", "forward", "dpop",
+                                 "dpop_nonce"}))
       continue;
     Route route;
     if (!rn["name"]) r.error(rn, path + ".name", "is required");
@@ -1063,6 +1090,11 @@ void read_routes(Reader& r, const YAML::Node& n, const std::vector<Upstream>& up
       }
       if (route.dpop != DpopMode::off && route.auth != AuthMode::bearer && route.auth != AuthMode::any)
         r.error(d, path + ".dpop", "only applies to auth: bearer or any");
+    }
+    if (rn["dpop_nonce"]) {
+      r.boolean(rn, "dpop_nonce", path, route.dpop_nonce.emplace());
+      if (route.dpop == DpopMode::off)
+        r.error(rn["dpop_nonce"], path + ".dpop_nonce", "only applies with dpop: allowed or required");
     }
     if ((route.auth == AuthMode::bearer || route.auth == AuthMode::any) && issuers.empty())
       r.error(rn["auth"], path + ".auth", "auth: bearer needs at least one entry in issuers:");
@@ -1288,21 +1320,32 @@ GatewayConfig load_string(std::string_view yaml, const std::string& source_name,
         if ((mode == AuthMode::session || mode == AuthMode::any) && !cfg.sessions)
           r.error(n[i]["auth"], "routes[" + std::to_string(i) + "].auth",
                   "auth: session and any need a sessions: block");
+        const auto dpop = root["dpop"];
+        const auto nonce = dpop && dpop.IsMap() ? dpop["nonce"] : YAML::Node();
+        if (cfg.routes[i].dpop_nonce.value_or(false) && !cfg.dpop.nonce.enabled &&
+            !(nonce && nonce.IsMap() && (nonce["secret_env"] || nonce["secret_file"])))
+          r.error(n[i]["dpop_nonce"], "routes[" + std::to_string(i) + "].dpop_nonce",
+                  "needs dpop.nonce.secret_env or secret_file (the key nonces are minted with)");
       }
     }
     if (auto n = root["resources"]) read_resources(r, n, cfg.issuers, cfg.routes, cfg.resources);
-    // What a resource's routes say about DPoP: the proof algorithms, and (unless set) whether
-    // only DPoP-bound tokens are taken.
+    // What a resource's routes say about DPoP: the proof algorithms (those of the issuers its DPoP
+    // routes accept: issuers[].dpop.algs, else dpop.algs), and (unless set) whether only
+    // DPoP-bound tokens are taken.
     for (std::size_t i = 0; i < cfg.resources.size(); ++i) {
       auto& res = cfg.resources[i];
-      bool any = false, all_required = !res.routes.empty();
+      bool all_required = !res.routes.empty();
+      auto& algs = res.dpop_signing_alg_values_supported;
       for (const auto& name : res.routes)
         for (const auto& route : cfg.routes)
           if (route.name == name) {
-            any = any || route.dpop != DpopMode::off;
             all_required = all_required && route.dpop == DpopMode::required;
+            if (route.dpop == DpopMode::off) continue;
+            for (const auto& is : cfg.issuers)
+              if (route.issuers.empty() || std::find(route.issuers.begin(), route.issuers.end(), is.name) != route.issuers.end())
+                for (const auto& alg : is.dpop.algs.value_or(cfg.dpop.algs))
+                  if (std::find(algs.begin(), algs.end(), alg) == algs.end()) algs.push_back(alg);
           }
-      if (any) res.dpop_signing_alg_values_supported = cfg.dpop.algs;
       if (!root["resources"][i]["dpop_bound_access_tokens_required"]) res.dpop_bound_access_tokens_required = all_required;
     }
     if (auto n = root["routing"]; n && r.expect_map(n, "routing", {"case_insensitive_paths"}))

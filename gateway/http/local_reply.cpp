@@ -82,9 +82,12 @@ LocalResponse grpc_error_response(unsigned status, std::string_view error, std::
 }
 
 LocalResponse error_response(bool grpc, unsigned status, std::string_view error, std::string_view request_id,
-                             bool keep_alive, config::Duration retry_after, std::string_view www_authenticate) {
-  if (grpc) return grpc_error_response(status, error, request_id, keep_alive, retry_after, www_authenticate);
-  return json_error_response(status, error, request_id, keep_alive, retry_after, www_authenticate);
+                             bool keep_alive, config::Duration retry_after, std::string_view www_authenticate,
+                             std::string_view dpop_nonce) {
+  LocalResponse res = grpc ? grpc_error_response(status, error, request_id, keep_alive, retry_after, www_authenticate)
+                           : json_error_response(status, error, request_id, keep_alive, retry_after, www_authenticate);
+  if (!dpop_nonce.empty()) res.set("DPoP-Nonce", dpop_nonce);
+  return res;
 }
 
 LocalResponse page_response(const LocalReply& reply, std::string_view request_id, bool keep_alive,

@@ -73,9 +73,11 @@ LocalResponse grpc_error_response(unsigned status, std::string_view error, std::
                                   std::string_view www_authenticate = {});
 
 // The local error of a request: grpc_error_response when the request is gRPC,
-// else json_error_response.
+// else json_error_response; with a DPoP-Nonce header when `dpop_nonce` is not
+// empty (RFC 9449 §8: a use_dpop_nonce 401 hands the client the nonce to use).
 LocalResponse error_response(bool grpc, unsigned status, std::string_view error, std::string_view request_id,
-                             bool keep_alive, config::Duration retry_after, std::string_view www_authenticate = {});
+                             bool keep_alive, config::Duration retry_after, std::string_view www_authenticate = {},
+                             std::string_view dpop_nonce = {});
 
 // `status` (302/303) to `location`, without a body.
 LocalResponse redirect_response(unsigned status, std::string_view location, std::string_view request_id,

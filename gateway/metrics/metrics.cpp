@@ -189,6 +189,11 @@ Metrics::Metrics(const std::string& version)
                        .Help("DPoP proofs refused because their jti was seen within the iat window (replay-cache hits)")
                        .Register(registry)
                        .Add({})),
+      dpop_replay_skipped(BuildCounter()
+                              .Name("authgate_dpop_replay_checks_skipped_total")
+                              .Help("DPoP proofs accepted without a replay check: Redis unreachable and dpop.replay_fail_open")
+                              .Register(registry)
+                              .Add({})),
       h2_goaway(BuildCounter()
                     .Name("authgate_h2_goaway_total")
                     .Help("HTTP/2 connections ended by authgate with GOAWAY, by reason (floods, limits, idle)")

@@ -110,6 +110,7 @@ class Metrics {
   prometheus::Counter& websocket_session_ended;  // authgate_websocket_closed_total{reason="session_ended"}
   prometheus::Gauge& pending_logins;  // authgate_pending_logins: started here, not yet taken or expired
   prometheus::Counter& dpop_replays;  // authgate_dpop_replays_total: replay-cache hits (memory or Redis)
+  prometheus::Counter& dpop_replay_skipped;  // authgate_dpop_replay_checks_skipped_total: Redis down, fail open
   prometheus::Family<prometheus::Counter>& h2_goaway;  // reason (H2Goaway)
 
   // Resolved once in the constructor: the failure paths only increment.

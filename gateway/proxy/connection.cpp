@@ -237,9 +237,10 @@ void serve_connection(Worker& worker, asio::ip::tcp::socket socket) {
 }
 
 asio::awaitable<void> reply_error(ClientConnection& c, Runtime& rt, RequestState& rs, unsigned status,
-                                  std::string_view error, bool keep_alive, std::string_view www_authenticate) {
+                                  std::string_view error, bool keep_alive, std::string_view www_authenticate,
+                                  std::string_view dpop_nonce) {
   http::LocalResponse res = http::error_response(rs.grpc, status, error, rs.request_id, keep_alive,
-                                                 rt.cfg.timeouts.retry_after, www_authenticate);
+                                                 rt.cfg.timeouts.retry_after, www_authenticate, dpop_nonce);
   before_write(c, rt, rs, res);
   co_await bhttp::async_write(c.stream, res, use_tuple);
   finish(c, rt, rs);

@@ -98,7 +98,7 @@ void serve_connection(Worker& worker, boost::asio::ip::tcp::socket socket);
 // then the request's metrics and access-log line (finish_request).
 boost::asio::awaitable<void> reply_error(ClientConnection& c, Runtime& rt, RequestState& rs, unsigned status,
                                          std::string_view error, bool keep_alive,
-                                         std::string_view www_authenticate = {});
+                                         std::string_view www_authenticate = {}, std::string_view dpop_nonce = {});
 boost::asio::awaitable<void> reply_page(ClientConnection& c, Runtime& rt, RequestState& rs,
                                         const http::LocalReply& reply, bool keep_alive);
 boost::asio::awaitable<void> reply_redirect(ClientConnection& c, Runtime& rt, RequestState& rs, unsigned status,

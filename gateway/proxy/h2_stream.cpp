@@ -58,10 +58,10 @@ void reply_local(H2Connection& h, H2Stream& s, Runtime& rt, RequestState& rs, ht
 }
 
 void reply_error(H2Connection& h, H2Stream& s, Runtime& rt, RequestState& rs, unsigned status,
-                 std::string_view error, std::string_view www_authenticate = {}) {
+                 std::string_view error, std::string_view www_authenticate = {}, std::string_view dpop_nonce = {}) {
   reply_local(h, s, rt, rs,
               http::error_response(rs.grpc, status, error, rs.request_id, true, rt.cfg.timeouts.retry_after,
-                                   www_authenticate));
+                                   www_authenticate, dpop_nonce));
 }
 
 // Waits until the client's window took the whole piece in s.out (or the stream ended).
@@ -186,6 +186,7 @@ asio::awaitable<void> proxy_stream(H2Connection& h, H2Stream& s, Runtime& rt, Re
   // (chunked trailers) are the HTTP/2 trailers.
   auto& ures = rp->get();
   http::prepare_client_response(ures.base(), rs.request_id, false);
+  if (!decision.dpop_nonce.empty()) ures.set("DPoP-Nonce", decision.dpop_nonce);  // RFC 9449 §8.2
   ures.erase(bhttp::field::trailer);
   const std::size_t head_fields = static_cast<std::size_t>(std::distance(ures.begin(), ures.end()));
   const bool upstream_keep_alive = ures.keep_alive();
@@ -317,7 +318,7 @@ asio::awaitable<void> serve_h2_stream(std::shared_ptr<H2Connection> conn, std::s
         reply_local(h, s, *rt, rs, http::redirect_response(adm.status, adm.location, rs.request_id, true, retry_after));
         break;
       case Admission::Kind::error:
-        reply_error(h, s, *rt, rs, adm.status, adm.error, adm.www_authenticate);
+        reply_error(h, s, *rt, rs, adm.status, adm.error, adm.www_authenticate, adm.dpop_nonce);
         break;
       case Admission::Kind::proxy:
         co_await proxy_stream(h, s, *rt, rs, head, *adm.route, *adm.route_cfg, ws.verdict->decision());

@@ -92,7 +92,7 @@ asio::awaitable<bool> serve_request(ClientConnection& c) {
       co_await reply_redirect(c, *rt, rs, adm.status, adm.location, can_keep());
       co_return can_keep();
     case Admission::Kind::error:
-      co_await reply_error(c, *rt, rs, adm.status, adm.error, can_keep(), adm.www_authenticate);
+      co_await reply_error(c, *rt, rs, adm.status, adm.error, can_keep(), adm.www_authenticate, adm.dpop_nonce);
       co_return can_keep();
     case Admission::Kind::proxy:
       break;
@@ -172,6 +172,7 @@ asio::awaitable<void> admit(Runtime& rt, RequestWorkspace& ws, http::RequestHead
     out.status = decision.reply.status;
     out.error = decision.reply.error;
     out.www_authenticate = decision.reply.www_authenticate;
+    out.dpop_nonce = decision.dpop_nonce;
     co_return;
   }
   // ---------------------------------------------------------------------------

@@ -40,7 +40,7 @@ struct Admission {
   void reset() {
     kind = Kind::proxy;
     status = 0;
-    error = www_authenticate = location = {};
+    error = www_authenticate = location = dpop_nonce = {};
     route = nullptr;
     route_cfg = nullptr;
   }
@@ -48,6 +48,7 @@ struct Admission {
   unsigned status = 0;                 // error, redirect
   std::string_view error;              // error: the JSON error name (or grpc-message)
   std::string_view www_authenticate;   // error: 401/403 challenge
+  std::string_view dpop_nonce;         // error: a DPoP-Nonce header (RFC 9449 §8), "" for none
   std::string_view location;           // redirect
   http::LocalReply page;               // page: the session endpoint's reply
   RouteRuntime* route = nullptr;       // proxy

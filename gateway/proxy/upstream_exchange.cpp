@@ -208,6 +208,7 @@ asio::awaitable<bool> proxy_request(ClientConnection& c, Runtime& rt, RequestSta
   ClientResponse& client_res = c.ws->client_response.emplace();
   client_res.base() = std::move(ures.base());
   http::prepare_client_response(client_res.base(), rs.request_id, switching);
+  if (!decision.dpop_nonce.empty()) client_res.set("DPoP-Nonce", decision.dpop_nonce);  // RFC 9449 §8.2
   bool keep = !switching && head.keep_alive && !c.draining() && c.requests < rt.cfg.limits.max_requests_per_connection;
   if (close_delimited) {
     // Close-delimited upstream body: chunk it for HTTP/1.1 clients, else close.

@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 
 #include "auth/dpop.hpp"
+#include "auth/dpop_nonce.hpp"
 #include "auth/jwk.hpp"
 #include "auth/test_signer.hpp"
 #include "common.hpp"
@@ -47,6 +48,8 @@ class Dpop : public ::testing::Test {
                        "    audiences: [https://orders.test]\n"
                        "    algorithms: [RS256, ES256]\n";
     cfg.extra_yaml = "dpop:\n  algs: [ES256, PS256]\n" + dpop_extra + more_yaml;
+    cfg.env = env_;
+    cfg.listen_yaml = listen_yaml_;
     gw_ = std::make_unique<GatewayProcess>(cfg);
     ASSERT_TRUE(gw_->start());
     if (instances > 1) {
@@ -58,11 +61,13 @@ class Dpop : public ::testing::Test {
     token_endpoint_ = support::json_string(*d, "token_endpoint");
   }
 
-  std::string proof(std::string_view method, std::string_view htu, std::string_view access_token = {}) {
+  std::string proof(std::string_view method, std::string_view htu, std::string_view access_token = {},
+                    std::string_view nonce = {}) {
     std::string claims = R"({"jti":"proof-)" + std::to_string(++seq_) + "-" + std::to_string(now_s()) +
                          R"(","htm":")" + std::string(method) + R"(","htu":")" + std::string(htu) +
                          R"(","iat":)" + std::to_string(now_s());
     if (!access_token.empty()) claims += R"(,"ath":")" + authgate::auth::dpop_ath(access_token) + "\"";
+    if (!nonce.empty()) claims += R"(,"nonce":")" + std::string(nonce) + "\"";
     return ts::mint(key_, "ES256", R"({"typ":"dpop+jwt","alg":"ES256","jwk":)" + key_.public_jwk() + "}",
                     claims + "}");
   }
@@ -91,7 +96,9 @@ class Dpop : public ::testing::Test {
   std::unique_ptr<OidcProvider> op_;
   std::unique_ptr<UpstreamServer> up_;
   std::unique_ptr<GatewayProcess> gw_;
-  std::unique_ptr<GatewayProcess> gw_b_;  // fleet: a second instance on the same Redis
+  std::unique_ptr<GatewayProcess> gw_b_;  // fleet: a second instance (the same config)
+  std::vector<std::pair<std::string, std::string>> env_;  // the gateways' extra environment
+  std::string listen_yaml_;
   std::string token_endpoint_;
   std::string host_ = "api.test:8080";
   ts::TestKey key_ = ts::make_ec("P-256", "client-key");
@@ -197,6 +204,148 @@ TEST_F(DpopFleet, AProofAcceptedByAIsRefusedByBAndRedisDownFailsClosed) {
   auto down = call("GET", "/api/orders", "DPoP " + t, {proof("GET", htu, t)});
   EXPECT_EQ(status_of(down), 503) << describe(down);
   EXPECT_EQ(metric_or_zero(*gw_, "authgate_auth_decisions_total", {{"reason", "dpop_replay_unavailable"}}), 1);
+}
+
+
+// dpop.replay_fail_open: true: with Redis gone a proof is accepted unchecked, and that is counted
+// and logged (the default, fail closed, is the test above).
+class DpopFleetFailOpen : public Dpop {
+ protected:
+  void SetUp() override {
+    if (auto why = OidcProvider::skip_reason()) GTEST_SKIP() << *why;
+    if (auto why = support::RedisServer::skip_reason()) GTEST_SKIP() << *why;
+    redis_ = std::make_unique<support::RedisServer>();
+    ASSERT_TRUE(redis_->start());
+    start("  public_url: https://api.example.com\n  replay_store: redis\n  replay_fail_open: true\n",
+          "redis:\n  address: " + redis_->address() + "\n  key_prefix: \"dpop-open:\"\n  command_timeout: 500ms\n"
+          "  reconnect_min: 50ms\n  reconnect_max: 300ms\n");
+  }
+  std::unique_ptr<support::RedisServer> redis_;
+};
+
+TEST_F(DpopFleetFailOpen, RedisDownAcceptsTheProofAndSaysTheReplayCheckWasSkipped) {
+  const std::string t = bound_token();
+  ASSERT_FALSE(t.empty());
+  const std::string htu = "https://api.example.com/api/orders";
+  const std::string p = proof("GET", htu, t);
+  ASSERT_EQ(status_of(call("GET", "/api/orders", "DPoP " + t, {p})), 200);
+  // Redis up: the replay is still caught, nothing skipped.
+  EXPECT_EQ(status_of(call("GET", "/api/orders", "DPoP " + t, {p})), 401);
+  EXPECT_EQ(metric_or_zero(*gw_, "authgate_dpop_replay_checks_skipped_total", {}), 0);
+
+  redis_->kill();
+  auto down = call("GET", "/api/orders", "DPoP " + t, {proof("GET", htu, t)});
+  EXPECT_EQ(status_of(down), 200) << describe(down);
+  EXPECT_EQ(metric_or_zero(*gw_, "authgate_dpop_replay_checks_skipped_total", {}), 1);
+  EXPECT_EQ(metric_or_zero(*gw_, "authgate_auth_decisions_total", {{"reason", "dpop_replay_unavailable"}}), 0);
+  EXPECT_TRUE(support::eventually([&] {
+    return gw_->stderr_text().find("DPoP replay check skipped") != std::string::npos;
+  }, 5s)) << gw_->stderr_text();
+}
+
+// The server nonce (RFC 9449 §8, dpop.nonce): a proof without one gets 401 use_dpop_nonce with a
+// DPoP-Nonce header, and the retry carrying it passes; over HTTP/1 and h2c, and across two
+// instances that share only the secret (nonces are stateless).
+class DpopNonce : public Dpop {
+ protected:
+  void SetUp() override {
+    if (auto why = OidcProvider::skip_reason()) GTEST_SKIP() << *why;
+    env_ = {{"DPOP_NONCE_SECRET", "integration-dpop-nonce-secret-0123456789abcdef"}};
+    listen_yaml_ = "  h2c: true\n";
+    start("  nonce: {enabled: true, rotate_interval: 5m, secret_env: DPOP_NONCE_SECRET}\n", "", 2);
+  }
+  // The gateways' nonces, minted here with their secret: what a nonce of the previous slot is.
+  const authgate::auth::DpopNonces nonces_{"integration-dpop-nonce-secret-0123456789abcdef", 300};
+  static std::string nonce_of(const std::optional<Response>& r) {
+    return r ? r->header("DPoP-Nonce").value_or("") : "";
+  }
+  // One h2c request (prior knowledge) with curl; the response head and body.
+  static std::string h2c(std::uint16_t port, const std::string& path, const std::string& authorization,
+                         const std::string& proof) {
+    const std::string cmd = "curl -sS --max-time 10 --http2-prior-knowledge -D - -H 'Authorization: " + authorization +
+                            "' -H 'DPoP: " + proof + "' http://127.0.0.1:" + std::to_string(port) + path + " 2>&1";
+    std::string out;
+    if (FILE* p = ::popen(cmd.c_str(), "r")) {
+      char buf[4096];
+      std::size_t n;
+      while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+      ::pclose(p);
+    }
+    return out;
+  }
+  static std::string h2c_header(const std::string& out, const std::string& lower_name) {
+    const auto at = out.find("\n" + lower_name + ": ");
+    if (at == std::string::npos) return {};
+    const auto from = at + lower_name.size() + 3;
+    return out.substr(from, out.find_first_of("\r\n", from) - from);
+  }
+};
+
+TEST_F(DpopNonce, Http1RetryWithTheNonceFromThe401Passes) {
+  const std::string t = bound_token();
+  ASSERT_FALSE(t.empty());
+  auto first = call("GET", "/api/orders", "DPoP " + t, {proof("GET", url("/api/orders"), t)});
+  ASSERT_EQ(status_of(first), 401) << describe(first);
+  const std::string challenge = first->header("WWW-Authenticate").value_or("");
+  EXPECT_EQ(challenge.rfind("DPoP ", 0), 0u) << challenge;
+  EXPECT_NE(challenge.find(R"(error="use_dpop_nonce")"), std::string::npos) << challenge;
+  EXPECT_NE(challenge.find(R"(algs="ES256 PS256")"), std::string::npos) << challenge;
+  const std::string nonce = nonce_of(first);
+  ASSERT_EQ(nonce.size(), 32u) << describe(first);
+
+  auto retry = call("GET", "/api/orders", "DPoP " + t, {proof("GET", url("/api/orders"), t, nonce)});
+  EXPECT_EQ(status_of(retry), 200) << describe(retry);
+  // A nonce of the previous slot still passes, and the proxied 200 hands out the current one (RFC 9449 §8.2).
+  const std::string previous = nonces_.mint(now_s() - 300);
+  auto rotated = call("GET", "/api/orders", "DPoP " + t, {proof("GET", url("/api/orders"), t, previous)});
+  EXPECT_EQ(status_of(rotated), 200) << describe(rotated);
+  const std::string fresh = nonce_of(rotated);
+  EXPECT_NE(fresh, previous);
+  EXPECT_TRUE(nonces_.check(fresh, now_s())) << describe(rotated);
+  // A nonce that is not ours: 401 again, with a fresh (genuine) nonce.
+  auto forged = call("GET", "/api/orders", "DPoP " + t,
+                     {proof("GET", url("/api/orders"), t, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")});
+  EXPECT_EQ(status_of(forged), 401) << describe(forged);
+  EXPECT_TRUE(nonces_.check(nonce_of(forged), now_s())) << describe(forged);
+  // On a route that allows DPoP, a Bearer token needs no nonce (there is no proof to carry one).
+  const std::string unbound = op_->client_credentials_token("https://orders.test", "orders:read");
+  EXPECT_EQ(status_of(call("GET", "/mixed/orders", "Bearer " + unbound, {})), 200);
+
+  EXPECT_EQ(metric_or_zero(*gw_, "authgate_auth_decisions_total", {{"reason", "dpop_nonce_missing"}}), 1);
+  EXPECT_EQ(metric_or_zero(*gw_, "authgate_auth_decisions_total", {{"reason", "dpop_nonce_invalid"}}), 1);
+}
+
+TEST_F(DpopNonce, H2cRetryWithTheNonceFromThe401Passes) {
+  const std::string t = bound_token();
+  ASSERT_FALSE(t.empty());
+  const std::string htu = "http://127.0.0.1:" + std::to_string(gw_->port()) + "/api/orders";
+  const std::string first = h2c(gw_->port(), "/api/orders", "DPoP " + t, proof("GET", htu, t));
+  ASSERT_EQ(first.rfind("HTTP/2 401", 0), 0u) << first;
+  EXPECT_NE(h2c_header(first, "www-authenticate").find(R"(error="use_dpop_nonce")"), std::string::npos) << first;
+  const std::string nonce = h2c_header(first, "dpop-nonce");
+  ASSERT_EQ(nonce.size(), 32u) << first;
+  const std::string retry = h2c(gw_->port(), "/api/orders", "DPoP " + t, proof("GET", htu, t, nonce));
+  EXPECT_EQ(retry.rfind("HTTP/2 200", 0), 0u) << retry;
+  // The previous slot's nonce: 200 with the current one in a dpop-nonce field (RFC 9449 §8.2).
+  const std::string previous = nonces_.mint(now_s() - 300);
+  const std::string rotated = h2c(gw_->port(), "/api/orders", "DPoP " + t, proof("GET", htu, t, previous));
+  EXPECT_EQ(rotated.rfind("HTTP/2 200", 0), 0u) << rotated;
+  EXPECT_TRUE(nonces_.check(h2c_header(rotated, "dpop-nonce"), now_s())) << rotated;
+}
+
+TEST_F(DpopNonce, ANonceMintedByInstanceAIsAcceptedByB) {
+  const std::string t = bound_token();
+  ASSERT_FALSE(t.empty());
+  auto on_a = call("GET", "/api/orders", "DPoP " + t, {proof("GET", url("/api/orders"), t)});
+  ASSERT_EQ(status_of(on_a), 401) << describe(on_a);
+  const std::string nonce = nonce_of(on_a);
+  ASSERT_FALSE(nonce.empty()) << describe(on_a);
+  auto on_b = call("GET", "/api/orders", "DPoP " + t, {proof("GET", url("/api/orders"), t, nonce)}, gw_b_.get());
+  EXPECT_EQ(status_of(on_b), 200) << describe(on_b);
+  // B refuses a nonce-less proof the same way, and hands out the same nonce (same slot, same secret).
+  auto b_missing = call("GET", "/api/orders", "DPoP " + t, {proof("GET", url("/api/orders"), t)}, gw_b_.get());
+  EXPECT_EQ(status_of(b_missing), 401) << describe(b_missing);
+  EXPECT_TRUE(nonces_.check(nonce_of(b_missing), now_s())) << describe(b_missing);
 }
 
 }  // namespace

@@ -11,6 +11,10 @@
 #include <mutex>
 #include <thread>
 
+#include <boost/json/parse.hpp>
+
+#include "auth/dpop.hpp"
+#include "auth/jwk.hpp"
 #include "auth/test_signer.hpp"
 #include "common.hpp"
 
@@ -237,6 +241,7 @@ class Introspection : public ::testing::Test {
     cfg.routes.push_back(RouteSpec{"api", "app", "/api"}
                              .with("auth", "bearer")
                              .with("forward", "{headers: {X-User-Id: sub}}"));
+    cfg.routes.push_back(RouteSpec{"dpop", "app", "/dpop"}.with("auth", "bearer").with("dpop", "allowed"));
     cfg.timeouts = o.timeouts;
     const std::string jwks = keys_.file("jwks.json");
     std::ofstream(jwks) << ts::jwks_of({ts::rsa2048().public_jwk()});
@@ -668,6 +673,40 @@ TEST_F(Introspection, AFloodOfRandomTokensAtASlowIdpIsCappedAtMaxConcurrentCalls
   EXPECT_EQ(status_of(call("good")), 200);
   EXPECT_EQ(idp_.calls(), 3);
   EXPECT_GE(metric_or_zero(*gw_, "authgate_introspection_negative_cache_entries", {{"issuer", "idp"}}), 1);
+}
+
+
+// RFC 9449 §6.2: an opaque token is DPoP-bound when the introspection answer's cnf.jkt says so.
+// With a proof signed by that key: 200; presented as Bearer, or with another key's proof: 401.
+TEST_F(Introspection, AnOpaqueTokenBoundByCnfJktInTheAnswerNeedsItsProof) {
+  start();
+  const ts::TestKey key = ts::make_ec("P-256", "holder");
+  const ts::TestKey other = ts::make_ec("P-256", "thief");
+  const std::string jkt = *authgate::auth::jwk_thumbprint(boost::json::parse(key.public_jwk()).as_object());
+  const std::string t = "opaque-dpop-bound-token";
+  idp_.script(t, active("alice", R"("cnf":{"jkt":")" + jkt + R"("})"));
+  int seq = 0;
+  auto proof = [&](const ts::TestKey& k) {
+    return ts::mint(k, "ES256", R"({"typ":"dpop+jwt","alg":"ES256","jwk":)" + k.public_jwk() + "}",
+                    R"({"jti":"intro-)" + std::to_string(++seq) + R"(","htm":"GET","htu":"http://api.test/dpop/x","iat":)" +
+                        std::to_string(now_s()) + R"(,"ath":")" + authgate::auth::dpop_ath(t) + R"("})");
+  };
+  auto send = [&](const std::string& scheme, const std::vector<std::string>& proofs) {
+    std::vector<Header> headers{{"Authorization", scheme + " " + t}};
+    for (const auto& p : proofs) headers.push_back({"DPoP", p});
+    return support::http_request(gw_->port(), support::make_request("GET", "/dpop/x", headers, {}, "api.test"));
+  };
+  auto ok = send("DPoP", {proof(key)});
+  ASSERT_EQ(status_of(ok), 200) << describe(ok);
+  auto bearer = send("Bearer", {});
+  EXPECT_EQ(status_of(bearer), 401) << describe(bearer);
+  auto stolen = send("DPoP", {proof(other)});
+  EXPECT_EQ(status_of(stolen), 401) << describe(stolen);
+  EXPECT_NE(stolen->header("WWW-Authenticate").value_or("").find(R"(error="invalid_dpop_proof")"), std::string::npos)
+      << describe(stolen);
+  EXPECT_EQ(decisions("dpop_bound_as_bearer"), 1);
+  EXPECT_EQ(decisions("dpop_jkt_mismatch"), 1);
+  EXPECT_EQ(idp_.calls_for(t), 1) << "the answer (and its cnf) is cached; the proof is checked every time";
 }
 
 }  // namespace

@@ -129,6 +129,11 @@ TEST_F(CertificateBoundTokens, OverTlsTheTokenPassesOnlyWithItsOwnClientCertific
   const std::string plain = token(OidcClient::cli);
   EXPECT_EQ(call_tls(plain, ""), 200);
   EXPECT_EQ(call_tls(plain, "mallory"), 200);
+  // The status page's route row says where a certificate-bound token's certificate comes from.
+  const auto page = gw_->admin_get("/");
+  ASSERT_TRUE(page);
+  EXPECT_NE(page->body.find("mTLS-bound tokens: checked: TLS client certificate optional</td>"), std::string::npos)
+      << page->body;
 }
 
 TEST_F(CertificateBoundTokens, BehindATrustedProxyTheCertificateComesFromItsHeaderAndNeverReachesTheUpstream) {
@@ -137,6 +142,11 @@ TEST_F(CertificateBoundTokens, BehindATrustedProxyTheCertificateComesFromItsHead
   ASSERT_FALSE(bound.empty());
   auto ok = call_proxied(bound, "alice");
   EXPECT_EQ(status_of(ok), 200) << describe(ok);
+  const auto page = gw_->admin_get("/");
+  ASSERT_TRUE(page);
+  EXPECT_NE(page->body.find("mTLS-bound tokens: checked: header X-SSL-Client-Cert from trusted proxies</td>"),
+            std::string::npos)
+      << page->body;
   const auto seen = up_->last_request();
   ASSERT_TRUE(seen);
   EXPECT_FALSE(seen->headers.get("X-SSL-Client-Cert")) << "the certificate header is not passed on";

@@ -69,7 +69,8 @@ class StatusPage : public ::testing::Test {
     cfg_.routes.push_back(RouteSpec{"partner", "app", "/partner"}
                               .with_host("partner.example.test")
                               .with("auth", "bearer")
-                              .with("issuers", "[static-corp]"));
+                              .with("issuers", "[static-corp]")
+                              .with("dpop", "allowed"));
     cfg_.routes.push_back(RouteSpec{"public", "app", "/public"});
     cfg_.issuers_yaml = "issuers:\n"
                         "  - name: remote-idp\n"
@@ -175,6 +176,12 @@ TEST_F(StatusPage, RoutesWithMatchAuthPolicyAndUpstream) {
       "issuers: <code>static-corp</code>",
       "<strong>public</strong>",
       ">public</span>",
+      // Sender constraints: DPoP per route (nonce off by default); this plain listener cannot check
+      // a certificate-bound token.
+      "<td class=\"sender\">DPoP: <span class=\"badge warn\">off</span><br>mTLS-bound tokens: "
+      "<span class=\"muted\">refused (no client certificate)</span>",
+      "<td class=\"sender\">DPoP: <span class=\"badge ok\">allowed</span>, nonce off<br>",
+      "<td class=\"sender\"><span class=\"muted\">none</span></td>",
   }));
 }
 

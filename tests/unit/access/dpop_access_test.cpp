@@ -41,7 +41,11 @@ std::string jkt_of(const ts::TestKey& key) {
 
 class DpopAccess : public ::testing::Test {
  protected:
-  explicit DpopAccess(const std::string& dpop_extra = "")
+  // `dpop_extra`: more lines of the dpop: block; `issuer_extra`: more lines of the issuer idp. A
+  // second issuer, idp2 (iss <idp>/two, same keys), has no settings of its own. The nonce secret
+  // is configured; `nonce_enabled` is dpop.nonce.enabled (routes nonce_on and nonce_off set their own).
+  explicit DpopAccess(const std::string& dpop_extra = "", const std::string& issuer_extra = "",
+                      bool nonce_enabled = false)
       : idp_([](support::UpstreamConnection& c, const support::RequestHead&) {
           c.respond(200, ts::jwks_of({ts::rsa2048().public_jwk()}), {}, "application/json");
         }),
@@ -51,9 +55,13 @@ class DpopAccess : public ::testing::Test {
                                  "  - name: idp\n"
                                  "    issuer: " + idp_.url() + "\n"
                                  "    audiences: [orders-api]\n"
+                                 "    jwks_uri: " + idp_.url() + "/jwks\n" + issuer_extra +
+                                 "  - name: idp2\n"
+                                 "    issuer: " + idp_.url() + "/two\n"
+                                 "    audiences: [orders-api]\n"
                                  "    jwks_uri: " + idp_.url() + "/jwks\n"
                                  "dpop:\n"
-                                 "  algs: [ES256, PS256]\n" + dpop_extra +
+                                 "  algs: [ES256, PS256]\n" + dpop_extra + nonce_yaml(nonce_enabled) +
                                  "routes:\n"
                                  "  - {name: off, match: {path: {prefix: /off}}, upstream: app, auth: bearer}\n"
                                  "  - {name: allowed, match: {path: {prefix: /allowed}}, upstream: app, auth: bearer,"
@@ -61,11 +69,21 @@ class DpopAccess : public ::testing::Test {
                                  "  - {name: required, match: {path: {prefix: /required}}, upstream: app, auth: bearer,"
                                  " dpop: required}\n"
                                  "  - {name: passthrough, match: {path: {prefix: /pass}}, upstream: app, auth: bearer,"
-                                 " dpop: required, forward: {authorization: true, dpop_proof: true}}\n",
+                                 " dpop: required, forward: {authorization: true, dpop_proof: true}}\n"
+                                 "  - {name: nonce_on, match: {path: {prefix: /nonce-on}}, upstream: app, auth: bearer,"
+                                 " dpop: required, dpop_nonce: true}\n"
+                                 "  - {name: nonce_off, match: {path: {prefix: /nonce-off}}, upstream: app, auth: bearer,"
+                                 " dpop: required, dpop_nonce: false}\n",
                                  "t.yaml")),
         issuers_(cfg_, metrics_, io_.get_executor()),
         access_(cfg_, issuers_, nullptr, nullptr, metrics_) {}
   ~DpopAccess() override { idp_.stop(); }
+
+  static std::string nonce_yaml(bool enabled) {
+    ::setenv("AUTHGATE_TEST_DPOP_NONCE", "unit-test-dpop-nonce-secret-0123456789abcdef", 1);
+    return std::string("  nonce: {enabled: ") + (enabled ? "true" : "false") +
+           ", rotate_interval: 1h, secret_env: AUTHGATE_TEST_DPOP_NONCE}\n";
+  }
 
   const config::Route& route(std::string_view name) const {
     for (const auto& r : cfg_.routes)
@@ -73,20 +91,24 @@ class DpopAccess : public ::testing::Test {
     throw std::runtime_error("no route " + std::string(name));
   }
 
-  std::string token(bool bound, const ts::TestKey& key = ts::p256()) const {
-    std::string claims = R"({"iss":")" + idp_.url() + R"(","sub":"alice","aud":"orders-api","exp":)" +
+  std::string token(bool bound, const ts::TestKey& key = ts::p256(), std::string_view iss_suffix = "") const {
+    std::string claims = R"({"iss":")" + idp_.url() + std::string(iss_suffix) +
+                         R"(","sub":"alice","aud":"orders-api","exp":)" +
                          std::to_string(now_s() + 300);
     if (bound) claims += R"(,"cnf":{"jkt":")" + jkt_of(key) + R"("})";
     return ts::mint(ts::rsa2048(), "RS256", R"({"alg":"RS256","typ":"at+jwt","kid":"rsa-1"})", claims + "}");
   }
 
   std::string proof(std::string_view access_token, std::string_view htm, std::string_view htu,
-                    std::string jti = {}, const ts::TestKey& key = ts::p256()) {
+                    std::string jti = {}, const ts::TestKey& key = ts::p256(), std::string_view nonce = {},
+                    std::int64_t iat_offset = 0, const std::string& alg = "ES256") {
     if (jti.empty()) jti = "jti-" + std::to_string(++jti_seq_);
-    return ts::mint(key, "ES256", R"({"typ":"dpop+jwt","alg":"ES256","jwk":)" + key.public_jwk() + "}",
-                    R"({"jti":")" + jti + R"(","htm":")" + std::string(htm) + R"(","htu":")" + std::string(htu) +
-                        R"(","iat":)" + std::to_string(now_s()) + R"(,"ath":")" + auth::dpop_ath(access_token) +
-                        "\"}");
+    std::string claims = R"({"jti":")" + jti + R"(","htm":")" + std::string(htm) + R"(","htu":")" +
+                         std::string(htu) + R"(","iat":)" + std::to_string(now_s() + iat_offset) + R"(,"ath":")" +
+                         auth::dpop_ath(access_token) + "\"";
+    if (!nonce.empty()) claims += R"(,"nonce":")" + std::string(nonce) + "\"";
+    return ts::mint(key, alg, R"({"typ":"dpop+jwt","alg":")" + alg + R"(","jwk":)" + key.public_jwk() + "}",
+                    claims + "}");
   }
 
   // One request; the pending path (the first one fetches the keys) is run to its end.
@@ -321,6 +343,241 @@ TEST(DpopConfig, PublicUrlAndErrorsNameTheKey) {
                      "    auth: bearer\n"
                      "    dpop: sometimes\n")
                 .find("t.yaml:6:11: routes[0].dpop: unknown DPoP mode"),
+            std::string::npos);
+}
+
+
+// The server nonce (RFC 9449 §8, dpop.nonce), stateless: minted from the configured secret.
+constexpr std::string_view kNonceSecret = "unit-test-dpop-nonce-secret-0123456789abcdef";
+constexpr std::int64_t kNonceInterval = 3600;
+
+class DpopNonceAccess : public DpopAccess {
+ protected:
+  DpopNonceAccess() : DpopAccess("", "", true) {}
+  const auth::DpopNonces nonces_{std::string(kNonceSecret), kNonceInterval};
+  // Runs `body` once more if the nonce slot changed while it ran (the slot is an hour long).
+  template <class F>
+  void in_one_slot(F body) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      const std::int64_t slot = now_s() / kNonceInterval;
+      body();
+      if (now_s() / kNonceInterval == slot || ::testing::Test::HasFailure()) return;
+    }
+  }
+};
+
+TEST_F(DpopNonceAccess, AProofWithoutTheNonceGetsUseDpopNonceAndTheNonceThenWorks) {
+  in_one_slot([&] {
+    const std::string t = token(true);
+    const Decision d = decide("required", "DPoP " + t, {proof(t, "GET", kUrl)});
+    EXPECT_FALSE(d.allowed);
+    EXPECT_EQ(d.ec, auth_errc::dpop_nonce_missing);
+    EXPECT_EQ(d.reply.status, 401u);
+    EXPECT_EQ(d.reply.error, "use_dpop_nonce");
+    EXPECT_EQ(d.reply.www_authenticate,
+              "DPoP realm=\"authgate\", error=\"use_dpop_nonce\", error_description=\"" +
+                  std::error_code(auth_errc::dpop_nonce_missing).message() + "\", algs=\"ES256 PS256\"");
+    EXPECT_EQ(d.dpop_nonce, nonces_.mint(now_s()));
+    // The retry with that nonce passes, and needs no new one (it is the current slot's).
+    const Decision ok = decide("required", "DPoP " + t, {proof(t, "GET", kUrl, {}, ts::p256(), d.dpop_nonce)});
+    EXPECT_TRUE(ok.allowed) << ok.ec.message();
+    EXPECT_TRUE(ok.dpop_nonce.empty());
+  });
+}
+
+TEST_F(DpopNonceAccess, APreviousSlotNonceIsAcceptedAndAFreshOneHandedOut) {
+  in_one_slot([&] {
+    const std::string t = token(true);
+    const Decision d =
+        decide("required", "DPoP " + t, {proof(t, "GET", kUrl, {}, ts::p256(), nonces_.mint(now_s() - kNonceInterval))});
+    EXPECT_TRUE(d.allowed) << d.ec.message();
+    EXPECT_EQ(d.dpop_nonce, nonces_.mint(now_s()));
+  });
+}
+
+TEST_F(DpopNonceAccess, StaleMalformedAndForeignNoncesAreRefusedEachWithAFreshNonce) {
+  in_one_slot([&] {
+    const std::string t = token(true);
+    const auth::DpopNonces foreign(std::string("another-deployment-secret-0123456789abcdef"), kNonceInterval);
+    const std::pair<std::string, auth_errc> cases[] = {
+        {nonces_.mint(now_s() - 2 * kNonceInterval), auth_errc::dpop_nonce_stale},
+        {"not-a-nonce", auth_errc::dpop_nonce_malformed},
+        {foreign.mint(now_s()), auth_errc::dpop_nonce_invalid},
+    };
+    for (const auto& [nonce, ec] : cases) {
+      const Decision d = decide("required", "DPoP " + t, {proof(t, "GET", kUrl, {}, ts::p256(), nonce)});
+      EXPECT_EQ(d.ec, ec) << nonce;
+      EXPECT_EQ(d.reply.error, "use_dpop_nonce") << nonce;
+      EXPECT_EQ(d.dpop_nonce, nonces_.mint(now_s())) << nonce;
+    }
+  });
+}
+
+TEST_F(DpopNonceAccess, TheProofIsCheckedBeforeItsNonceAndBearerTokensNeedNone) {
+  const std::string t = token(true);
+  const Decision d = decide("required", "DPoP " + t, {proof(t, "POST", kUrl)});
+  EXPECT_EQ(d.ec, auth_errc::dpop_htm_mismatch);
+  EXPECT_TRUE(d.dpop_nonce.empty());
+  const Decision bearer = decide("allowed", "Bearer " + token(false), {}, "/allowed/x");
+  EXPECT_TRUE(bearer.allowed);
+  EXPECT_TRUE(bearer.dpop_nonce.empty());
+}
+
+// routes[].dpop_nonce: a route opts out of dpop.nonce.enabled (here), or in without it (below).
+TEST_F(DpopNonceAccess, ARouteWithDpopNonceFalseNeedsNone) {
+  const std::string t = token(true);
+  const std::string url = "https://api.example.com/nonce-off/x";
+  const Decision d = decide("nonce_off", "DPoP " + t, {proof(t, "GET", url)}, "/nonce-off/x");
+  EXPECT_TRUE(d.allowed) << d.ec.message();
+  EXPECT_TRUE(d.dpop_nonce.empty());
+}
+
+TEST_F(DpopAccess, ARouteWithDpopNonceTrueNeedsOneWhileOtherRoutesDoNot) {
+  const std::string t = token(true);
+  const Decision d = decide("nonce_on", "DPoP " + t, {proof(t, "GET", "https://api.example.com/nonce-on/x")},
+                            "/nonce-on/x");
+  EXPECT_EQ(d.ec, auth_errc::dpop_nonce_missing);
+  EXPECT_FALSE(d.dpop_nonce.empty());
+  EXPECT_TRUE(decide("required", "DPoP " + t, {proof(t, "GET", kUrl)}).allowed);
+}
+
+TEST(DpopConfig, NonceDefaultsAndErrors) {
+  const auto defaults = config::load_string("upstreams: [{name: app, url: http://127.0.0.1:9}]\n", "t.yaml");
+  EXPECT_FALSE(defaults.dpop.nonce.enabled);
+  EXPECT_EQ(defaults.dpop.nonce.rotate_interval, std::chrono::minutes(5));
+  ::setenv("AUTHGATE_TEST_DPOP_NONCE", std::string(kNonceSecret).c_str(), 1);
+  ::setenv("AUTHGATE_TEST_DPOP_NONCE_SHORT", "too-short", 1);
+  const auto on = config::load_string(
+      "upstreams: [{name: app, url: http://127.0.0.1:9}]\n"
+      "dpop:\n  nonce: {enabled: true, rotate_interval: 2m, secret_env: AUTHGATE_TEST_DPOP_NONCE}\n",
+      "t.yaml");
+  EXPECT_TRUE(on.dpop.nonce.enabled);
+  EXPECT_EQ(on.dpop.nonce.rotate_interval, std::chrono::minutes(2));
+  EXPECT_EQ(on.dpop.nonce.secret, kNonceSecret);
+  auto error_of = [](const std::string& yaml) {
+    try {
+      config::load_string(yaml, "t.yaml");
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(error_of("dpop:\n  nonce:\n    enabled: true\n").find("t.yaml:3:5: dpop.nonce: enabled needs secret_env or secret_file"),
+            std::string::npos)
+      << error_of("dpop:\n  nonce:\n    enabled: true\n");
+  EXPECT_NE(error_of("dpop:\n  nonce: {enabled: true, secret_env: AUTHGATE_TEST_DPOP_NONCE_SHORT}\n")
+                .find("dpop.nonce: the nonce secret must be at least 32 bytes"),
+            std::string::npos);
+  EXPECT_NE(error_of("dpop:\n  nonce: {enabled: true, secret_env: AUTHGATE_TEST_DPOP_NONCE_UNSET_X}\n")
+                .find("dpop.nonce.secret_env: environment variable AUTHGATE_TEST_DPOP_NONCE_UNSET_X is not set"),
+            std::string::npos);
+  EXPECT_NE(error_of("dpop:\n  nonce:\n    rotate_interval: 1500ms\n").find("t.yaml:3:22: dpop.nonce.rotate_interval"),
+            std::string::npos)
+      << error_of("dpop:\n  nonce:\n    rotate_interval: 1500ms\n");
+  EXPECT_NE(error_of("dpop:\n  nonce:\n    enable: true\n").find("t.yaml:3:5: dpop.nonce.enable: unknown key"),
+            std::string::npos);
+  // routes[].dpop_nonce: only on DPoP routes; true needs the secret.
+  const std::string route_head =
+      "upstreams: [{name: app, url: http://127.0.0.1:9}]\n"
+      "issuers: [{name: a, issuer: https://a.test, audiences: [x], jwks_file: /dev/null}]\n"
+      "routes:\n"
+      "  - name: r\n"
+      "    upstream: app\n"
+      "    auth: bearer\n";
+  EXPECT_NE(error_of(route_head + "    dpop: required\n    dpop_nonce: true\n")
+                .find("t.yaml:8:17: routes[0].dpop_nonce: needs dpop.nonce.secret_env or secret_file"),
+            std::string::npos)
+      << error_of(route_head + "    dpop: required\n    dpop_nonce: true\n");
+  EXPECT_NE(error_of(route_head + "    dpop_nonce: true\n").find("t.yaml:7:17: routes[0].dpop_nonce: only applies with dpop"),
+            std::string::npos)
+      << error_of(route_head + "    dpop_nonce: true\n");
+  const auto opted_in = config::load_string(
+      route_head + "    dpop: allowed\n    dpop_nonce: true\n"
+                   "dpop:\n  nonce: {secret_env: AUTHGATE_TEST_DPOP_NONCE}\n",
+      "t.yaml");
+  EXPECT_FALSE(opted_in.dpop.nonce.enabled);
+  EXPECT_EQ(opted_in.routes[0].dpop_nonce, true);
+  EXPECT_EQ(opted_in.dpop.nonce.secret, kNonceSecret);
+}
+
+// issuers[].dpop: the proof policy follows the verified token's issuer; the other issuer keeps
+// the top-level one (algs [ES256, PS256], iat_window 60s).
+class DpopPerIssuer : public DpopAccess {
+ protected:
+  DpopPerIssuer() : DpopAccess("", "    dpop: {algs: [PS256], iat_window: 10s}\n") {}
+};
+
+TEST_F(DpopPerIssuer, TheTokensIssuerChoosesTheAlgsAndTheIatWindow) {
+  const std::string own = token(true);                      // idp: PS256 only, 10 s
+  const std::string other = token(true, ts::p256(), "/two");  // idp2: the top-level settings
+  // ES256 proofs: refused with idp's token (and the challenge names idp's algs), fine with idp2's.
+  const Decision es = decide("required", "DPoP " + own, {proof(own, "GET", kUrl)});
+  EXPECT_EQ(es.ec, auth_errc::dpop_alg_not_allowed);
+  EXPECT_NE(es.reply.www_authenticate.find("algs=\"PS256\""), std::string::npos) << es.reply.www_authenticate;
+  EXPECT_TRUE(decide("required", "DPoP " + other, {proof(other, "GET", kUrl)}).allowed);
+  // A proof 30 s old: outside idp's 10 s window, inside the top-level 60 s.
+  EXPECT_EQ(decide("required", "DPoP " + other, {proof(other, "GET", kUrl, {}, ts::p256(), {}, -30)}).allowed, true);
+  const std::string rsa_bound = token(true, ts::rsa2048());
+  EXPECT_EQ(decide("required", "DPoP " + rsa_bound, {proof(rsa_bound, "GET", kUrl, {}, ts::rsa2048(), {}, -30, "PS256")}).ec,
+            auth_errc::dpop_iat_invalid);
+  EXPECT_TRUE(decide("required", "DPoP " + rsa_bound, {proof(rsa_bound, "GET", kUrl, {}, ts::rsa2048(), {}, 0, "PS256")}).allowed);
+}
+
+// RFC 9728 dpop_signing_alg_values_supported: the algs of the issuers the resource's DPoP routes accept.
+TEST(DpopConfig, ResourceMetadataListsTheAlgsOfItsDpopRoutesIssuers) {
+  const std::string head =
+      "upstreams: [{name: app, url: http://127.0.0.1:9}]\n"
+      "dpop: {algs: [ES256, PS256]}\n"
+      "issuers:\n"
+      "  - {name: a, issuer: https://a.test, audiences: [x], jwks_file: /dev/null, dpop: {algs: [EdDSA, ES256]}}\n"
+      "  - {name: b, issuer: https://b.test, audiences: [x], jwks_file: /dev/null}\n"
+      "routes:\n"
+      "  - {name: only-a, match: {path: {prefix: /a}}, upstream: app, auth: bearer, issuers: [a], dpop: required}\n"
+      "  - {name: both, match: {path: {prefix: /b}}, upstream: app, auth: bearer, dpop: allowed}\n"
+      "  - {name: plain, match: {path: {prefix: /c}}, upstream: app, auth: bearer}\n";
+  const auto cfg = config::load_string(head +
+                                           "resources:\n"
+                                           "  - {resource: https://api.test/a, routes: [only-a]}\n"
+                                           "  - {resource: https://api.test/b, routes: [both]}\n"
+                                           "  - {resource: https://api.test/c, routes: [plain]}\n",
+                                       "t.yaml");
+  ASSERT_EQ(cfg.resources.size(), 3u);
+  EXPECT_EQ(cfg.resources[0].dpop_signing_alg_values_supported, (std::vector<std::string>{"EdDSA", "ES256"}));
+  EXPECT_EQ(cfg.resources[1].dpop_signing_alg_values_supported,
+            (std::vector<std::string>{"EdDSA", "ES256", "PS256"}));
+  EXPECT_TRUE(cfg.resources[2].dpop_signing_alg_values_supported.empty());
+}
+
+TEST(DpopConfig, IssuerDpopSettingsAndErrors) {
+  const auto cfg = config::load_string(
+      "upstreams: [{name: app, url: http://127.0.0.1:9}]\n"
+      "issuers:\n"
+      "  - {name: a, issuer: https://a.test, audiences: [x], jwks_file: /dev/null, dpop: {algs: [EdDSA], iat_window: 15s}}\n"
+      "  - {name: b, issuer: https://b.test, audiences: [x], jwks_file: /dev/null}\n",
+      "t.yaml");
+  ASSERT_TRUE(cfg.issuers[0].dpop.algs);
+  EXPECT_EQ(*cfg.issuers[0].dpop.algs, std::vector<std::string>{"EdDSA"});
+  EXPECT_EQ(cfg.issuers[0].dpop.iat_window, std::chrono::seconds(15));
+  EXPECT_FALSE(cfg.issuers[1].dpop.algs);
+  EXPECT_FALSE(cfg.issuers[1].dpop.iat_window);
+  auto error_of = [](const std::string& yaml) {
+    try {
+      config::load_string(yaml, "t.yaml");
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  const std::string head = "issuers:\n  - name: a\n    issuer: https://a.test\n    audiences: [x]\n    jwks_file: /dev/null\n";
+  EXPECT_NE(error_of(head + "    dpop:\n      algs: [ES256, HS256]\n").find("t.yaml:7:21: issuers[0].dpop.algs[1]"),
+            std::string::npos)
+      << error_of(head + "    dpop:\n      algs: [ES256, HS256]\n");
+  EXPECT_NE(error_of(head + "    dpop:\n      algs: []\n").find("issuers[0].dpop.algs: must not be empty"),
+            std::string::npos);
+  EXPECT_NE(error_of(head + "    dpop:\n      iat_window: 500ms\n").find("t.yaml:7:19: issuers[0].dpop.iat_window"),
+            std::string::npos)
+      << error_of(head + "    dpop:\n      iat_window: 500ms\n");
+  EXPECT_NE(error_of(head + "    dpop:\n      nonce: {}\n").find("t.yaml:7:7: issuers[0].dpop.nonce: unknown key"),
             std::string::npos);
 }
 

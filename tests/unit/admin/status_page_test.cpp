@@ -38,6 +38,9 @@ StatusSnapshot typical() {
   orders.resource_metadata = "https://api.example.com/.well-known/oauth-protected-resource/orders";
   orders.claims = {{"email_verified", {"true"}}, {"region", {"eu", "ch"}}};
   orders.upstream = "orders";
+  orders.dpop = "required";
+  orders.dpop_nonce = true;
+  orders.client_certificate = "checked: TLS client certificate optional";
   StatusSnapshot::Route pub;
   pub.name = "public";
   pub.path_kind = "exact";
@@ -146,6 +149,12 @@ TEST(StatusPage, RoutesWithMatchAuthPolicyAndUpstream) {
   EXPECT_TRUE(has(html, "step-up: acr one of <code>urn:example:mfa</code>"));
   EXPECT_TRUE(has(html, "step-up: authenticated within <code>600s</code>"));
   EXPECT_TRUE(has(html, "resource metadata: <code>https://api.example.com/.well-known/oauth-protected-resource/orders</code>"));
+  // Sender constraints, beside the policy: DPoP mode and nonce, and where a client certificate comes from.
+  EXPECT_TRUE(has(html, "<td class=\"sender\">DPoP: <span class=\"badge ok\">required</span>, nonce on"
+                        "<br>mTLS-bound tokens: checked: TLS client certificate optional</td>"));
+  EXPECT_TRUE(has(html, "<th>policy</th><th>sender constraints</th><th>upstream</th>"));
+  // The public route has none.
+  EXPECT_TRUE(has(html, "<td class=\"sender\"><span class=\"muted\">none</span></td><td><code>orders</code>"));
   // The public route: any host, any method, no policy.
   EXPECT_TRUE(has(html, "<strong>public</strong></td><td><span class=\"muted\">any</span>"));
   EXPECT_TRUE(has(html, "exact <code>/health</code>"));

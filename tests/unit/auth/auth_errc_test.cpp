@@ -26,7 +26,7 @@ TEST(AuthErrc, EveryValueHasAUniqueMessageAndAReason) {
     EXPECT_NE(reason(ec), "internal") << v;
     EXPECT_EQ(reason(ec), reason(static_cast<auth_errc>(v)));
   }
-  EXPECT_EQ(count, 53);  // update together with the enum
+  EXPECT_EQ(count, 57);  // update together with the enum
 }
 
 TEST(AuthErrc, CategoryAndConversions) {

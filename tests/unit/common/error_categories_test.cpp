@@ -101,6 +101,10 @@ TEST(ErrorCategories, AuthErrc) {
     {auth_errc::dpop_token_unbound, "a DPoP-bound token is required"},
     {auth_errc::dpop_bound_token_as_bearer, "a DPoP-bound token needs a DPoP proof"},
     {auth_errc::dpop_replay_unavailable, "the DPoP replay cache is unavailable"},
+    {auth_errc::dpop_nonce_missing, "the DPoP proof has no nonce and the resource server requires one"},
+    {auth_errc::dpop_nonce_malformed, "the DPoP proof nonce is malformed"},
+    {auth_errc::dpop_nonce_stale, "the DPoP proof nonce has expired"},
+    {auth_errc::dpop_nonce_invalid, "the DPoP proof nonce was not issued by this resource server"},
   }, "unknown authentication error");
 }
 

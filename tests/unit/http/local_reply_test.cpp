@@ -135,6 +135,19 @@ TEST(LocalReply, GrpcErrorIsTrailersOnly200WithTheErrorNameOnly) {
   EXPECT_EQ(unavailable[bhttp::field::retry_after], "7");
 }
 
+// RFC 9449 §8: a use_dpop_nonce 401 hands out the nonce, as JSON and as gRPC alike; none without one.
+TEST(LocalReply, ErrorResponseCarriesTheDpopNonceWhenGiven) {
+  for (bool grpc : {false, true}) {
+    const auto res = error_response(grpc, 401, "use_dpop_nonce", "id", true, milliseconds(5'000),
+                                    "DPoP error=\"use_dpop_nonce\"", "nonce-1");
+    EXPECT_EQ(res["DPoP-Nonce"], "nonce-1") << grpc;
+    EXPECT_EQ(res[bhttp::field::www_authenticate], "DPoP error=\"use_dpop_nonce\"") << grpc;
+    EXPECT_EQ(error_response(grpc, 401, "invalid_token", "id", true, milliseconds(5'000), "Bearer").count("DPoP-Nonce"),
+              0u)
+        << grpc;
+  }
+}
+
 TEST(LocalReply, ErrorResponseChoosesByProtocol) {
   EXPECT_EQ(error_response(true, 403, "insufficient_scope", "id", true, milliseconds(5'000)).result_int(), 200u);
   EXPECT_EQ(error_response(false, 403, "insufficient_scope", "id", true, milliseconds(5'000)).result_int(), 403u);
