@@ -18,6 +18,7 @@
 #include "access/access_control.hpp"
 #include "proxy/body_relay.hpp"
 #include "proxy/connection.hpp"
+#include "proxy/h2_upstream.hpp"
 #include "proxy/request_state.hpp"
 #include "proxy/runtime.hpp"
 
@@ -130,6 +131,14 @@ UpstreamRequest& shape_upstream_request(const ClientConnection& c, RequestWorksp
   if (!up_cfg.host_header.empty()) upstream_req.set(bhttp::field::host, up_cfg.host_header);
   if (expect_continue) upstream_req.erase(bhttp::field::expect);
   return upstream_req;
+}
+
+asio::awaitable<bool> proxy_request_any(ClientConnection& c, Runtime& rt, RequestState& rs, http::RequestHead& head,
+                                        http::RequestParser& body, RouteRuntime& route, const config::Route& route_cfg,
+                                        const access::Decision& decision) {
+  if (!rt.upstreams[route.upstream].h2_pools.empty())
+    return proxy_request_h2(c, rt, rs, head, body, route, route_cfg, decision);
+  return proxy_request(c, rt, rs, head, body, route, route_cfg, decision);
 }
 
 asio::awaitable<bool> proxy_request(ClientConnection& c, Runtime& rt, RequestState& rs, http::RequestHead& head,
