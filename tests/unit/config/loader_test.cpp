@@ -72,7 +72,7 @@ TEST(ShippedConfig, GatewayYamlLoadsWithDocumentedValues) {
   EXPECT_EQ(c->admin.address.port, 9901);
   EXPECT_EQ(c->workers, 0u);
 
-  ASSERT_EQ(c->upstreams.size(), 2u);
+  ASSERT_EQ(c->upstreams.size(), 3u);
   const auto& orders = c->upstreams[0];
   EXPECT_EQ(orders.name, "orders");
   EXPECT_EQ(orders.scheme, "http");
@@ -91,8 +91,13 @@ TEST(ShippedConfig, GatewayYamlLoadsWithDocumentedValues) {
   EXPECT_EQ(billing.tls.ca_file, "");
   EXPECT_EQ(billing.tls.server_name, "");
   EXPECT_TRUE(billing.tls.verify);
+  EXPECT_EQ(billing.protocol, cfg::UpstreamProtocol::http1);
+  const auto& grpc = c->upstreams[2];
+  EXPECT_EQ(grpc.name, "orders-grpc");
+  EXPECT_EQ(grpc.protocol, cfg::UpstreamProtocol::h2c);
+  EXPECT_EQ(grpc.h2_connections, 2u);
 
-  ASSERT_EQ(c->routes.size(), 2u);
+  ASSERT_EQ(c->routes.size(), 3u);
   const auto& r0 = c->routes[0];
   EXPECT_EQ(r0.name, "orders-read");
   EXPECT_EQ(r0.match.host, "api.example.com");
@@ -127,6 +132,11 @@ TEST(ShippedConfig, GatewayYamlLoadsWithDocumentedValues) {
   EXPECT_EQ(r1.match.path, "^/billing/[0-9]+$");
   EXPECT_THAT(r1.match.methods, IsEmpty());
   EXPECT_EQ(r1.upstream, "billing");
+  const auto& r2 = c->routes[2];  // gRPC: a service's methods by path prefix
+  EXPECT_EQ(r2.name, "orders-grpc");
+  EXPECT_EQ(r2.match.path_kind, cfg::PathMatch::prefix);
+  EXPECT_EQ(r2.match.path, "/orders.v1.Orders/");
+  EXPECT_EQ(r2.upstream, "orders-grpc");
 
   EXPECT_EQ(c->log.level, "info");
   EXPECT_EQ(c->log.access, "stdout");
