@@ -303,6 +303,46 @@ TEST_F(H2Upstream, AnUpstreamCertificateThatFailsVerificationIsUnavailable) {
   EXPECT_EQ(server.events(), "");
 }
 
+TEST_F(H2Upstream, AnHttp1ClientReachesTheGrpcServerWithTheIdentityAndGetsTheStatusAsChunkedTrailers) {
+  GrpcServer server;
+  ASSERT_TRUE(server.ready());
+  start(config(server.url()));
+  // One gRPC message (uncompressed, 5 bytes) in the gRPC framing, over HTTP/1.1.
+  const std::string message = std::string("\0\0\0\0\x05", 5) + "hello";
+  const std::string out = http1_raw(
+      gw_->port(), "POST /echo.Echo/Unary HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/grpc\r\n"
+                   "TE: trailers\r\nConnection: TE, close\r\nAuthorization: Bearer " + token() +
+                       "\r\nX-User-Id: mallory\r\nX-Auth-Subject: mallory\r\nContent-Length: " +
+                       std::to_string(message.size()) + "\r\n\r\n" + message);
+  EXPECT_EQ(out.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << out;
+  EXPECT_NE(out.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"(["x-user-id", "alice"])"), std::string::npos) << out;
+  EXPECT_EQ(out.find("mallory"), std::string::npos) << out;
+  // grpc-status comes after the last chunk, with the server's own trailing metadata. (Status 0
+  // also shows that `te: trailers` went up: gRPC servers refuse calls without it.)
+  const auto last = out.find("\r\n0\r\n");
+  ASSERT_NE(last, std::string::npos) << out;
+  EXPECT_NE(out.find("grpc-status: 0\r\n", last), std::string::npos) << out;
+  EXPECT_NE(out.find("x-echo-trailer: done\r\n", last), std::string::npos) << out;
+}
+
+TEST_F(H2Upstream, AReloadRetiresTheOldConnectionsAndShutdownIsClean) {
+  GrpcServer server;
+  ASSERT_TRUE(server.ready());
+  const GatewayConfig cfg = config(server.url());
+  start(cfg);
+  std::string out = grpc_client(gw_->port(), "unary", token());
+  EXPECT_NE(out.find("status OK"), std::string::npos) << out;
+  // The old Runtime's pools go with it (on another thread than their workers').
+  gw_->write_config(cfg);
+  ASSERT_TRUE(gw_->signal(SIGHUP));
+  EXPECT_EQ(gw_->wait_for_metric("authgate_config_reloads_total", {{"result", "success"}}, 1, 5s), 1);
+  out = grpc_client(gw_->port(), "bidi", token());
+  EXPECT_NE(out.find("status OK echo:one,echo:msg1,echo:msg2"), std::string::npos) << out;
+  ASSERT_TRUE(gw_->signal(SIGTERM));
+  EXPECT_EQ(gw_->wait_exit(10s), 0);
+}
+
 // --- nghttpd (an h2c web server) behind authgate ----------------------------------
 
 class H2UpstreamNghttpd : public H2Upstream {
@@ -312,13 +352,17 @@ class H2UpstreamNghttpd : public H2Upstream {
     std::filesystem::create_directories(dir_.file("htdocs"));
     std::ofstream(dir_.file("htdocs/index.txt")) << "served over h2c\n";
     std::ofstream(dir_.file("htdocs/big.bin")) << std::string(3 * 1024 * 1024, 'z');
-    // nghttpd binds with SO_REUSEADDR next to the reservation (which never listens).
+    start_nghttpd();
+    start(config("http://127.0.0.1:" + std::to_string(port_.port())));
+  }
+  // nghttpd binds with SO_REUSEADDR next to the reservation (which never listens).
+  void start_nghttpd() {
+    nghttpd_.reset();
     nghttpd_.emplace(std::vector<std::string>{"/usr/sbin/nghttpd", "--no-tls", "-a", "127.0.0.1", "-d",
                                               dir_.file("htdocs"), "--echo-upload", "--trailer",
                                               "x-upstream-trailer: yes", std::to_string(port_.port())},
                      dir_.file("nghttpd.log"));
     ASSERT_TRUE(wait_connectable(port_.port(), 10s)) << support::read_text(dir_.file("nghttpd.log.err"));
-    start(config("http://127.0.0.1:" + std::to_string(port_.port())));
   }
   std::string url(std::string_view path) const {
     return "http://127.0.0.1:" + std::to_string(gw_->port()) + std::string(path);
@@ -369,6 +413,18 @@ TEST_F(H2UpstreamNghttpd, Http1ClientsReachTheH2cUpstreamAndGetTrailersOnlyWithT
   EXPECT_NE(out.find("\r\n\r\nserved over h2c\n"), std::string::npos) << out;
   // The harness's client (keep-alive, Content-Length framing).
   auto r = support::http_request(gw_->port(), support::make_request("GET", "/index.txt"));
+  ASSERT_EQ(status_of(r), 200) << describe(r);
+  EXPECT_EQ(r->body, "served over h2c\n");
+}
+
+TEST_F(H2UpstreamNghttpd, AnUpstreamThatWentAwayIsReconnectedOnceItIsBack) {
+  auto r = support::http_request(gw_->port(), support::make_request("GET", "/index.txt"));
+  ASSERT_EQ(status_of(r), 200) << describe(r);
+  nghttpd_.reset();  // the pooled connection closes under authgate
+  r = support::http_request(gw_->port(), support::make_request("GET", "/index.txt"));
+  EXPECT_EQ(status_of(r), 502) << describe(r);
+  start_nghttpd();
+  r = support::http_request(gw_->port(), support::make_request("GET", "/index.txt"));
   ASSERT_EQ(status_of(r), 200) << describe(r);
   EXPECT_EQ(r->body, "served over h2c\n");
 }
