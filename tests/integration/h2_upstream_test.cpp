@@ -358,7 +358,8 @@ class H2UpstreamNghttpd : public H2Upstream {
   // nghttpd binds with SO_REUSEADDR next to the reservation (which never listens).
   void start_nghttpd() {
     nghttpd_.reset();
-    nghttpd_.emplace(std::vector<std::string>{"/usr/sbin/nghttpd", "--no-tls", "-a", "127.0.0.1", "-d",
+    // -v: the frames it receives are logged (its stdout), request trailers among them.
+    nghttpd_.emplace(std::vector<std::string>{"/usr/sbin/nghttpd", "-v", "--no-tls", "-a", "127.0.0.1", "-d",
                                               dir_.file("htdocs"), "--echo-upload", "--trailer",
                                               "x-upstream-trailer: yes", std::to_string(port_.port())},
                      dir_.file("nghttpd.log"));
@@ -384,6 +385,21 @@ TEST_F(H2UpstreamNghttpd, CurlAndNghttpReachTheH2cUpstreamWithItsTrailers) {
   ASSERT_NE(data, std::string::npos) << r.out;
   EXPECT_NE(trailer, std::string::npos) << r.out;
   EXPECT_GT(trailer, data) << "the trailer comes after the body: " << r.out;
+}
+
+TEST_F(H2UpstreamNghttpd, RequestTrailersOfAnHttp2ClientReachTheUpstream) {
+  const std::string upload = dir_.file("upload.txt");
+  std::ofstream(upload) << "with trailers";
+  const auto r = sh("nghttp -v -t 10 -d " + upload + " --trailer 'x-request-trailer: sent-after-the-body' " +
+                    url("/echo"));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("with trailers"), std::string::npos) << r.out;  // echoed
+  std::string log;
+  for (int i = 0; i < 50 && log.find("x-request-trailer") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(50ms);
+    log = support::read_text(dir_.file("nghttpd.log"));
+  }
+  EXPECT_NE(log.find("x-request-trailer: sent-after-the-body"), std::string::npos) << log;
 }
 
 TEST_F(H2UpstreamNghttpd, BodiesStreamBothWaysUnderSmallWindows) {
