@@ -2,10 +2,14 @@
 // binary over loopback, with real peers: a gRPC server and client (Debian python3-grpcio,
 // tests/integration/grpc/*.py: generic handlers with raw bytes, no protoc) and nghttpd
 // (Debian nghttp2-server) behind authgate, reached by curl, nghttp and HTTP/1.1 clients.
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 
@@ -141,6 +145,92 @@ std::string http1_raw(std::uint16_t port, const std::string& request) {
   }
   return out;
 }
+
+
+// A raw h2c upstream for what real servers do not do on request: reset streams. It
+// acknowledges the client's SETTINGS and answers each request's HEADERS with the frames
+// `reply(stream id)` returns (RFC 9113 4.1 framing, written here by hand).
+std::string frame(std::uint8_t type, std::uint8_t flags, std::uint32_t stream, std::string_view payload) {
+  std::string f;
+  const auto n = payload.size();
+  for (int shift : {16, 8, 0}) f += static_cast<char>((n >> shift) & 0xff);
+  f += static_cast<char>(type);
+  f += static_cast<char>(flags);
+  for (int shift : {24, 16, 8, 0}) f += static_cast<char>((stream >> shift) & 0xff);
+  return f + std::string(payload);
+}
+constexpr std::uint8_t kHeaders = 1, kRstStream = 3, kSettings = 4, kEndHeaders = 0x4, kAck = 0x1;
+std::string rst_stream(std::uint32_t stream, std::uint32_t code) {
+  std::string p;
+  for (int shift : {24, 16, 8, 0}) p += static_cast<char>((code >> shift) & 0xff);
+  return frame(kRstStream, 0, stream, p);
+}
+
+class RawH2Upstream {
+ public:
+  explicit RawH2Upstream(std::function<std::string(std::uint32_t)> reply)
+      : reply_(std::move(reply)), listener_(support::listen_loopback(0, 16, &port_)) {
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~RawH2Upstream() {
+    stop_ = true;
+    thread_.join();
+  }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  void serve() {
+    std::vector<support::Fd> conns;
+    std::vector<std::string> bufs;
+    while (!stop_) {
+      std::vector<pollfd> fds{{listener_.get(), POLLIN, 0}};
+      for (auto& c : conns) fds.push_back({c.get(), POLLIN, 0});
+      if (::poll(fds.data(), fds.size(), 50) <= 0) continue;
+      if (fds[0].revents & POLLIN) {
+        conns.emplace_back(::accept(listener_.get(), nullptr, nullptr));
+        bufs.emplace_back();
+        support::send_all(conns.back().get(), frame(kSettings, 0, 0, ""), support::Deadline::in(2s));
+      }
+      for (std::size_t i = 0; i + 1 < fds.size(); ++i) {
+        if (!(fds[i + 1].revents & (POLLIN | POLLHUP))) continue;
+        char tmp[16384];
+        std::size_t n = 0;
+        if (support::recv_some(conns[i].get(), tmp, sizeof tmp, support::Deadline::in(1s), n) !=
+            support::RecvStatus::data) {
+          conns[i].reset();
+          continue;
+        }
+        std::string& b = bufs[i];
+        b.append(tmp, n);
+        if (b.rfind("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 0) == 0) b.erase(0, 24);
+        while (b.size() >= 9) {
+          const std::size_t len = (static_cast<unsigned char>(b[0]) << 16) | (static_cast<unsigned char>(b[1]) << 8) |
+                                  static_cast<unsigned char>(b[2]);
+          if (b.size() < 9 + len) break;
+          const auto type = static_cast<std::uint8_t>(b[3]), flags = static_cast<std::uint8_t>(b[4]);
+          std::uint32_t stream = 0;
+          for (int k = 5; k < 9; ++k) stream = (stream << 8) | static_cast<unsigned char>(b[k]);
+          b.erase(0, 9 + len);
+          std::string out;
+          if (type == kSettings && !(flags & kAck)) out = frame(kSettings, kAck, 0, "");
+          if (type == kHeaders && (flags & kEndHeaders)) out = reply_(stream & 0x7fffffff);
+          if (!out.empty()) support::send_all(conns[i].get(), out, support::Deadline::in(2s));
+        }
+      }
+      for (std::size_t i = conns.size(); i-- > 0;) {
+        if (conns[i].valid()) continue;
+        conns.erase(conns.begin() + static_cast<std::ptrdiff_t>(i));
+        bufs.erase(bufs.begin() + static_cast<std::ptrdiff_t>(i));
+      }
+    }
+  }
+
+  std::function<std::string(std::uint32_t)> reply_;
+  std::uint16_t port_ = 0;
+  support::Fd listener_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 
 support::CommandResult sh(const std::string& cmd) { return support::run_command({"/bin/sh", "-c", cmd}, 30s); }
 
@@ -324,6 +414,35 @@ TEST_F(H2Upstream, AnHttp1ClientReachesTheGrpcServerWithTheIdentityAndGetsTheSta
   ASSERT_NE(last, std::string::npos) << out;
   EXPECT_NE(out.find("grpc-status: 0\r\n", last), std::string::npos) << out;
   EXPECT_NE(out.find("x-echo-trailer: done\r\n", last), std::string::npos) << out;
+}
+
+// --- stream resets from the upstream ------------------------------------------------
+
+TEST_F(H2Upstream, AnUpstreamResetBeforeTheResponseIs502AndUnavailableForGrpc) {
+  RawH2Upstream raw([](std::uint32_t id) { return rst_stream(id, 0x2); });  // INTERNAL_ERROR
+  start(config("http://127.0.0.1:" + std::to_string(raw.port())));
+  const auto r = sh("curl -sS --max-time 10 --http2-prior-knowledge -D - " + std::string("http://127.0.0.1:") +
+                    std::to_string(gw_->port()) + "/reset");
+  EXPECT_NE(r.out.find("HTTP/2 502"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("bad_response"), std::string::npos) << r.out;
+  const std::string out = grpc_client(gw_->port(), "unary", token());
+  EXPECT_NE(out.find("status UNAVAILABLE bad_response"), std::string::npos) << out;
+  EXPECT_EQ(gw_->wait_for_metric("authgate_upstream_errors_total", {{"upstream", "echo"}, {"kind", "bad_response"}}, 2),
+            2);
+}
+
+TEST_F(H2Upstream, AnUpstreamResetAfterTheResponseHeadResetsTheClientsStreamWithItsCode) {
+  // ":status: 200" (HPACK static table index 8), then RST_STREAM CANCEL.
+  RawH2Upstream raw([](std::uint32_t id) { return frame(kHeaders, kEndHeaders, id, "\x88") + rst_stream(id, 0x8); });
+  start(config("http://127.0.0.1:" + std::to_string(raw.port())));
+  const auto r = sh("nghttp -v -t 10 http://127.0.0.1:" + std::to_string(gw_->port()) + "/reset");
+  // Not answered as a failure before the head (502): the client's stream is reset with the
+  // upstream's error code. (nghttp2 sends RST_STREAM ahead of queued HEADERS, so the client
+  // may see the reset alone.)
+  EXPECT_EQ(r.out.find(":status: 502"), std::string::npos) << r.out;
+  const auto rst = r.out.find("recv RST_STREAM frame");
+  ASSERT_NE(rst, std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(error_code=CANCEL(0x08))", rst), std::string::npos) << r.out;
 }
 
 TEST_F(H2Upstream, AReloadRetiresTheOldConnectionsAndShutdownIsClean) {
