@@ -20,8 +20,9 @@ tool_pkgs=(curl python3 python3-yaml python3-cryptography nginx-light wrk haprox
 # chromium: the status page test renders the admin page headless (--dump-dom, --screenshot).
 tool_pkgs+=(chromium)
 # nghttp2-client: nghttp and h2load, the HTTP/2 test clients; python3-grpcio: a real gRPC client
-# (tests/integration/h2_test.cpp).
-tool_pkgs+=(nghttp2-client python3-grpcio)
+# and server (tests/integration/h2_test.cpp, h2_upstream_test.cpp); nghttp2-server: nghttpd, an
+# h2c upstream (h2_upstream_test.cpp).
+tool_pkgs+=(nghttp2-client nghttp2-server python3-grpcio)
 # ccache and mold: the compiler cache and the linker of every build tree (cmake/build_speed.cmake;
 # the builds work without them, only slower).
 tool_pkgs+=(ccache mold)

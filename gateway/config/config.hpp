@@ -105,14 +105,22 @@ struct UpstreamTls {
   bool verify = true;       // certificate + hostname verification
 };
 
+// How authgate talks to an upstream: HTTP/1.1, HTTP/2 over TLS (ALPN "h2", an https:// url),
+// or HTTP/2 over cleartext with prior knowledge (h2c, an http:// url).
+enum class UpstreamProtocol { http1, h2, h2c };
+
 struct Upstream {
   std::string name;
   std::string scheme = "http";  // http | https
+  UpstreamProtocol protocol = UpstreamProtocol::http1;
   std::string host;
   std::uint16_t port = 80;
   std::string host_header;      // Host sent upstream; empty: the client's Host
   std::uint64_t max_connections = 256;  // per worker thread, busy + idle
   std::uint64_t max_idle = 64;          // per worker thread
+  // h2/h2c: multiplexed connections per worker thread; each carries as many streams as
+  // the upstream's SETTINGS_MAX_CONCURRENT_STREAMS allows.
+  std::uint64_t h2_connections = 2;
   UpstreamTls tls;
 };
 

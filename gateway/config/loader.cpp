@@ -412,7 +412,8 @@ void read_upstreams(Reader& r, const YAML::Node& n, std::vector<Upstream>& out) 
   for (std::size_t i = 0; i < n.size(); ++i) {
     const auto& u = n[i];
     std::string path = "upstreams[" + std::to_string(i) + "]";
-    if (!r.expect_map(u, path, {"name", "url", "host_header", "max_connections", "max_idle", "tls"}))
+    if (!r.expect_map(u, path, {"name", "url", "protocol", "host_header", "max_connections", "max_idle",
+                                 "h2_connections", "tls"}))
       continue;
     Upstream up;
     if (!u["name"]) r.error(u, path + ".name", "is required");
@@ -431,6 +432,20 @@ void read_upstreams(Reader& r, const YAML::Node& n, std::vector<Upstream>& out) 
     r.string(u, "host_header", path, up.host_header);
     r.size(u, "max_connections", path, up.max_connections, 1);
     r.size(u, "max_idle", path, up.max_idle);
+    r.size(u, "h2_connections", path, up.h2_connections, 1);
+    if (auto proto = u["protocol"]) {
+      std::string p;
+      if (r.scalar(proto, path + ".protocol", p)) {
+        if (p == "http1") up.protocol = UpstreamProtocol::http1;
+        else if (p == "h2") up.protocol = UpstreamProtocol::h2;
+        else if (p == "h2c") up.protocol = UpstreamProtocol::h2c;
+        else r.error(proto, path + ".protocol", "must be http1, h2 or h2c, not \"" + p + "\"");
+        if (p == "h2" && up.scheme != "https")
+          r.error(proto, path + ".protocol", "h2 is HTTP/2 over TLS: it needs an https:// url (h2c is cleartext)");
+        if (p == "h2c" && up.scheme != "http")
+          r.error(proto, path + ".protocol", "h2c is cleartext HTTP/2: it needs an http:// url (h2 is over TLS)");
+      }
+    }
     if (auto tls = u["tls"]) {
       std::string tpath = path + ".tls";
       if (r.expect_map(tls, tpath, {"ca_file", "server_name", "verify"})) {

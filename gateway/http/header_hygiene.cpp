@@ -222,10 +222,12 @@ void prepare_upstream_request(Fields& fields, const ForwardContext& ctx) {
   if (ctx.upgrade) fields.set(bhttp::field::connection, "upgrade");
 }
 
-void prepare_client_response(Fields& fields, std::string_view request_id, bool switching_protocols) {
+void prepare_client_response(Fields& fields, std::string_view request_id, bool switching_protocols,
+                             std::string_view dpop_nonce) {
   remove_hop_by_hop(fields, switching_protocols);
   if (switching_protocols) fields.set(bhttp::field::connection, "upgrade");
   fields.set("X-Request-Id", request_id);
+  if (!dpop_nonce.empty()) fields.set("DPoP-Nonce", dpop_nonce);
 }
 
 bool is_well_formed_request_id(std::string_view id) {

@@ -54,8 +54,10 @@ bool is_rewrite_header(std::string_view name, const config::HeadersConfig& heade
 // Forwarded go), X-Real-IP (the peer), X-Request-Id.
 void prepare_upstream_request(Fields& fields, const ForwardContext& ctx);
 
-// The response-side transform: hop-by-hop (keeps Upgrade on a 101) and X-Request-Id.
-void prepare_client_response(Fields& fields, std::string_view request_id, bool switching_protocols);
+// The response-side transform: hop-by-hop (keeps Upgrade on a 101), X-Request-Id, and
+// the gateway's fresh DPoP-Nonce when it hands one out (RFC 9449 §8.2; empty: none).
+void prepare_client_response(Fields& fields, std::string_view request_id, bool switching_protocols,
+                             std::string_view dpop_nonce = {});
 
 // True for 1..128 chars of [A-Za-z0-9._:-]: an incoming X-Request-Id worth keeping.
 bool is_well_formed_request_id(std::string_view id);

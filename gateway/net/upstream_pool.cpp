@@ -1,6 +1,9 @@
 #include "net/upstream_pool.hpp"
 
+#include <openssl/ssl.h>
 #include <sys/socket.h>
+
+#include <cstring>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -111,19 +114,26 @@ asio::awaitable<std::pair<error_code, UpstreamLease>> UpstreamPool::connect_new(
   }
   ++busy_;  // counted from here so concurrent connects respect the bound
   publish();
-  auto fail = [this](upstream_errc e) {
+  auto [ec, c] = co_await connect_upstream(ex_, cfg_, timeouts_, tls_, server_name_, /*alpn_h2=*/false);
+  if (ec) {
     --busy_;
     publish();
-    return std::pair{error_code(e), UpstreamLease()};
-  };
+    co_return std::pair{ec, UpstreamLease()};
+  }
+  co_return std::pair{error_code{}, UpstreamLease(this, std::move(c))};
+}
 
-  const auto deadline = std::chrono::steady_clock::now() + timeouts_.upstream_connect;
-  asio::ip::tcp::resolver resolver(ex_);
+asio::awaitable<std::pair<error_code, std::unique_ptr<UpstreamConnection>>> connect_upstream(
+    const asio::any_io_executor& ex, const config::Upstream& cfg, const config::Timeouts& timeouts,
+    asio::ssl::context* tls, const std::string& server_name, bool alpn_h2) {
+  using Result = std::pair<error_code, std::unique_ptr<UpstreamConnection>>;
+  auto fail = [](upstream_errc e) { return Result{error_code(e), nullptr}; };
+  const auto deadline = std::chrono::steady_clock::now() + timeouts.upstream_connect;
+  asio::ip::tcp::resolver resolver(ex);
   // getaddrinfo cannot be cancelled, so name resolution is outside the connect
   // deadline; IP-literal upstreams (the common case behind a gateway) resolve at once.
-  beast::tcp_stream tcp(ex_);
-  auto [rec, results] = co_await resolver.async_resolve(cfg_.host, std::to_string(cfg_.port),
-                                                        use_tuple);
+  beast::tcp_stream tcp(ex);
+  auto [rec, results] = co_await resolver.async_resolve(cfg.host, std::to_string(cfg.port), use_tuple);
   if (rec) co_return fail(upstream_errc::resolve_failed);
   tcp.expires_at(deadline);
   auto [cec, ep] = co_await tcp.async_connect(results, use_tuple);
@@ -132,19 +142,29 @@ asio::awaitable<std::pair<error_code, UpstreamLease>> UpstreamPool::connect_new(
   tcp.socket().set_option(asio::ip::tcp::no_delay(true));
 
   std::unique_ptr<UpstreamConnection> c;
-  if (cfg_.scheme == "https") {
-    c = std::make_unique<UpstreamConnection>(Stream(std::move(tcp), *tls_));
-    if (!configure_client_stream(c->stream.tls(), server_name_, cfg_.tls.verify))
+  if (cfg.scheme == "https") {
+    c = std::make_unique<UpstreamConnection>(Stream(std::move(tcp), *tls));
+    if (!configure_client_stream(c->stream.tls(), server_name, cfg.tls.verify))
+      co_return fail(upstream_errc::tls_failed);
+    // ALPN protocol list (RFC 7301): length-prefixed names.
+    static constexpr unsigned char kH2[] = {2, 'h', '2'};
+    if (alpn_h2 && SSL_set_alpn_protos(c->stream.tls().native_handle(), kH2, sizeof kH2) != 0)
       co_return fail(upstream_errc::tls_failed);
     c->stream.tcp().expires_at(deadline);
     auto [hec] = co_await c->stream.tls().async_handshake(asio::ssl::stream_base::client, use_tuple);
     if (hec == beast::error::timeout) co_return fail(upstream_errc::connect_timeout);
     if (hec) co_return fail(upstream_errc::tls_failed);
+    if (alpn_h2) {
+      const unsigned char* proto = nullptr;
+      unsigned len = 0;
+      SSL_get0_alpn_selected(c->stream.tls().native_handle(), &proto, &len);
+      if (len != 2 || std::memcmp(proto, "h2", 2) != 0) co_return fail(upstream_errc::tls_failed);
+    }
   } else {
     c = std::make_unique<UpstreamConnection>(Stream(std::move(tcp)));
   }
   c->stream.tcp().expires_never();
-  co_return std::pair{error_code{}, UpstreamLease(this, std::move(c))};
+  co_return Result{error_code{}, std::move(c)};
 }
 
 void UpstreamPool::release(std::unique_ptr<UpstreamConnection> c, bool keep) {

@@ -54,6 +54,15 @@ struct UpstreamConnection {
   bool reused = false;  // came from the idle list (may be stale)
 };
 
+// One new connection to the upstream: resolve, TCP, and for https the TLS
+// handshake (SNI and verification from cfg.tls; with `alpn_h2`, ALPN offers
+// only "h2" and a server that does not select it fails as tls_failed), all under
+// timeouts.upstream_connect (name resolution apart: getaddrinfo cannot be cancelled).
+// Completion: (error_code of upstream_errc, the connection or null).
+asio::awaitable<std::pair<error_code, std::unique_ptr<UpstreamConnection>>> connect_upstream(
+    const asio::any_io_executor& ex, const config::Upstream& cfg, const config::Timeouts& timeouts,
+    asio::ssl::context* tls, const std::string& server_name, bool alpn_h2);
+
 class UpstreamPool;
 
 class UpstreamLease {

@@ -124,9 +124,12 @@ struct H2Callbacks {
       h.pending_set_ = true;
       return NGHTTP2_ERR_CALLBACK_FAILURE;
     }
-    if (frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;  // request trailers are not forwarded
     const std::string_view name(reinterpret_cast<const char*>(name_p), namelen);
     const std::string_view value(reinterpret_cast<const char*>(value_p), valuelen);
+    if (frame->headers.cat != NGHTTP2_HCAT_REQUEST) {  // trailers (nghttp2 allows no pseudo-header there)
+      s->req_trailers.emplace_back(name, value);
+      return 0;
+    }
     // nghttp2 has already refused malformed fields (RFC 9113 8.1.1, 8.2, 8.3).
     if (name == ":method") s->method = value;
     else if (name == ":scheme") s->scheme = value;

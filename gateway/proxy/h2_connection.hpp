@@ -93,6 +93,7 @@ struct H2Stream {
   std::string local_body;     // a local reply's body
   bool out_eof = false;
   std::vector<std::pair<std::string, std::string>> trailers;  // sent after the body
+  std::vector<std::pair<std::string, std::string>> req_trailers;  // the request's (h2/h2c upstreams forward them)
   bool responded = false;     // response HEADERS submitted
   net::Stream* upstream = nullptr;  // cancelled when the client resets the stream
   Event ev;                   // wakes the stream's coroutine
@@ -155,5 +156,10 @@ class H2Connection : public std::enable_shared_from_this<H2Connection> {
 // A stream's life: the head checks, admit(), a local reply or the upstream exchange,
 // the log line. Spawned when its head is complete (proxy/h2_stream.cpp).
 boost::asio::awaitable<void> serve_h2_stream(std::shared_ptr<H2Connection> conn, std::shared_ptr<H2Stream> s);
+
+// A local error reply on a stream (JSON, or gRPC trailers-only), then its log line.
+void reply_error(H2Connection& h, H2Stream& s, Runtime& rt, RequestState& rs, unsigned status,
+                 std::string_view error, std::string_view www_authenticate = {},
+                 std::string_view dpop_nonce = {});
 
 }  // namespace authgate::proxy

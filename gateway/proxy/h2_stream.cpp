@@ -2,7 +2,8 @@
 // the head from its pseudo-header fields, the same checks as HTTP/1 (Host from
 // :authority or host, the canonical :path), admit() (session endpoints, route,
 // access decision), then a local reply (http/local_reply.hpp, as HEADERS +
-// DATA) or the exchange with the HTTP/1 upstream pool: the request body streamed
+// DATA) or the exchange with the HTTP/1 upstream pool (an h2/h2c upstream's:
+// proxy/h2_upstream_exchange.cpp): the request body streamed
 // from DATA frames (chunked upstream when its length is unknown), the response
 // streamed back as the client's window allows, chunked trailers as HTTP/2
 // trailers. The log line and metrics come from request_state like HTTP/1's.
@@ -23,6 +24,7 @@
 #include "http/wire.hpp"
 #include "net/upstream_pool.hpp"
 #include "proxy/h2_connection.hpp"
+#include "proxy/h2_upstream.hpp"
 #include "proxy/pipeline.hpp"
 #include "proxy/request_reader.hpp"
 #include "proxy/request_state.hpp"
@@ -57,12 +59,16 @@ void reply_local(H2Connection& h, H2Stream& s, Runtime& rt, RequestState& rs, ht
   finish_request(rt, rs, h.client().worker.index(), h.client().client_ip);
 }
 
+}  // namespace
+
 void reply_error(H2Connection& h, H2Stream& s, Runtime& rt, RequestState& rs, unsigned status,
-                 std::string_view error, std::string_view www_authenticate = {}, std::string_view dpop_nonce = {}) {
+                 std::string_view error, std::string_view www_authenticate, std::string_view dpop_nonce) {
   reply_local(h, s, rt, rs,
               http::error_response(rs.grpc, status, error, rs.request_id, true, rt.cfg.timeouts.retry_after,
                                    www_authenticate, dpop_nonce));
 }
+
+namespace {
 
 // Waits until the client's window took the whole piece in s.out (or the stream ended).
 asio::awaitable<bool> drain_out(H2Connection& h, H2Stream& s, config::Duration timeout) {
@@ -185,8 +191,7 @@ asio::awaitable<void> proxy_stream(H2Connection& h, H2Stream& s, Runtime& rt, Re
   // in submit_response), X-Request-Id; fields the upstream adds after the body
   // (chunked trailers) are the HTTP/2 trailers.
   auto& ures = rp->get();
-  http::prepare_client_response(ures.base(), rs.request_id, false);
-  if (!decision.dpop_nonce.empty()) ures.set("DPoP-Nonce", decision.dpop_nonce);  // RFC 9449 §8.2
+  http::prepare_client_response(ures.base(), rs.request_id, false, decision.dpop_nonce);
   ures.erase(bhttp::field::trailer);
   const std::size_t head_fields = static_cast<std::size_t>(std::distance(ures.begin(), ures.end()));
   const bool upstream_keep_alive = ures.keep_alive();
@@ -321,7 +326,10 @@ asio::awaitable<void> serve_h2_stream(std::shared_ptr<H2Connection> conn, std::s
         reply_error(h, s, *rt, rs, adm.status, adm.error, adm.www_authenticate, adm.dpop_nonce);
         break;
       case Admission::Kind::proxy:
-        co_await proxy_stream(h, s, *rt, rs, head, *adm.route, *adm.route_cfg, ws.verdict->decision());
+        if (rt->upstreams[adm.route->upstream].h2_pools.empty())
+          co_await proxy_stream(h, s, *rt, rs, head, *adm.route, *adm.route_cfg, ws.verdict->decision());
+        else
+          co_await proxy_stream_h2(h, s, *rt, rs, head, *adm.route, *adm.route_cfg, ws.verdict->decision());
         break;
     }
   }

@@ -100,7 +100,7 @@ asio::awaitable<bool> serve_request(ClientConnection& c) {
   const access::Decision& decision = ws.verdict->decision();
 
   // 8. Proxy (the upstream exchange and the body relay), 9. its log line and metrics.
-  co_return co_await proxy_request(c, *rt, rs, head, parser, *adm.route, *adm.route_cfg, decision);
+  co_return co_await proxy_request_any(c, *rt, rs, head, parser, *adm.route, *adm.route_cfg, decision);
 }
 
 asio::awaitable<void> admit(Runtime& rt, RequestWorkspace& ws, http::RequestHead& head, const ClientConnection& c,

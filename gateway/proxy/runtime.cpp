@@ -1,5 +1,7 @@
 #include "proxy/runtime.hpp"
 
+#include "proxy/h2_upstream.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include "auth/auth_errc.hpp"
@@ -89,6 +91,10 @@ Runtime::Runtime(config::GatewayConfig c, metrics::Metrics& metrics,
     if (ucfg.scheme == "https") up.tls = net::make_client_context(ucfg.tls);
     for (const auto& ex : workers)
       up.pools.push_back(std::make_unique<net::UpstreamPool>(ex, ucfg, cfg.timeouts, up.tls.get()));
+    if (ucfg.protocol != config::UpstreamProtocol::http1)
+      for (const auto& ex : workers)
+        up.h2_pools.push_back(std::make_unique<H2UpstreamPool>(ex, ucfg, cfg.timeouts, cfg.http2,
+                                                               cfg.limits.max_response_header_bytes, up.tls.get()));
     up.duration = &metrics.upstream_duration.Add({{"upstream", ucfg.name}}, buckets);
     for (int e = 1; e < static_cast<int>(up.errors.size()); ++e)
       up.errors[e] = &metrics.upstream_errors.Add(

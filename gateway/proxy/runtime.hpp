@@ -56,10 +56,14 @@ struct RouteRuntime {
   std::vector<std::unordered_map<int, prometheus::Counter*>> auth_counters;      // [worker], by auth_errc
 };
 
+class H2UpstreamPool;
+
 struct UpstreamRuntime {
   std::string name;
   std::shared_ptr<boost::asio::ssl::context> tls;         // https upstreams only
   std::vector<std::unique_ptr<net::UpstreamPool>> pools;  // [worker]
+  // [worker], h2/h2c upstreams only (empty for http1): their requests go through these.
+  std::vector<std::unique_ptr<H2UpstreamPool>> h2_pools;
   prometheus::Histogram* duration = nullptr;
   std::array<prometheus::Counter*, 9> errors{};  // by upstream_errc value, resolved at construction
 };

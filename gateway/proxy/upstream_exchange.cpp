@@ -18,6 +18,7 @@
 #include "access/access_control.hpp"
 #include "proxy/body_relay.hpp"
 #include "proxy/connection.hpp"
+#include "proxy/h2_upstream.hpp"
 #include "proxy/request_state.hpp"
 #include "proxy/runtime.hpp"
 
@@ -132,6 +133,14 @@ UpstreamRequest& shape_upstream_request(const ClientConnection& c, RequestWorksp
   return upstream_req;
 }
 
+asio::awaitable<bool> proxy_request_any(ClientConnection& c, Runtime& rt, RequestState& rs, http::RequestHead& head,
+                                        http::RequestParser& body, RouteRuntime& route, const config::Route& route_cfg,
+                                        const access::Decision& decision) {
+  if (!rt.upstreams[route.upstream].h2_pools.empty())
+    return proxy_request_h2(c, rt, rs, head, body, route, route_cfg, decision);
+  return proxy_request(c, rt, rs, head, body, route, route_cfg, decision);
+}
+
 asio::awaitable<bool> proxy_request(ClientConnection& c, Runtime& rt, RequestState& rs, http::RequestHead& head,
                                     http::RequestParser& body, RouteRuntime& route, const config::Route& route_cfg,
                                     const access::Decision& decision) {
@@ -207,8 +216,7 @@ asio::awaitable<bool> proxy_request(ClientConnection& c, Runtime& rt, RequestSta
   const bool close_delimited = !rp->is_done() && !ures.has_content_length() && !ures.chunked();
   ClientResponse& client_res = c.ws->client_response.emplace();
   client_res.base() = std::move(ures.base());
-  http::prepare_client_response(client_res.base(), rs.request_id, switching);
-  if (!decision.dpop_nonce.empty()) client_res.set("DPoP-Nonce", decision.dpop_nonce);  // RFC 9449 §8.2
+  http::prepare_client_response(client_res.base(), rs.request_id, switching, decision.dpop_nonce);
   bool keep = !switching && head.keep_alive && !c.draining() && c.requests < rt.cfg.limits.max_requests_per_connection;
   if (close_delimited) {
     // Close-delimited upstream body: chunk it for HTTP/1.1 clients, else close.

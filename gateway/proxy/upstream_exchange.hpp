@@ -43,6 +43,14 @@ boost::asio::awaitable<bool> proxy_request(ClientConnection& c, Runtime& rt, Req
                                            RouteRuntime& route, const config::Route& route_cfg,
                                            const access::Decision& decision);
 
+// proxy_request, or proxy_request_h2 (proxy/h2_upstream.hpp) for an h2/h2c
+// upstream. Not a coroutine: it returns the one it chose, so the caller's frame
+// holds one awaitable either way.
+boost::asio::awaitable<bool> proxy_request_any(ClientConnection& c, Runtime& rt, RequestState& rs,
+                                               http::RequestHead& head, http::RequestParser& body,
+                                               RouteRuntime& route, const config::Route& route_cfg,
+                                               const access::Decision& decision);
+
 // The pieces of the exchange HTTP/2 streams share (proxy/h2_stream.cpp).
 
 // Why an exchange with the upstream failed, and whether it may be retried on a

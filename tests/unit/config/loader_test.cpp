@@ -72,7 +72,7 @@ TEST(ShippedConfig, GatewayYamlLoadsWithDocumentedValues) {
   EXPECT_EQ(c->admin.address.port, 9901);
   EXPECT_EQ(c->workers, 0u);
 
-  ASSERT_EQ(c->upstreams.size(), 2u);
+  ASSERT_EQ(c->upstreams.size(), 3u);
   const auto& orders = c->upstreams[0];
   EXPECT_EQ(orders.name, "orders");
   EXPECT_EQ(orders.scheme, "http");
@@ -81,6 +81,8 @@ TEST(ShippedConfig, GatewayYamlLoadsWithDocumentedValues) {
   EXPECT_EQ(orders.host_header, "");
   EXPECT_EQ(orders.max_connections, 256u);
   EXPECT_EQ(orders.max_idle, 64u);
+  EXPECT_EQ(orders.protocol, cfg::UpstreamProtocol::http1);
+  EXPECT_EQ(orders.h2_connections, 2u);
   const auto& billing = c->upstreams[1];
   EXPECT_EQ(billing.name, "billing");
   EXPECT_EQ(billing.scheme, "https");
@@ -89,8 +91,13 @@ TEST(ShippedConfig, GatewayYamlLoadsWithDocumentedValues) {
   EXPECT_EQ(billing.tls.ca_file, "");
   EXPECT_EQ(billing.tls.server_name, "");
   EXPECT_TRUE(billing.tls.verify);
+  EXPECT_EQ(billing.protocol, cfg::UpstreamProtocol::http1);
+  const auto& grpc = c->upstreams[2];
+  EXPECT_EQ(grpc.name, "orders-grpc");
+  EXPECT_EQ(grpc.protocol, cfg::UpstreamProtocol::h2c);
+  EXPECT_EQ(grpc.h2_connections, 2u);
 
-  ASSERT_EQ(c->routes.size(), 2u);
+  ASSERT_EQ(c->routes.size(), 3u);
   const auto& r0 = c->routes[0];
   EXPECT_EQ(r0.name, "orders-read");
   EXPECT_EQ(r0.match.host, "api.example.com");
@@ -125,6 +132,11 @@ TEST(ShippedConfig, GatewayYamlLoadsWithDocumentedValues) {
   EXPECT_EQ(r1.match.path, "^/billing/[0-9]+$");
   EXPECT_THAT(r1.match.methods, IsEmpty());
   EXPECT_EQ(r1.upstream, "billing");
+  const auto& r2 = c->routes[2];  // gRPC: a service's methods by path prefix
+  EXPECT_EQ(r2.name, "orders-grpc");
+  EXPECT_EQ(r2.match.path_kind, cfg::PathMatch::prefix);
+  EXPECT_EQ(r2.match.path, "/orders.v1.Orders/");
+  EXPECT_EQ(r2.upstream, "orders-grpc");
 
   EXPECT_EQ(c->log.level, "info");
   EXPECT_EQ(c->log.access, "stdout");
@@ -479,6 +491,46 @@ TEST(ConfigErrors, HeadersListsNameTheBadItem) {
                           "removed (write the name with \"-\")"));
 }
 
+TEST(ConfigUpstreamProtocol, Http1H2AndH2cWithTheirSchemes) {
+  const auto c = load_ok(
+      "upstreams:\n"
+      "  - {name: a, url: http://127.0.0.1:9000}\n"
+      "  - {name: b, url: https://grpc.internal:8443, protocol: h2, h2_connections: 4}\n"
+      "  - {name: c, url: http://127.0.0.1:9001, protocol: h2c}\n"
+      "  - {name: d, url: http://127.0.0.1:9002, protocol: http1}\n"
+      "routes:\n"
+      "  - {name: r, upstream: a}\n");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->upstreams[0].protocol, cfg::UpstreamProtocol::http1);
+  EXPECT_EQ(c->upstreams[1].protocol, cfg::UpstreamProtocol::h2);
+  EXPECT_EQ(c->upstreams[1].h2_connections, 4u);
+  EXPECT_EQ(c->upstreams[2].protocol, cfg::UpstreamProtocol::h2c);
+  EXPECT_EQ(c->upstreams[3].protocol, cfg::UpstreamProtocol::http1);
+}
+
+TEST(ConfigUpstreamProtocol, UnknownProtocolIsRefused) {
+  EXPECT_THAT(load_errors(with_orders("    protocol: http3\n")),  // 4
+              ElementsAre("t.yaml:4:15: upstreams[0].protocol: must be http1, h2 or h2c, not \"http3\""));
+}
+
+TEST(ConfigUpstreamProtocol, H2NeedsHttpsAndH2cNeedsHttp) {
+  EXPECT_THAT(load_errors(with_orders("    protocol: h2\n")),  // 4
+              ElementsAre("t.yaml:4:15: upstreams[0].protocol: h2 is HTTP/2 over TLS: it needs an https:// url "
+                          "(h2c is cleartext)"));
+  EXPECT_THAT(load_errors("upstreams:\n"
+                          "  - name: orders\n"
+                          "    url: https://127.0.0.1:9000\n"
+                          "    protocol: h2c\n"),  // 4
+              ElementsAre("t.yaml:4:15: upstreams[0].protocol: h2c is cleartext HTTP/2: it needs an http:// url "
+                          "(h2 is over TLS)"));
+}
+
+TEST(ConfigUpstreamProtocol, ZeroH2ConnectionsIsRefused) {
+  const auto errors = load_errors(with_orders("    protocol: h2c\n    h2_connections: 0\n"));  // 5
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0], ::testing::StartsWith("t.yaml:5:21: upstreams[0].h2_connections:"));
+}
+
 TEST(ConfigErrors, UnknownNestedKey) {
   EXPECT_THAT(load_errors("timeouts:\n"               // 1
                           "  header_read: 10s\n"      // 2
@@ -489,7 +541,7 @@ TEST(ConfigErrors, UnknownNestedKey) {
   // Inside a list item: "    max_conections" -> key at col 5.
   EXPECT_THAT(load_errors(with_orders("    max_conections: 10\n")),  // 4
               ElementsAre("t.yaml:4:5: upstreams[0].max_conections: unknown key (expected one "
-                          "of: name, url, host_header, max_connections, max_idle, tls)"));
+                          "of: name, url, protocol, host_header, max_connections, max_idle, h2_connections, tls)"));
   // Three levels down: "      methds" -> key at col 7.
   EXPECT_THAT(load_errors(with_orders("routes:\n"                    // 4
                                       "  - name: r\n"                // 5
