@@ -294,8 +294,9 @@ asio::awaitable<void> serve_h2_stream(std::shared_ptr<H2Connection> conn, std::s
   H2Stream& s = *sp;
   if (s.closed || h.dead()) co_return;
   const auto rt = h.client().worker.state().runtime.load();  // this request's snapshot
-  s.ws = h.client().worker.take_workspace();
-  RequestWorkspace& ws = *s.ws;
+  std::unique_ptr<RequestWorkspace> owned = h.client().worker.take_workspace();
+  s.ws = owned.get();
+  RequestWorkspace& ws = *owned;
   RequestState& rs = ws.request;
   rs.reset();
   rs.start = s.started;
@@ -330,7 +331,8 @@ asio::awaitable<void> serve_h2_stream(std::shared_ptr<H2Connection> conn, std::s
     h.consumed(s, s.in.size());
     s.in.clear();
   }
-  h.client().worker.give_back_workspace(std::move(s.ws));
+  s.ws = nullptr;
+  h.client().worker.give_back_workspace(std::move(owned));
 }
 
 }  // namespace authgate::proxy
