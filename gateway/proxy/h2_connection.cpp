@@ -21,6 +21,8 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // The writer gathers this much of the session's output per write.
 constexpr std::size_t kWriteBatch = 64 * 1024;
+// The reader's buffer while a stream is open.
+constexpr std::size_t kReadBytes = 16 * 1024;
 // The writer waits for work this long at most before it looks again.
 constexpr config::Duration kWriterNap{3'600'000};
 
@@ -121,7 +123,10 @@ asio::awaitable<void> H2Connection::read_loop(std::shared_ptr<H2Connection> self
       n = first.size();
     } else {
       c_->stream.tcp().expires_never();  // bounded by the idle deadline and the streams' own timeouts
-      auto [ec, got] = co_await c_->stream.async_read_some(asio::buffer(in_), use_tuple);
+      if (idle()) in_.reset();
+      else if (!in_) in_ = std::make_unique_for_overwrite<char[]>(kReadBytes);
+      const auto buffer = in_ ? asio::buffer(in_.get(), kReadBytes) : asio::buffer(in_idle_);
+      auto [ec, got] = co_await c_->stream.async_read_some(buffer, use_tuple);
       if (ec) {
         if (dead_) break;
         if (c_->deadline.fired()) {
@@ -137,7 +142,7 @@ asio::awaitable<void> H2Connection::read_loop(std::shared_ptr<H2Connection> self
         }
         break;
       }
-      data = reinterpret_cast<const std::uint8_t*>(in_.data());
+      data = static_cast<const std::uint8_t*>(buffer.data());
       n = got;
     }
     const ssize_t rv = receive(data, n, Clock::now());
@@ -175,6 +180,7 @@ asio::awaitable<void> H2Connection::write_loop(std::shared_ptr<H2Connection> sel
       // left, or when the session wants nothing more, the connection closes.
       const bool done = !nghttp2_session_want_read(session()) && !nghttp2_session_want_write(session());
       if (done || (goaway_ && idle())) break;
+      if (idle()) std::string().swap(out_);  // an idle connection keeps no write buffer
       const bool woke = co_await write_ev_.wait(kWriterNap);
       (void)woke;
       continue;

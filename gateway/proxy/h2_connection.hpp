@@ -67,8 +67,11 @@ class H2Connection : public H2Session, public std::enable_shared_from_this<H2Con
   std::unique_ptr<ClientConnection> c_;
   Event write_ev_;
   boost::asio::steady_timer write_timer_;  // bounds each write (timeouts.body_read)
-  std::string out_;  // bytes being written
-  std::array<char, 16 * 1024> in_;
+  std::string out_;  // bytes being written; released while the connection is idle
+  // Reads go into in_ (16 KiB, on the heap) while a stream is open, else into the
+  // small in_idle_: an idle connection holds no large buffer.
+  std::unique_ptr<char[]> in_;
+  std::array<char, 512> in_idle_;
   bool dead_ = false;
   bool goaway_ = false;  // authgate ended the session: flush, then close
   bool drain_goaway_ = false;  // the drain's GOAWAY (NO_ERROR) is out: no new streams
