@@ -26,6 +26,23 @@ constexpr std::size_t kReadBytes = 16 * 1024;
 // The writer waits for work this long at most before it looks again.
 constexpr config::Duration kWriterNap{3'600'000};
 
+}  // namespace
+
+// Event::wait is here, not in h2_session.cpp with the rest of Event, so that the
+// session core has no coroutine: clang 14 fails on coroutines compiled with the fuzz
+// build's coverage instrumentation ("Cannot represent a difference across sections").
+asio::awaitable<bool> Event::wait(config::Duration timeout) {
+  if (!set_) {
+    timer_.expires_after(timeout);
+    co_await timer_.async_wait(use_tuple);
+    if (!set_) co_return false;  // the timeout passed
+  }
+  set_ = false;
+  co_return true;
+}
+
+namespace {
+
 void spawn(asio::io_context& io, asio::awaitable<void> a) {
   asio::co_spawn(io, std::move(a), [](std::exception_ptr e) {
     if (!e) return;

@@ -1,8 +1,5 @@
 #include "proxy/h2_session.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
 #include <algorithm>
 #include <cstring>
 #include <iterator>
@@ -55,16 +52,6 @@ ssize_t read_body(nghttp2_session* session, std::int32_t stream_id, std::uint8_t
 }  // namespace
 
 Event::Event(const asio::any_io_executor& ex) : timer_(ex) {}
-
-asio::awaitable<bool> Event::wait(config::Duration timeout) {
-  if (!set_) {
-    timer_.expires_after(timeout);
-    co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (!set_) co_return false;  // the timeout passed
-  }
-  set_ = false;
-  co_return true;
-}
 
 void Event::notify() {
   set_ = true;
@@ -217,6 +204,13 @@ struct H2Callbacks {
     return 0;
   }
 };
+
+std::string_view routing_authority(const H2Stream& s) {
+  const auto host = s.fields.find(boost::beast::http::field::host);
+  if (host == s.fields.end()) return s.authority;
+  if (!s.has_authority) return host->value();
+  return host->value() == s.authority ? std::string_view(s.authority) : std::string_view("\x01");
+}
 
 H2Session::H2Session(const config::Http2Config& http2, const config::Limits& limits, const asio::any_io_executor& ex)
     : cfg_(http2), max_body_bytes_(limits.max_body_bytes), max_linger_bytes_(limits.max_linger_bytes), ex_(ex) {

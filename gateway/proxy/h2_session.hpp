@@ -86,6 +86,11 @@ struct H2Stream {
   RequestWorkspace* ws = nullptr;  // the stream coroutine's workspace (it owns it)
 };
 
+// The routing host of a stream's request: :authority, else host (RFC 9113 8.3.1).
+// Both present and different would let two readers of the request disagree: then
+// "\x01", which no Host check accepts.
+std::string_view routing_authority(const H2Stream& s);
+
 class H2Session {
  public:
   using Clock = std::chrono::steady_clock;

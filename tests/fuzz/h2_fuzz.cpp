@@ -9,8 +9,8 @@
 //
 // After each read, every complete request head is decided the way
 // proxy/h2_stream.cpp's check_head() and admit() decide it, with the pure
-// functions they call and a fixed config: the routing host (:authority, else
-// host; both and different: 400) through validate_host(), :path through
+// functions they call and a fixed config: the routing host (routing_authority():
+// :authority, else host; both and different: 400) through validate_host(), :path through
 // canonicalize_target(), content-length over limits.max_body_bytes (413), the
 // route table (404), then auth none (200) or a bearer token verified against
 // the fixed fuzz keys and clock (401 unless it verifies). Each answer goes out
@@ -21,7 +21,8 @@
 // Invariants (a violation aborts):
 //   - a complete head has :method, and :scheme and a non-empty :path unless
 //     the method is CONNECT; no field name with an upper-case letter or a
-//     connection-specific name (RFC 9113 8.2.2); "te" only "trailers";
+//     connection-specific name (RFC 9113 8.2.2); "te" only "trailers" (in any case:
+//     transfer codings are case-insensitive, RFC 9110 10.1.4);
 //   - a head's RFC 9113 size is within http2.max_header_list_bytes;
 //   - open streams never exceed http2.max_concurrent_streams once the client
 //     acknowledged the SETTINGS;
@@ -34,6 +35,7 @@
 //   - each read's output is finite (the send loop ends).
 #include "fuzz_env.hpp"
 
+#include "common/ascii.hpp"
 #include "config/loader.hpp"
 #include "http/fields.hpp"
 #include "proxy/h2_session.hpp"
@@ -129,10 +131,7 @@ class Session : public proxy::H2Session {
 // What check_head() and admit() answer for a complete head (see the file comment).
 unsigned decide(const World& w, const proxy::H2Stream& s, bool& proxied) {
   proxied = false;
-  std::string_view authority = s.authority;
-  const auto host = s.fields.find(boost::beast::http::field::host);
-  if (!s.has_authority && host != s.fields.end()) authority = host->value();
-  else if (s.has_authority && host != s.fields.end() && host->value() != s.authority) return 400;
+  const std::string_view authority = proxy::routing_authority(s);
   routing::HostParts parts;
   std::error_code ec;
   if (!authority.empty() && !routing::validate_host(authority, parts, ec)) return 400;
@@ -169,7 +168,7 @@ void check_head(const World& w, const proxy::H2Stream& s) {
     FUZZ_CHECK(!name.empty() && name.front() != ':');
     FUZZ_CHECK(std::none_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; }));
     FUZZ_CHECK(!connection_specific(name));
-    if (name == "te") FUZZ_CHECK(f.value() == "trailers");
+    if (name == "te") FUZZ_CHECK(common::iequals(f.value(), "trailers"));  // a case-insensitive token
   }
 }
 
