@@ -291,6 +291,9 @@ def h2_seeds() -> None:
     put(d, "valid-grpc", start + frame(HEADERS, END_HEADERS, 1, get(b"/pkg.Svc/Call", method=b"POST", extra=[
         (b"content-type", b"application/grpc"), (b"te", b"trailers")])) +
         frame(DATA, END_STREAM, 1, b"\x00\x00\x00\x00\x02hi"))
+    # h2_fuzz's first finding was in its own check: "te" is a case-insensitive token (RFC 9110 10.1.4).
+    put(d, "valid-te-mixed-case", start + frame(HEADERS, END_STREAM | END_HEADERS, 1, get(extra=[
+        (b"te", b"TraIlers")])))
     block = get(extra=[(b"x-pad", b"p" * 40), (b"cookie", b"a=1"), (b"cookie", b"b=2")])
     put(d, "valid-continuation", start + frame(HEADERS, END_STREAM, 1, block[:20]) +
         frame(CONTINUATION, 0, 1, block[20:50]) + frame(CONTINUATION, END_HEADERS, 1, block[50:]))
