@@ -60,7 +60,9 @@ H2C = os.environ.get("H2C", "0") == "1"
 NGINX = os.environ.get("NGINX_BIN", "/usr/sbin/nginx")
 BATCH = int(os.environ.get("BATCH", "500"))  # connections opened (and requests sent) concurrently per batch
 
-BODY = b"hello from upstream\n"
+# The upstream's response body; BODY_BYTES makes it that many bytes instead (at most 65,535
+# with H2C=1, the initial stream window), for the buffers a connection keeps after it.
+BODY = b"x" * int(os.environ["BODY_BYTES"]) if os.environ.get("BODY_BYTES") else b"hello from upstream\n"
 
 
 def log(msg):
@@ -172,7 +174,7 @@ REQUEST = b"GET /idle HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 
 # ---- HTTP/2 with prior knowledge (H2C=1): just enough of RFC 9113 and RFC 7541 ----
 H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-H2_DATA, H2_HEADERS, H2_SETTINGS, H2_PING, H2_GOAWAY = 0, 1, 4, 6, 7
+H2_DATA, H2_HEADERS, H2_SETTINGS, H2_PING, H2_GOAWAY, H2_WINDOW_UPDATE = 0, 1, 4, 6, 7, 8
 H2_END_STREAM, H2_END_HEADERS, H2_ACK = 0x1, 0x4, 0x1
 # :status values of the HPACK static table (RFC 7541 Appendix A), indexes 8-14.
 H2_STATIC_STATUS = {8: 200, 9: 204, 10: 206, 11: 304, 12: 400, 13: 404, 14: 500}
@@ -220,6 +222,8 @@ async def h2_get(reader, writer):
             status = h2_status(payload)
         elif fsid == sid and ftype == H2_DATA:
             body += payload
+            if length:  # the connection's window back (each stream gets only one response)
+                writer.write(h2_frame(H2_WINDOW_UPDATE, 0, 0, length.to_bytes(4, "big")))
         if fsid == sid and ftype in (H2_HEADERS, H2_DATA) and flags & H2_END_STREAM:
             return status, body
 
