@@ -8,6 +8,8 @@ Run it through load-tests/idle_connections.sh (it raises the fd limit first):
     CONNS=2000 load-tests/idle_connections.sh     # smaller
     TLS=1 load-tests/idle_connections.sh          # the same over TLS (a self-signed P-256 cert)
     PROXY=nginx load-tests/idle_connections.sh    # Debian's nginx instead, for comparison
+    H2C=1 CONNS=1000 load-tests/idle_connections.sh   # HTTP/2 with prior knowledge (listen.h2c;
+                                                      # nginx: listen ... http2)
 
 MAX_SILENT_KIB / MAX_IDLE_KIB: fail when the per-connection figure is above the bound.
 PROXY=nginx runs nginx (2 workers, keepalive 64 to the upstream, access log off) with
@@ -23,7 +25,9 @@ keepalive_idle long enough to hold the connections), then:
      (authgate waits for the first byte): RSS, authgate_connections_active;
   3. sends one GET on every connection (proxied to the upstream, 200 + a small
      body) and reads the response, so each connection is a used keep-alive
-     connection, idle again: RSS, authgate_connections_active;
+     connection, idle again: RSS, authgate_connections_active. With H2C=1 the
+     GET is the client connection preface, an empty SETTINGS and one HEADERS
+     frame (stream 1), and the connection is an idle HTTP/2 session afterwards;
   4. checks that every connection is still open (a second GET on a sample);
   5. closes them all and waits for authgate_connections_active to return to 0: RSS.
 
@@ -52,10 +56,13 @@ UPSTREAM_PORT = int(os.environ.get("UPSTREAM_PORT", "18281"))
 MAX_SECONDS = float(os.environ.get("MAX_SECONDS", "300"))
 PROXY = os.environ.get("PROXY", "authgate")
 TLS = os.environ.get("TLS", "0") == "1"
+H2C = os.environ.get("H2C", "0") == "1"
 NGINX = os.environ.get("NGINX_BIN", "/usr/sbin/nginx")
 BATCH = int(os.environ.get("BATCH", "500"))  # connections opened (and requests sent) concurrently per batch
 
-BODY = b"hello from upstream\n"
+# The upstream's response body; BODY_BYTES makes it that many bytes instead (at most 65,535
+# with H2C=1, the initial stream window), for the buffers a connection keeps after it.
+BODY = b"x" * int(os.environ["BODY_BYTES"]) if os.environ.get("BODY_BYTES") else b"hello from upstream\n"
 
 
 def log(msg):
@@ -165,7 +172,65 @@ async def read_response(reader):
 REQUEST = b"GET /idle HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 
 
+# ---- HTTP/2 with prior knowledge (H2C=1): just enough of RFC 9113 and RFC 7541 ----
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+H2_DATA, H2_HEADERS, H2_SETTINGS, H2_PING, H2_GOAWAY, H2_WINDOW_UPDATE = 0, 1, 4, 6, 7, 8
+H2_END_STREAM, H2_END_HEADERS, H2_ACK = 0x1, 0x4, 0x1
+# :status values of the HPACK static table (RFC 7541 Appendix A), indexes 8-14.
+H2_STATIC_STATUS = {8: 200, 9: 204, 10: 206, 11: 304, 12: 400, 13: 404, 14: 500}
+h2_next_stream = {}  # writer -> the next client stream id (no entry: the preface is still to send)
+
+
+def h2_frame(ftype, flags, sid, payload=b""):
+    return len(payload).to_bytes(3, "big") + bytes([ftype, flags]) + sid.to_bytes(4, "big") + payload
+
+
+def h2_literal(name, value):  # literal without indexing, new name, no Huffman (lengths < 127)
+    return b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
+
+
+def h2_status(block):
+    """The :status of a response header block that starts with it (indexed, or literal with an indexed name)."""
+    if block[0] & 0x80:
+        return H2_STATIC_STATUS.get(block[0] & 0x7F, -1)
+    if block[0] & 0x0F == 8 and not block[1] & 0x80:  # name index 8 (:status), value not Huffman-coded
+        return int(block[2:2 + block[1]])
+    return -1
+
+
+async def h2_get(reader, writer):
+    out = b""
+    sid = h2_next_stream.get(writer)
+    if sid is None:
+        out, sid = H2_PREFACE + h2_frame(H2_SETTINGS, 0, 0), 1
+    h2_next_stream[writer] = sid + 2
+    block = b"".join(h2_literal(n, v) for n, v in ((b":method", b"GET"), (b":scheme", b"http"),
+                                                   (b":authority", b"127.0.0.1"), (b":path", b"/idle")))
+    writer.write(out + h2_frame(H2_HEADERS, H2_END_STREAM | H2_END_HEADERS, sid, block))
+    await writer.drain()
+    status, body = None, b""
+    while True:
+        head = await reader.readexactly(9)
+        length, ftype, flags = int.from_bytes(head[:3], "big"), head[3], head[4]
+        fsid = int.from_bytes(head[5:9], "big") & 0x7FFFFFFF
+        payload = await reader.readexactly(length)
+        if ftype in (H2_SETTINGS, H2_PING) and not flags & H2_ACK:
+            writer.write(h2_frame(ftype, H2_ACK, 0, payload if ftype == H2_PING else b""))
+        elif ftype == H2_GOAWAY:
+            raise RuntimeError(f"GOAWAY {payload.hex()}")
+        elif fsid == sid and ftype == H2_HEADERS and status is None:
+            status = h2_status(payload)
+        elif fsid == sid and ftype == H2_DATA:
+            body += payload
+            if length:  # the connection's window back (each stream gets only one response)
+                writer.write(h2_frame(H2_WINDOW_UPDATE, 0, 0, length.to_bytes(4, "big")))
+        if fsid == sid and ftype in (H2_HEADERS, H2_DATA) and flags & H2_END_STREAM:
+            return status, body
+
+
 async def get(reader, writer):
+    if H2C:
+        return await asyncio.wait_for(h2_get(reader, writer), 20)
     writer.write(REQUEST)
     await writer.drain()
     return await asyncio.wait_for(read_response(reader), 20)
@@ -207,7 +272,7 @@ http {{
   uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
   upstream up {{ server 127.0.0.1:{UPSTREAM_PORT}; keepalive 64; }}
   server {{
-    listen 127.0.0.1:{PORT}{" ssl" if TLS else ""};
+    listen 127.0.0.1:{PORT}{" ssl" if TLS else ""}{" http2" if H2C else ""};
     {ssl_lines}
     keepalive_timeout 10m;
     keepalive_requests 100000;
@@ -217,9 +282,13 @@ http {{
 """
 
 
+H2C_LISTEN = """
+  h2c: true"""
+
+
 def config_text(tmp):
     return f"""listen:
-  address: 127.0.0.1:{PORT}{listen_tls_text(tmp)}
+  address: 127.0.0.1:{PORT}{listen_tls_text(tmp)}{H2C_LISTEN if H2C else ""}
 admin:
   address: 127.0.0.1:{ADMIN_PORT}
 workers: 2
@@ -227,6 +296,8 @@ limits:
   max_connections: {CONNS + 1000}
 timeouts:
   keepalive_idle: 10m
+http2:
+  idle_timeout: 10m
 upstreams:
   - name: up
     url: http://127.0.0.1:{UPSTREAM_PORT}
@@ -343,7 +414,7 @@ async def main():
         rejected = metric("authgate_connections_rejected_total") if PROXY == "authgate" else 0
 
         idle, opened, used, closed = (results[k][0] for k in ("idle", "open", "used", "closed"))
-        print(f"| proxy | {PROXY}{' (TLS)' if TLS else ''} |")
+        print(f"| proxy | {PROXY}{' (TLS)' if TLS else ''}{' (h2c)' if H2C else ''} |")
         print(f"| connections | {CONNS} |")
         print(f"| RSS idle gateway (KiB) | {idle} |")
         print(f"| RSS with {CONNS} silent connections (KiB) | {opened} |")

@@ -49,12 +49,14 @@ case $mode in
     # tests that run several worker threads, the control thread and IdP fetches
     # against shared caches, key sets and config snapshots: bearer tokens, JWKS
     # refresh/rotation, token cache, introspection, sessions, reload, keep-alive,
-    # shutdown/drain, fleet mode (the Redis client's own thread, the deny-list) and
-    # the fault tests (SIGHUP under load from 4 threads). TSan costs 5-15x; the rest of the integration suite (limits,
+    # shutdown/drain, fleet mode (the Redis client's own thread, the deny-list), the
+    # fault tests (SIGHUP under load from 4 threads) and HTTP/2 (H2, H2Tls: many
+    # streams' coroutines on one connection, sharing the upstream pools, the token
+    # verification and the metrics with the other worker). TSan costs 5-15x; the rest of the integration suite (limits,
     # smuggling, streaming, websocket, TLS, forwarding, CLI, harness self-tests)
     # exercises one connection's coroutine on one thread and is left out.
     default_unit_exclude=''
-    default_integration='^(Bearer|Jwks|JwksLimits|JwksTls|TokenCache|Introspection|Session|Reload|KeepAlive|Shutdown|Oidc|Fleet|Revocation|FailureBehaviour)\.'
+    default_integration='^(Bearer|Jwks|JwksLimits|JwksTls|TokenCache|Introspection|Session|Reload|KeepAlive|Shutdown|Oidc|Fleet|Revocation|FailureBehaviour|H2|H2Tls)\.'
     ;;
   *)
     echo "usage: $0 asan|tsan [ctest arguments]" >&2

@@ -44,8 +44,8 @@ if [[ ${phases[-1]} == *FAILED* ]]; then
   printf '%s\n' "${phases[@]}"
   exit 1
 fi
-# --- fuzzing (tests/fuzz/run.sh): clang++ + libFuzzer + ASan/UBSan, 30 s per target
-# (9 targets; the longer local runs are in tests/fuzz/README.md). Exits non-zero on a
+# --- fuzzing (tests/fuzz/run.sh): clang++ + libFuzzer + ASan/UBSan, 27 s per target
+# (10 targets, 270 s as when 9 ran 30 s each; the longer local runs are in tests/fuzz/README.md). Exits non-zero on a
 # crash; the reproducer is under build-fuzz/artifacts/. FUZZ_SECONDS=0 skips it.
 # It runs beside the plain ctest, at nice 19: the tests wait on sockets, timers and
 # child processes most of the time (ctest -j2 keeps about 1.2 of the 2 cores busy),
@@ -53,11 +53,11 @@ fi
 # printed when it ends. FUZZ_OVERLAP=0 runs it after the ctest instead.
 fuzz_log=$repo/${BUILD_DIR:-build}/fuzz-phase.log
 fuzz_pid=
-if [[ ${FUZZ_SECONDS:-30} != 0 && ${FUZZ_OVERLAP:-1} == 1 ]]; then
+if [[ ${FUZZ_SECONDS:-27} != 0 && ${FUZZ_OVERLAP:-1} == 1 ]]; then
   # At nice 19 an input can wait seconds for the CPU while two tests hold both cores:
   # a hang is an input that takes 20 s, not libFuzzer's default 5 s (one niced run
   # stopped on the 5 s timeout with a 0.16 s input, tests/fuzz/README.md).
-  FUZZ_SECONDS=${FUZZ_SECONDS:-30} FUZZ_INPUT_TIMEOUT=${FUZZ_INPUT_TIMEOUT:-20} nice -n 19 tests/fuzz/run.sh >"$fuzz_log" 2>&1 &
+  FUZZ_SECONDS=${FUZZ_SECONDS:-27} FUZZ_INPUT_TIMEOUT=${FUZZ_INPUT_TIMEOUT:-20} nice -n 19 tests/fuzz/run.sh >"$fuzz_log" 2>&1 &
   fuzz_pid=$!
   fuzz_start=$SECONDS
 fi

@@ -256,12 +256,7 @@ asio::awaitable<void> proxy_stream(H2Connection& h, H2Stream& s, Runtime& rt, Re
 // way HTTP/1's is. Returns false when it was answered (400/413).
 bool check_head(H2Connection& h, H2Stream& s, Runtime& rt, RequestState& rs, routing::CanonicalTarget& target,
                 http::RequestHead& head) {
-  // The routing host: :authority, else host (RFC 9113 8.3.1). Both present and
-  // different would let two readers of this request disagree: refused.
-  std::string_view authority = s.authority;
-  const auto host = s.fields.find(bhttp::field::host);
-  if (!s.has_authority && host != s.fields.end()) authority = host->value();
-  else if (s.has_authority && host != s.fields.end() && host->value() != s.authority) authority = "\x01";
+  const std::string_view authority = routing_authority(s);
   std::string_view rejected;
   if (!authority.empty() && !host_ok(h.client(), authority, s.path, rs)) rejected = "bad_host";
   else if (!canonicalize(h.client(), s.has_path ? std::string_view(s.path) : std::string_view("*"), rs, target))
@@ -300,8 +295,9 @@ asio::awaitable<void> serve_h2_stream(std::shared_ptr<H2Connection> conn, std::s
   H2Stream& s = *sp;
   if (s.closed || h.dead()) co_return;
   const auto rt = h.client().worker.state().runtime.load();  // this request's snapshot
-  s.ws = h.client().worker.take_workspace();
-  RequestWorkspace& ws = *s.ws;
+  std::unique_ptr<RequestWorkspace> owned = h.client().worker.take_workspace();
+  s.ws = owned.get();
+  RequestWorkspace& ws = *owned;
   RequestState& rs = ws.request;
   rs.reset();
   rs.start = s.started;
@@ -339,7 +335,8 @@ asio::awaitable<void> serve_h2_stream(std::shared_ptr<H2Connection> conn, std::s
     h.consumed(s, s.in.size());
     s.in.clear();
   }
-  h.client().worker.give_back_workspace(std::move(s.ws));
+  s.ws = nullptr;
+  h.client().worker.give_back_workspace(std::move(owned));
 }
 
 }  // namespace authgate::proxy

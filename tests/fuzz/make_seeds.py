@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora of config_fuzz, request_fuzz, cookie_fuzz and
-token_response_fuzz (tests/fuzz/corpus/<name>/), from the unit tests' inputs
-and a few hand-written documents. Run by hand when the seeds should change
-(the corpus is committed):
+"""Writes the seed corpora of config_fuzz, request_fuzz, cookie_fuzz,
+token_response_fuzz and h2_fuzz (tests/fuzz/corpus/<name>/), from the unit
+tests' inputs and a few hand-written documents. Run by hand when the seeds
+should change (the corpus is committed):
 
-    python3 tests/fuzz/make_seeds.py
+    python3 tests/fuzz/make_seeds.py            # all five
+    python3 tests/fuzz/make_seeds.py h2         # one
 
 - The string literals of the unit tests (adjacent literals joined, C++ escapes
   decoded) that look like the target's input: YAML documents from
@@ -13,6 +14,10 @@ and a few hand-written documents. Run by hand when the seeds should change
   tests/unit/session/cookie_codec_test.cpp, JSON documents from the token
   response, introspection and discovery tests. Files: t-<sha1 prefix>.
 - The shipped config files (config/*.yaml) for config_fuzz.
+- h2: HTTP/2 client byte streams built here (frames, and HPACK literals without
+  Huffman coding): requests (the connection preface, SETTINGS, HEADERS, DATA),
+  a header block split over CONTINUATION frames, and the floods of h2_fuzz's
+  bounds (rapid reset, CONTINUATION, HPACK bomb, PING).
 - Hand-written seeds named valid-* that the target must accept (the replay test
   checks it) and a few named bad-*; the signed cookies are computed here with
   Python's hmac, independently of cookie_codec.cpp, with cookie_fuzz's secret.
@@ -24,6 +29,8 @@ import hmac
 import pathlib
 import re
 import shutil
+import struct
+import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "fuzz" / "corpus"
@@ -239,10 +246,85 @@ def token_response_seeds() -> None:
     put(d, "expires-in-huge", b'{"access_token":"at","token_type":"Bearer","expires_in":1e300}')
 
 
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+DATA, HEADERS, RST_STREAM, SETTINGS, PING, CONTINUATION = 0, 1, 3, 4, 6, 9
+END_STREAM, END_HEADERS, ACK = 0x1, 0x4, 0x1
+
+
+def frame(ftype: int, flags: int, sid: int, payload: bytes = b"") -> bytes:
+    return struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) + struct.pack(">I", sid) + payload
+
+
+def hpack_int(value: int, prefix_bits: int, first: int = 0) -> bytes:
+    limit = (1 << prefix_bits) - 1
+    if value < limit:
+        return bytes([first | value])
+    out = [first | limit]
+    value -= limit
+    while value >= 128:
+        out.append(value % 128 + 128)
+        value //= 128
+    return bytes(out + [value])
+
+
+def hpack(fields, indexing: bool = False) -> bytes:
+    """Literal fields with a new name (RFC 7541 6.2.1/6.2.2), no Huffman coding."""
+    out = b""
+    for name, value in fields:
+        out += b"\x40" if indexing else b"\x00"
+        out += hpack_int(len(name), 7) + name + hpack_int(len(value), 7) + value
+    return out
+
+
+def get(path: bytes = b"/public", authority: bytes = b"api.example.com", method: bytes = b"GET", extra=()):
+    return hpack([(b":method", method), (b":scheme", b"http"), (b":authority", authority), (b":path", path),
+                  *extra])
+
+
+def h2_seeds() -> None:
+    d = reset("h2")
+    start = PREFACE + frame(SETTINGS, 0, 0) + frame(SETTINGS, ACK, 0)
+    put(d, "valid-get", start + frame(HEADERS, END_STREAM | END_HEADERS, 1, get()))
+    put(d, "valid-get-no-preface", frame(SETTINGS, 0, 0) + frame(HEADERS, END_STREAM | END_HEADERS, 1, get()))
+    put(d, "valid-post-body", start + frame(HEADERS, END_HEADERS, 1, get(b"/upload", method=b"POST", extra=[
+        (b"content-length", b"5"), (b"content-type", b"text/plain")])) + frame(DATA, END_STREAM, 1, b"hello"))
+    put(d, "valid-grpc", start + frame(HEADERS, END_HEADERS, 1, get(b"/pkg.Svc/Call", method=b"POST", extra=[
+        (b"content-type", b"application/grpc"), (b"te", b"trailers")])) +
+        frame(DATA, END_STREAM, 1, b"\x00\x00\x00\x00\x02hi"))
+    # h2_fuzz's first finding was in its own check: "te" is a case-insensitive token (RFC 9110 10.1.4).
+    put(d, "valid-te-mixed-case", start + frame(HEADERS, END_STREAM | END_HEADERS, 1, get(extra=[
+        (b"te", b"TraIlers")])))
+    block = get(extra=[(b"x-pad", b"p" * 40), (b"cookie", b"a=1"), (b"cookie", b"b=2")])
+    put(d, "valid-continuation", start + frame(HEADERS, END_STREAM, 1, block[:20]) +
+        frame(CONTINUATION, 0, 1, block[20:50]) + frame(CONTINUATION, END_HEADERS, 1, block[50:]))
+    put(d, "valid-streams", start + b"".join(frame(HEADERS, END_STREAM | END_HEADERS, sid, get(b"/p%d" % sid))
+                                             for sid in range(1, 13, 2)))
+    put(d, "bearer-missing", start + frame(HEADERS, END_STREAM | END_HEADERS, 1, get(b"/orders/1")))
+    put(d, "bearer-bad", start + frame(HEADERS, END_STREAM | END_HEADERS, 1, get(b"/orders/1", extra=[
+        (b"authorization", b"Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln")])))
+    put(d, "bad-uppercase", start + frame(HEADERS, END_STREAM | END_HEADERS, 1, get(extra=[(b"X-Up", b"1")])))
+    put(d, "bad-connection", start + frame(HEADERS, END_STREAM | END_HEADERS, 1, get(extra=[
+        (b"connection", b"keep-alive")])))
+    put(d, "bad-content-length", start + frame(HEADERS, END_HEADERS, 1, get(b"/u", method=b"POST", extra=[
+        (b"content-length", b"10")])) + frame(DATA, END_STREAM, 1, b"hello"))
+    put(d, "bad-host-differs", start + frame(HEADERS, END_STREAM | END_HEADERS, 1, get(extra=[
+        (b"host", b"other.example.com")])))
+    put(d, "bad-path", start + frame(HEADERS, END_STREAM | END_HEADERS, 1, get(b"/a/../../etc")))
+    put(d, "big-body", start + frame(HEADERS, END_HEADERS, 1, get(b"/u", method=b"POST")) +
+        b"".join(frame(DATA, 0, 1, b"x" * 1000) for _ in range(5)) + frame(DATA, END_STREAM, 1))
+    put(d, "continuation-flood", start + frame(HEADERS, 0, 1, get()[:8]) +
+        b"".join(frame(CONTINUATION, 0, 1, b"") for _ in range(10)))
+    put(d, "rapid-reset", start + b"".join(
+        frame(HEADERS, END_STREAM | END_HEADERS, sid, get()) + frame(RST_STREAM, 0, sid, struct.pack(">I", 8))
+        for sid in range(1, 41, 2)))
+    put(d, "hpack-bomb", start + frame(HEADERS, END_STREAM | END_HEADERS, 1,
+                                       get() + hpack([(b"x-big", b"a" * 900)], indexing=True) + b"\xbe" * 30))
+    put(d, "ping-flood", start + b"".join(frame(PING, 0, 0, b"%08d" % i) for i in range(40)))
+
+
 if __name__ == "__main__":
-    config_seeds()
-    request_seeds()
-    cookie_seeds()
-    token_response_seeds()
-    for name in ("config", "request", "cookie", "token_response"):
+    seeds = {"config": config_seeds, "request": request_seeds, "cookie": cookie_seeds,
+             "token_response": token_response_seeds, "h2": h2_seeds}
+    for name in sys.argv[1:] or seeds:
+        seeds[name]()
         print(name, len(list((CORPUS / name).iterdir())), "files")

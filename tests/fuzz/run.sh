@@ -5,13 +5,13 @@
 # target crashed or broke an invariant; the reproducer is in
 # build-fuzz/artifacts/<target>/ (replay it: build-fuzz/<target> FILE).
 #
-#   tests/fuzz/run.sh                              # every target, 60 s each (scripts/test.sh: 30 s)
+#   tests/fuzz/run.sh                              # every target, 60 s each (scripts/test.sh: 27 s)
 #   FUZZ_SECONDS=600 FUZZ_TARGETS=jwt_fuzz tests/fuzz/run.sh
 #   FUZZ_SECONDS=0 tests/fuzz/run.sh               # build only
 #
 # | variable             | default                | meaning |
 # | FUZZ_SECONDS         | 60                     | -max_total_time per target (0: build only) |
-# | FUZZ_TARGETS         | all nine               | jwt_fuzz jwt_claims_fuzz json_fuzz base64url_fuzz config_fuzz request_fuzz cookie_fuzz token_response_fuzz dpop_fuzz |
+# | FUZZ_TARGETS         | all ten                | jwt_fuzz jwt_claims_fuzz json_fuzz base64url_fuzz config_fuzz request_fuzz cookie_fuzz token_response_fuzz dpop_fuzz h2_fuzz |
 # | FUZZ_BUILD_DIR       | build-fuzz             | CMake build dir (standalone tests/fuzz/CMakeLists.txt) |
 # | FUZZ_CXX             | clang++-14 or clang++  | the compiler (needs libFuzzer: Debian libclang-rt-14-dev) |
 # | FUZZ_FLAGS           | -                      | extra libFuzzer flags, e.g. "-jobs=2 -workers=2" |
@@ -26,7 +26,7 @@ cd "$(dirname "$0")/../.."
 source scripts/lib/ccache_stats.sh
 
 seconds=${FUZZ_SECONDS:-60}
-targets=(${FUZZ_TARGETS:-jwt_fuzz jwt_claims_fuzz json_fuzz base64url_fuzz config_fuzz request_fuzz cookie_fuzz token_response_fuzz dpop_fuzz})
+targets=(${FUZZ_TARGETS:-jwt_fuzz jwt_claims_fuzz json_fuzz base64url_fuzz config_fuzz request_fuzz cookie_fuzz token_response_fuzz dpop_fuzz h2_fuzz})
 build_dir=${FUZZ_BUILD_DIR:-build-fuzz}
 cxx=${FUZZ_CXX:-}
 if [[ -z $cxx ]]; then
