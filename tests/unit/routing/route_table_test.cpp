@@ -270,7 +270,7 @@ TEST(RouteTable, CaseInsensitiveExactRegexAndUpperCasePatterns) {
 
 TEST(RouteTable, ShippedGatewayYaml) {
   const cfg::GatewayConfig c = cfg::load_file(support::source_dir() + "/config/gateway.yaml");
-  ASSERT_EQ(c.routes.size(), 2u);
+  ASSERT_EQ(c.routes.size(), 3u);
   const RouteTable table(c.routes);
   EXPECT_EQ(table.match("api.example.com", "GET", "/orders/7"), 0);
   EXPECT_EQ(table.match("API.example.com:443", "HEAD", "/orders"), 0);
@@ -279,6 +279,10 @@ TEST(RouteTable, ShippedGatewayYaml) {
   EXPECT_EQ(table.match("api.example.com", "GET", "/ordersx"), -1);
   EXPECT_EQ(table.match("anything", "POST", "/billing/42"), 1);
   EXPECT_EQ(table.match("anything", "GET", "/billing/42/x"), -1);
+  // The gRPC example: a service's methods by prefix, /package.Service/Method.
+  EXPECT_EQ(table.match("anything", "POST", "/orders.v1.Orders/GetOrder"), 2);
+  EXPECT_EQ(table.match("anything", "POST", "/orders.v1.Orders"), -1);
+  EXPECT_EQ(table.match("anything", "POST", "/orders.v1.OrdersX/GetOrder"), -1);
 }
 
 }  // namespace
